@@ -1,0 +1,40 @@
+//! Glidepath's API: the Rust types of `flagger.app/v1beta1` (Canary, MetricTemplate,
+//! AlertProvider), `source.toolkit.fluxcd.io/v1` GitRepository and
+//! `kustomize.toolkit.fluxcd.io/v1` Kustomization; their defaults and validation (one place:
+//! `flagger::defaults`, `flagger::validate`, `flux::validate`); Go-duration parsing; and the
+//! CRDs generated from the types (`crdgen`).
+//!
+//! Wire types keep exactly what the user wrote (every optional field is an `Option`, no serde
+//! defaults are filled in), so reading and writing an object never changes it; effective values
+//! come from accessor methods.
+//!
+//! This crate must not depend on a Kubernetes client, an async runtime or any other Glidepath
+//! crate: it is shared by the pure decision crates and by the controller alike.
+
+pub mod crdgen;
+pub mod duration;
+pub mod field;
+pub mod flagger;
+pub mod flux;
+
+pub use field::{FieldError, FieldErrorType, FieldErrors, Validation};
+
+/// Errors of this crate's fallible operations.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An object failed validation; `errors` names every offending field.
+    #[error("validate {kind} {name}: {errors}")]
+    Validate {
+        kind: &'static str,
+        name: String,
+        #[source]
+        errors: FieldErrors,
+    },
+    /// A duration field did not parse.
+    #[error("parse duration of {field}")]
+    ParseDuration {
+        field: String,
+        #[source]
+        source: duration::DurationError,
+    },
+}

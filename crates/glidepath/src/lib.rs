@@ -1,0 +1,7 @@
+//! The `glidepath` binary's library half: command-line definitions and the commands
+//! themselves, kept out of `main.rs` so tests can call them in-process.
+//!
+//! This crate wires every other Glidepath crate together; nothing depends on it.
+
+pub mod cli;
+pub mod crds;
