@@ -17,6 +17,7 @@ pub const ALERT_PROVIDER_TYPES: &[&str] = &["slack", "msteams", "discord", "rock
     plural = "alertproviders",
     singular = "alertprovider",
     namespaced,
+    derive = "PartialEq",
     status = "MetricTemplateStatus",
     category = "all",
     printcolumn = r#"{"name":"Type","type":"string","jsonPath":".spec.type"}"#

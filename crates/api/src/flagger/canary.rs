@@ -46,6 +46,7 @@ pub const PROVIDERS: &[&str] = &[
     plural = "canaries",
     singular = "canary",
     namespaced,
+    derive = "PartialEq",
     status = "CanaryStatus",
     category = "all",
     printcolumn = r#"{"name":"Status","type":"string","jsonPath":".status.phase"}"#,

@@ -29,6 +29,7 @@ pub const METRIC_PROVIDER_TYPES: &[&str] = &[
     plural = "metrictemplates",
     singular = "metrictemplate",
     namespaced,
+    derive = "PartialEq",
     status = "MetricTemplateStatus",
     category = "all",
     printcolumn = r#"{"name":"Provider","type":"string","jsonPath":".spec.provider.type"}"#

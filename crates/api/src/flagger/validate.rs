@@ -174,11 +174,18 @@ impl CanaryAnalysis {
                 ),
             ));
         }
-        if self.interval.is_none() {
-            v.error(FieldError::required("spec.analysis.interval", "interval is required"));
-        } else if let Some(Err(e)) = self.interval.as_deref().map(duration::parse) {
-            // Flagger silently runs such a canary every 60s; keep it running, but say so.
-            v.warn(FieldError::invalid("spec.analysis.interval", format!("{e}; using 60s")));
+        match self.interval.as_deref() {
+            None => v.error(FieldError::required("spec.analysis.interval", "interval is required")),
+            Some(i) if !matches_interval_pattern(i) => {
+                v.error(FieldError::invalid("spec.analysis.interval", format!("{i:?} does not match ^[0-9]+(m|s)")))
+            }
+            Some(i) => {
+                if let Err(e) = duration::parse(i) {
+                    // The CRD pattern lets "5mx" through and Flagger then runs every 60s; keep
+                    // such a canary running, but say so.
+                    v.warn(FieldError::invalid("spec.analysis.interval", format!("{e}; using 60s")));
+                }
+            }
         }
         if self.threshold.is_none() {
             v.error(FieldError::required("spec.analysis.threshold", "threshold is required"));
@@ -397,13 +404,17 @@ fn require(v: &mut Validation, field: &str, value: &str) {
 /// Flagger's `^[0-9]+(m|s)` pattern, then a real parse.
 fn check_interval_pattern(v: &mut Validation, field: &str, value: Option<&str>) {
     let Some(value) = value else { return };
-    let digits = value.bytes().take_while(u8::is_ascii_digit).count();
-    let pattern_ok = digits > 0 && matches!(value.as_bytes().get(digits), Some(b'm' | b's'));
-    if !pattern_ok {
+    if !matches_interval_pattern(value) {
         v.error(FieldError::invalid(field, format!("{value:?} does not match ^[0-9]+(m|s)")));
     } else if let Err(e) = duration::parse(value) {
         v.error(FieldError::invalid(field, e.to_string()));
     }
+}
+
+/// Flagger's unanchored `^[0-9]+(m|s)`: digits, then m or s, then anything.
+fn matches_interval_pattern(value: &str) -> bool {
+    let digits = value.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && matches!(value.as_bytes().get(digits), Some(b'm' | b's'))
 }
 
 fn check_duration(v: &mut Validation, field: &str, value: Option<&str>) {

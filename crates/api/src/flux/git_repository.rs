@@ -20,6 +20,7 @@ pub const URL_PATTERN: &str = r"^(http|https|ssh|file)://.*$";
     singular = "gitrepository",
     shortname = "gitrepo",
     namespaced,
+    derive = "PartialEq",
     status = "GitRepositoryStatus",
     category = "all",
     category = "fluxcd",

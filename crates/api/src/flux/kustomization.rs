@@ -18,6 +18,7 @@ use super::meta::{DURATION_PATTERN, LocalObjectReference, SecretKeyReference, Se
     singular = "kustomization",
     shortname = "ks",
     namespaced,
+    derive = "PartialEq",
     status = "KustomizationStatus",
     category = "all",
     category = "fluxcd",

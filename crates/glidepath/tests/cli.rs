@@ -1,0 +1,84 @@
+//! The `glidepath` binary as a user runs it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use std::process::Command;
+
+fn glidepath(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_glidepath")).args(args).output().expect("run glidepath")
+}
+
+#[test]
+fn version_names_the_apis() {
+    let out = glidepath(&["version"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with(&format!("glidepath {}", env!("CARGO_PKG_VERSION"))), "{text}");
+    assert!(text.contains("flagger.app/v1beta1") && text.contains("kustomize.toolkit.fluxcd.io/v1"), "{text}");
+}
+
+#[test]
+fn crds_prints_every_crd_as_a_yaml_stream() {
+    let out = glidepath(&["crds"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let names: Vec<String> = serde_norway::Deserializer::from_str(&text)
+        .map(|d| {
+            use serde::Deserialize;
+            let v = serde_json::Value::deserialize(d).unwrap();
+            assert_eq!(v["kind"], "CustomResourceDefinition");
+            v["metadata"]["name"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "canaries.flagger.app",
+            "metrictemplates.flagger.app",
+            "alertproviders.flagger.app",
+            "gitrepositories.source.toolkit.fluxcd.io",
+            "kustomizations.kustomize.toolkit.fluxcd.io"
+        ]
+    );
+}
+
+#[test]
+fn crds_check_reports_drift_and_out_dir_repairs_it() {
+    let dir = std::env::temp_dir().join(format!("glidepath-crds-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("flagger.app_canaries.yaml"), "stale").unwrap();
+    std::fs::write(dir.join("old_kind.yaml"), "stale").unwrap();
+    let out = glidepath(&["crds", "--check", dir.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("flagger.app_canaries.yaml: differs"), "{err}");
+    assert!(err.contains("flagger.app_metrictemplates.yaml: missing"), "{err}");
+    assert!(err.contains("old_kind.yaml: not generated"), "{err}");
+
+    std::fs::remove_file(dir.join("old_kind.yaml")).unwrap();
+    assert!(glidepath(&["crds", "--out-dir", dir.to_str().unwrap()]).status.success());
+    assert!(glidepath(&["crds", "--check", dir.to_str().unwrap()]).status.success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn committed_crds_match_the_types() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crds");
+    let drift = glidepath::crds::drift(&dir).unwrap();
+    assert!(
+        drift.is_empty(),
+        "crds/ drifted; run `cargo run -p glidepath -- crds --out-dir crds`:\n{}",
+        drift.join("\n")
+    );
+}
+
+#[test]
+fn commands_not_built_yet_say_so_and_fail() {
+    for cmd in ["controller", "sandbox", "demo", "build", "loadtester", "promote"] {
+        let out = glidepath(&[cmd, "--some-flag", "x"]);
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains("not built yet"), "{cmd}: {err}");
+        assert!(out.stdout.is_empty(), "{cmd} must not pretend to work");
+    }
+}
