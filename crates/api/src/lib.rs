@@ -18,6 +18,8 @@ pub mod flagger;
 pub mod flux;
 
 pub use field::{FieldError, FieldErrorType, FieldErrors, Validation};
+/// The Kubernetes API types our types are made of, re-exported so dependents use one version.
+pub use k8s_openapi;
 
 /// Errors of this crate's fallible operations.
 #[derive(Debug, thiserror::Error)]

@@ -259,7 +259,7 @@ impl CanaryMetric {
 }
 
 /// When a webhook is called (`analysis.webhooks[].type`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum WebhookType {
     ConfirmRollout,
     PreRollout,
