@@ -11,6 +11,7 @@ mod plan;
 mod progress;
 mod tick;
 pub mod weights;
+pub mod workload;
 
 pub use model::{Action, Check, Decision, Observed, Plan, Readiness, Routes, StatusChange, Verdict, Verdicts};
 pub use plan::plan;

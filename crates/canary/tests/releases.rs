@@ -391,3 +391,29 @@ fn requeue_follows_the_analysis_interval() {
     let mut w = World::new(canary("istio", json!({"interval": "5s", "threshold": 5, "stepWeight": 10})));
     assert_eq!(w.tick().requeue_after, Duration::from_secs(10));
 }
+
+#[test]
+fn primary_broken_during_analysis_rolls_back() {
+    let mut w = World::new(canary(
+        "istio",
+        json!({"interval": "1m", "threshold": 5, "stepWeight": 10, "webhooks": hooks(&["post-rollout"])}),
+    ));
+    w.initialised_with_new_revision();
+    w.play(2);
+    w.obs.primary = Some(Readiness::Failed("primary deployment exceeded its progress deadline".into()));
+    w.tick();
+    assert_eq!(w.row(), ("Failed", 0, 100, 0, 0));
+    assert_eq!(w.post_rollout, [CanaryPhase::Failed]);
+}
+
+#[test]
+fn blue_green_mirrors_during_the_iterations_then_switches() {
+    let mut w = World::new(canary("istio", json!({"interval": "1m", "threshold": 5, "iterations": 2, "mirror": true})));
+    w.initialised_with_new_revision();
+    w.play(2);
+    assert_eq!(w.obs.routes, Some(Routes { primary: 100, canary: 0, mirrored: true }));
+    w.play(2);
+    assert_eq!(w.obs.routes, Some(Routes::ALL_CANARY), "all live traffic to the canary after the iterations");
+    w.tick();
+    assert_eq!(w.row().0, "Promoting");
+}

@@ -1,0 +1,7 @@
+//! Pure transforms of workload objects: the primary clone, config tracking, template hashes
+//! and readiness. The controller fetches the objects; these functions only compute.
+
+pub mod configs;
+pub mod hash;
+pub mod primary;
+pub mod readiness;
