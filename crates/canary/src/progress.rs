@@ -137,10 +137,10 @@ fn blue_green_step(t: &mut Tick<'_>, routes: Routes) -> Flow {
         if !promotion_confirmed(t)? {
             return Ok(());
         }
-        if !t.is_kubernetes() {
-            t.act(Action::SetRoutes(Routes::ALL_CANARY));
-            t.event(format!("Routing all traffic to canary {}", t.id()));
-        }
+        // The kubernetes provider switches by the apex Service's selector: a real
+        // blue/green, where Flagger keeps all traffic on the primary.
+        t.act(Action::SetRoutes(Routes::ALL_CANARY));
+        t.event(format!("Routing all traffic to canary {}", t.id()));
         t.set_iterations(i + 1);
         return Ok(());
     }
@@ -153,11 +153,9 @@ fn blue_green_step(t: &mut Tick<'_>, routes: Routes) -> Flow {
 pub(crate) fn promotion_traffic(t: &mut Tick<'_>, routes: Routes) -> Flow {
     t.act(Action::ReconcilePrimaryScaler);
     let step = t.analysis.step_weight_promotion();
-    if t.is_kubernetes() || step == 0 || t.strategy != Strategy::Canary {
-        if !t.is_kubernetes() {
-            t.act(Action::SetRoutes(Routes::ALL_PRIMARY));
-            t.event(format!("Routing all traffic to primary {}", t.id()));
-        }
+    if step == 0 || t.strategy != Strategy::Canary {
+        t.act(Action::SetRoutes(Routes::ALL_PRIMARY));
+        t.event(format!("Routing all traffic to primary {}", t.id()));
         t.set_phase(CanaryPhase::Finalising);
         return Ok(());
     }

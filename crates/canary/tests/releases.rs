@@ -367,8 +367,10 @@ fn kubernetes_provider_runs_blue_green_with_ten_iterations() {
     w.initialised_with_new_revision();
     let rows = w.play(13);
     assert_eq!(rows[10], ("Progressing", 0, 100, 10, 0));
-    assert_eq!(rows[11], ("Progressing", 0, 100, 11, 0), "no traffic switch for kubernetes");
+    assert_eq!(rows[11], ("Progressing", 0, 0, 11, 0), "apex switched to the canary pods");
     assert_eq!(rows[12].0, "Promoting");
+    w.tick();
+    assert_eq!(w.row(), ("Finalising", 0, 100, 0, 0), "apex back on the promoted primary");
 }
 
 #[test]

@@ -1,0 +1,60 @@
+//! What every router needs to know about a Canary.
+
+use glidepath_api::flagger::defaults::Strategy;
+use glidepath_api::flagger::{Canary, CanaryService};
+
+/// The traffic split to route: percentages for primary and canary, and whether the canary
+/// receives a mirror of the primary's traffic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Weights {
+    pub primary: i32,
+    pub canary: i32,
+    pub mirrored: bool,
+}
+
+impl Weights {
+    pub const ALL_PRIMARY: Weights = Weights { primary: 100, canary: 0, mirrored: false };
+    pub const ALL_CANARY: Weights = Weights { primary: 0, canary: 100, mirrored: false };
+}
+
+/// A Canary plus the facts the controller discovered about its workload.
+#[derive(Clone, Debug)]
+pub struct RouteContext<'a> {
+    pub canary: &'a Canary,
+    /// Selector label of the target (`app`) and its value (`podinfo`).
+    pub selector_label: &'a str,
+    pub selector_value: &'a str,
+    /// Extra container ports found by `portDiscovery`: (name, port).
+    pub discovered_ports: &'a [(String, i32)],
+    pub strategy: Strategy,
+}
+
+impl<'a> RouteContext<'a> {
+    pub fn name(&self) -> &str {
+        self.canary.metadata.name.as_deref().unwrap_or("")
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.canary.metadata.namespace.as_deref().unwrap_or("")
+    }
+
+    pub fn service(&self) -> Option<&'a CanaryService> {
+        self.canary.spec.service.as_ref()
+    }
+
+    pub fn apex(&self) -> &str {
+        self.canary.spec.service_name()
+    }
+
+    pub fn primary(&self) -> String {
+        self.canary.spec.primary_service_name()
+    }
+
+    pub fn canary_service(&self) -> String {
+        self.canary.spec.canary_service_name()
+    }
+
+    pub fn port(&self) -> i32 {
+        self.service().map_or(0, |s| s.port)
+    }
+}

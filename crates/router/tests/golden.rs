@@ -1,0 +1,148 @@
+//! Desired objects per provider and step, compared with reviewed fixtures in
+//! `tests/fixtures/`. `UPDATE_GOLDEN=1 cargo test -p glidepath-router` rewrites them; review
+//! the diff before committing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use std::path::PathBuf;
+
+use glidepath_api::flagger::Canary;
+use glidepath_api::flagger::defaults::Strategy;
+use glidepath_router::{RouteContext, RouterError, Weights, for_provider, kubernetes};
+use serde_json::{Value, json};
+
+fn canary(provider: &str, service: Value, analysis: Value) -> Canary {
+    serde_json::from_value(json!({
+        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
+        "metadata": {"name": "podinfo", "namespace": "test", "uid": "11111111-2222-3333-4444-555555555555"},
+        "spec": {
+            "provider": provider,
+            "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+            "service": service,
+            "analysis": analysis
+        }
+    }))
+    .unwrap()
+}
+
+fn ctx(c: &Canary) -> RouteContext<'_> {
+    RouteContext {
+        canary: c,
+        selector_label: "app",
+        selector_value: "podinfo",
+        discovered_ports: &[],
+        strategy: c.spec.strategy(c.spec.effective_provider("istio")),
+    }
+}
+
+fn golden(name: &str, actual: &[Value]) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(format!("{name}.json"));
+    let actual = json!(actual);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, serde_json::to_string_pretty(&actual).unwrap() + "\n").unwrap();
+        return;
+    }
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+            .unwrap();
+    assert_eq!(actual, expected, "{name} differs from {}", path.display());
+}
+
+fn gateway_canary() -> Canary {
+    canary(
+        "gatewayapi:v1",
+        json!({
+            "port": 9898, "timeout": "30s",
+            "hosts": ["podinfo.example.com"],
+            "gatewayRefs": [{"name": "public", "namespace": "gateway"}],
+            "headers": {"request": {"set": {"x-b": "2", "x-a": "1"}, "remove": ["x-z", "x-y"]}},
+            "apex": {"labels": {"team": "a"}}
+        }),
+        json!({"interval": "1m", "threshold": 5, "stepWeight": 10}),
+    )
+}
+
+#[test]
+fn kubernetes_services() {
+    let c = canary(
+        "kubernetes",
+        json!({"port": 80, "targetPort": "http", "portName": "web", "canary": {"annotations": {"a": "b"}}}),
+        json!({"iterations": 5}),
+    );
+    golden("kubernetes-services", &kubernetes::services(&ctx(&c), false).unwrap());
+    let router = for_provider(c.spec.effective_provider("istio").unwrap()).unwrap();
+    let switched = router.desired(&ctx(&c), Weights::ALL_CANARY).unwrap();
+    assert_eq!(switched[0]["spec"]["selector"], json!({"app": "podinfo"}), "blue/green: apex selects the canary pods");
+    assert_eq!(router.observed(&ctx(&c), &switched), Some(Weights::ALL_CANARY));
+    let back = router.desired(&ctx(&c), Weights::ALL_PRIMARY).unwrap();
+    assert_eq!(router.observed(&ctx(&c), &back), Some(Weights::ALL_PRIMARY));
+}
+
+#[test]
+fn gatewayapi_steps() {
+    let c = gateway_canary();
+    let router = for_provider(c.spec.effective_provider("istio").unwrap()).unwrap();
+    let init = router.desired(&ctx(&c), Weights::ALL_PRIMARY).unwrap();
+    golden("gatewayapi-init", &init);
+    for w in [10, 50, 100] {
+        let weights = Weights { primary: 100 - w, canary: w, mirrored: false };
+        let objs = router.desired(&ctx(&c), weights).unwrap();
+        assert_eq!(router.observed(&ctx(&c), &objs), Some(weights), "read back {w}");
+        if w == 10 {
+            golden("gatewayapi-step-10", &objs);
+        }
+    }
+    assert_eq!(router.observed(&ctx(&c), &[]), None, "no route yet");
+}
+
+#[test]
+fn gatewayapi_ab_testing() {
+    let c = canary(
+        "gatewayapi",
+        json!({"port": 9898, "gatewayRefs": [{"name": "public"}], "match": [{"uri": {"prefix": "/api"}}]}),
+        json!({"interval": "1m", "threshold": 5, "iterations": 10, "match": [
+            {"headers": {"x-canary": {"exact": "insider"}}},
+            {"headers": {"user-agent": {"suffix": "Firefox/120.0"}}, "queryParams": {"beta": {"exact": "1"}}}
+        ]}),
+    );
+    assert_eq!(ctx(&c).strategy, Strategy::AbTesting);
+    let router = for_provider(c.spec.effective_provider("istio").unwrap()).unwrap();
+    golden("gatewayapi-ab", &router.desired(&ctx(&c), Weights::ALL_CANARY).unwrap());
+}
+
+#[test]
+fn gatewayapi_blue_green_mirroring() {
+    let c = canary(
+        "gatewayapi:v1beta1",
+        json!({"port": 9898, "gatewayRefs": [{"name": "public"}]}),
+        json!({"interval": "1m", "threshold": 5, "iterations": 10, "mirror": true}),
+    );
+    let router = for_provider(c.spec.effective_provider("istio").unwrap()).unwrap();
+    let mirrored = Weights { mirrored: true, ..Weights::ALL_PRIMARY };
+    let objs = router.desired(&ctx(&c), mirrored).unwrap();
+    golden("gatewayapi-mirror", &objs);
+    assert_eq!(router.observed(&ctx(&c), &objs), Some(mirrored));
+}
+
+#[test]
+fn gitops_engines_are_told_to_keep_off() {
+    let c = gateway_canary();
+    let router = for_provider(c.spec.effective_provider("istio").unwrap()).unwrap();
+    let mut objs = router.desired(&ctx(&c), Weights::ALL_PRIMARY).unwrap();
+    objs.extend(kubernetes::services(&ctx(&c), false).unwrap());
+    for o in objs {
+        assert_eq!(o["metadata"]["annotations"]["kustomize.toolkit.fluxcd.io/reconcile"], "disabled", "{o}");
+        assert_eq!(o["metadata"]["ownerReferences"][0]["kind"], "Canary");
+    }
+}
+
+#[test]
+fn missing_gateway_refs_and_unsupported_providers_are_clear_errors() {
+    let c = canary("gatewayapi", json!({"port": 80}), json!({"stepWeight": 10}));
+    let err = for_provider(c.spec.effective_provider("istio").unwrap())
+        .unwrap()
+        .desired(&ctx(&c), Weights::ALL_PRIMARY)
+        .unwrap_err();
+    assert!(err.to_string().contains("spec.service.gatewayRefs"), "{err}");
+    let err = for_provider(glidepath_api::flagger::Provider::Traefik).err().unwrap();
+    assert_eq!(err, RouterError::UnsupportedProvider("traefik"));
+}
