@@ -30,7 +30,7 @@ pub enum Command {
     /// Build a kustomization directory to stdout, like `kubectl kustomize`.
     Build(Pending),
     /// Run the flagger-loadtester-compatible webhook and gate service.
-    Loadtester(Pending),
+    Loadtester(LoadtesterArgs),
     /// List canaries.
     Get(Pending),
     /// Promote a canary now.
@@ -49,6 +49,23 @@ pub enum Command {
 pub struct Pending {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
     pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadtesterArgs {
+    /// Address to serve on.
+    #[arg(long, env = "GLIDEPATH_LISTEN", default_value = "0.0.0.0:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Time limit of each command (Go duration).
+    #[arg(long, env = "GLIDEPATH_TIMEOUT", default_value = "1h", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Serve only payloads whose namespace matches this regular expression.
+    #[arg(long, env = "GLIDEPATH_NAMESPACE_REGEXP")]
+    pub namespace_regexp: Option<regex::Regex>,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    glidepath_api::duration::parse(s).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]

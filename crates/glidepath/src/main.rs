@@ -15,6 +15,11 @@ fn main() -> ExitCode {
     }
 }
 
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Version => {
@@ -22,6 +27,13 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Crds(args) => crds::run(&args),
+        Command::Loadtester(args) => {
+            init_logging();
+            let config =
+                glidepath::loadtester::Config { timeout: args.timeout, namespace_regexp: args.namespace_regexp };
+            tokio::runtime::Runtime::new()?.block_on(glidepath::loadtester::serve(args.listen, config))?;
+            Ok(ExitCode::SUCCESS)
+        }
         other => {
             let (name, issue) = other.pending();
             eprintln!("glidepath {name}: not built yet (tracked in issue {issue}); nothing was done");
