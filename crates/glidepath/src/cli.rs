@@ -22,13 +22,13 @@ pub enum Command {
     /// Print the CustomResourceDefinitions (or write / check them in a directory).
     Crds(CrdsArgs),
     /// Run the controllers against a cluster.
-    Controller(Pending),
+    Controller(ControllerArgs),
     /// Run the embedded Kubernetes API server.
     Sandbox(Pending),
     /// Watch a full canary release on the embedded sandbox.
     Demo(Pending),
     /// Build a kustomization directory to stdout, like `kubectl kustomize`.
-    Build(Pending),
+    Build(BuildArgs),
     /// Run the flagger-loadtester-compatible webhook and gate service.
     Loadtester(LoadtesterArgs),
     /// List canaries.
@@ -49,6 +49,63 @@ pub enum Command {
 pub struct Pending {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
     pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ControllerArgs {
+    /// Kubeconfig file (else KUBECONFIG, ~/.kube/config, or the in-cluster service account).
+    #[arg(long, env = "GLIDEPATH_KUBECONFIG")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+    /// Controllers to run, comma-separated: canary, git, kustomize.
+    #[arg(long, env = "GLIDEPATH_CONTROLLERS", value_delimiter = ',', default_value = "canary")]
+    pub controllers: Vec<String>,
+    /// Watch only this namespace.
+    #[arg(long, env = "GLIDEPATH_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Address of /healthz, /readyz and /metrics.
+    #[arg(long, env = "GLIDEPATH_LISTEN", default_value = "0.0.0.0:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Prometheus used by the built-in metrics.
+    #[arg(long, env = "GLIDEPATH_METRICS_SERVER", default_value = "http://prometheus:9090")]
+    pub metrics_server: String,
+    /// Routing provider of Canaries that set none.
+    #[arg(long, env = "GLIDEPATH_MESH_PROVIDER", default_value = "istio")]
+    pub mesh_provider: String,
+    /// Pod labels that identify a workload, in order of preference.
+    #[arg(
+        long,
+        env = "GLIDEPATH_SELECTOR_LABELS",
+        value_delimiter = ',',
+        default_value = "app,name,app.kubernetes.io/name"
+    )]
+    pub selector_labels: Vec<String>,
+    /// Label key prefixes copied to primary workloads (`*` for all).
+    #[arg(long, env = "GLIDEPATH_INCLUDE_LABEL_PREFIX", value_delimiter = ',')]
+    pub include_label_prefix: Vec<String>,
+    /// Cluster name added to alerts.
+    #[arg(long, env = "GLIDEPATH_CLUSTER_NAME")]
+    pub cluster_name: Option<String>,
+    /// Refuse MetricTemplate and AlertProvider references to other namespaces.
+    #[arg(long, env = "GLIDEPATH_NO_CROSS_NAMESPACE_REFS")]
+    pub no_cross_namespace_refs: bool,
+    /// Take part in leader election through a coordination.k8s.io Lease.
+    #[arg(long, env = "GLIDEPATH_LEADER_ELECT")]
+    pub leader_elect: bool,
+    /// Canaries reconciled at once.
+    #[arg(long, env = "GLIDEPATH_WORKERS", default_value_t = 8)]
+    pub workers: usize,
+    /// Log format: text or json.
+    #[arg(long, env = "GLIDEPATH_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The directory with a kustomization.yaml (or plain manifests).
+    pub dir: std::path::PathBuf,
+    /// Allow files outside the directory tree, as Flux does (`kubectl kustomize` does not).
+    #[arg(long, env = "GLIDEPATH_LOAD_RESTRICTIONS_NONE")]
+    pub load_restrictions_none: bool,
 }
 
 #[derive(Debug, Args)]

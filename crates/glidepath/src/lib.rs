@@ -4,5 +4,6 @@
 //! This crate wires every other Glidepath crate together; nothing depends on it.
 
 pub mod cli;
+pub mod controller;
 pub mod crds;
 pub mod loadtester;

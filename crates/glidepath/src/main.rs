@@ -15,9 +15,14 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
+fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
 }
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -27,8 +32,44 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Crds(args) => crds::run(&args),
+        Command::Controller(args) => {
+            init_logging(&args.log_format);
+            for c in &args.controllers {
+                match c.as_str() {
+                    "canary" => {}
+                    "git" | "kustomize" => anyhow::bail!("--controllers {c}: not built yet (tracked in issue 7)"),
+                    other => anyhow::bail!("--controllers: unknown controller {other:?} (canary, git, kustomize)"),
+                }
+            }
+            if args.leader_elect {
+                anyhow::bail!("--leader-elect: not built yet; run a single replica");
+            }
+            let settings = glidepath::controller::Settings {
+                namespace: args.namespace,
+                mesh_provider: args.mesh_provider,
+                metrics_server: args.metrics_server,
+                selector_labels: args.selector_labels,
+                include_label_prefixes: args.include_label_prefix,
+                cluster_name: args.cluster_name,
+                no_cross_namespace_refs: args.no_cross_namespace_refs,
+                workers: args.workers,
+                ..Default::default()
+            };
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async {
+                let client = glidepath::controller::client(args.kubeconfig.as_deref()).await?;
+                glidepath::controller::run(client, settings, args.listen).await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Build(args) => {
+            let options = glidepath_build::BuildOptions { load_restrictions_none: args.load_restrictions_none };
+            let objects = glidepath_build::build_dir_with(&args.dir, options)?;
+            print!("{}", glidepath_build::to_yaml_stream(&objects)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Loadtester(args) => {
-            init_logging();
+            init_logging("text");
             let config =
                 glidepath::loadtester::Config { timeout: args.timeout, namespace_regexp: args.namespace_regexp };
             tokio::runtime::Runtime::new()?.block_on(glidepath::loadtester::serve(args.listen, config))?;

@@ -1,0 +1,77 @@
+//! Errors of metric analysis. Messages never contain secret values.
+
+/// A failed analysis step; variants are named after the action that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    /// A `{{ ... }}` action names a variable that is not one of Flagger's.
+    #[error(
+        "render query: unknown variable {name:?} (known: name, namespace, target, service, ingress, route, interval, variables.<key>)"
+    )]
+    RenderUnknownVariable { name: String },
+    /// `{{ variables.<key> }}` with no such key in `templateVariables`.
+    #[error("render query: missing template variable {key:?} in templateVariables")]
+    RenderMissingVariable { key: String },
+    /// The template text is malformed (e.g. an unclosed `{{`).
+    #[error("parse query template: {reason}")]
+    ParseTemplate { reason: String },
+
+    /// `spec.provider.type` names no provider Glidepath implements.
+    #[error("create metric provider: unsupported provider type {kind:?}")]
+    CreateProviderUnknownType { kind: String },
+    /// The provider needs an address and none was given.
+    #[error("create metric provider {provider}: address is required")]
+    CreateProviderMissingAddress { provider: &'static str },
+    /// The address is not a URL (the address itself is not repeated: it may embed credentials).
+    #[error("create metric provider {provider}: parse address")]
+    CreateProviderParseAddress {
+        provider: &'static str,
+        #[source]
+        source: url::ParseError,
+    },
+    /// A header name or value (from `headers` or a Secret) is not valid HTTP.
+    #[error("create metric provider {provider}: invalid header {name:?}")]
+    CreateProviderInvalidHeader { provider: &'static str, name: String },
+    /// The HTTP client could not be built.
+    #[error("create metric provider {provider}: build HTTP client")]
+    CreateProviderClient {
+        provider: &'static str,
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The query request failed (connection, HTTP status, Prometheus error, bad JSON).
+    #[error("query {provider}")]
+    Query {
+        provider: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The query returned no sample or NaN (Flagger's `ErrNoValuesFound`).
+    #[error("query {provider}: no values found")]
+    QueryNoValues { provider: &'static str },
+    /// The query returned several series or a range (Flagger's `ErrMultipleValuesReturned`).
+    #[error("query {provider}: expected a single value, got {got}")]
+    QueryMultipleValues { provider: &'static str, got: String },
+
+    /// `QueryNoValues` for a named metric, carrying Flagger's event message.
+    #[error(
+        "Halt advancement no values found for {provider} metric {metric} probably {target}.{namespace} is not receiving traffic"
+    )]
+    NoValuesFound { provider: String, metric: String, target: String, namespace: String },
+
+    /// A metric with neither a built-in name, an inline `query` nor a `templateRef`.
+    #[error("resolve metric {metric:?}: neither a built-in metric, a query nor a templateRef")]
+    ResolveMetricUndefined { metric: String },
+    /// A `templateRef` to another namespace while `--no-cross-namespace-refs` is set.
+    #[error(
+        "resolve metric template {namespace}/{name}: cross-namespace references are disabled (canary namespace {canary_namespace})"
+    )]
+    ResolveCrossNamespace { name: String, namespace: String, canary_namespace: String },
+
+    /// Too few samples for the canary/primary comparison.
+    #[error("compare canary with primary: need at least {needed} samples each, got canary {canary} primary {primary}")]
+    CompareTooFewSamples { needed: usize, canary: usize, primary: usize },
+    /// A `glidepath.io/*` templateVariable holds an unusable value.
+    #[error("compare canary with primary: invalid {key} {value:?}")]
+    CompareInvalidConfig { key: &'static str, value: String },
+}

@@ -1,0 +1,230 @@
+//! The kustomization file: locating, parsing and rejecting unsupported fields.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::BuildError;
+use crate::yaml::parse_yaml_stream_lenient;
+
+/// File names kustomize recognises, in its order.
+pub(crate) const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct Kustomization {
+    pub kind: Option<String>,
+    pub resources: Vec<String>,
+    pub bases: Vec<String>,
+    pub components: Vec<String>,
+    pub crds: Vec<String>,
+    pub namespace: Option<String>,
+    pub name_prefix: Option<String>,
+    pub name_suffix: Option<String>,
+    pub common_labels: BTreeMap<String, Value>,
+    pub labels: Vec<LabelSpec>,
+    pub common_annotations: BTreeMap<String, Value>,
+    pub patches: Vec<PatchSpec>,
+    pub patches_strategic_merge: Vec<String>,
+    pub patches_json6902: Vec<PatchSpec>,
+    pub images: Vec<ImageSpec>,
+    pub replicas: Vec<ReplicaSpec>,
+    pub config_map_generator: Vec<GeneratorSpec>,
+    pub secret_generator: Vec<GeneratorSpec>,
+    pub generator_options: Option<GeneratorOptions>,
+    pub replacements: Vec<Value>,
+    pub vars: Vec<Value>,
+    pub sort_options: Option<Value>,
+    pub build_metadata: Vec<String>,
+    pub configurations: Vec<String>,
+    pub transformers: Vec<String>,
+    pub generators: Vec<String>,
+    pub validators: Vec<Value>,
+    pub helm_charts: Vec<Value>,
+    pub helm_globals: Option<Value>,
+    pub helm_chart_inflation_generator: Vec<Value>,
+    pub openapi: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct LabelSpec {
+    pub pairs: BTreeMap<String, Value>,
+    pub include_selectors: bool,
+    pub include_templates: bool,
+    pub fields: Vec<Value>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct PatchSpec {
+    pub path: Option<String>,
+    pub patch: Option<String>,
+    pub target: Option<Selector>,
+    pub options: BTreeMap<String, bool>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct Selector {
+    pub group: Option<String>,
+    pub version: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub label_selector: Option<String>,
+    pub annotation_selector: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct ImageSpec {
+    pub name: String,
+    pub new_name: Option<String>,
+    pub new_tag: Option<Value>,
+    pub digest: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct ReplicaSpec {
+    pub name: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct GeneratorSpec {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub behavior: Option<String>,
+    pub files: Vec<String>,
+    pub literals: Vec<String>,
+    pub envs: Vec<String>,
+    pub env: Option<String>,
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
+    pub options: Option<GeneratorOptions>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct GeneratorOptions {
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub disable_name_suffix_hash: Option<bool>,
+    pub immutable: Option<bool>,
+}
+
+/// Finds the kustomization file in `dir`; errors when there is none or more than one.
+pub(crate) fn find_file(dir: &Path) -> Result<PathBuf, BuildError> {
+    let found: Vec<PathBuf> = KUSTOMIZATION_FILES.iter().map(|f| dir.join(f)).filter(|p| p.is_file()).collect();
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(BuildError::InvalidKustomization {
+            path: dir.to_path_buf(),
+            reason: format!("unable to find one of {KUSTOMIZATION_FILES:?} in directory"),
+        }),
+        _ => Err(BuildError::InvalidKustomization {
+            path: dir.to_path_buf(),
+            reason: format!("found multiple kustomization files: {found:?}"),
+        }),
+    }
+}
+
+/// Loads and validates the kustomization in `dir`.
+pub(crate) fn load(dir: &Path) -> Result<(Kustomization, PathBuf), BuildError> {
+    let path = find_file(dir)?;
+    let text = std::fs::read_to_string(&path).map_err(|source| BuildError::ReadFile { path: path.clone(), source })?;
+    let docs = parse_yaml_stream_lenient(&text, &path)?;
+    let doc = match docs.as_slice() {
+        [] => Value::Object(serde_json::Map::new()),
+        [one] => one.clone(),
+        _ => {
+            return Err(BuildError::InvalidKustomization {
+                path,
+                reason: "a kustomization file must hold one YAML document".into(),
+            });
+        }
+    };
+    let Value::Object(map) = &doc else {
+        return Err(BuildError::InvalidKustomization { path, reason: "not a YAML mapping".into() });
+    };
+    for (field, reason) in [
+        ("helmCharts", "Helm chart inflation is not supported"),
+        ("helmGlobals", "Helm chart inflation is not supported"),
+        ("helmChartInflationGenerator", "Helm chart inflation is not supported"),
+        ("validators", "validator plugins are not supported"),
+    ] {
+        if map.get(field).is_some_and(|v| !v.is_null()) {
+            return Err(BuildError::UnsupportedField { path, field: field.into(), reason: reason.into() });
+        }
+    }
+    let doc = normalize_keys(doc);
+    if let Some(unknown) = doc.as_object().and_then(|m| m.keys().find(|k| !FIELDS.contains(&k.as_str()))) {
+        return Err(BuildError::InvalidKustomization { path, reason: format!("unknown field {unknown:?}") });
+    }
+    let k: Kustomization = serde_json::from_value(doc.clone())
+        .map_err(|e| BuildError::InvalidKustomization { path: path.clone(), reason: e.to_string() })?;
+    Ok((k, path))
+}
+
+/// Top-level fields, matched case-insensitively like Go's `encoding/json` does.
+const FIELDS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "resources",
+    "bases",
+    "components",
+    "crds",
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "patches",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "images",
+    "replicas",
+    "configMapGenerator",
+    "secretGenerator",
+    "generatorOptions",
+    "replacements",
+    "vars",
+    "sortOptions",
+    "buildMetadata",
+    "configurations",
+    "transformers",
+    "generators",
+    "validators",
+    "helmCharts",
+    "helmGlobals",
+    "helmChartInflationGenerator",
+    "openapi",
+];
+
+fn normalize_keys(doc: Value) -> Value {
+    let Value::Object(map) = doc else { return doc };
+    let mut out = serde_json::Map::new();
+    for (k, v) in map {
+        let canonical = FIELDS.iter().find(|f| f.eq_ignore_ascii_case(&k)).map_or(k, |f| (*f).to_string());
+        out.insert(canonical, v);
+    }
+    Value::Object(out)
+}
+
+/// True when `entry` names a remote base (git/http URL).
+pub(crate) fn is_remote(entry: &str) -> bool {
+    entry.contains("://")
+        || entry.starts_with("github.com/")
+        || entry.starts_with("gitlab.com/")
+        || entry.starts_with("bitbucket.org/")
+        || entry.starts_with("git@")
+        || entry.contains("?ref=")
+        || entry.contains(".git//")
+}

@@ -1,0 +1,307 @@
+//! YAML stream parsing (serde-saphyr) and a kustomize-style emitter for `serde_json::Value`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use crate::BuildError;
+
+/// Parses a `---`-separated YAML stream; empty documents are dropped and duplicate mapping keys
+/// are an error. `path` names the source in errors.
+pub fn parse_yaml_stream(text: &str, path: &Path) -> Result<Vec<Value>, BuildError> {
+    parse_with(text, path, serde_saphyr::DuplicateKeyPolicy::Error)
+}
+
+/// Like [`parse_yaml_stream`] but the last of duplicate keys wins (kustomization files).
+pub(crate) fn parse_yaml_stream_lenient(text: &str, path: &Path) -> Result<Vec<Value>, BuildError> {
+    parse_with(text, path, serde_saphyr::DuplicateKeyPolicy::LastWins)
+}
+
+fn parse_with(text: &str, path: &Path, duplicates: serde_saphyr::DuplicateKeyPolicy) -> Result<Vec<Value>, BuildError> {
+    let options = serde_saphyr::options! {
+        duplicate_keys: duplicates,
+        strict_booleans: true,
+    };
+    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options)
+        .map_err(|source| BuildError::ParseYaml { path: path.to_path_buf(), source: Box::new(source) })?;
+    Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
+/// Prints objects as a `---`-separated YAML stream in kustomize's style: keys sorted, block style,
+/// lists of maps not indented under their key, multi-line strings as literal blocks.
+pub fn to_yaml_stream(objects: &[Value]) -> Result<String, BuildError> {
+    let mut out = String::new();
+    for (i, obj) in objects.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        match obj {
+            Value::Object(map) if !map.is_empty() => emit_map(&mut out, map, 0, true),
+            other => {
+                emit_scalar_line(&mut out, other, 0, false);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn indent(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+/// Emits the entries of `map` at `level` spaces; the caller has already indented the first line
+/// when `first_inline` is false.
+fn emit_map(out: &mut String, map: &Map<String, Value>, level: usize, top: bool) {
+    emit_map_entries(out, map, level, top, false);
+}
+
+fn emit_map_entries(out: &mut String, map: &Map<String, Value>, level: usize, top: bool, first_inline: bool) {
+    // kubectl kustomize prints every mapping with its keys sorted, like serde_json's map.
+    let _ = top;
+    for (i, key) in map.keys().enumerate() {
+        if !(first_inline && i == 0) {
+            indent(out, level);
+        }
+        out.push_str(&key_string(key));
+        out.push(':');
+        let Some(value) = map.get(key) else { continue };
+        emit_value_after_key(out, value, level, key == "metadata" && top);
+    }
+}
+
+fn emit_value_after_key(out: &mut String, value: &Value, level: usize, _meta: bool) {
+    match value {
+        Value::Object(m) if !m.is_empty() => {
+            out.push('\n');
+            emit_map_entries(out, m, level + 2, false, false);
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            emit_list(out, items, level);
+        }
+        other => {
+            out.push(' ');
+            emit_scalar_line(out, other, level, true);
+        }
+    }
+}
+
+fn emit_list(out: &mut String, items: &[Value], level: usize) {
+    for item in items {
+        indent(out, level);
+        out.push('-');
+        match item {
+            Value::Object(m) if !m.is_empty() => {
+                out.push(' ');
+                emit_map_entries(out, m, level + 2, false, true);
+            }
+            Value::Array(inner) if !inner.is_empty() => {
+                out.push('\n');
+                emit_list(out, inner, level + 2);
+            }
+            other => {
+                out.push(' ');
+                emit_scalar_line(out, other, level + 2, false);
+            }
+        }
+    }
+}
+
+/// Writes a scalar (or empty collection) and the newline; block literals are indented under `level`.
+fn emit_scalar_line(out: &mut String, value: &Value, level: usize, map_value: bool) {
+    match value {
+        Value::Null => out.push_str("null\n"),
+        Value::Bool(b) => {
+            let _ = writeln!(out, "{b}");
+        }
+        Value::Number(n) => {
+            let _ = writeln!(out, "{n}");
+        }
+        Value::Object(_) => out.push_str("{}\n"),
+        Value::Array(_) => out.push_str("[]\n"),
+        Value::String(s) => {
+            if let Some(block) = literal_block(s, level + 2, map_value) {
+                out.push_str(&block);
+            } else {
+                write_folded(out, s, if map_value { level + 2 } else { level });
+                out.push('\n');
+            }
+        }
+    }
+}
+
+/// A literal block scalar for `s` with content at `level`; `indicator` allows an explicit
+/// indentation indicator (`|2`, as go-yaml writes) for text starting with a blank line or a space.
+fn literal_block(s: &str, level: usize, indicator: bool) -> Option<String> {
+    if !s.contains('\n') || s.trim_end_matches('\n').is_empty() {
+        return None;
+    }
+    let needs_indicator = s.starts_with(' ') || s.starts_with('\n');
+    if needs_indicator && !indicator {
+        return None;
+    }
+    if s.chars().any(|c| (c.is_control() && c != '\n') || c == '\u{feff}') {
+        return None;
+    }
+    if s.lines().any(|l| l.ends_with(' ') || l.ends_with('\t')) {
+        return None;
+    }
+    let trailing = s.len() - s.trim_end_matches('\n').len();
+    let chomp = match trailing {
+        0 => "-",
+        1 => "",
+        _ => "+",
+    };
+    let body = s.trim_end_matches('\n');
+    let mut out = format!("|{}{chomp}\n", if needs_indicator { "2" } else { "" });
+    for line in body.split('\n') {
+        if !line.is_empty() {
+            indent(&mut out, level);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    for _ in 1..trailing {
+        out.push('\n');
+    }
+    Some(out)
+}
+
+const RESERVED: &[&str] =
+    &["true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", "-.inf", "+.inf", ".nan", "<<"];
+
+/// Would a YAML parser read this plain scalar as something other than a string?
+fn resolves_to_non_string(s: &str) -> bool {
+    if s.is_empty() || RESERVED.contains(&s.to_ascii_lowercase().as_str()) {
+        return true;
+    }
+    let t = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if t.starts_with("0x") || t.starts_with("0o") {
+        return t.len() > 2 && t[2..].chars().all(|c| c.is_ascii_hexdigit() || c == '_');
+    }
+    let has_digit = t.chars().any(|c| c.is_ascii_digit());
+    has_digit
+        && t.replace('_', "").parse::<f64>().is_ok()
+        && !t.chars().any(|c| c.is_alphabetic() && c != 'e' && c != 'E')
+}
+
+/// Can this string be written as a plain (unquoted) scalar?
+fn plain_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else { return false };
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+        // `-`, `?` and `:` start a plain scalar when followed by a non-space character.
+        let second = s.chars().nth(1);
+        if !("-?:".contains(first) && second.is_some_and(|c| c != ' ')) {
+            return false;
+        }
+    }
+    if s.contains(": ") || s.contains(" #") || s.ends_with(':') || s.ends_with(' ') || s.starts_with(' ') {
+        return false;
+    }
+    if s.starts_with("---") || s.starts_with("...") {
+        return false;
+    }
+    !s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{85}')
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Plain,
+    Single,
+    Double,
+}
+
+fn style_of(s: &str) -> Style {
+    if resolves_to_non_string(s) {
+        Style::Double
+    } else if plain_safe(s) {
+        Style::Plain
+    } else if !s.chars().any(char::is_control) {
+        Style::Single
+    } else {
+        Style::Double
+    }
+}
+
+/// Line width past which go-yaml folds long scalars at spaces.
+const WIDTH: usize = 80;
+
+/// Writes a value scalar like go-yaml v3: plain, single- or double-quoted, folded at a space once
+/// the line is longer than 80 columns; continuation lines are indented by `indent`.
+fn write_folded(out: &mut String, s: &str, indent: usize) {
+    let style = style_of(s);
+    let line_start = out.rfind('\n').map_or(0, |i| i + 1);
+    let mut column = out[line_start..].chars().count();
+    let chars: Vec<char> = s.chars().collect();
+    let last = chars.len().saturating_sub(1);
+    let push = |out: &mut String, text: &str, column: &mut usize| {
+        out.push_str(text);
+        *column += text.chars().count();
+    };
+    match style {
+        Style::Single => push(out, "'", &mut column),
+        Style::Double => push(out, "\"", &mut column),
+        Style::Plain => {}
+    }
+    let mut spaces = false;
+    for (i, &c) in chars.iter().enumerate() {
+        let next_is_space = chars.get(i + 1) == Some(&' ');
+        if c == ' ' {
+            let inner = i != 0 && i != last;
+            let fold = !spaces
+                && column > WIDTH
+                && match style {
+                    Style::Plain => !next_is_space,
+                    Style::Single => inner && !next_is_space,
+                    Style::Double => inner,
+                };
+            if fold {
+                out.push('\n');
+                out.extend(std::iter::repeat_n(' ', indent));
+                column = indent;
+                if style == Style::Double && next_is_space {
+                    push(out, "\\", &mut column);
+                }
+            } else {
+                push(out, " ", &mut column);
+            }
+            spaces = true;
+            continue;
+        }
+        spaces = false;
+        let mut buf = [0u8; 4];
+        let text: String = match (style, c) {
+            (Style::Single, '\'') => "''".into(),
+            (Style::Double, _) => escape_double(c),
+            _ => c.encode_utf8(&mut buf).to_string(),
+        };
+        push(out, &text, &mut column);
+    }
+    match style {
+        Style::Single => push(out, "'", &mut column),
+        Style::Double => push(out, "\"", &mut column),
+        Style::Plain => {}
+    }
+}
+
+fn escape_double(c: char) -> String {
+    match c {
+        '"' => "\\\"".into(),
+        '\\' => "\\\\".into(),
+        '\n' => "\\n".into(),
+        '\t' => "\\t".into(),
+        '\r' => "\\r".into(),
+        c if c.is_control() => format!("\\u{:04x}", u32::from(c)),
+        c => c.to_string(),
+    }
+}
+
+/// A mapping key: keys are never folded.
+fn key_string(s: &str) -> String {
+    match style_of(s) {
+        Style::Plain => s.to_string(),
+        Style::Single => format!("'{}'", s.replace('\'', "''")),
+        Style::Double => format!("\"{}\"", s.chars().map(escape_double).collect::<String>()),
+    }
+}

@@ -1,0 +1,120 @@
+//! Runs every kustomize conformance case under `shared/conformance/kustomize/cases`.
+//!
+//! Cases with `expected.yaml` must produce the same YAML documents in the same order (mapping key
+//! order and formatting ignored); cases with `expected-error.txt` must fail. Set
+//! `CONFORMANCE_VERBOSE=1` to print each failing case with its first difference, and
+//! `CONFORMANCE_CASE=substring` to run a subset, `CONFORMANCE_TEXT_DIFF=` to count byte-identical
+//! outputs (`CONFORMANCE_TEXT_DIFF=1` also prints the texts that differ).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use glidepath_build::{build_dir, parse_yaml_stream, to_yaml_stream};
+use serde_json::Value;
+
+/// The number of cases that must pass; raise it as the builder improves.
+const MIN_PASSING: usize = 196;
+
+fn cases_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance/kustomize/cases"))
+}
+
+fn build_target(case: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(case.join("case.txt")).unwrap_or_default();
+    let dir = text.lines().find_map(|l| l.strip_prefix("build:")).map(str::trim).unwrap_or(".");
+    case.join(dir)
+}
+
+fn first_difference(want: &[Value], got: &[Value]) -> String {
+    for (i, (w, g)) in want.iter().zip(got).enumerate() {
+        if w != g {
+            return format!("document {i} differs:\n  want: {w}\n  got:  {g}");
+        }
+    }
+    format!("document count: want {}, got {}", want.len(), got.len())
+}
+
+/// Runs one case; `Err` carries a description of the failure.
+fn run_case(case: &Path) -> Result<(), String> {
+    let target = build_target(case);
+    let result = build_dir(&target);
+    if case.join("expected-error.txt").exists() {
+        return match result {
+            Ok(_) => Err("build succeeded but kustomize fails".into()),
+            Err(_) => Ok(()),
+        };
+    }
+    let objects = result.map_err(|e| {
+        let mut msg = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            msg.push_str(&format!(": {s}"));
+            src = s.source();
+        }
+        format!("build failed: {msg}")
+    })?;
+    let text = to_yaml_stream(&objects).map_err(|e| format!("emit failed: {e}"))?;
+    let got = parse_yaml_stream(&text, Path::new("<output>")).map_err(|e| format!("re-parse of our output: {e:?}"))?;
+    let expected_path = case.join("expected.yaml");
+    let expected_text = std::fs::read_to_string(&expected_path).map_err(|e| format!("read expected: {e}"))?;
+    let want = parse_yaml_stream(&expected_text, &expected_path).map_err(|e| format!("parse expected: {e:?}"))?;
+    if want != got {
+        return Err(first_difference(&want, &got));
+    }
+    if let Ok(dump) = std::env::var("CONFORMANCE_TEXT_DIFF") {
+        let same = text.trim_end() == expected_text.trim_end();
+        TEXT_SAME.fetch_add(usize::from(same), std::sync::atomic::Ordering::Relaxed);
+        if !same && !dump.is_empty() {
+            println!("TEXT {}\n--- want\n{expected_text}\n--- got\n{text}", case.display());
+        }
+    }
+    Ok(())
+}
+
+static TEXT_SAME: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[test]
+fn kustomize_conformance() {
+    let dir = cases_dir();
+    let index = std::fs::read_to_string(dir.join("INDEX.tsv")).expect("read INDEX.tsv");
+    let verbose = std::env::var("CONFORMANCE_VERBOSE").is_ok();
+    let only = std::env::var("CONFORMANCE_CASE").ok();
+    let mut per_feature: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for line in index.lines().skip(1) {
+        let mut cols = line.split('\t');
+        let (Some(name), features) = (cols.next(), cols.next().unwrap_or("")) else { continue };
+        if only.as_deref().is_some_and(|o| !name.contains(o)) {
+            continue;
+        }
+        let case = dir.join(name);
+        if !case.is_dir() {
+            continue;
+        }
+        let outcome = run_case(&case);
+        let ok = outcome.is_ok();
+        if let Err(why) = &outcome
+            && verbose
+        {
+            println!("FAIL {name}: {why}");
+        }
+        if ok {
+            passed += 1
+        } else {
+            failed += 1
+        }
+        let tags: Vec<&str> = if features.is_empty() { vec!["(none)"] } else { features.split(',').collect() };
+        for tag in tags {
+            let entry = per_feature.entry(tag.to_string()).or_default();
+            if ok { entry.0 += 1 } else { entry.1 += 1 }
+        }
+    }
+    for (tag, (p, f)) in &per_feature {
+        println!("{tag:<24} {p} passed, {f} failed");
+    }
+    println!("overall: {passed} passed, {failed} failed");
+    if std::env::var("CONFORMANCE_TEXT_DIFF").is_ok() {
+        println!("byte-identical output: {}", TEXT_SAME.load(std::sync::atomic::Ordering::Relaxed));
+    }
+    assert!(passed >= MIN_PASSING, "only {passed} conformance cases pass, want at least {MIN_PASSING}");
+}

@@ -1,0 +1,156 @@
+//! Metric checks and alerts through `glidepath-analysis`: templates, providers and Secrets are
+//! read from the caches; the crate renders, queries and judges.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use glidepath_analysis::notify::{Field, NotifierOptions, alerts_for, new_notifier};
+use glidepath_analysis::provider::{ProviderOptions, metrics_server, new_provider};
+use glidepath_analysis::resolve::{metric_source, render_query};
+use glidepath_analysis::stats::ComparisonConfig;
+use glidepath_analysis::template::TemplateModel;
+use glidepath_analysis::{MetricProvider, MetricSource, Notification, Observer, check_metric, compare_with_primary};
+use glidepath_api::flagger::{Canary, CanaryMetric, Provider, Severity};
+use glidepath_canary::Verdict;
+use kube::ResourceExt;
+use kube::runtime::reflector::ObjectRef;
+use tracing::warn;
+
+use super::Settings;
+use super::caches::Caches;
+use super::checks::MetricAnalysis;
+
+/// Decoded `data` of a Secret, if it exists.
+fn secret_data(caches: &Caches, namespace: &str, name: &str) -> Option<BTreeMap<String, String>> {
+    let s = caches.secrets.get(&ObjectRef::new(name).within(namespace))?;
+    Some(
+        s.data
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), String::from_utf8_lossy(&v.0).into_owned()))
+            .chain(s.string_data.iter().flatten().map(|(k, v)| (k.clone(), v.clone())))
+            .collect(),
+    )
+}
+
+/// Metric analysis against the providers the Canary names.
+#[derive(Debug)]
+pub struct LiveMetrics {
+    pub caches: Caches,
+    pub settings: Settings,
+}
+
+impl LiveMetrics {
+    async fn check_one(&self, canary: &Canary, provider: Provider, metric: &CanaryMetric) -> Result<Verdict, String> {
+        let ns = canary.namespace().unwrap_or_default();
+        let source = metric_source(metric, &ns, self.settings.no_cross_namespace_refs).map_err(|e| e.to_string())?;
+        let options = ProviderOptions::default();
+        let (backend, template): (Box<dyn MetricProvider>, _) = match &source {
+            MetricSource::Template(key) => {
+                let t = self
+                    .caches
+                    .metric_templates
+                    .get(&ObjectRef::new(&key.name).within(&key.namespace))
+                    .ok_or_else(|| format!("MetricTemplate {}/{} not found", key.namespace, key.name))?;
+                let secret = t
+                    .spec
+                    .provider
+                    .secret_ref
+                    .as_ref()
+                    .and_then(|r| secret_data(&self.caches, &key.namespace, &r.name));
+                let backend = new_provider(&t.spec.provider, secret.as_ref(), &options).map_err(|e| e.to_string())?;
+                (backend, Some(t.spec.clone()))
+            }
+            _ => {
+                let address = canary.spec.metrics_server.as_deref().unwrap_or(&self.settings.metrics_server);
+                (metrics_server(address, &options).map_err(|e| e.to_string())?, None)
+            }
+        };
+        let observer = Observer::for_provider(provider);
+        let model = TemplateModel::for_metric(canary, metric);
+        let query = render_query(&source, template.as_ref(), observer, &model).map_err(|e| e.to_string())?;
+        let to_millis = if matches!(source, MetricSource::Builtin(_)) { observer.to_millis() } else { 1.0 };
+        let checked =
+            check_metric(backend.as_ref(), &query, metric, &model, to_millis).await.map_err(|e| e.to_string())?;
+        if !checked.verdict.passed {
+            let message = checked.verdict.message.unwrap_or_else(|| format!("metric {} failed", metric.name));
+            return Ok(Verdict::fail(message));
+        }
+        if let Some(cfg) = ComparisonConfig::from_metric(metric).map_err(|e| e.to_string())? {
+            let primary_query =
+                render_query(&source, template.as_ref(), observer, &model.for_primary()).map_err(|e| e.to_string())?;
+            let window = glidepath_api::duration::parse(metric.interval()).unwrap_or(Duration::from_secs(60));
+            let step = (window / 12).max(Duration::from_secs(5));
+            let cmp = compare_with_primary(backend.as_ref(), &query, &primary_query, window, step, &cfg)
+                .await
+                .map_err(|e| e.to_string())?;
+            if let Some(message) = cmp.message(&model.name, &model.namespace, &metric.name, &cfg) {
+                return Ok(Verdict::fail(message));
+            }
+        }
+        Ok(Verdict::Pass)
+    }
+}
+
+impl MetricAnalysis for LiveMetrics {
+    fn check<'a>(&'a self, canary: &'a Canary) -> futures::future::BoxFuture<'a, Verdict> {
+        Box::pin(async move {
+            let Some(provider) = canary.spec.effective_provider(&self.settings.mesh_provider) else {
+                return Verdict::fail("unknown provider");
+            };
+            let analysis = canary.spec.analysis.clone().unwrap_or_default();
+            for metric in analysis.metrics() {
+                match self.check_one(canary, provider, metric).await {
+                    Ok(Verdict::Pass) => {}
+                    Ok(fail) => return fail,
+                    // Unreachable backends and missing data fail the check: never promote blind.
+                    Err(reason) => return Verdict::fail(reason),
+                }
+            }
+            Verdict::Pass
+        })
+    }
+}
+
+/// Send a release notification to the Canary's alert providers (errors are logged).
+pub fn alert(caches: &Caches, settings: &Settings, canary: &Canary, severity: Severity, message: &str) {
+    let ns = canary.namespace().unwrap_or_default();
+    let analysis = canary.spec.analysis.clone().unwrap_or_default();
+    let options = NotifierOptions { cluster_name: settings.cluster_name.clone(), timeout: None };
+    let notification = Notification {
+        workload: canary.spec.target_ref.name.clone(),
+        namespace: ns.clone(),
+        message: message.to_owned(),
+        fields: vec![Field::new(
+            "Target",
+            format!("{}/{}.{}", canary.spec.target_ref.kind, canary.spec.target_ref.name, ns),
+        )],
+        severity,
+    };
+    for a in alerts_for(analysis.alerts(), severity) {
+        let provider_ns = a.provider_ref.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| ns.clone());
+        if settings.no_cross_namespace_refs && provider_ns != ns {
+            warn!(alert = %a.name, "cross-namespace AlertProvider reference refused");
+            continue;
+        }
+        let Some(p) = caches.alert_providers.get(&ObjectRef::new(&a.provider_ref.name).within(&provider_ns)) else {
+            warn!(alert = %a.name, provider = %a.provider_ref.name, "AlertProvider not found");
+            continue;
+        };
+        let secret = p.spec.secret_ref.as_ref().and_then(|r| secret_data(caches, &provider_ns, &r.name));
+        let notifier = match new_notifier(&p.spec, secret.as_ref(), &options) {
+            Ok(n) => n,
+            Err(e) => {
+                warn!(alert = %a.name, error = %e, "build notifier");
+                continue;
+            }
+        };
+        let n = notification.clone();
+        let name = a.name.clone();
+        tokio::spawn(async move {
+            if let Err(e) = notifier.post(&n).await {
+                warn!(alert = %name, error = %e, "send alert");
+            }
+        });
+    }
+}

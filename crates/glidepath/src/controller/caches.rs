@@ -1,0 +1,204 @@
+//! Reflector caches of everything a reconcile reads, and the change feed that wakes canaries.
+//! Routing objects of CRD-backed providers (HTTPRoute, ...) get their cache on first use, after
+//! checking that the kind is served.
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use glidepath_api::flagger::{AlertProvider, Canary, MetricTemplate};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, Resource};
+use serde::de::DeserializeOwned;
+use tokio::sync::{mpsc, watch};
+use tracing::warn;
+
+/// An object that changed: kind, namespace, name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Touched {
+    pub kind: &'static str,
+    pub namespace: String,
+    pub name: String,
+}
+
+#[derive(Clone)]
+pub struct Caches {
+    client: Client,
+    namespace: Option<String>,
+    stop: watch::Receiver<bool>,
+    pub canaries: Store<Canary>,
+    pub deployments: Store<Deployment>,
+    pub daemon_sets: Store<DaemonSet>,
+    pub services: Store<Service>,
+    pub config_maps: Store<ConfigMap>,
+    pub secrets: Store<Secret>,
+    pub hpas: Store<HorizontalPodAutoscaler>,
+    pub metric_templates: Store<MetricTemplate>,
+    pub alert_providers: Store<AlertProvider>,
+    dynamic: Arc<Mutex<HashMap<String, Store<DynamicObject>>>>,
+    touched_tx: mpsc::UnboundedSender<Touched>,
+    pub touched: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Touched>>>,
+}
+
+impl Debug for Caches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caches").field("namespace", &self.namespace).finish_non_exhaustive()
+    }
+}
+
+fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+fn spawn_reflector<K>(
+    api: Api<K>,
+    kind: &'static str,
+    tx: mpsc::UnboundedSender<Touched>,
+    mut stop: watch::Receiver<bool>,
+) -> (Store<K>, tokio::task::JoinHandle<()>)
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    let (store, writer) = reflector::store();
+    let task = tokio::spawn(async move {
+        let stream =
+            reflector::reflector(writer, watcher(api, watcher::Config::default())).default_backoff().touched_objects();
+        let mut stream = std::pin::pin!(stream);
+        loop {
+            tokio::select! {
+                _ = stop.changed() => return,
+                next = stream.next() => match next {
+                    Some(Ok(obj)) => {
+                        let _ = tx.send(Touched {
+                            kind,
+                            namespace: obj.meta().namespace.clone().unwrap_or_default(),
+                            name: obj.meta().name.clone().unwrap_or_default(),
+                        });
+                    }
+                    Some(Err(e)) => warn!(kind, error = %e, "watch failed; retrying"),
+                    None => return,
+                }
+            }
+        }
+    });
+    (store, task)
+}
+
+impl Caches {
+    pub fn start(
+        client: Client,
+        namespace: Option<&str>,
+        stop: watch::Receiver<bool>,
+    ) -> (Caches, Vec<tokio::task::JoinHandle<()>>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut tasks = Vec::new();
+        macro_rules! cache {
+            ($ty:ty, $kind:literal) => {{
+                let (store, task) = spawn_reflector(api::<$ty>(&client, namespace), $kind, tx.clone(), stop.clone());
+                tasks.push(task);
+                store
+            }};
+        }
+        let caches = Caches {
+            canaries: cache!(Canary, "Canary"),
+            deployments: cache!(Deployment, "Deployment"),
+            daemon_sets: cache!(DaemonSet, "DaemonSet"),
+            services: cache!(Service, "Service"),
+            config_maps: cache!(ConfigMap, "ConfigMap"),
+            secrets: cache!(Secret, "Secret"),
+            hpas: cache!(HorizontalPodAutoscaler, "HorizontalPodAutoscaler"),
+            metric_templates: cache!(MetricTemplate, "MetricTemplate"),
+            alert_providers: cache!(AlertProvider, "AlertProvider"),
+            client,
+            namespace: namespace.map(str::to_owned),
+            stop,
+            dynamic: Arc::default(),
+            touched_tx: tx,
+            touched: Arc::new(tokio::sync::Mutex::new(rx)),
+        };
+        (caches, tasks)
+    }
+
+    /// Wait until every static cache has listed once.
+    pub async fn ready(&self) -> anyhow::Result<()> {
+        self.canaries.wait_until_ready().await?;
+        self.deployments.wait_until_ready().await?;
+        self.daemon_sets.wait_until_ready().await?;
+        self.services.wait_until_ready().await?;
+        self.config_maps.wait_until_ready().await?;
+        self.secrets.wait_until_ready().await?;
+        self.hpas.wait_until_ready().await?;
+        self.metric_templates.wait_until_ready().await?;
+        self.alert_providers.wait_until_ready().await?;
+        Ok(())
+    }
+
+    /// The cache of a CRD-backed routing kind, started on first use. Fails with a clear
+    /// message when the kind is not served (its CRDs are not installed).
+    pub async fn dynamic(&self, api_version: &str, kind: &str) -> anyhow::Result<Store<DynamicObject>> {
+        let key = format!("{api_version}/{kind}");
+        if let Some(store) = self.dynamic.lock().map_err(|_| anyhow::anyhow!("cache lock poisoned"))?.get(&key) {
+            return Ok(store.clone());
+        }
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        let gvk = GroupVersionKind::gvk(group, version, kind);
+        let (resource, _caps) = kube::discovery::pinned_kind(&self.client, &gvk)
+            .await
+            .map_err(|_| anyhow::anyhow!("{kind} kind not served ({api_version}): install its CRDs"))?;
+        let api: Api<DynamicObject> = match &self.namespace {
+            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &resource),
+            None => Api::all_with(self.client.clone(), &resource),
+        };
+        let store = spawn_dynamic(api, resource, self.touched_tx.clone(), self.stop.clone());
+        tokio::time::timeout(Duration::from_secs(30), store.wait_until_ready()).await??;
+        self.dynamic.lock().map_err(|_| anyhow::anyhow!("cache lock poisoned"))?.insert(key, store.clone());
+        Ok(store)
+    }
+}
+
+fn spawn_dynamic(
+    api: Api<DynamicObject>,
+    resource: ApiResource,
+    tx: mpsc::UnboundedSender<Touched>,
+    mut stop: watch::Receiver<bool>,
+) -> Store<DynamicObject> {
+    let writer = reflector::store::Writer::new(resource);
+    let store = writer.as_reader();
+    tokio::spawn(async move {
+        let stream =
+            reflector::reflector(writer, watcher(api, watcher::Config::default())).default_backoff().touched_objects();
+        let mut stream = std::pin::pin!(stream);
+        loop {
+            tokio::select! {
+                _ = stop.changed() => return,
+                next = stream.next() => match next {
+                    Some(Ok(obj)) => {
+                        let _ = tx.send(Touched {
+                            kind: "Route",
+                            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+                            name: obj.metadata.name.clone().unwrap_or_default(),
+                        });
+                    }
+                    Some(Err(e)) => warn!(error = %e, "route watch failed; retrying"),
+                    None => return,
+                }
+            }
+        }
+    });
+    store
+}

@@ -1,0 +1,317 @@
+//! Execute a decision's actions. Every object write is a server-side apply by `glidepath`,
+//! made only when the desired object differs from the cached one; scaling is a merge patch,
+//! as Flagger does, so the workload's own managers keep their fields.
+
+use anyhow::Context as _;
+use glidepath_api::flagger::{Canary, CanaryPhase, Provider, Severity, WebhookType};
+use glidepath_canary::workload::configs::ConfigRefs;
+use glidepath_canary::workload::primary::{self, PrimarySettings};
+use glidepath_canary::{Action, Routes};
+use glidepath_router::{RouteContext, Router, kubernetes};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use kube::api::{Api, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use kube::runtime::reflector::ObjectRef;
+use kube::{Resource, ResourceExt};
+use serde_json::{Value, json};
+use tracing::{info, warn};
+
+use super::observe::{Workload, to_weights};
+use super::reconcile::Context;
+use super::{FIELD_MANAGER, checks};
+
+/// Everything an action needs about the canary being reconciled.
+pub struct Step<'a> {
+    pub ctx: &'a Context,
+    pub canary: &'a Canary,
+    pub target: &'a Workload,
+    pub primary: Option<&'a Workload>,
+    pub route_ctx: RouteContext<'a>,
+    pub router: &'a dyn Router,
+    pub provider: Provider,
+    pub tracked: &'a ConfigRefs,
+    pub routes: Option<Routes>,
+}
+
+fn owner(canary: &Canary) -> Option<OwnerReference> {
+    let mut o = canary.controller_owner_ref(&())?;
+    o.block_owner_deletion = Some(true);
+    Some(o)
+}
+
+/// Whether `live` already has every field of `desired` with the same value.
+pub fn contains(live: &Value, desired: &Value) -> bool {
+    match (live, desired) {
+        (Value::Object(l), Value::Object(d)) => d.iter().all(|(k, dv)| l.get(k).is_some_and(|lv| contains(lv, dv))),
+        (Value::Array(l), Value::Array(d)) => l.len() == d.len() && l.iter().zip(d).all(|(a, b)| contains(a, b)),
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        _ => live == desired,
+    }
+}
+
+impl Step<'_> {
+    fn ns(&self) -> &str {
+        self.canary.metadata.namespace.as_deref().unwrap_or_default()
+    }
+
+    pub async fn run(&self, action: &Action) -> anyhow::Result<()> {
+        match action {
+            Action::EnsureServices => {
+                let apex_to_canary =
+                    self.provider == Provider::Kubernetes && self.routes.is_some_and(|r| r.canary >= 100);
+                for svc in kubernetes::services(&self.route_ctx, apex_to_canary)? {
+                    self.apply(svc).await?;
+                }
+            }
+            Action::RouteApexToPrimary => {
+                for svc in kubernetes::services(&self.route_ctx, false)? {
+                    self.apply(svc).await?;
+                }
+            }
+            Action::EnsurePrimary => {
+                if self.primary.is_none() {
+                    self.write_primary().await?;
+                }
+            }
+            Action::Promote => self.write_primary().await?,
+            Action::ReconcilePrimaryScaler => self.primary_hpa().await?,
+            Action::ScaleTargetToZero => self.scale_target(false).await?,
+            Action::ScaleTargetFromZero => self.scale_target(true).await?,
+            Action::ReconcileRoutes => {
+                if self.provider != Provider::Kubernetes {
+                    let w = self.routes.unwrap_or(Routes::ALL_PRIMARY);
+                    for obj in self.router.desired(&self.route_ctx, to_weights(w))? {
+                        self.apply(obj).await?;
+                    }
+                }
+            }
+            Action::SetRoutes(r) => {
+                for obj in self.router.desired(&self.route_ctx, to_weights(*r))? {
+                    self.apply(obj).await?;
+                }
+            }
+            Action::CallHooks { kind, phase } => self.post_hooks(*kind, *phase).await,
+            Action::Event { warning, message } => self.ctx.event(self.canary, *warning, message).await,
+            Action::Alert { severity, message } => self.alert(*severity, message),
+            Action::RecordResult { strategy, success, skipped } => {
+                let labels = super::metrics::ResultLabels {
+                    name: self.canary.spec.target_ref.name.clone(),
+                    namespace: self.ns().to_owned(),
+                    deployment_strategy: strategy.as_str().to_owned(),
+                    analysis_status: if *skipped { "skipped" } else { "completed" }.to_owned(),
+                };
+                let family = if *success { &self.ctx.metrics.successes } else { &self.ctx.metrics.failures };
+                family.get_or_create(&labels).inc();
+            }
+        }
+        Ok(())
+    }
+
+    fn alert(&self, severity: Severity, message: &str) {
+        info!(canary = %self.canary.name_any(), namespace = self.ns(), ?severity, message, "alert");
+        super::analysis::alert(&self.ctx.caches, &self.ctx.settings, self.canary, severity, message);
+    }
+
+    async fn post_hooks(&self, kind: WebhookType, phase: CanaryPhase) {
+        if let glidepath_canary::Verdict::Fail { reason, .. } =
+            checks::run_hooks(&self.ctx.webhooks, self.canary, kind, phase).await
+        {
+            self.ctx.event(self.canary, true, &format!("{} hook failed: {reason}", kind.as_str())).await;
+        }
+    }
+
+    /// Server-side apply of one object, skipped when the cache already matches.
+    pub async fn apply(&self, obj: Value) -> anyhow::Result<()> {
+        let api_version = obj["apiVersion"].as_str().unwrap_or_default().to_owned();
+        let kind = obj["kind"].as_str().unwrap_or_default().to_owned();
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+        if let Some(live) = self.cached(&api_version, &kind, &name).await
+            && contains(&live, &obj)
+        {
+            return Ok(());
+        }
+        let (group, version) = api_version.split_once('/').unwrap_or(("", &api_version));
+        let gvk = GroupVersionKind::gvk(group, version, &kind);
+        let (resource, _) = kube::discovery::pinned_kind(&self.ctx.client, &gvk)
+            .await
+            .with_context(|| format!("{kind} kind not served ({api_version})"))?;
+        let api: Api<DynamicObject> = Api::namespaced_with(self.ctx.client.clone(), self.ns(), &resource);
+        api.patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&obj))
+            .await
+            .with_context(|| format!("apply {kind} {}/{name}", self.ns()))?;
+        info!(kind, name, namespace = self.ns(), "applied");
+        Ok(())
+    }
+
+    async fn cached(&self, api_version: &str, kind: &str, name: &str) -> Option<Value> {
+        let caches = &self.ctx.caches;
+        let ns = self.ns();
+        let v = match kind {
+            "Service" => serde_json::to_value(&*caches.services.get(&ObjectRef::new(name).within(ns))?),
+            "Deployment" => serde_json::to_value(&*caches.deployments.get(&ObjectRef::new(name).within(ns))?),
+            "DaemonSet" => serde_json::to_value(&*caches.daemon_sets.get(&ObjectRef::new(name).within(ns))?),
+            "ConfigMap" => serde_json::to_value(&*caches.config_maps.get(&ObjectRef::new(name).within(ns))?),
+            "Secret" => serde_json::to_value(&*caches.secrets.get(&ObjectRef::new(name).within(ns))?),
+            "HorizontalPodAutoscaler" => serde_json::to_value(&*caches.hpas.get(&ObjectRef::new(name).within(ns))?),
+            _ => {
+                let store = caches.dynamic(api_version, kind).await.ok()?;
+                let obj = store.state().into_iter().find(|o| {
+                    o.metadata.name.as_deref() == Some(name) && o.metadata.namespace.as_deref() == Some(self.ns())
+                })?;
+                serde_json::to_value(&*obj)
+            }
+        };
+        let mut v = v.ok()?;
+        v["apiVersion"] = json!(api_version);
+        v["kind"] = json!(kind);
+        Some(v)
+    }
+
+    /// Create or update the primary workload and its `-primary` ConfigMaps/Secrets.
+    async fn write_primary(&self) -> anyhow::Result<()> {
+        self.write_primary_configs().await?;
+        let prefixes = &self.ctx.settings.include_label_prefixes;
+        let labels: Vec<&str> = self.ctx.settings.selector_labels.iter().map(String::as_str).collect();
+        let settings = PrimarySettings {
+            selector_labels: &labels,
+            include_label_prefixes: prefixes,
+            tracked: self.tracked,
+            has_autoscaler: self.canary.spec.autoscaler_ref.is_some(),
+            owner: owner(self.canary),
+        };
+        let mut obj = match self.target {
+            Workload::Deployment(d) => {
+                let mut p = serde_json::to_value(primary::primary_deployment(d, &settings)?)?;
+                p["apiVersion"] = json!("apps/v1");
+                p["kind"] = json!("Deployment");
+                // An autoscaler owns the primary's replicas once it exists; before, start
+                // from the target's.
+                if settings.has_autoscaler && self.primary.is_none() {
+                    p["spec"]["replicas"] = json!(d.spec.replicas.unwrap_or(1).max(1));
+                }
+                p
+            }
+            Workload::DaemonSet(d) => {
+                let mut p = serde_json::to_value(primary::primary_daemon_set(d, &settings)?)?;
+                p["apiVersion"] = json!("apps/v1");
+                p["kind"] = json!("DaemonSet");
+                p
+            }
+        };
+        if let Some(m) = obj.as_object_mut() {
+            m.remove("status");
+        }
+        self.apply(obj).await
+    }
+
+    async fn write_primary_configs(&self) -> anyhow::Result<()> {
+        let caches = &self.ctx.caches;
+        let owner = owner(self.canary).map(|o| json!([o]));
+        for name in &self.tracked.config_maps {
+            let Some(cm) = caches.config_maps.get(&ObjectRef::new(name).within(self.ns())) else { continue };
+            let mut obj = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": format!("{name}-primary"), "namespace": self.ns(), "ownerReferences": owner},
+                "data": cm.data.clone().unwrap_or_default()});
+            if let Some(b) = &cm.binary_data {
+                obj["binaryData"] = serde_json::to_value(b)?;
+            }
+            self.apply(obj).await?;
+        }
+        for name in &self.tracked.secrets {
+            let Some(s) = caches.secrets.get(&ObjectRef::new(name).within(self.ns())) else { continue };
+            let obj = json!({"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": format!("{name}-primary"), "namespace": self.ns(), "ownerReferences": owner},
+                "type": s.type_.clone().unwrap_or_else(|| "Opaque".into()),
+                "data": serde_json::to_value(s.data.clone().unwrap_or_default())?});
+            self.apply(obj).await?;
+        }
+        Ok(())
+    }
+
+    /// `<hpa>-primary`, targeting the primary, from the target's HPA.
+    async fn primary_hpa(&self) -> anyhow::Result<()> {
+        let Some(r) = &self.canary.spec.autoscaler_ref else { return Ok(()) };
+        if r.kind != "HorizontalPodAutoscaler" {
+            warn!(kind = %r.kind, "autoscaler kind not supported yet");
+            return Ok(());
+        }
+        let Some(hpa) = self.ctx.caches.hpas.get(&ObjectRef::new(&r.name).within(self.ns())) else {
+            anyhow::bail!("HorizontalPodAutoscaler {}/{} not found (spec.autoscalerRef)", self.ns(), r.name);
+        };
+        let mut spec = serde_json::to_value(&hpa.spec)?;
+        spec["scaleTargetRef"]["name"] = json!(self.canary.spec.primary_workload_name());
+        if let Some(replicas) = &r.primary_scaler_replicas {
+            if let Some(min) = replicas.min_replicas {
+                spec["minReplicas"] = json!(min);
+            }
+            if let Some(max) = replicas.max_replicas {
+                spec["maxReplicas"] = json!(max);
+            }
+        }
+        let obj = json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": format!("{}-primary", r.name), "namespace": self.ns(), "ownerReferences": owner(self.canary).map(|o| vec![o])},
+            "spec": spec});
+        self.apply(obj).await
+    }
+
+    /// Scale the target down to zero, or back up for a run.
+    async fn scale_target(&self, up: bool) -> anyhow::Result<()> {
+        let name = self.canary.spec.target_ref.name.as_str();
+        let pp = PatchParams::default();
+        match self.target {
+            Workload::Deployment(d) => {
+                let current = d.spec.replicas.unwrap_or(1);
+                let want = if up { self.scale_up_replicas(current) } else { 0 };
+                if current == want {
+                    return Ok(());
+                }
+                let api: Api<k8s_openapi::api::apps::v1::Deployment> =
+                    Api::namespaced(self.ctx.client.clone(), self.ns());
+                api.patch(name, &pp, &Patch::Merge(json!({"spec": {"replicas": want}})))
+                    .await
+                    .with_context(|| format!("scale Deployment {}/{name} to {want}", self.ns()))?;
+            }
+            Workload::DaemonSet(ds) => {
+                let key = primary::DAEMONSET_SCALE_TO_ZERO;
+                let has = ds
+                    .spec
+                    .template
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.node_selector.as_ref())
+                    .is_some_and(|n| n.contains_key(key));
+                if has != up {
+                    return Ok(());
+                }
+                let value = if up { Value::Null } else { json!("true") };
+                let api: Api<k8s_openapi::api::apps::v1::DaemonSet> =
+                    Api::namespaced(self.ctx.client.clone(), self.ns());
+                api.patch(
+                    name,
+                    &pp,
+                    &Patch::Merge(json!({"spec": {"template": {"spec": {"nodeSelector": {key: value}}}}})),
+                )
+                .await
+                .with_context(|| format!("scale DaemonSet {}/{name}", self.ns()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Replicas for a run: the target's own if > 0, else the primary's (no autoscaler), else
+    /// the autoscaler's minimum if > 1, else 1.
+    fn scale_up_replicas(&self, current: i32) -> i32 {
+        if current > 0 {
+            return current;
+        }
+        if self.canary.spec.autoscaler_ref.is_none()
+            && let Some(Workload::Deployment(p)) = self.primary
+            && let Some(r) = p.spec.replicas.filter(|r| *r > 0)
+        {
+            return r;
+        }
+        let hpa_min = self.canary.spec.autoscaler_ref.as_ref().and_then(|r| {
+            self.ctx.caches.hpas.get(&ObjectRef::new(&r.name).within(self.ns())).and_then(|h| h.spec.min_replicas)
+        });
+        hpa_min.filter(|m| *m > 1).unwrap_or(1)
+    }
+}

@@ -1,0 +1,93 @@
+//! Prometheus metrics with Flagger's names, so existing dashboards and alerts keep working.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CanaryLabels {
+    pub name: String,
+    pub namespace: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WorkloadLabels {
+    pub workload: String,
+    pub namespace: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabels {
+    pub name: String,
+    pub namespace: String,
+    pub deployment_strategy: String,
+    pub analysis_status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct NamespaceLabels {
+    pub namespace: String,
+}
+
+#[derive(Debug)]
+pub struct Metrics {
+    pub registry: Registry,
+    pub status: Family<CanaryLabels, Gauge>,
+    pub weight: Family<WorkloadLabels, Gauge>,
+    pub total: Family<NamespaceLabels, Gauge>,
+    pub successes: Family<ResultLabels, Counter>,
+    pub failures: Family<ResultLabels, Counter>,
+    pub duration: Family<CanaryLabels, Histogram>,
+    /// Our own: seconds between a canary being due and its reconcile starting.
+    pub step_lag: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let status = Family::<CanaryLabels, Gauge>::default();
+        let weight = Family::<WorkloadLabels, Gauge>::default();
+        let total = Family::<NamespaceLabels, Gauge>::default();
+        let successes = Family::<ResultLabels, Counter>::default();
+        let failures = Family::<ResultLabels, Counter>::default();
+        let duration = Family::<CanaryLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.005, 2.0, 14))
+        });
+        let step_lag = Histogram::new(exponential_buckets(0.001, 2.0, 16));
+        registry.register(
+            "flagger_canary_status",
+            "Last canary analysis result: 0 progressing, 1 other, 2 failed",
+            status.clone(),
+        );
+        registry.register(
+            "flagger_canary_weight",
+            "The virtual service destination weight current value",
+            weight.clone(),
+        );
+        registry.register("flagger_canary_total", "The total number of canary custom resources", total.clone());
+        registry.register("flagger_canary_successes", "Successful canary releases", successes.clone());
+        registry.register("flagger_canary_failures", "Failed canary releases", failures.clone());
+        registry.register("flagger_canary_duration_seconds", "Seconds taken by one canary analysis", duration.clone());
+        registry.register(
+            "glidepath_canary_step_lag_seconds",
+            "Delay between a canary being due and its step starting",
+            step_lag.clone(),
+        );
+        Metrics { registry, status, weight, total, successes, failures, duration, step_lag }
+    }
+
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

@@ -1,0 +1,145 @@
+//! `glidepath controller`: the canary controller runtime. Reflector caches feed one scheduler
+//! that wakes each Canary when it is due; a reconcile observes the caches, asks the pure
+//! `glidepath_canary::plan` what to do, runs the checks it asks for, executes the actions with
+//! server-side apply (writing only what differs) and writes the status.
+
+mod analysis;
+mod caches;
+mod checks;
+mod execute;
+mod http;
+mod metrics;
+mod observe;
+mod reconcile;
+mod scheduler;
+mod status;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use kube::Client;
+use tokio::sync::watch;
+use tracing::info;
+
+pub use metrics::Metrics;
+
+/// The field manager of every write.
+pub const FIELD_MANAGER: &str = "glidepath";
+
+/// Controller settings (from the command line).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Only this namespace, or all.
+    pub namespace: Option<String>,
+    /// Default routing provider when a Canary sets none.
+    pub mesh_provider: String,
+    /// Prometheus for the built-in metrics.
+    pub metrics_server: String,
+    pub selector_labels: Vec<String>,
+    pub include_label_prefixes: Vec<String>,
+    pub cluster_name: Option<String>,
+    pub no_cross_namespace_refs: bool,
+    /// Canaries reconciled at once.
+    pub workers: usize,
+    /// First retry wait of webhooks.
+    pub webhook_backoff: Duration,
+    /// Divides every wait between ticks (demo `--speed`, tests); 1 in production.
+    pub speed: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            namespace: None,
+            mesh_provider: "istio".into(),
+            metrics_server: "http://prometheus:9090".into(),
+            selector_labels: ["app", "name", "app.kubernetes.io/name"].map(String::from).to_vec(),
+            include_label_prefixes: Vec::new(),
+            cluster_name: None,
+            no_cross_namespace_refs: false,
+            workers: 8,
+            webhook_backoff: Duration::from_secs(1),
+            speed: 1,
+        }
+    }
+}
+
+/// A running controller; dropping the handle does not stop it, `shutdown` does.
+#[derive(Debug)]
+pub struct Controller {
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Controller {
+    /// Start watching and reconciling with `client`.
+    pub async fn start(client: Client, settings: Settings) -> anyhow::Result<Controller> {
+        let (stop, stopped) = watch::channel(false);
+        let metrics = Arc::new(Metrics::new());
+        let (caches, mut tasks) = caches::Caches::start(client.clone(), settings.namespace.as_deref(), stopped.clone());
+        tokio::time::timeout(Duration::from_secs(60), caches.ready()).await.context("wait for caches")??;
+        info!("caches synced");
+        let ctx = Arc::new(reconcile::Context::new(client, settings, caches, metrics.clone())?);
+        tasks.push(tokio::spawn(scheduler::run(ctx, stopped)));
+        Ok(Controller { stop, tasks, metrics })
+    }
+
+    /// Stop every task and wait for them.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            t.abort();
+            let _ = t.await;
+        }
+    }
+}
+
+/// Run until SIGINT/SIGTERM: the controller and its HTTP endpoints.
+pub async fn run(client: Client, settings: Settings, listen: SocketAddr) -> anyhow::Result<()> {
+    let controller = Controller::start(client, settings).await?;
+    let server = tokio::spawn(http::serve(listen, controller.metrics.clone()));
+    shutdown_signal().await;
+    info!("shutting down");
+    server.abort();
+    controller.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// A kube client from `--kubeconfig`, else `KUBECONFIG`/`~/.kube/config`, else in-cluster.
+pub async fn client(kubeconfig: Option<&std::path::Path>) -> anyhow::Result<Client> {
+    let config = match kubeconfig {
+        Some(path) => {
+            let kc = kube::config::Kubeconfig::read_from(path).with_context(|| format!("read {}", path.display()))?;
+            kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+                .await
+                .with_context(|| format!("load {}", path.display()))?
+        }
+        None => kube::Config::infer().await.context("find a kubeconfig or in-cluster configuration")?,
+    };
+    Client::try_from(config).context("build Kubernetes client")
+}

@@ -1,0 +1,163 @@
+//! Observe one Canary's world from the caches: its target and primary workloads, their
+//! readiness, the tracked configs and the routes in effect.
+
+use std::collections::BTreeMap;
+
+use glidepath_api::flagger::{Canary, Provider};
+use glidepath_canary::workload::configs::{self, ConfigRefs};
+use glidepath_canary::workload::{hash, readiness};
+use glidepath_canary::{Observed, Readiness, Routes};
+use glidepath_router::{RouteContext, Router, Weights};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
+use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::jiff::Timestamp;
+use kube::runtime::reflector::ObjectRef;
+
+use super::caches::Caches;
+
+/// The target workload, whichever kind it is.
+#[derive(Clone, Debug)]
+pub enum Workload {
+    Deployment(Deployment),
+    DaemonSet(DaemonSet),
+}
+
+impl Workload {
+    pub fn template(&self) -> &PodTemplateSpec {
+        match self {
+            Self::Deployment(d) => &d.spec.template,
+            Self::DaemonSet(d) => &d.spec.template,
+        }
+    }
+
+    pub fn selector(&self) -> &LabelSelector {
+        match self {
+            Self::Deployment(d) => &d.spec.selector,
+            Self::DaemonSet(d) => &d.spec.selector,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Deployment(_) => "Deployment",
+            Self::DaemonSet(_) => "DaemonSet",
+        }
+    }
+
+    /// Template hash, ignoring what Glidepath itself changes on the target (the DaemonSet
+    /// scale-to-zero nodeSelector).
+    pub fn template_hash(&self) -> String {
+        let mut t = self.template().clone();
+        if let Some(ns) = t.spec.as_mut().and_then(|s| s.node_selector.as_mut()) {
+            ns.remove(glidepath_canary::workload::primary::DAEMONSET_SCALE_TO_ZERO);
+        }
+        hash::template_hash(&t)
+    }
+
+    pub fn pod_spec(&self) -> Option<&PodSpec> {
+        self.template().spec.as_ref()
+    }
+}
+
+pub fn target(caches: &Caches, canary: &Canary) -> Option<Workload> {
+    let ns = canary.metadata.namespace.as_deref().unwrap_or_default();
+    let name = &canary.spec.target_ref.name;
+    match canary.spec.target_ref.kind.as_str() {
+        "DaemonSet" => {
+            caches.daemon_sets.get(&ObjectRef::new(name).within(ns)).map(|d| Workload::DaemonSet((*d).clone()))
+        }
+        _ => caches.deployments.get(&ObjectRef::new(name).within(ns)).map(|d| Workload::Deployment((*d).clone())),
+    }
+}
+
+pub fn primary(caches: &Caches, canary: &Canary) -> Option<Workload> {
+    let ns = canary.metadata.namespace.as_deref().unwrap_or_default();
+    let name = canary.spec.primary_workload_name();
+    match canary.spec.target_ref.kind.as_str() {
+        "DaemonSet" => {
+            caches.daemon_sets.get(&ObjectRef::new(&name).within(ns)).map(|d| Workload::DaemonSet((*d).clone()))
+        }
+        _ => caches.deployments.get(&ObjectRef::new(&name).within(ns)).map(|d| Workload::Deployment((*d).clone())),
+    }
+}
+
+pub fn judge(w: &Workload, threshold: i32, canary: &Canary, now: Timestamp) -> Readiness {
+    match w {
+        Workload::Deployment(d) => readiness::deployment(d, threshold, canary.spec.progress_deadline(), now),
+        Workload::DaemonSet(d) => readiness::daemon_set(d, threshold),
+    }
+}
+
+/// ConfigMaps/Secrets the target uses that exist and are tracked, and their checksums.
+pub fn tracked_configs(caches: &Caches, ns: &str, target: &Workload) -> (ConfigRefs, BTreeMap<String, String>) {
+    let refs = target.pod_spec().map(ConfigRefs::of).unwrap_or_default();
+    let mut tracked = ConfigRefs::default();
+    let mut sums = BTreeMap::new();
+    for name in &refs.config_maps {
+        if let Some(cm) = caches.config_maps.get(&ObjectRef::new(name).within(ns))
+            && configs::config_map_tracked(&cm)
+        {
+            sums.insert(format!("configmap/{name}"), configs::config_map_checksum(&cm));
+            tracked.config_maps.insert(name.clone());
+        }
+    }
+    for name in &refs.secrets {
+        if let Some(s) = caches.secrets.get(&ObjectRef::new(name).within(ns))
+            && configs::secret_tracked(&s)
+        {
+            sums.insert(format!("secret/{name}"), configs::secret_checksum(&s));
+            tracked.secrets.insert(name.clone());
+        }
+    }
+    (tracked, sums)
+}
+
+/// The routing objects a router reads back, from the caches.
+pub async fn route_objects(
+    caches: &Caches,
+    router: &dyn Router,
+    ctx: &RouteContext<'_>,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    let ns = ctx.namespace();
+    let mut out = Vec::new();
+    for (api_version, kind) in router.kinds() {
+        if api_version == "v1" && kind == "Service" {
+            if let Some(s) = caches.services.get(&ObjectRef::new(ctx.apex()).within(ns)) {
+                let mut v = serde_json::to_value(&*s)?;
+                v["apiVersion"] = "v1".into();
+                v["kind"] = "Service".into();
+                out.push(v);
+            }
+            continue;
+        }
+        let store = caches.dynamic(api_version, kind).await?;
+        for obj in store.state().iter().filter(|o| o.metadata.namespace.as_deref() == Some(ns)) {
+            let mut v = serde_json::to_value(&**obj)?;
+            v["apiVersion"] = api_version.into();
+            v["kind"] = kind.into();
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+pub fn to_routes(w: Weights) -> Routes {
+    Routes { primary: w.primary, canary: w.canary, mirrored: w.mirrored }
+}
+
+pub fn to_weights(r: Routes) -> Weights {
+    Weights { primary: r.primary, canary: r.canary, mirrored: r.mirrored }
+}
+
+/// Everything `plan` needs.
+pub fn observed(
+    provider: Provider,
+    target: &Workload,
+    target_readiness: Readiness,
+    primary: Option<Readiness>,
+    configs: BTreeMap<String, String>,
+    routes: Option<Routes>,
+) -> Observed {
+    Observed { provider, target_hash: target.template_hash(), configs, target: target_readiness, primary, routes }
+}

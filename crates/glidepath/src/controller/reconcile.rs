@@ -1,0 +1,231 @@
+//! One reconcile of one Canary: validate, observe, plan (running the checks it asks for),
+//! execute, write status.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use glidepath_api::flagger::{Canary, CanaryStatus, ConditionStatus};
+use glidepath_canary::workload::primary::selector_label;
+use glidepath_canary::{Plan, Verdicts, plan};
+use glidepath_router::{RouteContext, for_provider};
+use glidepath_webhooks::WebhookClient;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::reflector::ObjectRef;
+use kube::{Client, Resource, ResourceExt};
+use serde_json::json;
+use tracing::{debug, info, warn};
+
+use super::analysis::LiveMetrics;
+use super::caches::Caches;
+use super::checks::{self, MetricAnalysis};
+use super::execute::Step;
+use super::metrics::{CanaryLabels, Metrics, WorkloadLabels};
+use super::observe;
+use super::status::{self, VALIDATED_CONDITION};
+use super::{FIELD_MANAGER, Settings};
+
+/// Shared by every reconcile.
+pub struct Context {
+    pub client: Client,
+    pub settings: Settings,
+    pub caches: Caches,
+    pub metrics: Arc<Metrics>,
+    pub webhooks: WebhookClient,
+    pub metric_analysis: Arc<dyn MetricAnalysis>,
+    recorder: Recorder,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+/// Retry period when a reconcile could not decide (missing target, API errors).
+const RETRY: Duration = Duration::from_secs(10);
+
+impl Context {
+    pub fn new(client: Client, settings: Settings, caches: Caches, metrics: Arc<Metrics>) -> anyhow::Result<Self> {
+        let recorder = Recorder::new(client.clone(), Reporter { controller: FIELD_MANAGER.into(), instance: None });
+        Ok(Context {
+            webhooks: WebhookClient::with_backoff(settings.webhook_backoff)?,
+            metric_analysis: Arc::new(LiveMetrics { caches: caches.clone(), settings: settings.clone() }),
+            client,
+            settings,
+            caches,
+            metrics,
+            recorder,
+        })
+    }
+
+    /// A Kubernetes Event on the canary (reason `Synced`, as Flagger) and a log line.
+    pub async fn event(&self, canary: &Canary, warning: bool, message: &str) {
+        let (name, ns) = (canary.name_any(), canary.namespace().unwrap_or_default());
+        if warning {
+            warn!(canary = %name, namespace = %ns, "{message}");
+        } else {
+            info!(canary = %name, namespace = %ns, "{message}");
+        }
+        let ev = Event {
+            type_: if warning { EventType::Warning } else { EventType::Normal },
+            reason: "Synced".into(),
+            note: Some(message.chars().take(1024).collect()),
+            action: "Reconcile".into(),
+            secondary: None,
+        };
+        if let Err(e) = self.recorder.publish(&ev, &canary.object_ref(&())).await {
+            debug!(error = %e, "publish event");
+        }
+    }
+
+    async fn write_status(&self, canary: &Canary, status: &CanaryStatus) -> anyhow::Result<()> {
+        let api: Api<Canary> = Api::namespaced(self.client.clone(), &canary.namespace().unwrap_or_default());
+        let patch = json!({"apiVersion": "flagger.app/v1beta1", "kind": "Canary", "status": status});
+        api.patch_status(&canary.name_any(), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?;
+        Ok(())
+    }
+}
+
+/// Reconcile one canary; returns when to come back (`None`: it is gone).
+pub async fn reconcile(ctx: &Context, namespace: &str, name: &str) -> Option<Duration> {
+    let canary = ctx.caches.canaries.get(&ObjectRef::new(name).within(namespace))?;
+    let canary: Canary = (*canary).clone();
+    let started = std::time::Instant::now();
+    let result = step(ctx, &canary).await;
+    let labels = CanaryLabels { name: canary.spec.target_ref.name.clone(), namespace: namespace.to_owned() };
+    ctx.metrics.duration.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
+    let next = match result {
+        Ok(next) => next,
+        Err(e) => {
+            ctx.event(&canary, true, &format!("{e:#}")).await;
+            RETRY
+        }
+    };
+    Some(next / ctx.settings.speed.max(1))
+}
+
+async fn step(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration> {
+    let now = Timestamp::now();
+    let interval = canary.spec.analysis.as_ref().map(|a| a.interval()).unwrap_or(Duration::from_secs(60));
+    let validation = canary.spec.validate(&ctx.settings.mesh_provider);
+    if !validation.is_valid() {
+        mark_invalid(ctx, canary, &validation.errors.to_string(), now).await?;
+        return Ok(interval);
+    }
+    let Some(provider) = canary.spec.effective_provider(&ctx.settings.mesh_provider) else {
+        return Ok(interval);
+    };
+    let router = match for_provider(provider) {
+        Ok(r) => r,
+        Err(e) => {
+            mark_invalid(ctx, canary, &e.to_string(), now).await?;
+            return Ok(interval);
+        }
+    };
+    let ns = canary.namespace().unwrap_or_default();
+    let Some(target) = observe::target(&ctx.caches, canary) else {
+        anyhow::bail!(
+            "{} {}/{} not found (spec.targetRef)",
+            canary.spec.target_ref.kind,
+            ns,
+            canary.spec.target_ref.name
+        );
+    };
+    let labels: Vec<&str> = ctx.settings.selector_labels.iter().map(String::as_str).collect();
+    let (label, value) = match selector_label(target.selector(), &labels, target.kind(), &canary.spec.target_ref.name) {
+        Ok(lv) => lv,
+        Err(e) => {
+            mark_invalid(ctx, canary, &e.to_string(), now).await?;
+            return Ok(interval);
+        }
+    };
+    let (tracked, configs) = observe::tracked_configs(&ctx.caches, &ns, &target);
+    let route_ctx = RouteContext {
+        canary,
+        selector_label: &label,
+        selector_value: &value,
+        discovered_ports: &[],
+        strategy: canary.spec.strategy(Some(provider)),
+    };
+    let objects = observe::route_objects(&ctx.caches, router.as_ref(), &route_ctx).await?;
+    let routes = router.observed(&route_ctx, &objects).map(observe::to_routes);
+    let analysis = canary.spec.analysis.clone().unwrap_or_default();
+    let target_ready = observe::judge(&target, analysis.canary_ready_threshold(), canary, now);
+    let primary = observe::primary(&ctx.caches, canary);
+    let primary_ready = primary.as_ref().map(|p| observe::judge(p, analysis.primary_ready_threshold(), canary, now));
+    let observed = observe::observed(provider, &target, target_ready, primary_ready, configs, routes);
+
+    let mut verdicts = Verdicts::default();
+    let decision = loop {
+        match plan(canary, &observed, &verdicts, now) {
+            Plan::Decided(d) => break d,
+            Plan::Need(needed) => {
+                for check in needed {
+                    let v = checks::run(&ctx.webhooks, &ctx.metric_analysis, canary, check).await;
+                    verdicts.insert(check, v);
+                }
+            }
+        }
+    };
+    let exec = Step {
+        ctx,
+        canary,
+        target: &target,
+        primary: primary.as_ref(),
+        route_ctx,
+        router: router.as_ref(),
+        provider,
+        tracked: &tracked,
+        routes,
+    };
+    for action in &decision.actions {
+        exec.run(action).await?;
+    }
+    let current = canary.status.clone().unwrap_or_default();
+    if let Some(next) = status::next(&current, &decision.status, target.kind(), now) {
+        ctx.write_status(canary, &next).await?;
+        record_gauges(ctx, canary, &next);
+    }
+    Ok(decision.requeue_after)
+}
+
+fn record_gauges(ctx: &Context, canary: &Canary, s: &CanaryStatus) {
+    let ns = canary.namespace().unwrap_or_default();
+    let target = canary.spec.target_ref.name.clone();
+    ctx.metrics
+        .status
+        .get_or_create(&CanaryLabels { name: target.clone(), namespace: ns.clone() })
+        .set(s.phase.status_gauge());
+    let w = i64::from(s.canary_weight.unwrap_or(0));
+    ctx.metrics.weight.get_or_create(&WorkloadLabels { workload: target.clone(), namespace: ns.clone() }).set(w);
+    ctx.metrics
+        .weight
+        .get_or_create(&WorkloadLabels { workload: format!("{target}-primary"), namespace: ns })
+        .set(100 - w);
+}
+
+/// An invalid spec: condition `Validated=False` with the errors, and one Warning event.
+async fn mark_invalid(ctx: &Context, canary: &Canary, message: &str, now: Timestamp) -> anyhow::Result<()> {
+    let mut s = canary.status.clone().unwrap_or_default();
+    let same = s
+        .conditions
+        .iter()
+        .flatten()
+        .any(|c| c.r#type == VALIDATED_CONDITION && c.status == "False" && c.message.as_deref() == Some(message));
+    if same {
+        return Ok(());
+    }
+    status::set_condition(
+        &mut s,
+        VALIDATED_CONDITION,
+        ConditionStatus::False,
+        "InvalidSpec".into(),
+        message.into(),
+        now,
+    );
+    ctx.write_status(canary, &s).await?;
+    ctx.event(canary, true, &format!("Invalid canary spec: {message}")).await;
+    Ok(())
+}

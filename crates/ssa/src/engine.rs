@@ -1,0 +1,343 @@
+//! Apply and update with field ownership, as kube-apiserver's structured-merge-diff does:
+//! an apply merges the configuration into the live object, fails on fields another manager
+//! owns with a different value (unless forced, which takes them over), and removes fields the
+//! manager applied before and no longer applies, unless someone else still owns them. An
+//! update (PUT/PATCH) takes ownership of every field it changes.
+
+use glidepath_patch::{ListStrategy, Schema};
+use serde_json::{Map, Value, json};
+
+use crate::fieldset::{FieldSet, Path, PathElement, canonical, item_key, strategy};
+
+/// `Apply` (server-side apply) or `Update` (every other write).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    Apply,
+    Update,
+}
+
+impl Operation {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Apply => "Apply",
+            Self::Update => "Update",
+        }
+    }
+}
+
+/// One `metadata.managedFields` entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ManagedEntry {
+    pub manager: String,
+    pub operation: Operation,
+    pub api_version: String,
+    pub time: String,
+    pub subresource: Option<String>,
+    pub fields: FieldSet,
+}
+
+/// A field another manager owns with a different value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conflict {
+    pub manager: String,
+    /// `.spec.replicas`, `.spec.template.spec.containers[name="app"].image`.
+    pub field: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SsaError {
+    /// The apply touches fields other managers own; `force` would take them over.
+    #[error("Apply failed with {} conflict{}: {}", .0.len(), if .0.len() == 1 { "" } else { "s" },
+        .0.iter().map(|c| format!("conflict with \"{}\": {}", c.manager, c.field)).collect::<Vec<_>>().join("; "))]
+    Conflicts(Vec<Conflict>),
+    /// The configuration is not an object.
+    #[error("apply configuration must be a JSON object")]
+    ParseConfiguration,
+}
+
+/// Read `metadata.managedFields`.
+pub fn managed_fields(obj: &Value) -> Vec<ManagedEntry> {
+    let Some(list) = obj["metadata"]["managedFields"].as_array() else { return Vec::new() };
+    list.iter()
+        .filter_map(|e| {
+            Some(ManagedEntry {
+                manager: e["manager"].as_str()?.to_owned(),
+                operation: if e["operation"] == "Apply" { Operation::Apply } else { Operation::Update },
+                api_version: e["apiVersion"].as_str().unwrap_or_default().to_owned(),
+                time: e["time"].as_str().unwrap_or_default().to_owned(),
+                subresource: e["subresource"].as_str().map(str::to_owned),
+                fields: FieldSet::from_fields_v1(&e["fieldsV1"]),
+            })
+        })
+        .collect()
+}
+
+fn write_managed(obj: &mut Value, entries: &[ManagedEntry]) {
+    let list: Vec<Value> = entries
+        .iter()
+        .filter(|e| !e.fields.is_empty())
+        .map(|e| {
+            let mut v = json!({
+                "manager": e.manager, "operation": e.operation.as_str(), "apiVersion": e.api_version,
+                "time": e.time, "fieldsType": "FieldsV1", "fieldsV1": e.fields.to_fields_v1()
+            });
+            if let Some(s) = &e.subresource {
+                v["subresource"] = json!(s);
+            }
+            v
+        })
+        .collect();
+    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        if list.is_empty() {
+            meta.remove("managedFields");
+        } else {
+            meta.insert("managedFields".into(), Value::Array(list));
+        }
+    }
+}
+
+/// What a write is: who, when, at which API version, on which subresource.
+#[derive(Clone, Copy, Debug)]
+pub struct Writer<'a> {
+    pub manager: &'a str,
+    pub api_version: &'a str,
+    pub time: &'a str,
+    pub subresource: Option<&'a str>,
+}
+
+fn entry_mut<'a>(entries: &'a mut Vec<ManagedEntry>, w: &Writer<'_>, op: Operation) -> &'a mut ManagedEntry {
+    let pos = entries
+        .iter()
+        .position(|e| e.manager == w.manager && e.operation == op && e.subresource.as_deref() == w.subresource);
+    let i = pos.unwrap_or_else(|| {
+        entries.push(ManagedEntry {
+            manager: w.manager.to_owned(),
+            operation: op,
+            api_version: w.api_version.to_owned(),
+            time: w.time.to_owned(),
+            subresource: w.subresource.map(str::to_owned),
+            fields: FieldSet::default(),
+        });
+        entries.len() - 1
+    });
+    let e = &mut entries[i];
+    e.api_version = w.api_version.to_owned();
+    e.time = w.time.to_owned();
+    e
+}
+
+/// Server-side apply of `config` onto `live` (`None` creates). Returns the new object with
+/// `managedFields` updated.
+pub fn apply(
+    live: Option<&Value>,
+    config: &Value,
+    writer: &Writer<'_>,
+    force: bool,
+    schema: &dyn Schema,
+) -> Result<Value, SsaError> {
+    if !config.is_object() {
+        return Err(SsaError::ParseConfiguration);
+    }
+    let kind = config["kind"].as_str().unwrap_or_default();
+    let base = live.cloned().unwrap_or_else(|| json!({}));
+    let mut entries = managed_fields(&base);
+    let applied = FieldSet::of(config, schema, kind);
+    let mut merged = base.clone();
+    merge(&mut merged, config, &mut Vec::new(), schema, kind);
+
+    let mut conflicts = Vec::new();
+    for e in
+        entries.iter_mut().filter(|e| e.manager != writer.manager && e.subresource.as_deref() == writer.subresource)
+    {
+        let shared = e.fields.intersection(&applied);
+        // Keyed items and set members are owned for their existence; only values conflict.
+        let differing: Vec<Path> = shared
+            .0
+            .into_iter()
+            .filter(|p| matches!(p.last(), Some(PathElement::Field(_))))
+            .filter(|p| value_at(&base, p).is_some_and(|old| Some(old) != value_at(&merged, p)))
+            .collect();
+        if force {
+            for p in &differing {
+                e.fields.0.remove(p);
+            }
+        } else {
+            conflicts.extend(differing.iter().map(|p| Conflict { manager: e.manager.clone(), field: display(p) }));
+        }
+    }
+    if !conflicts.is_empty() {
+        return Err(SsaError::Conflicts(conflicts));
+    }
+
+    let others = entries
+        .iter()
+        .filter(|e| !(e.manager == writer.manager && e.operation == Operation::Apply))
+        .fold(FieldSet::default(), |acc, e| acc.union(&e.fields));
+    let previous = entries
+        .iter()
+        .find(|e| {
+            e.manager == writer.manager
+                && e.operation == Operation::Apply
+                && e.subresource.as_deref() == writer.subresource
+        })
+        .map(|e| e.fields.clone())
+        .unwrap_or_default();
+    let stale = previous.difference(&applied).difference(&others);
+    // Parents sort before their children: remove a keyed item whole, then skip its fields
+    // (removing its key field first would make the item unfindable).
+    let mut removed: Vec<&Path> = Vec::new();
+    for p in &stale.0 {
+        if removed.iter().any(|r| p.starts_with(r)) {
+            continue;
+        }
+        remove_path(&mut merged, p);
+        removed.push(p);
+    }
+    entry_mut(&mut entries, writer, Operation::Apply).fields = applied;
+    write_managed(&mut merged, &entries);
+    Ok(merged)
+}
+
+/// Record an update (create, PUT, PATCH) of `old` into `new` by `writer`: it takes ownership
+/// of every field it changed. `new` gets the resulting `managedFields`.
+pub fn record_update(old: Option<&Value>, new: &mut Value, writer: &Writer<'_>, schema: &dyn Schema) {
+    let kind = new["kind"].as_str().unwrap_or_default().to_owned();
+    let mut entries = old.map(managed_fields).unwrap_or_default();
+    let after = FieldSet::of(new, schema, &kind);
+    let before = old.map(|o| FieldSet::of(o, schema, &kind)).unwrap_or_default();
+    let changed =
+        FieldSet(after.0.iter().filter(|p| old.and_then(|o| value_at(o, p)) != value_at(new, p)).cloned().collect());
+    let removed = before.difference(&after);
+    if changed.is_empty() && removed.is_empty() {
+        write_managed(new, &entries);
+        return;
+    }
+    for e in entries.iter_mut().filter(|e| e.subresource.as_deref() == writer.subresource) {
+        e.fields = e.fields.difference(&changed).difference(&removed);
+    }
+    let mine = entry_mut(&mut entries, writer, Operation::Update);
+    mine.fields = mine.fields.union(&changed);
+    write_managed(new, &entries);
+}
+
+fn display(path: &Path) -> String {
+    let mut out = String::new();
+    for el in path {
+        match el {
+            PathElement::Field(f) => {
+                out.push('.');
+                out.push_str(f);
+            }
+            PathElement::Key(k) => {
+                let parsed: Value = serde_json::from_str(k).unwrap_or(Value::Null);
+                let parts: Vec<String> =
+                    parsed.as_object().into_iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
+                out.push_str(&format!("[{}]", parts.join(",")));
+            }
+            PathElement::Value(v) => out.push_str(&format!("[={v}]")),
+        }
+    }
+    out
+}
+
+/// The value at `path`, if present.
+pub fn value_at<'a>(v: &'a Value, path: &[PathElement]) -> Option<&'a Value> {
+    let mut cur = v;
+    for el in path {
+        cur = match el {
+            PathElement::Field(f) => cur.get(f)?,
+            PathElement::Key(k) => {
+                let key: Map<String, Value> = serde_json::from_str(k).ok()?;
+                cur.as_array()?.iter().find(|item| key.iter().all(|(kk, kv)| item.get(kk) == Some(kv)))?
+            }
+            PathElement::Value(want) => cur.as_array()?.iter().find(|item| canonical(item) == *want)?,
+        };
+    }
+    Some(cur)
+}
+
+fn remove_path(v: &mut Value, path: &[PathElement]) {
+    let Some((last, parent_path)) = path.split_last() else { return };
+    let mut cur = v;
+    for el in parent_path {
+        let next = match el {
+            PathElement::Field(f) => cur.get_mut(f),
+            PathElement::Key(k) => {
+                let Ok(key) = serde_json::from_str::<Map<String, Value>>(k) else { return };
+                cur.as_array_mut()
+                    .and_then(|a| a.iter_mut().find(|item| key.iter().all(|(kk, kv)| item.get(kk) == Some(kv))))
+            }
+            PathElement::Value(_) => None,
+        };
+        let Some(n) = next else { return };
+        cur = n;
+    }
+    match last {
+        PathElement::Field(f) => {
+            if let Some(m) = cur.as_object_mut() {
+                m.remove(f);
+            }
+        }
+        PathElement::Key(k) => {
+            let Ok(key) = serde_json::from_str::<Map<String, Value>>(k) else { return };
+            if let Some(a) = cur.as_array_mut() {
+                a.retain(|item| !key.iter().all(|(kk, kv)| item.get(kk) == Some(kv)));
+            }
+        }
+        PathElement::Value(want) => {
+            if let Some(a) = cur.as_array_mut() {
+                a.retain(|item| canonical(item) != *want);
+            }
+        }
+    }
+}
+
+/// Merge an applied configuration into the live object.
+fn merge(live: &mut Value, config: &Value, path: &mut Path, schema: &dyn Schema, kind: &str) {
+    match (live.as_object_mut(), config.as_object()) {
+        (Some(l), Some(c)) => {
+            for (k, cv) in c {
+                path.push(PathElement::Field(k.clone()));
+                match l.get_mut(k) {
+                    Some(lv) if cv.is_object() && lv.is_object() => merge(lv, cv, path, schema, kind),
+                    Some(lv) if cv.is_array() && lv.is_array() => merge_list(lv, cv, path, schema, kind),
+                    _ => {
+                        l.insert(k.clone(), cv.clone());
+                    }
+                }
+                path.pop();
+            }
+        }
+        _ => *live = config.clone(),
+    }
+}
+
+fn merge_list(live: &mut Value, config: &Value, path: &mut Path, schema: &dyn Schema, kind: &str) {
+    let (Some(l), Some(c)) = (live.as_array_mut(), config.as_array()) else { return };
+    match strategy(schema, kind, path) {
+        Some(ListStrategy::MergeByKey(key)) => {
+            for item in c {
+                let Some(k) = item_key(item, key) else {
+                    l.push(item.clone());
+                    continue;
+                };
+                match l.iter_mut().find(|li| item_key(li, key).as_deref() == Some(k.as_str())) {
+                    Some(existing) => {
+                        path.push(PathElement::Key(k));
+                        merge(existing, item, path, schema, kind);
+                        path.pop();
+                    }
+                    None => l.push(item.clone()),
+                }
+            }
+        }
+        Some(ListStrategy::MergePrimitives) => {
+            for item in c {
+                if !l.contains(item) {
+                    l.push(item.clone());
+                }
+            }
+        }
+        _ => *live = config.clone(),
+    }
+}
