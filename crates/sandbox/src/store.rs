@@ -1,0 +1,468 @@
+//! The object store: every object of every kind in memory, one global resourceVersion counter,
+//! a bounded event history for watches, and the create/update primitives. Deletion and garbage
+//! collection live in `gc.rs`. All methods run under the one store mutex and never block.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use crate::error::{ApiError, Cause};
+use crate::meta;
+use crate::resource::{Registry, ResourceInfo};
+use crate::shape::{align_namespace, check_body, generation_view};
+
+/// Watch event types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+/// One committed change.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub rv: u64,
+    /// Resource id (`deployments.apps`).
+    pub res: String,
+    pub kind: EventType,
+    pub object: Arc<Value>,
+    /// The previous state, for MODIFIED (selector transitions) and DELETED.
+    pub old: Option<Arc<Value>>,
+    /// `object` serialized once, shared by every watcher that sends it unchanged.
+    pub json: std::sync::OnceLock<Vec<u8>>,
+}
+
+/// Which part of an object a write may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Main,
+    Status,
+}
+
+/// How unknown fields of custom resources are reported (`fieldValidation`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FieldValidation {
+    /// Drop them silently.
+    Ignore,
+    /// Drop them and return a `Warning` header per field (kube-apiserver's default).
+    #[default]
+    Warn,
+    /// Refuse the write with 400 BadRequest.
+    Strict,
+}
+
+/// Options shared by the write verbs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    pub dry_run: bool,
+    pub field_validation: FieldValidation,
+}
+
+/// A successful create or update.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub object: Value,
+    /// Texts for `Warning: 299 - "..."` response headers.
+    pub warnings: Vec<String>,
+}
+
+pub(crate) type ObjectKey = (String, String);
+
+/// Events to replay, then a receiver for later ones.
+pub type Subscription = (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>);
+
+/// The whole in-memory state.
+#[derive(Debug)]
+pub struct Store {
+    pub(crate) rv: u64,
+    pub(crate) objects: HashMap<String, BTreeMap<ObjectKey, Arc<Value>>>,
+    /// uid -> (resource id, namespace, name).
+    pub(crate) by_uid: HashMap<String, (String, String, String)>,
+    /// owner uid -> dependents as (resource id, namespace, name), from ownerReferences.
+    pub(crate) owners: HashMap<String, BTreeSet<(String, String, String)>>,
+    /// Number of objects per namespace (for namespace teardown).
+    pub(crate) ns_counts: HashMap<String, usize>,
+    history: VecDeque<Arc<Event>>,
+    history_limit: usize,
+    /// Events with rv <= compacted are no longer in `history`.
+    compacted: u64,
+    tx: broadcast::Sender<Arc<Event>>,
+    pub registry: Registry,
+    /// Last allocated service cluster IP (offset in 10.96.0.0/12).
+    next_ip: u32,
+}
+
+impl Store {
+    pub fn new(history_limit: usize, watch_buffer: usize) -> Self {
+        let (tx, _) = broadcast::channel(watch_buffer.max(16));
+        let mut s = Self {
+            rv: 0,
+            objects: HashMap::new(),
+            by_uid: HashMap::new(),
+            owners: HashMap::new(),
+            ns_counts: HashMap::new(),
+            history: VecDeque::new(),
+            history_limit: history_limit.max(1),
+            compacted: 0,
+            tx,
+            registry: Registry::with_builtins(),
+            next_ip: 0,
+        };
+        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+            if let Some(info) = s.registry.get("", "v1", "namespaces") {
+                let _created = s.create(&info, "", obj, &WriteOptions::default());
+            }
+        }
+        s
+    }
+
+    pub fn current_rv(&self) -> u64 {
+        self.rv
+    }
+
+    pub fn get(&self, info: &ResourceInfo, ns: &str, name: &str) -> Result<Arc<Value>, ApiError> {
+        self.lookup(&info.id(), ns, name).ok_or_else(|| ApiError::not_found(&info.group, &info.plural, name))
+    }
+
+    pub(crate) fn lookup(&self, id: &str, ns: &str, name: &str) -> Option<Arc<Value>> {
+        self.objects.get(id)?.get(&(ns.to_owned(), name.to_owned())).cloned()
+    }
+
+    /// Objects of one resource, optionally in one namespace, in (namespace, name) order.
+    pub(crate) fn iter_resource<'a>(
+        &'a self,
+        id: &str,
+        ns: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
+        self.objects
+            .get(id)
+            .into_iter()
+            .flat_map(move |m| m.iter())
+            .filter(move |((n, _), _)| ns.is_none_or(|want| want == n))
+            .map(|(_, v)| v)
+    }
+
+    /// Subscribes to changes. Returns the events after `from` (or `Err` when compacted) and a
+    /// receiver for everything after the current version.
+    pub fn subscribe(&self, from: u64) -> Result<Subscription, ApiError> {
+        if from < self.compacted {
+            return Err(ApiError::expired(format!("too old resource version: {from} ({})", self.compacted + 1)));
+        }
+        let backlog = self.history.iter().filter(|e| e.rv > from).cloned().collect();
+        Ok((backlog, self.tx.subscribe()))
+    }
+
+    /// A receiver for future changes only.
+    pub fn receiver(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+
+    /// Assigns the next resourceVersion, stores (or removes) the object and records the event.
+    pub(crate) fn commit(
+        &mut self,
+        info: &ResourceInfo,
+        kind: EventType,
+        mut obj: Value,
+        old: Option<Arc<Value>>,
+    ) -> Arc<Value> {
+        self.rv += 1;
+        meta::metadata_mut(&mut obj).insert("resourceVersion".to_owned(), json!(self.rv.to_string()));
+        let obj = Arc::new(obj);
+        let id = info.id();
+        let key = (meta::namespace(&obj).to_owned(), meta::name(&obj).to_owned());
+        let uid = meta::uid(&obj).to_owned();
+        let entry = (id.clone(), key.0.clone(), key.1.clone());
+        let previous = self.objects.get(&id).and_then(|m| m.get(&key)).cloned();
+        if let Some(prev) = &previous {
+            for owner in meta::owner_uids(prev) {
+                if let Some(set) = self.owners.get_mut(&owner) {
+                    set.remove(&entry);
+                    if set.is_empty() {
+                        self.owners.remove(&owner);
+                    }
+                }
+            }
+        }
+        if kind == EventType::Deleted {
+            if let Some(m) = self.objects.get_mut(&id) {
+                m.remove(&key);
+            }
+            self.by_uid.remove(&uid);
+            if previous.is_some()
+                && !key.0.is_empty()
+                && let Some(n) = self.ns_counts.get_mut(&key.0)
+            {
+                *n = n.saturating_sub(1);
+            }
+        } else {
+            for owner in meta::owner_uids(&obj) {
+                self.owners.entry(owner).or_default().insert(entry.clone());
+            }
+            if previous.is_none() && !key.0.is_empty() {
+                *self.ns_counts.entry(key.0.clone()).or_default() += 1;
+            }
+            self.by_uid.insert(uid, entry);
+            self.objects.entry(id.clone()).or_default().insert(key, obj.clone());
+        }
+        let event = Arc::new(Event { rv: self.rv, res: id, kind, object: obj.clone(), old, json: Default::default() });
+        self.history.push_back(event.clone());
+        while self.history.len() > self.history_limit {
+            if let Some(e) = self.history.pop_front() {
+                self.compacted = e.rv;
+            }
+        }
+        // No receivers is fine.
+        let _sent = self.tx.send(event);
+        obj
+    }
+
+    /// Drops every event from the history: watches from any earlier version get 410 Gone.
+    pub fn compact(&mut self) {
+        self.history.clear();
+        self.compacted = self.rv;
+    }
+
+    pub fn create(
+        &mut self,
+        info: &ResourceInfo,
+        ns: &str,
+        body: Value,
+        opts: &WriteOptions,
+    ) -> Result<Written, ApiError> {
+        let mut obj = check_body(info, body)?;
+        align_namespace(info, ns, &mut obj)?;
+        let meta = meta::metadata_mut(&mut obj);
+        let name_empty = meta.get("name").and_then(Value::as_str).is_none_or(str::is_empty);
+        if name_empty && let Some(prefix) = meta.get("generateName").and_then(Value::as_str) {
+            let generated = format!("{prefix}{}", meta::random_suffix());
+            meta.insert("name".to_owned(), json!(generated));
+        }
+        for key in ["uid", "resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+            meta.remove(key);
+        }
+        meta.insert("uid".to_owned(), json!(meta::new_uid()));
+        meta.insert("creationTimestamp".to_owned(), json!(meta::now_rfc3339()));
+        if info.generation || info.custom {
+            meta.insert("generation".to_owned(), json!(1));
+        }
+        let name = meta::name(&obj).to_owned();
+        let label_only = !info.namespaced && info.plural == "namespaces";
+        if let Some(cause) = meta::validate_name(&name, label_only) {
+            return Err(ApiError::invalid(&info.group, &info.kind, &name, vec![cause]));
+        }
+        if info.namespaced {
+            match self.lookup("namespaces", "", ns) {
+                None => return Err(ApiError::not_found("", "namespaces", ns)),
+                Some(n) if meta::is_deleting(&n) => {
+                    return Err(ApiError::forbidden(format!(
+                        "{} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                        info.plural
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        if self.lookup(&info.id(), ns, &name).is_some() {
+            return Err(ApiError::already_exists(&info.group, &info.plural, &name));
+        }
+        if info.status
+            && let Some(map) = obj.as_object_mut()
+        {
+            map.remove("status");
+        }
+        let warnings = self.prepare(info, &mut obj, None, opts)?;
+        if opts.dry_run {
+            return Ok(Written { object: obj, warnings });
+        }
+        let stored = self.commit(info, EventType::Added, obj, None);
+        self.after_write(info, &stored);
+        Ok(Written { object: Value::clone(&stored), warnings })
+    }
+
+    /// Kind-specific defaulting and validation shared by create and update; returns warnings.
+    fn prepare(
+        &mut self,
+        info: &ResourceInfo,
+        obj: &mut Value,
+        old: Option<&Value>,
+        opts: &WriteOptions,
+    ) -> Result<Vec<String>, ApiError> {
+        let mut warnings = Vec::new();
+        let label_causes = meta::validate_labels(obj);
+        if !label_causes.is_empty() {
+            return Err(ApiError::invalid(&info.group, &info.kind, meta::name(obj), label_causes));
+        }
+        if info.custom
+            && let Some(schema) = &info.schema
+        {
+            let admission = crate::schema::admit(schema, obj);
+            if !admission.pruned.is_empty() {
+                let unknown: Vec<String> = admission.pruned.iter().map(|f| format!("unknown field \"{f}\"")).collect();
+                match opts.field_validation {
+                    FieldValidation::Strict => {
+                        return Err(ApiError::bad_request(format!("strict decoding error: {}", unknown.join(", "))));
+                    }
+                    FieldValidation::Warn => warnings = unknown,
+                    FieldValidation::Ignore => {}
+                }
+            }
+            if !admission.causes.is_empty() {
+                return Err(ApiError::invalid(&info.group, &info.kind, meta::name(obj), admission.causes));
+            }
+        } else if !info.custom {
+            let causes = crate::builtin::admit(info, obj, old, &mut self.next_ip);
+            if !causes.is_empty() {
+                return Err(ApiError::invalid(&info.group, &info.kind, meta::name(obj), causes));
+            }
+        }
+        match (info.group.as_str(), info.plural.as_str()) {
+            ("", "namespaces") => {
+                let name = meta::name(obj).to_owned();
+                let labels = meta::as_map(meta::metadata_mut(obj).entry("labels").or_insert_with(|| json!({})));
+                labels.insert("kubernetes.io/metadata.name".to_owned(), json!(name));
+                crate::resource::set_path(obj, ".spec.finalizers", json!(["kubernetes"]));
+                let phase = if meta::is_deleting(obj) { "Terminating" } else { "Active" };
+                crate::resource::set_path(obj, ".status.phase", json!(phase));
+            }
+            ("apiextensions.k8s.io", "customresourcedefinitions") => {
+                let name = meta::name(obj).to_owned();
+                let causes: Vec<Cause> = match crate::crd::served(obj) {
+                    Ok(_) => Vec::new(),
+                    Err(causes) => causes,
+                };
+                if !causes.is_empty() {
+                    return Err(ApiError::invalid(&info.group, &info.kind, &name, causes));
+                }
+                if let Some(old) = old {
+                    let changed_scope = old.pointer("/spec/scope") != obj.pointer("/spec/scope");
+                    if changed_scope {
+                        let reason = glidepath_api::field::FieldErrorType::Invalid.cause_reason();
+                        let cause = Cause::new(reason, "spec.scope", "Invalid value: field is immutable");
+                        return Err(ApiError::invalid(&info.group, &info.kind, &name, vec![cause]));
+                    }
+                }
+                crate::crd::set_established(obj);
+            }
+            _ => {}
+        }
+        Ok(warnings)
+    }
+
+    /// Effects of a committed write on the registry (CRDs become served).
+    fn after_write(&mut self, info: &ResourceInfo, obj: &Value) {
+        if info.group == "apiextensions.k8s.io"
+            && info.plural == "customresourcedefinitions"
+            && let Ok(infos) = crate::crd::served(obj)
+        {
+            if let Some((group, plural)) = infos.first().map(|i| (i.group.clone(), i.plural.clone())) {
+                self.registry.remove(&group, &plural);
+            }
+            for i in infos {
+                tracing::debug!(group = %i.group, version = %i.version, plural = %i.plural, "serving custom resource");
+                self.registry.insert(i);
+            }
+        }
+    }
+
+    pub fn update(
+        &mut self,
+        info: &ResourceInfo,
+        ns: &str,
+        name: &str,
+        body: Value,
+        part: Part,
+        opts: &WriteOptions,
+    ) -> Result<Written, ApiError> {
+        let mut body = check_body(info, body)?;
+        align_namespace(info, ns, &mut body)?;
+        let body_name = meta::name(&body).to_owned();
+        if body_name.is_empty() {
+            meta::metadata_mut(&mut body).insert("name".to_owned(), json!(name));
+        } else if body_name != name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({body_name}) does not match the name on the URL ({name})"
+            )));
+        }
+        let old = self.get(info, ns, name)?;
+        let want_rv = meta::resource_version(&body);
+        if !want_rv.is_empty() && want_rv != meta::resource_version(&old) {
+            return Err(ApiError::stale(&info.group, &info.plural, name));
+        }
+        let want_uid = meta::uid(&body);
+        if !want_uid.is_empty() && want_uid != meta::uid(&old) {
+            let why = format!(
+                "Precondition failed: UID in precondition: {want_uid}, UID in object meta: {}",
+                meta::uid(&old)
+            );
+            return Err(ApiError::conflict(&info.group, &info.plural, name, &why));
+        }
+        if meta::is_deleting(&old) {
+            let before = meta::finalizers(&old);
+            if meta::finalizers(&body).iter().any(|f| !before.contains(f)) {
+                let cause = Cause::new(
+                    glidepath_api::field::FieldErrorType::Forbidden.cause_reason(),
+                    "metadata.finalizers",
+                    "Forbidden: no new finalizers can be added if the object is being deleted",
+                );
+                return Err(ApiError::invalid(&info.group, &info.kind, name, vec![cause]));
+            }
+        }
+        let mut new = match part {
+            Part::Main => {
+                let mut new = body;
+                let new_meta = meta::metadata_mut(&mut new);
+                let old_meta = meta::metadata(&old).cloned().unwrap_or_default();
+                for key in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"]
+                {
+                    match old_meta.get(key) {
+                        Some(v) => new_meta.insert(key.to_owned(), v.clone()),
+                        None => new_meta.remove(key),
+                    };
+                }
+                if info.status {
+                    let map = meta::as_map(&mut new);
+                    match old.get("status") {
+                        Some(s) => map.insert("status".to_owned(), s.clone()),
+                        None => map.remove("status"),
+                    };
+                }
+                new
+            }
+            Part::Status => {
+                let mut new = Value::clone(&old);
+                let map = meta::as_map(&mut new);
+                match body.get("status") {
+                    Some(s) => map.insert("status".to_owned(), s.clone()),
+                    None => map.remove("status"),
+                };
+                new
+            }
+        };
+        let warnings = self.prepare(info, &mut new, Some(&old), opts)?;
+        if (info.generation || info.custom) && generation_view(&new, info.status) != generation_view(&old, info.status)
+        {
+            let generation =
+                meta::metadata(&old).and_then(|m| m.get("generation")).and_then(Value::as_i64).unwrap_or(0);
+            meta::metadata_mut(&mut new).insert("generation".to_owned(), json!(generation + 1));
+        }
+        meta::metadata_mut(&mut new).insert("resourceVersion".to_owned(), json!(meta::resource_version(&old)));
+        if new == *old || opts.dry_run {
+            return Ok(Written { object: new, warnings });
+        }
+        if meta::is_deleting(&new) && meta::finalizers(&new).is_empty() {
+            let stored = self.commit(info, EventType::Deleted, new, Some(old));
+            self.after_remove(info, &stored);
+            return Ok(Written { object: Value::clone(&stored), warnings });
+        }
+        let stored = self.commit(info, EventType::Modified, new, Some(old));
+        self.after_write(info, &stored);
+        if meta::is_deleting(&stored) {
+            self.try_finish_foreground(&stored);
+        }
+        Ok(Written { object: Value::clone(&stored), warnings })
+    }
+}
