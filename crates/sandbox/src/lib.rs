@@ -55,9 +55,11 @@ mod schema;
 mod selector;
 mod server;
 mod shape;
+pub mod simulator;
 mod store;
 mod table;
 mod watch;
 
 pub use error::SandboxError;
 pub use server::{Config, Sandbox, SandboxHandle};
+pub use simulator::SimulatorConfig;

@@ -28,6 +28,8 @@ pub struct Config {
     pub watch_timeout: Duration,
     /// Request bodies above this size get 413 (kube-apiserver: 3 MiB).
     pub max_body_bytes: usize,
+    /// Run the workload simulator (Deployment and DaemonSet status); `None` turns it off.
+    pub simulator: Option<crate::simulator::SimulatorConfig>,
 }
 
 impl Default for Config {
@@ -39,6 +41,7 @@ impl Default for Config {
             bookmark_interval: Duration::from_secs(30),
             watch_timeout: Duration::from_secs(1800),
             max_body_bytes: 3 * 1024 * 1024,
+            simulator: Some(crate::simulator::SimulatorConfig::default()),
         }
     }
 }
@@ -75,7 +78,11 @@ impl Sandbox {
         let (stop_tx, stop_rx) = watch::channel(false);
         let store = Store::new(config.history_limit, config.watch_buffer);
         let (expire, _) = watch::channel(0);
+        let simulator = config.simulator.clone();
         let shared = Arc::new(Shared { store: Mutex::new(store), config, addr, shutdown: stop_rx.clone(), expire });
+        if let Some(sim) = simulator {
+            tokio::spawn(crate::simulator::run(shared.clone(), sim));
+        }
         let app = router(shared.clone());
         let mut stop = stop_rx;
         let task = tokio::spawn(async move {

@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{Kubectl, client, start};
+use common::{Kubectl, client, start_with};
+use glidepath_sandbox::Config;
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::json;
@@ -19,7 +20,8 @@ fn deploy(replicas: i32, image: &str) -> serde_json::Value {
 
 #[tokio::test]
 async fn apply_creates_shares_conflicts_and_forces_like_kube_apiserver() {
-    let sandbox = start().await;
+    // No workload simulator: its status writes would bump resourceVersions under the test.
+    let sandbox = start_with(Config { simulator: None, ..Config::default() }).await;
     let api: Api<Deployment> = Api::namespaced(client(&sandbox).await, "default");
     let created = api.patch("web", &PatchParams::apply("alice"), &Patch::Apply(deploy(2, "web:1"))).await.unwrap();
     let rv = created.metadata.resource_version.clone();
@@ -57,7 +59,8 @@ async fn apply_creates_shares_conflicts_and_forces_like_kube_apiserver() {
 
 #[tokio::test]
 async fn strategic_merge_patch_merges_containers_by_name() {
-    let sandbox = start().await;
+    // No workload simulator: its status writes would bump resourceVersions under the test.
+    let sandbox = start_with(Config { simulator: None, ..Config::default() }).await;
     let api: Api<Deployment> = Api::namespaced(client(&sandbox).await, "default");
     api.create(&PostParams::default(), &serde_json::from_value(deploy(1, "web:1")).unwrap()).await.unwrap();
     let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "sidecar", "image": "proxy:1"}]}}}});
@@ -70,7 +73,8 @@ async fn strategic_merge_patch_merges_containers_by_name() {
 
 #[tokio::test]
 async fn kubectl_server_side_and_client_side_apply() {
-    let sandbox = start().await;
+    // No workload simulator: its status writes would bump resourceVersions under the test.
+    let sandbox = start_with(Config { simulator: None, ..Config::default() }).await;
     let k = Kubectl::new(&sandbox.kubeconfig_yaml());
     let file = k.write("d.yaml", &serde_norway::to_string(&deploy(2, "web:1")).unwrap());
     k.ok(&["apply", "--server-side", "-f", &file]).await;
