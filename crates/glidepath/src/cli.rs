@@ -24,7 +24,7 @@ pub enum Command {
     /// Run the controllers against a cluster.
     Controller(ControllerArgs),
     /// Run the embedded Kubernetes API server.
-    Sandbox(Pending),
+    Sandbox(SandboxArgs),
     /// Watch a full canary release on the embedded sandbox.
     Demo(Pending),
     /// Build a kustomization directory to stdout, like `kubectl kustomize`.
@@ -97,6 +97,25 @@ pub struct ControllerArgs {
     /// Log format: text or json.
     #[arg(long, env = "GLIDEPATH_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Address to serve on (loopback only is wise: the sandbox has no authentication).
+    #[arg(long, env = "GLIDEPATH_LISTEN", default_value = "127.0.0.1:6443")]
+    pub listen: std::net::SocketAddr,
+    /// Write a kubeconfig for kubectl and kube-rs here.
+    #[arg(long, env = "GLIDEPATH_KUBECONFIG", default_value = "sandbox.kubeconfig")]
+    pub kubeconfig: std::path::PathBuf,
+    /// Keep state across restarts in this directory (not built yet).
+    #[arg(long, env = "GLIDEPATH_STATE_DIR")]
+    pub state_dir: Option<std::path::PathBuf>,
+    /// Do not simulate Deployment/DaemonSet rollouts.
+    #[arg(long, env = "GLIDEPATH_NO_SIMULATOR")]
+    pub no_simulator: bool,
+    /// Also serve the Glidepath CRDs from the start.
+    #[arg(long, env = "GLIDEPATH_WITH_CRDS")]
+    pub with_crds: bool,
 }
 
 #[derive(Debug, Args)]

@@ -62,6 +62,16 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sandbox(args) => {
+            init_logging("text");
+            if args.state_dir.is_some() {
+                anyhow::bail!(
+                    "--state-dir: persistence is not built yet (tracked in issue 3); the sandbox keeps state in memory"
+                );
+            }
+            tokio::runtime::Runtime::new()?.block_on(glidepath::sandbox::run(args))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Build(args) => {
             let options = glidepath_build::BuildOptions { load_restrictions_none: args.load_restrictions_none };
             let objects = glidepath_build::build_dir_with(&args.dir, options)?;

@@ -74,11 +74,70 @@ fn committed_crds_match_the_types() {
 
 #[test]
 fn commands_not_built_yet_say_so_and_fail() {
-    for cmd in ["sandbox", "demo", "promote"] {
+    for cmd in ["demo", "promote"] {
         let out = glidepath(&[cmd, "--some-flag", "x"]);
         assert_eq!(out.status.code(), Some(2), "{cmd}");
         let err = String::from_utf8(out.stderr).unwrap();
         assert!(err.contains("not built yet"), "{cmd}: {err}");
         assert!(out.stdout.is_empty(), "{cmd} must not pretend to work");
     }
+}
+
+/// `glidepath sandbox` serves a cluster kubectl uses unchanged, and kubectl accepts
+/// `glidepath crds` (client-side dry run, then for real) and our example manifests.
+#[test]
+fn kubectl_accepts_the_crds_against_glidepath_sandbox() {
+    let dir = std::env::temp_dir().join(format!("glidepath-cli-sandbox-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let kubeconfig = dir.join("kubeconfig");
+    let mut sandbox = Command::new(env!("CARGO_BIN_EXE_glidepath"))
+        .args(["sandbox", "--listen", &format!("127.0.0.1:{port}"), "--kubeconfig", kubeconfig.to_str().unwrap()])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !kubeconfig.exists() {
+        assert!(std::time::Instant::now() < deadline, "sandbox did not write its kubeconfig");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let kubectl = |args: &[&str], stdin: Option<&[u8]>| -> (bool, String) {
+        use std::io::Write;
+        let mut child = Command::new("kubectl")
+            .args(args)
+            .arg(format!("--cache-dir={}", dir.join("cache").display()))
+            .env("KUBECONFIG", &kubeconfig)
+            .env("HOME", &dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            child.stdin.take().unwrap().write_all(input).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        )
+    };
+    let crds = glidepath(&["crds"]).stdout;
+    let (ok, out) = kubectl(&["apply", "--dry-run=client", "-f", "-"], Some(&crds));
+    assert!(ok, "{out}");
+    assert_eq!(out.matches("created (dry run)").count(), 5, "{out}");
+    let (ok, out) = kubectl(&["apply", "--server-side", "-f", "-"], Some(&crds));
+    assert!(ok, "{out}");
+    let (ok, out) = kubectl(&["create", "namespace", "test"], None);
+    assert!(ok, "{out}");
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/gatewayapi-canary/canary.yaml");
+    let (ok, out) = kubectl(&["apply", "-f", example.to_str().unwrap()], None);
+    assert!(ok, "{out}");
+    assert!(out.contains("canary.flagger.app/podinfo created"), "{out}");
+    let (ok, out) = kubectl(&["get", "canaries", "-n", "test"], None);
+    assert!(ok && out.contains("podinfo"), "{out}");
+    sandbox.kill().unwrap();
+    let _ = sandbox.wait();
+    std::fs::remove_dir_all(&dir).unwrap();
 }

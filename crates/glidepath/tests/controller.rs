@@ -1,0 +1,228 @@
+//! The canary controller against the embedded API server, with real webhooks (the load
+//! tester) on loopback: whole releases, observed through the API like a user would.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use std::time::Duration;
+
+use glidepath::controller::{Controller, Settings};
+use glidepath::loadtester::{Config as LoadTesterConfig, LoadTester, router};
+use glidepath_api::flagger::Canary;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Namespace, Service};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::Client;
+use serde_json::{Value, json};
+
+struct Env {
+    sandbox: glidepath_sandbox::SandboxHandle,
+    client: Client,
+    hooks: String,
+}
+
+async fn env() -> Env {
+    let sandbox = glidepath_sandbox::Sandbox::start(glidepath_sandbox::Config::default()).await.unwrap();
+    let config = kube::Config::new(sandbox.url().parse().unwrap());
+    let client = Client::try_from(config).unwrap();
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in glidepath_api::crdgen::all() {
+        crds.create(&PostParams::default(), &crd).await.unwrap();
+    }
+    let ns: Api<Namespace> = Api::all(client.clone());
+    ns.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": "test"}})).unwrap())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hooks = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(
+        async move { axum::serve(listener, router(LoadTester::new(LoadTesterConfig::default()))).await.unwrap() },
+    );
+    Env { sandbox, client, hooks }
+}
+
+fn deployment(image: &str) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "podinfo", "namespace": "test", "labels": {"app": "podinfo"}},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "podinfo"}},
+            "template": {"metadata": {"labels": {"app": "podinfo"}},
+                "spec": {"containers": [{"name": "podinfo", "image": image, "ports": [{"containerPort": 9898}]}]}}
+        }
+    })
+}
+
+async fn apply(client: &Client, obj: &Value) {
+    let api: Api<kube::api::DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        obj["metadata"]["namespace"].as_str().unwrap(),
+        &kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
+            obj["apiVersion"].as_str().unwrap().split_once('/').map_or("", |(g, _)| g),
+            obj["apiVersion"].as_str().unwrap().rsplit('/').next().unwrap(),
+            obj["kind"].as_str().unwrap(),
+        )),
+    );
+    api.patch(obj["metadata"]["name"].as_str().unwrap(), &PatchParams::apply("test").force(), &Patch::Apply(obj))
+        .await
+        .unwrap();
+}
+
+fn settings() -> Settings {
+    Settings {
+        mesh_provider: "kubernetes".into(),
+        speed: 20,
+        webhook_backoff: Duration::from_millis(10),
+        ..Settings::default()
+    }
+}
+
+/// Poll the canary's phase until `want` (recording every phase seen), or fail after `limit`.
+async fn wait_phase(client: &Client, want: &str, limit: Duration, seen: &mut Vec<String>) -> Canary {
+    let api: Api<Canary> = Api::namespaced(client.clone(), "test");
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Ok(c) = api.get("podinfo").await {
+            let phase = c.status.as_ref().map(|s| s.phase.as_str().to_owned()).unwrap_or_default();
+            if seen.last() != Some(&phase) {
+                seen.push(phase.clone());
+            }
+            if phase == want {
+                return c;
+            }
+        }
+        assert!(tokio::time::Instant::now() < deadline, "phase {want} not reached; seen {seen:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn image(d: &Deployment) -> String {
+    d.spec.template.spec.as_ref().unwrap().containers[0].image.clone().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubernetes_blue_green_release_through_a_gate() {
+    let env = env().await;
+    let gate = format!("{}/gate/check", env.hooks);
+    apply(&env.client, &deployment("podinfo:1")).await;
+    apply(&env.client, &json!({
+        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
+        "metadata": {"name": "podinfo", "namespace": "test"},
+        "spec": {
+            "provider": "kubernetes",
+            "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+            "service": {"port": 9898},
+            "analysis": {"interval": "10s", "threshold": 2, "iterations": 2, "webhooks": [
+                {"name": "gate", "type": "confirm-rollout", "url": gate},
+                {"name": "smoke", "type": "pre-rollout", "url": format!("{}/gate/approve", env.hooks)},
+                {"name": "load", "type": "rollout", "url": format!("{}/", env.hooks), "metadata": {"type": "bash", "cmd": "true"}}
+            ]}
+        }
+    })).await;
+    let controller = Controller::start(env.client.clone(), settings()).await.unwrap();
+    let mut seen = Vec::new();
+    wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut seen).await;
+
+    let deployments: Api<Deployment> = Api::namespaced(env.client.clone(), "test");
+    let primary = deployments.get("podinfo-primary").await.unwrap();
+    assert_eq!(primary.spec.selector.match_labels.as_ref().unwrap()["app"], "podinfo-primary");
+    assert_eq!(image(&primary), "podinfo:1");
+    assert_eq!(deployments.get("podinfo").await.unwrap().spec.replicas, Some(0), "target scaled to zero");
+    let services: Api<Service> = Api::namespaced(env.client.clone(), "test");
+    for (name, selector) in
+        [("podinfo", "podinfo-primary"), ("podinfo-primary", "podinfo-primary"), ("podinfo-canary", "podinfo")]
+    {
+        let s = services.get(name).await.unwrap();
+        assert_eq!(s.spec.unwrap().selector.unwrap()["app"], selector, "{name}");
+    }
+
+    // New revision: the gate is closed, so the release waits.
+    apply(&env.client, &deployment("podinfo:2")).await;
+    wait_phase(&env.client, "Waiting", Duration::from_secs(30), &mut seen).await;
+    let open = reqwest::Client::new()
+        .post(format!("{}/gate/open", env.hooks))
+        .json(&json!({"name": "podinfo", "namespace": "test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(open.status().as_u16(), 202);
+    let done = wait_phase(&env.client, "Succeeded", Duration::from_secs(60), &mut seen).await;
+    // "" until the controller first writes status.
+    seen.retain(|p| !p.is_empty());
+    assert_eq!(seen, ["Initializing", "Initialized", "Waiting", "Progressing", "Promoting", "Finalising", "Succeeded"]);
+    let status = done.status.unwrap();
+    assert_eq!(status.promoted().unwrap().status, "True");
+    assert_eq!(image(&deployments.get("podinfo-primary").await.unwrap()), "podinfo:2", "promoted");
+    assert_eq!(deployments.get("podinfo").await.unwrap().spec.replicas, Some(0));
+    let apex = services.get("podinfo").await.unwrap();
+    assert_eq!(apex.spec.unwrap().selector.unwrap()["app"], "podinfo-primary");
+    controller.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_rollout_hook_rolls_back_and_keeps_the_primary() {
+    let env = env().await;
+    apply(&env.client, &deployment("podinfo:1")).await;
+    apply(
+        &env.client,
+        &json!({
+            "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
+            "metadata": {"name": "podinfo", "namespace": "test"},
+            "spec": {
+                "provider": "kubernetes",
+                "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+                "service": {"port": 9898},
+                "analysis": {"interval": "10s", "threshold": 2, "iterations": 5, "webhooks": [
+                    {"name": "load", "type": "rollout", "url": format!("{}/gate/halt", env.hooks)}
+                ]}
+            }
+        }),
+    )
+    .await;
+    let controller = Controller::start(env.client.clone(), settings()).await.unwrap();
+    let mut seen = Vec::new();
+    wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut seen).await;
+    apply(&env.client, &deployment("podinfo:2")).await;
+    let failed = wait_phase(&env.client, "Failed", Duration::from_secs(60), &mut seen).await;
+    assert_eq!(failed.status.unwrap().failed_checks, Some(2));
+    let deployments: Api<Deployment> = Api::namespaced(env.client.clone(), "test");
+    assert_eq!(image(&deployments.get("podinfo-primary").await.unwrap()), "podinfo:1", "primary untouched");
+    assert_eq!(deployments.get("podinfo").await.unwrap().spec.replicas, Some(0), "canary scaled down");
+    controller.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_canary_gets_a_condition_and_others_still_progress() {
+    let env = env().await;
+    apply(&env.client, &deployment("podinfo:1")).await;
+    // Schema-valid but semantically broken: gatewayapi without gatewayRefs.
+    let broken = json!({
+        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
+        "metadata": {"name": "broken", "namespace": "test"},
+        "spec": {"provider": "gatewayapi", "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+            "service": {"port": 80}, "analysis": {"interval": "10s", "threshold": 1, "stepWeight": 10}}
+    });
+    apply(&env.client, &broken).await;
+    apply(&env.client, &json!({
+        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
+        "metadata": {"name": "podinfo", "namespace": "test"},
+        "spec": {"provider": "kubernetes", "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+            "service": {"port": 9898}, "analysis": {"interval": "10s", "threshold": 1, "iterations": 1}}
+    })).await;
+    let controller = Controller::start(env.client.clone(), settings()).await.unwrap();
+    let mut seen = Vec::new();
+    wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut seen).await;
+    let canaries: Api<Canary> = Api::namespaced(env.client.clone(), "test");
+    let b = canaries.get("broken").await.unwrap();
+    let cond = b.status.unwrap().conditions.unwrap().into_iter().find(|c| c.r#type == "Validated").unwrap();
+    assert_eq!(cond.status, "False");
+    assert!(cond.message.unwrap().contains("spec.service.gatewayRefs"), "names the field");
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(env.client.clone(), "test");
+    let notes: Vec<String> =
+        events.list(&Default::default()).await.unwrap().items.into_iter().filter_map(|e| e.note).collect();
+    assert!(notes.iter().any(|n| n.starts_with("Invalid canary spec")), "{notes:?}");
+    controller.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
+}
