@@ -10,8 +10,8 @@ use glidepath_api::flagger::Canary;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Service};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::Client;
+use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
 struct Env {
@@ -223,6 +223,199 @@ async fn invalid_canary_gets_a_condition_and_others_still_progress() {
     let notes: Vec<String> =
         events.list(&Default::default()).await.unwrap().items.into_iter().filter_map(|e| e.note).collect();
     assert!(notes.iter().any(|n| n.starts_with("Invalid canary spec")), "{notes:?}");
+    controller.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
+}
+
+/// A hook server that records every call: path and JSON body.
+async fn recorder() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>) {
+    let calls: std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>> = Default::default();
+    let c = calls.clone();
+    let app = axum::Router::new().route(
+        "/{*path}",
+        axum::routing::post(move |axum::extract::Path(path): axum::extract::Path<String>, body: String| {
+            let c = c.clone();
+            async move {
+                c.lock().unwrap().push((path, serde_json::from_str(&body).unwrap_or(Value::Null)));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, calls)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_looping_canary_fails_at_the_progress_deadline() {
+    let env = env().await;
+    let (hooks, calls) = recorder().await;
+    apply(&env.client, &deployment("podinfo:1")).await;
+    apply(
+        &env.client,
+        &json!({
+            "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
+            "metadata": {"name": "podinfo", "namespace": "test"},
+            "spec": {
+                "provider": "kubernetes", "progressDeadlineSeconds": 2,
+                "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+                "service": {"port": 9898},
+                "analysis": {"interval": "10s", "threshold": 5, "iterations": 3,
+                    "webhooks": [{"name": "after", "type": "post-rollout", "url": format!("{hooks}/post")}]}
+            }
+        }),
+    )
+    .await;
+    let controller = Controller::start(env.client.clone(), settings()).await.unwrap();
+    let mut seen = Vec::new();
+    wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut seen).await;
+    // The new revision's pods crash-loop: the Deployment never reports its own deadline.
+    let mut broken = deployment("podinfo:2");
+    broken["spec"]["template"]["metadata"]["annotations"] = json!({"sandbox.glidepath.io/fail": "crash-loop"});
+    apply(&env.client, &broken).await;
+    wait_phase(&env.client, "Failed", Duration::from_secs(60), &mut seen).await;
+    let deployments: Api<Deployment> = Api::namespaced(env.client.clone(), "test");
+    assert_eq!(image(&deployments.get("podinfo-primary").await.unwrap()), "podinfo:1");
+    let post: Vec<Value> = calls.lock().unwrap().iter().filter(|(p, _)| p == "post").map(|(_, b)| b.clone()).collect();
+    assert_eq!(post.len(), 1, "post-rollout once");
+    assert_eq!(post[0]["phase"], "Failed");
+    controller.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tracked_config_change_releases_and_the_primary_copy_follows() {
+    let env = env().await;
+    let cms: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(env.client.clone(), "test");
+    cms.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({"metadata": {"name": "podinfo-config"}, "data": {"color": "blue"}})).unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut d = deployment("podinfo:1");
+    d["spec"]["template"]["spec"]["containers"][0]["envFrom"] = json!([{"configMapRef": {"name": "podinfo-config"}}]);
+    apply(&env.client, &d).await;
+    apply(&env.client, &json!({
+        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
+        "metadata": {"name": "podinfo", "namespace": "test"},
+        "spec": {"provider": "kubernetes", "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+            "service": {"port": 9898}, "analysis": {"interval": "10s", "threshold": 1, "iterations": 1}}
+    })).await;
+    let controller = Controller::start(env.client.clone(), settings()).await.unwrap();
+    let mut seen = Vec::new();
+    wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut seen).await;
+    assert_eq!(cms.get("podinfo-config-primary").await.unwrap().data.unwrap()["color"], "blue");
+    let deployments: Api<Deployment> = Api::namespaced(env.client.clone(), "test");
+    let primary = deployments.get("podinfo-primary").await.unwrap();
+    let env_from = primary.spec.template.spec.unwrap().containers[0].env_from.clone().unwrap();
+    assert_eq!(env_from[0].config_map_ref.as_ref().unwrap().name, "podinfo-config-primary");
+
+    cms.patch("podinfo-config", &PatchParams::default(), &Patch::Merge(json!({"data": {"color": "green"}})))
+        .await
+        .unwrap();
+    wait_phase(&env.client, "Succeeded", Duration::from_secs(60), &mut seen).await;
+    seen.retain(|p| !p.is_empty());
+    assert!(seen.contains(&"Progressing".to_owned()), "{seen:?}");
+    assert_eq!(
+        cms.get("podinfo-config-primary").await.unwrap().data.unwrap()["color"],
+        "green",
+        "copy updated at promotion"
+    );
+    controller.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_controller_finishes_the_release_without_repeating_hooks() {
+    let env = env().await;
+    let (hooks, calls) = recorder().await;
+    apply(&env.client, &deployment("podinfo:1")).await;
+    apply(&env.client, &json!({
+        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
+        "metadata": {"name": "podinfo", "namespace": "test"},
+        "spec": {"provider": "kubernetes", "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+            "service": {"port": 9898},
+            "analysis": {"interval": "10s", "threshold": 1, "iterations": 6, "webhooks": [
+                {"name": "pre", "type": "pre-rollout", "url": format!("{hooks}/pre")},
+                {"name": "post", "type": "post-rollout", "url": format!("{hooks}/post")}
+            ]}}
+    })).await;
+    let first = Controller::start(env.client.clone(), settings()).await.unwrap();
+    let mut seen = Vec::new();
+    wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut seen).await;
+    apply(&env.client, &deployment("podinfo:2")).await;
+    // Stop in the middle of the analysis.
+    let api: Api<Canary> = Api::namespaced(env.client.clone(), "test");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let s = api.get("podinfo").await.unwrap().status.unwrap_or_default();
+        if s.phase.as_str() == "Progressing" && s.iterations.unwrap_or(0) >= 2 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{s:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.shutdown().await;
+    let second = Controller::start(env.client.clone(), settings()).await.unwrap();
+    wait_phase(&env.client, "Succeeded", Duration::from_secs(60), &mut seen).await;
+    let calls = calls.lock().unwrap().clone();
+    assert_eq!(calls.iter().filter(|(p, _)| p == "pre").count(), 1, "pre-rollout not repeated: {calls:?}");
+    assert_eq!(calls.iter().filter(|(p, _)| p == "post").count(), 1);
+    let deployments: Api<Deployment> = Api::namespaced(env.client.clone(), "test");
+    assert_eq!(image(&deployments.get("podinfo-primary").await.unwrap()), "podinfo:2");
+    second.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_api_canary_shifts_httproute_weights() {
+    let env = env().await;
+    let crd_file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/conformance/crds/gateway-api/gateway.networking.k8s.io_httproutes.yaml");
+    let crd: CustomResourceDefinition = serde_norway::from_str(&std::fs::read_to_string(crd_file).unwrap()).unwrap();
+    Api::<CustomResourceDefinition>::all(env.client.clone()).create(&PostParams::default(), &crd).await.unwrap();
+    apply(&env.client, &deployment("podinfo:1")).await;
+    apply(&env.client, &json!({
+        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
+        "metadata": {"name": "podinfo", "namespace": "test"},
+        "spec": {"provider": "gatewayapi:v1", "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+            "service": {"port": 9898, "gatewayRefs": [{"name": "public", "namespace": "gateway"}]},
+            "analysis": {"interval": "10s", "threshold": 1, "stepWeights": [20, 60]}}
+    })).await;
+    let controller =
+        Controller::start(env.client.clone(), Settings { mesh_provider: "istio".into(), ..settings() }).await.unwrap();
+    let mut seen = Vec::new();
+    wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut seen).await;
+    let routes: Api<kube::api::DynamicObject> = Api::namespaced_with(
+        env.client.clone(),
+        "test",
+        &kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
+            "gateway.networking.k8s.io",
+            "v1",
+            "HTTPRoute",
+        )),
+    );
+    let weights = |r: &kube::api::DynamicObject| -> (i64, i64) {
+        let b = &r.data["spec"]["rules"][0]["backendRefs"];
+        (b[0]["weight"].as_i64().unwrap(), b[1]["weight"].as_i64().unwrap())
+    };
+    assert_eq!(weights(&routes.get("podinfo").await.unwrap()), (100, 0));
+    apply(&env.client, &deployment("podinfo:2")).await;
+    let mut observed = std::collections::BTreeSet::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        observed.insert(weights(&routes.get("podinfo").await.unwrap()));
+        let c: Canary = Api::namespaced(env.client.clone(), "test").get("podinfo").await.unwrap();
+        if c.status.map(|s| s.phase.as_str() == "Succeeded").unwrap_or(false) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "weights seen {observed:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(observed.contains(&(80, 20)) && observed.contains(&(40, 60)), "steps 20 and 60 routed: {observed:?}");
+    assert_eq!(weights(&routes.get("podinfo").await.unwrap()), (100, 0), "all traffic back on the primary");
     controller.shutdown().await;
     env.sandbox.shutdown().await.unwrap();
 }
