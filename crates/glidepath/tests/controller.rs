@@ -96,6 +96,12 @@ async fn wait_phase(client: &Client, want: &str, limit: Duration, seen: &mut Vec
     }
 }
 
+/// Messages of the Events in namespace `test`, as `kubectl get events` shows them.
+async fn event_messages(client: &Client) -> Vec<String> {
+    let events: Api<k8s_openapi::api::core::v1::Event> = Api::namespaced(client.clone(), "test");
+    events.list(&Default::default()).await.unwrap().items.into_iter().filter_map(|e| e.message).collect()
+}
+
 fn image(d: &Deployment) -> String {
     d.spec.template.spec.as_ref().unwrap().containers[0].image.clone().unwrap()
 }
@@ -156,6 +162,15 @@ async fn kubernetes_blue_green_release_through_a_gate() {
     assert_eq!(deployments.get("podinfo").await.unwrap().spec.replicas, Some(0));
     let apex = services.get("podinfo").await.unwrap();
     assert_eq!(apex.spec.unwrap().selector.unwrap()["app"], "podinfo-primary");
+    let events = event_messages(&env.client).await;
+    for expected in [
+        "Initialization done! podinfo.test",
+        "New revision detected! Scaling up podinfo.test",
+        "Advance podinfo.test canary iteration 2/2",
+        "Promotion completed! Scaling down podinfo.test",
+    ] {
+        assert!(events.iter().any(|e| e == expected), "missing event {expected:?} in {events:?}");
+    }
     controller.shutdown().await;
     env.sandbox.shutdown().await.unwrap();
 }

@@ -10,10 +10,9 @@ use glidepath_canary::{Plan, Verdicts, plan};
 use glidepath_router::{RouteContext, for_provider};
 use glidepath_webhooks::WebhookClient;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Api, Patch, PatchParams};
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::reflector::ObjectRef;
-use kube::{Client, Resource, ResourceExt};
+use kube::{Client, ResourceExt};
 use serde_json::json;
 use tracing::{debug, info, warn};
 
@@ -34,7 +33,8 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     pub webhooks: WebhookClient,
     pub metric_analysis: Arc<dyn MetricAnalysis>,
-    recorder: Recorder,
+    /// Events already published: (canary uid, warning, message) → (event name, count).
+    events: std::sync::Mutex<std::collections::HashMap<(String, bool, String), (String, i32)>>,
 }
 
 impl std::fmt::Debug for Context {
@@ -48,7 +48,6 @@ const RETRY: Duration = Duration::from_secs(10);
 
 impl Context {
     pub fn new(client: Client, settings: Settings, caches: Caches, metrics: Arc<Metrics>) -> anyhow::Result<Self> {
-        let recorder = Recorder::new(client.clone(), Reporter { controller: FIELD_MANAGER.into(), instance: None });
         Ok(Context {
             webhooks: WebhookClient::with_backoff(settings.webhook_backoff)?,
             metric_analysis: Arc::new(LiveMetrics { caches: caches.clone(), settings: settings.clone() }),
@@ -56,11 +55,13 @@ impl Context {
             settings,
             caches,
             metrics,
-            recorder,
+            events: Default::default(),
         })
     }
 
-    /// A Kubernetes Event on the canary (reason `Synced`, as Flagger) and a log line.
+    /// A Kubernetes Event on the canary (reason `Synced`, component `glidepath`, as Flagger
+    /// does with `flagger`) and a log line. A repeated message bumps the count of its Event
+    /// instead of creating another.
     pub async fn event(&self, canary: &Canary, warning: bool, message: &str) {
         let (name, ns) = (canary.name_any(), canary.namespace().unwrap_or_default());
         if warning {
@@ -68,16 +69,45 @@ impl Context {
         } else {
             info!(canary = %name, namespace = %ns, "{message}");
         }
-        let ev = Event {
-            type_: if warning { EventType::Warning } else { EventType::Normal },
-            reason: "Synced".into(),
-            note: Some(message.chars().take(1024).collect()),
-            action: "Reconcile".into(),
-            secondary: None,
-        };
-        if let Err(e) = self.recorder.publish(&ev, &canary.object_ref(&())).await {
+        if let Err(e) = self.publish(canary, warning, message).await {
             debug!(error = %e, "publish event");
         }
+    }
+
+    async fn publish(&self, canary: &Canary, warning: bool, message: &str) -> anyhow::Result<()> {
+        let ns = canary.namespace().unwrap_or_default();
+        let api: Api<k8s_openapi::api::core::v1::Event> = Api::namespaced(self.client.clone(), &ns);
+        let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(Timestamp::now());
+        let message: String = message.chars().take(1024).collect();
+        let key = (canary.uid().unwrap_or_default(), warning, message.clone());
+        let known = self.events.lock().map(|m| m.get(&key).cloned()).unwrap_or(None);
+        if let Some((event_name, count)) = known {
+            let patch = json!({"count": count + 1, "lastTimestamp": now});
+            if api.patch(&event_name, &PatchParams::default(), &Patch::Merge(&patch)).await.is_ok() {
+                if let Ok(mut m) = self.events.lock() {
+                    m.insert(key, (event_name, count + 1));
+                }
+                return Ok(());
+            }
+        }
+        let event_name = format!("{}.{:x}", canary.name_any(), Timestamp::now().as_nanosecond());
+        let event = json!({
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": event_name, "namespace": ns},
+            "involvedObject": {"apiVersion": "flagger.app/v1beta1", "kind": "Canary", "name": canary.name_any(),
+                "namespace": ns, "uid": canary.uid(), "resourceVersion": canary.resource_version()},
+            "reason": "Synced", "message": message, "type": if warning { "Warning" } else { "Normal" },
+            "source": {"component": FIELD_MANAGER}, "reportingComponent": FIELD_MANAGER,
+            "firstTimestamp": now, "lastTimestamp": now, "count": 1
+        });
+        api.create(&PostParams::default(), &serde_json::from_value(event)?).await?;
+        if let Ok(mut m) = self.events.lock() {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(key, (event_name, 1));
+        }
+        Ok(())
     }
 
     async fn write_status(&self, canary: &Canary, status: &CanaryStatus) -> anyhow::Result<()> {
