@@ -25,6 +25,9 @@ use super::observe;
 use super::status::{self, VALIDATED_CONDITION};
 use super::{FIELD_MANAGER, Settings};
 
+/// Events already published: (canary uid, warning, message) → (event name, count).
+type PublishedEvents = std::collections::HashMap<(String, bool, String), (String, i32)>;
+
 /// Shared by every reconcile.
 pub struct Context {
     pub client: Client,
@@ -33,8 +36,7 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     pub webhooks: WebhookClient,
     pub metric_analysis: Arc<dyn MetricAnalysis>,
-    /// Events already published: (canary uid, warning, message) → (event name, count).
-    events: std::sync::Mutex<std::collections::HashMap<(String, bool, String), (String, i32)>>,
+    events: std::sync::Mutex<PublishedEvents>,
 }
 
 impl std::fmt::Debug for Context {
