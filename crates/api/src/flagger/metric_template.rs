@@ -6,6 +6,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::flux::meta::LocalObjectReference;
+
 /// Every metrics provider `type` the CRD accepts.
 pub const METRIC_PROVIDER_TYPES: &[&str] = &[
     "prometheus",
@@ -65,14 +67,6 @@ pub struct MetricProvider {
     pub region: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub insecure_skip_verify: Option<bool>,
-}
-
-/// A reference to an object in the same namespace.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
-#[schemars(extend("required" = ["name"]))]
-pub struct LocalObjectReference {
-    #[serde(default)]
-    pub name: String,
 }
 
 /// Status of a MetricTemplate or AlertProvider; Flagger declares it and never writes it.

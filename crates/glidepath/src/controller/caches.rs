@@ -64,18 +64,19 @@ where
     }
 }
 
-fn spawn_reflector<K>(
+/// Run a reflector into `writer` until stopped, reporting every touched object.
+fn spawn_watch<K>(
+    writer: reflector::store::Writer<K>,
     api: Api<K>,
     kind: &'static str,
     tx: mpsc::UnboundedSender<Touched>,
     mut stop: watch::Receiver<bool>,
-) -> (Store<K>, tokio::task::JoinHandle<()>)
+) -> tokio::task::JoinHandle<()>
 where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+    K::DynamicType: Eq + std::hash::Hash + Clone + Send + Sync,
 {
-    let (store, writer) = reflector::store();
-    let task = tokio::spawn(async move {
+    tokio::spawn(async move {
         let stream =
             reflector::reflector(writer, watcher(api, watcher::Config::default())).default_backoff().touched_objects();
         let mut stream = std::pin::pin!(stream);
@@ -95,8 +96,21 @@ where
                 }
             }
         }
-    });
-    (store, task)
+    })
+}
+
+fn spawn_reflector<K>(
+    api: Api<K>,
+    kind: &'static str,
+    tx: mpsc::UnboundedSender<Touched>,
+    stop: watch::Receiver<bool>,
+) -> (Store<K>, tokio::task::JoinHandle<()>)
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+{
+    let (store, writer) = reflector::store();
+    (store, spawn_watch(writer, api, kind, tx, stop))
 }
 
 impl Caches {
@@ -175,30 +189,11 @@ fn spawn_dynamic(
     api: Api<DynamicObject>,
     resource: ApiResource,
     tx: mpsc::UnboundedSender<Touched>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> Store<DynamicObject> {
     let writer = reflector::store::Writer::new(resource);
     let store = writer.as_reader();
-    tokio::spawn(async move {
-        let stream =
-            reflector::reflector(writer, watcher(api, watcher::Config::default())).default_backoff().touched_objects();
-        let mut stream = std::pin::pin!(stream);
-        loop {
-            tokio::select! {
-                _ = stop.changed() => return,
-                next = stream.next() => match next {
-                    Some(Ok(obj)) => {
-                        let _ = tx.send(Touched {
-                            kind: "Route",
-                            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
-                            name: obj.metadata.name.clone().unwrap_or_default(),
-                        });
-                    }
-                    Some(Err(e)) => warn!(error = %e, "route watch failed; retrying"),
-                    None => return,
-                }
-            }
-        }
-    });
+    // Routing objects wake nothing by kind; the name is what matters.
+    drop(spawn_watch(writer, api, "Route", tx, stop));
     store
 }
