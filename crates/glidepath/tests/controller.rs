@@ -171,6 +171,18 @@ async fn kubernetes_blue_green_release_through_a_gate() {
     ] {
         assert!(events.iter().any(|e| e == expected), "missing event {expected:?} in {events:?}");
     }
+    let metrics = controller.metrics.encode();
+    for line in [
+        r#"flagger_canary_successes_total{name="podinfo",namespace="test",deployment_strategy="blue-green",analysis_status="completed"} 1"#,
+        r#"flagger_canary_status{name="podinfo",namespace="test"} 1"#,
+        r#"flagger_canary_weight{workload="podinfo-primary",namespace="test"} 100"#,
+    ] {
+        assert!(metrics.contains(line), "missing {line} in\n{metrics}");
+    }
+    assert!(
+        metrics.contains(r#"flagger_info{version=""#) && metrics.contains(r#"mesh_provider="kubernetes"} 1"#),
+        "{metrics}"
+    );
     controller.shutdown().await;
     env.sandbox.shutdown().await.unwrap();
 }

@@ -38,6 +38,7 @@ fn secret_data(caches: &Caches, namespace: &str, name: &str) -> Option<BTreeMap<
 pub struct LiveMetrics {
     pub caches: Caches,
     pub settings: Settings,
+    pub metrics: std::sync::Arc<super::Metrics>,
 }
 
 impl LiveMetrics {
@@ -72,6 +73,14 @@ impl LiveMetrics {
         let to_millis = if matches!(source, MetricSource::Builtin(_)) { observer.to_millis() } else { 1.0 };
         let checked =
             check_metric(backend.as_ref(), &query, metric, &model, to_millis).await.map_err(|e| e.to_string())?;
+        // Flagger records durations in seconds.
+        let recorded = if to_millis == 1.0 { checked.value } else { checked.value / 1000.0 };
+        let labels = super::metrics::MetricLabels {
+            name: canary.spec.target_ref.name.clone(),
+            namespace: ns.clone(),
+            metric: metric.name.clone(),
+        };
+        self.metrics.metric_analysis.get_or_create(&labels).set(recorded);
         if !checked.verdict.passed {
             let message = checked.verdict.message.unwrap_or_else(|| format!("metric {} failed", metric.name));
             return Ok(Verdict::fail(message));

@@ -28,6 +28,19 @@ pub struct ResultLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct InfoLabels {
+    pub version: String,
+    pub mesh_provider: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MetricLabels {
+    pub name: String,
+    pub namespace: String,
+    pub metric: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct NamespaceLabels {
     pub namespace: String,
 }
@@ -41,6 +54,8 @@ pub struct Metrics {
     pub successes: Family<ResultLabels, Counter>,
     pub failures: Family<ResultLabels, Counter>,
     pub duration: Family<CanaryLabels, Histogram>,
+    pub info: Family<InfoLabels, Gauge>,
+    pub metric_analysis: Family<MetricLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
     /// Our own: seconds between a canary being due and its reconcile starting.
     pub step_lag: Histogram,
 }
@@ -63,6 +78,14 @@ impl Metrics {
             Histogram::new(exponential_buckets(0.005, 2.0, 14))
         });
         let step_lag = Histogram::new(exponential_buckets(0.001, 2.0, 16));
+        let info = Family::<InfoLabels, Gauge>::default();
+        let metric_analysis = Family::<MetricLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register("flagger_info", "Flagger version and mesh provider information", info.clone());
+        registry.register(
+            "flagger_canary_metric_analysis",
+            "Last canary analysis result per metric",
+            metric_analysis.clone(),
+        );
         registry.register(
             "flagger_canary_status",
             "Last canary analysis result: 0 progressing, 1 other, 2 failed",
@@ -82,7 +105,7 @@ impl Metrics {
             "Delay between a canary being due and its step starting",
             step_lag.clone(),
         );
-        Metrics { registry, status, weight, total, successes, failures, duration, step_lag }
+        Metrics { registry, status, weight, total, successes, failures, duration, info, metric_analysis, step_lag }
     }
 
     pub fn encode(&self) -> String {

@@ -82,6 +82,14 @@ impl Controller {
         let (caches, mut tasks) = caches::Caches::start(client.clone(), settings.namespace.as_deref(), stopped.clone());
         tokio::time::timeout(Duration::from_secs(60), caches.ready()).await.context("wait for caches")??;
         info!("caches synced");
+        metrics
+            .info
+            .get_or_create(&metrics::InfoLabels {
+                version: env!("CARGO_PKG_VERSION").into(),
+                mesh_provider: settings.mesh_provider.clone(),
+            })
+            .set(1);
+        tasks.push(tokio::spawn(count_canaries(caches.canaries.clone(), metrics.clone(), stopped.clone())));
         let ctx = Arc::new(reconcile::Context::new(client, settings, caches, metrics.clone())?);
         tasks.push(tokio::spawn(scheduler::run(ctx, stopped)));
         Ok(Controller { stop, tasks, metrics })
@@ -93,6 +101,29 @@ impl Controller {
         for t in self.tasks {
             t.abort();
             let _ = t.await;
+        }
+    }
+}
+
+/// `flagger_canary_total` per namespace, refreshed every 10 seconds from the cache.
+async fn count_canaries(
+    canaries: kube::runtime::reflector::Store<glidepath_api::flagger::Canary>,
+    metrics: Arc<Metrics>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tick.tick() => {
+                let mut counts: std::collections::HashMap<String, i64> = Default::default();
+                for c in canaries.state() {
+                    *counts.entry(c.metadata.namespace.clone().unwrap_or_default()).or_default() += 1;
+                }
+                for (namespace, n) in counts {
+                    metrics.total.get_or_create(&metrics::NamespaceLabels { namespace }).set(n);
+                }
+            }
         }
     }
 }

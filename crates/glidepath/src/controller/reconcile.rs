@@ -52,7 +52,11 @@ impl Context {
     pub fn new(client: Client, settings: Settings, caches: Caches, metrics: Arc<Metrics>) -> anyhow::Result<Self> {
         Ok(Context {
             webhooks: WebhookClient::with_backoff(settings.webhook_backoff)?,
-            metric_analysis: Arc::new(LiveMetrics { caches: caches.clone(), settings: settings.clone() }),
+            metric_analysis: Arc::new(LiveMetrics {
+                caches: caches.clone(),
+                settings: settings.clone(),
+                metrics: metrics.clone(),
+            }),
             client,
             settings,
             caches,
