@@ -79,6 +79,8 @@ async fn kubectl_server_side_and_client_side_apply() {
     let file = k.write("d.yaml", &serde_norway::to_string(&deploy(2, "web:1")).unwrap());
     k.ok(&["apply", "--server-side", "-f", &file]).await;
     let rv1 = k.ok(&["get", "deploy", "web", "-o", "jsonpath={.metadata.resourceVersion}"]).await;
+    // A second later, so a moved managedFields timestamp would show.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     k.ok(&["apply", "--server-side", "-f", &file]).await;
     let rv2 = k.ok(&["get", "deploy", "web", "-o", "jsonpath={.metadata.resourceVersion}"]).await;
     assert_eq!(rv1, rv2, "second identical apply leaves the object unchanged");

@@ -193,9 +193,22 @@ pub fn apply(
         remove_path(&mut merged, p);
         removed.push(p);
     }
+    // A no-op apply changes nothing at all, not even its managedFields timestamp (kube-apiserver
+    // then skips the write and keeps the resourceVersion).
+    if live.is_some() && previous == applied && without_managed(&merged) == without_managed(&base) {
+        return Ok(base);
+    }
     entry_mut(&mut entries, writer, Operation::Apply).fields = applied;
     write_managed(&mut merged, &entries);
     Ok(merged)
+}
+
+fn without_managed(obj: &Value) -> Value {
+    let mut v = obj.clone();
+    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+    }
+    v
 }
 
 /// Record an update (create, PUT, PATCH) of `old` into `new` by `writer`: it takes ownership

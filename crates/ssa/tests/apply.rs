@@ -56,6 +56,9 @@ fn reapplying_the_same_configuration_changes_nothing() {
     let once = apply(None, &config, &w("alice"), false, &BuiltinSchema).unwrap();
     let twice = apply(Some(&once), &config, &w("alice"), false, &BuiltinSchema).unwrap();
     assert_eq!(once, twice);
+    // Also a second later: the managedFields timestamp must not move either.
+    let later = Writer { time: "2026-11-22T10:00:01Z", ..w("alice") };
+    assert_eq!(apply(Some(&once), &config, &later, false, &BuiltinSchema).unwrap(), once);
 }
 
 #[test]
