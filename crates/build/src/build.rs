@@ -1,5 +1,6 @@
 //! Accumulating a kustomization target: resources, generators, components, transformers.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -111,22 +112,36 @@ pub(crate) fn build(dir: &Path, options: crate::BuildOptions) -> Result<Vec<Valu
     Ok(acc.resources.into_iter().map(|r| r.obj).collect())
 }
 
-fn conflict(kpath: &Path, existing: &[Resource], r: &Resource) -> Result<(), BuildError> {
-    let id = r.id();
-    let norm = |x: &Resource| x.id().replace("|default|", "|~X|");
-    if existing.iter().any(|e| norm(e) == norm(r)) {
-        return Err(BuildError::ConflictingId { path: kpath.to_path_buf(), id });
+/// The id used to detect conflicts (`default` and no namespace are the same).
+fn conflict_id(r: &Resource) -> String {
+    r.id().replace("|default|", "|~X|")
+}
+
+/// The conflict ids of `resources`.
+fn id_set(resources: &[Resource]) -> HashSet<String> {
+    resources.iter().map(conflict_id).collect()
+}
+
+/// Appends `new` to `acc`, failing on an id conflict; `seen` holds the conflict ids of `acc`.
+fn append_indexed(
+    kpath: &Path,
+    acc: &mut Vec<Resource>,
+    seen: &mut HashSet<String>,
+    new: Vec<Resource>,
+) -> Result<(), BuildError> {
+    for r in new {
+        if !seen.insert(conflict_id(&r)) {
+            return Err(BuildError::ConflictingId { path: kpath.to_path_buf(), id: r.id() });
+        }
+        acc.push(r);
     }
     Ok(())
 }
 
 /// Appends `new` to `acc`, failing on an id conflict.
 fn append(kpath: &Path, acc: &mut Vec<Resource>, new: Vec<Resource>) -> Result<(), BuildError> {
-    for r in new {
-        conflict(kpath, acc, &r)?;
-        acc.push(r);
-    }
-    Ok(())
+    let mut seen = id_set(acc);
+    append_indexed(kpath, acc, &mut seen, new)
 }
 
 /// Reads the objects of one resource file (expanding `List` kinds).
@@ -150,9 +165,8 @@ fn load_resource_file(path: &Path) -> Result<Vec<Resource>, BuildError> {
             if kind.is_empty() {
                 return Err(invalid("missing kind"));
             }
-            if kind == "Kustomization" || kind == "Component" {
-                return Err(invalid("a kustomization file cannot be listed as a resource file; list its directory"));
-            }
+            // Like kustomize, objects of kind Kustomization (Flux's, or even kustomize's own) are
+            // ordinary resources; a kustomization file without metadata.name fails below.
             if crate::resource::name(&item).is_empty() {
                 return Err(invalid(&format!("{kind} is missing metadata.name")));
             }
@@ -167,7 +181,13 @@ fn load_resource_file(path: &Path) -> Result<Vec<Resource>, BuildError> {
     Ok(out)
 }
 
-fn accumulate_entry(dir: &Path, kpath: &Path, entry: &str, acc: &mut Acc) -> Result<(), BuildError> {
+fn accumulate_entry(
+    dir: &Path,
+    kpath: &Path,
+    entry: &str,
+    acc: &mut Acc,
+    seen: &mut HashSet<String>,
+) -> Result<(), BuildError> {
     if is_remote(entry) {
         return Err(BuildError::UnsupportedField {
             path: kpath.to_path_buf(),
@@ -187,14 +207,14 @@ fn accumulate_entry(dir: &Path, kpath: &Path, entry: &str, acc: &mut Acc) -> Res
         }
         let mut sub_acc = Acc::default();
         accumulate(&sub_dir, &sub, &sub_path, &mut sub_acc)?;
-        append(kpath, &mut acc.resources, sub_acc.resources)?;
+        append_indexed(kpath, &mut acc.resources, seen, sub_acc.resources)?;
         acc.vars.extend(sub_acc.vars);
         merge_config(&mut acc.config, sub_acc.config);
         return Ok(());
     }
     let file = within_root(dir, kpath, entry)?;
     let loaded = load_resource_file(&file)?;
-    append(kpath, &mut acc.resources, loaded)
+    append_indexed(kpath, &mut acc.resources, seen, loaded)
 }
 
 fn merge_config(into: &mut Config, from: Config) {
@@ -290,8 +310,9 @@ thread_local! {
 
 fn accumulate_inner(dir: &Path, k: &Kustomization, kpath: &Path, acc: &mut Acc) -> Result<(), BuildError> {
     crate::openapi::load(dir, kpath, k)?;
+    let mut seen = id_set(&acc.resources);
     for entry in k.resources.iter().chain(k.bases.iter()) {
-        accumulate_entry(dir, kpath, entry, acc)?;
+        accumulate_entry(dir, kpath, entry, acc, &mut seen)?;
     }
     plugins::load_configurations(dir, kpath, k, &mut acc.config)?;
     plugins::load_crds(dir, kpath, k, &mut acc.config)?;

@@ -1,6 +1,8 @@
 //! Name-reference rewriting: after prefixes, suffixes and hashes change names, every field that
 //! refers to a renamed object (kustomize's `nameReference` config) is updated.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use crate::fieldspec::visit;
@@ -112,21 +114,47 @@ pub(crate) fn builtin() -> Vec<NameRef> {
     v
 }
 
+/// Resource indices by current kind and by every name the resource has had, in resource order.
+/// Name-reference rewriting changes neither kinds nor names, so one index serves a whole `fix`.
+struct ByKindAndName(HashMap<String, HashMap<String, Vec<usize>>>);
+
+impl ByKindAndName {
+    fn new(resources: &[Resource]) -> Self {
+        let mut map: HashMap<String, HashMap<String, Vec<usize>>> = HashMap::new();
+        for (i, r) in resources.iter().enumerate() {
+            let by_name = map.entry(r.kind().to_string()).or_default();
+            for (_, name) in &r.history {
+                let list = by_name.entry(name.clone()).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+        ByKindAndName(map)
+    }
+
+    fn get(&self, kind: &str, name: &str) -> &[usize] {
+        self.0.get(kind).and_then(|m| m.get(name)).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The resources and their index.
+struct All<'a> {
+    resources: &'a [Resource],
+    index: &'a ByKindAndName,
+}
+
 /// Picks the referenced candidate for `old` among `resources` of the rule's target kind.
 fn find_candidate(
-    resources: &[Resource],
+    all: &All<'_>,
     referrer: &Resource,
     rule: &NameRef,
     old: &str,
     ns: Option<&str>,
     object_ref: bool,
 ) -> Result<Option<usize>, String> {
-    let mut found: Vec<usize> = resources
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.kind() == rule.target && c.history.iter().any(|(_, n)| n == old))
-        .map(|(i, _)| i)
-        .collect();
+    let resources = all.resources;
+    let mut found: Vec<usize> = all.index.get(&rule.target, old).to_vec();
     if found.is_empty() {
         return Ok(None);
     }
@@ -213,6 +241,7 @@ fn affixes_match(c: &Resource, r: &Resource, allow_empty: bool) -> bool {
 
 /// Rewrites every reference in `resources` to the referred object's current name.
 pub(crate) fn fix(resources: &mut [Resource], rules: &[NameRef]) -> Result<(), String> {
+    let index = ByKindAndName::new(resources);
     for idx in 0..resources.len() {
         let snapshot = resources[idx].clone();
         let mut obj = snapshot.obj.clone();
@@ -222,10 +251,10 @@ pub(crate) fn fix(resources: &mut [Resource], rules: &[NameRef]) -> Result<(), S
                 continue;
             }
             let path = crate::fieldspec::split_path(&rule.path);
-            let all: &[Resource] = resources;
+            let all = All { resources, index: &index };
             let mut failure = None;
             visit(&mut obj, &path, false, &mut |v| {
-                if let Err(e) = rewrite(all, &snapshot, rule, v) {
+                if let Err(e) = rewrite(&all, &snapshot, rule, v) {
                     failure.get_or_insert(e);
                 }
             });
@@ -238,11 +267,11 @@ pub(crate) fn fix(resources: &mut [Resource], rules: &[NameRef]) -> Result<(), S
     Ok(())
 }
 
-fn rewrite(all: &[Resource], referrer: &Resource, rule: &NameRef, v: &mut Value) -> Result<(), String> {
+fn rewrite(all: &All<'_>, referrer: &Resource, rule: &NameRef, v: &mut Value) -> Result<(), String> {
     match v {
         Value::String(old) => {
             if let Some(i) = find_candidate(all, referrer, rule, old, None, false)? {
-                *old = all[i].name().to_string();
+                *old = all.resources[i].name().to_string();
             }
         }
         Value::Array(items) => {
@@ -258,9 +287,10 @@ fn rewrite(all: &[Resource], referrer: &Resource, rule: &NameRef, v: &mut Value)
             let Some(old) = m.get("name").and_then(Value::as_str).map(str::to_string) else { return Ok(()) };
             let ns = m.get("namespace").and_then(Value::as_str).map(str::to_string);
             if let Some(i) = find_candidate(all, referrer, rule, &old, ns.as_deref(), true)? {
-                m.insert("name".into(), Value::String(all[i].name().into()));
-                if !all[i].namespace().is_empty() && is_namespaced(all[i].kind()) {
-                    m.insert("namespace".into(), Value::String(all[i].namespace().into()));
+                let target = &all.resources[i];
+                m.insert("name".into(), Value::String(target.name().into()));
+                if !target.namespace().is_empty() && is_namespaced(target.kind()) {
+                    m.insert("namespace".into(), Value::String(target.namespace().into()));
                 }
             }
         }

@@ -16,8 +16,26 @@ fn transform_err(kpath: &Path, action: &str, reason: impl Into<String>) -> Build
     BuildError::Transform { path: kpath.to_path_buf(), action: action.into(), reason: reason.into() }
 }
 
+thread_local! {
+    /// Compiled target regexes: a selector is matched against every resource.
+    static REGEX_CACHE: std::cell::RefCell<std::collections::HashMap<String, Regex>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 fn anchored(pattern: &str, kpath: &Path) -> Result<Regex, BuildError> {
-    Regex::new(&format!("^(?:{pattern})$")).map_err(|e| transform_err(kpath, "compile target regex", e.to_string()))
+    if let Some(re) = REGEX_CACHE.with(|c| c.borrow().get(pattern).cloned()) {
+        return Ok(re);
+    }
+    let re = Regex::new(&format!("^(?:{pattern})$"))
+        .map_err(|e| transform_err(kpath, "compile target regex", e.to_string()))?;
+    REGEX_CACHE.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() > 256 {
+            cache.clear();
+        }
+        cache.insert(pattern.to_string(), re.clone());
+    });
+    Ok(re)
 }
 
 /// Does `r` match the target selector?
