@@ -446,3 +446,12 @@ async fn gateway_api_canary_shifts_httproute_weights() {
     controller.shutdown().await;
     env.sandbox.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_crds_the_controller_says_what_to_do() {
+    let sandbox = glidepath_sandbox::Sandbox::start(glidepath_sandbox::Config::default()).await.unwrap();
+    let client = Client::try_from(kube::Config::new(sandbox.url().parse().unwrap())).unwrap();
+    let err = Controller::start(client, settings()).await.unwrap_err();
+    assert!(format!("{err:#}").contains("glidepath crds | kubectl apply -f -"), "{err:#}");
+    sandbox.shutdown().await.unwrap();
+}

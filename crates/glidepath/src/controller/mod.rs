@@ -77,6 +77,7 @@ pub struct Controller {
 impl Controller {
     /// Start watching and reconciling with `client`.
     pub async fn start(client: Client, settings: Settings) -> anyhow::Result<Controller> {
+        check_crds(&client, settings.namespace.as_deref()).await?;
         let (stop, stopped) = watch::channel(false);
         let metrics = Arc::new(Metrics::new());
         let (caches, mut tasks) = caches::Caches::start(client.clone(), settings.namespace.as_deref(), stopped.clone());
@@ -103,6 +104,32 @@ impl Controller {
             let _ = t.await;
         }
     }
+}
+
+/// Fail fast, and say what to do, when the flagger.app CRDs are not installed (as Flagger
+/// does at startup).
+async fn check_crds(client: &Client, namespace: Option<&str>) -> anyhow::Result<()> {
+    use glidepath_api::flagger::{AlertProvider, Canary, MetricTemplate};
+    use kube::api::{Api, ListParams};
+    let lp = ListParams::default().limit(1);
+    macro_rules! check {
+        ($ty:ty, $plural:literal) => {{
+            let api: Api<$ty> = match namespace {
+                Some(ns) => Api::namespaced(client.clone(), ns),
+                None => Api::all(client.clone()),
+            };
+            api.list(&lp).await.with_context(|| {
+                format!(
+                    "list {}.flagger.app: are the CRDs installed? run `glidepath crds | kubectl apply -f -`",
+                    $plural
+                )
+            })?;
+        }};
+    }
+    check!(Canary, "canaries");
+    check!(MetricTemplate, "metrictemplates");
+    check!(AlertProvider, "alertproviders");
+    Ok(())
 }
 
 /// `flagger_canary_total` per namespace, refreshed every 10 seconds from the cache.
