@@ -91,6 +91,9 @@ pub struct ControllerArgs {
     /// Take part in leader election through a coordination.k8s.io Lease.
     #[arg(long, env = "GLIDEPATH_LEADER_ELECT")]
     pub leader_elect: bool,
+    /// Namespace of the leader-election Lease (default: --namespace, else kube-system).
+    #[arg(long, env = "GLIDEPATH_LEADER_ELECTION_NAMESPACE")]
+    pub leader_election_namespace: Option<String>,
     /// Canaries reconciled at once.
     #[arg(long, env = "GLIDEPATH_WORKERS", default_value_t = 8)]
     pub workers: usize,

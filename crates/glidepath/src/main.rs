@@ -41,9 +41,15 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     other => anyhow::bail!("--controllers: unknown controller {other:?} (canary, git, kustomize)"),
                 }
             }
-            if args.leader_elect {
-                anyhow::bail!("--leader-elect: not built yet; run a single replica");
-            }
+            let lease = args.leader_elect.then(|| {
+                let ns = args.leader_election_namespace.clone().or_else(|| args.namespace.clone());
+                let identity = format!(
+                    "{}_{}",
+                    std::env::var("HOSTNAME").unwrap_or_else(|_| "glidepath".into()),
+                    std::process::id()
+                );
+                glidepath::controller::leader::LeaseConfig::new(ns.as_deref().unwrap_or("kube-system"), &identity)
+            });
             let settings = glidepath::controller::Settings {
                 namespace: args.namespace,
                 mesh_provider: args.mesh_provider,
@@ -58,7 +64,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async {
                 let client = glidepath::controller::client(args.kubeconfig.as_deref()).await?;
-                glidepath::controller::run(client, settings, args.listen).await
+                glidepath::controller::run(client, settings, args.listen, lease).await
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -8,6 +8,7 @@ mod caches;
 mod checks;
 mod execute;
 mod http;
+pub mod leader;
 mod metrics;
 mod observe;
 mod reconcile;
@@ -155,15 +156,40 @@ async fn count_canaries(
     }
 }
 
-/// Run until SIGINT/SIGTERM: the controller and its HTTP endpoints.
-pub async fn run(client: Client, settings: Settings, listen: SocketAddr) -> anyhow::Result<()> {
+/// Run until SIGINT/SIGTERM: the controller and its HTTP endpoints. With a lease, wait to
+/// become leader first, and stop (exit non-zero, as Flagger) when leadership is lost.
+pub async fn run(
+    client: Client,
+    settings: Settings,
+    listen: SocketAddr,
+    lease: Option<leader::LeaseConfig>,
+) -> anyhow::Result<()> {
+    let elector = lease.map(|l| leader::Elector::new(client.clone(), l));
+    if let Some(e) = &elector {
+        tokio::select! {
+            _ = e.acquire() => {}
+            _ = shutdown_signal() => return Ok(()),
+        }
+    }
     let controller = Controller::start(client, settings).await?;
     let server = tokio::spawn(http::serve(listen, controller.metrics.clone()));
-    shutdown_signal().await;
+    let lost = async {
+        match &elector {
+            Some(e) => e.hold().await,
+            None => std::future::pending().await,
+        }
+    };
+    let result = tokio::select! {
+        _ = shutdown_signal() => Ok(()),
+        _ = lost => Err(anyhow::anyhow!("lost leadership")),
+    };
     info!("shutting down");
     server.abort();
     controller.shutdown().await;
-    Ok(())
+    if let Some(e) = &elector {
+        e.release().await;
+    }
+    result
 }
 
 async fn shutdown_signal() {
