@@ -455,3 +455,53 @@ async fn without_the_crds_the_controller_says_what_to_do() {
     assert!(format!("{err:#}").contains("glidepath crds | kubectl apply -f -"), "{err:#}");
     sandbox.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revert_on_deletion_restores_the_target_before_letting_go() {
+    let env = env().await;
+    apply(&env.client, &deployment("podinfo:1")).await;
+    apply(
+        &env.client,
+        &json!({
+            "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
+            "metadata": {"name": "podinfo", "namespace": "test"},
+            "spec": {"provider": "kubernetes", "revertOnDeletion": true,
+                "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+                "service": {"port": 9898}, "analysis": {"interval": "10s", "threshold": 1, "iterations": 1}}
+        }),
+    )
+    .await;
+    let controller = Controller::start(env.client.clone(), settings()).await.unwrap();
+    let mut seen = Vec::new();
+    let c = wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut seen).await;
+    let canaries: Api<Canary> = Api::namespaced(env.client.clone(), "test");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !canaries
+        .get("podinfo")
+        .await
+        .unwrap()
+        .metadata
+        .finalizers
+        .unwrap_or_default()
+        .contains(&"finalizer.flagger.app".to_owned())
+    {
+        assert!(tokio::time::Instant::now() < deadline, "finalizer never added");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let deployments: Api<Deployment> = Api::namespaced(env.client.clone(), "test");
+    assert_eq!(deployments.get("podinfo").await.unwrap().spec.replicas, Some(0));
+    drop(c);
+
+    canaries.delete("podinfo", &Default::default()).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while canaries.get_opt("podinfo").await.unwrap().is_some() {
+        assert!(tokio::time::Instant::now() < deadline, "canary never released");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let target = deployments.get("podinfo").await.unwrap();
+    assert_eq!(target.spec.replicas, Some(2), "target serves again with the primary's replicas");
+    assert_eq!(target.status.unwrap().available_replicas, Some(2), "and was ready before the finalizer went");
+    assert!(event_messages(&env.client).await.iter().any(|m| m == "Terminated canary podinfo.test"));
+    controller.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
+}

@@ -7,6 +7,7 @@ mod analysis;
 mod caches;
 mod checks;
 mod execute;
+mod finalizer;
 mod http;
 pub mod leader;
 mod metrics;

@@ -116,7 +116,7 @@ impl Context {
         Ok(())
     }
 
-    async fn write_status(&self, canary: &Canary, status: &CanaryStatus) -> anyhow::Result<()> {
+    pub async fn write_status(&self, canary: &Canary, status: &CanaryStatus) -> anyhow::Result<()> {
         let api: Api<Canary> = Api::namespaced(self.client.clone(), &canary.namespace().unwrap_or_default());
         let patch = json!({"apiVersion": "flagger.app/v1beta1", "kind": "Canary", "status": status});
         api.patch_status(&canary.name_any(), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?;
@@ -143,6 +143,14 @@ pub async fn reconcile(ctx: &Context, namespace: &str, name: &str) -> Option<Dur
 }
 
 async fn step(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration> {
+    if canary.metadata.deletion_timestamp.is_some() {
+        return if canary.finalizers().iter().any(|f| f == super::finalizer::FINALIZER) {
+            super::finalizer::finalize(ctx, canary).await
+        } else {
+            Ok(RETRY)
+        };
+    }
+    super::finalizer::sync(ctx, canary).await?;
     let now = Timestamp::now();
     let interval = canary.spec.analysis.as_ref().map(|a| a.interval()).unwrap_or(Duration::from_secs(60));
     let validation = canary.spec.validate(&ctx.settings.mesh_provider);

@@ -38,10 +38,15 @@ pub async fn run(ctx: Arc<Context>, mut stop: watch::Receiver<bool>) {
         tokio::select! {
             _ = stop.changed() => return,
             Some(t) = touched.recv() => {
-                // Only new canaries are run at once; everything else waits for its tick.
+                // Only new and deleted canaries run at once; everything else waits for its tick.
                 if t.kind == "Canary" {
+                    let deleted = ctx
+                        .caches
+                        .canaries
+                        .get(&kube::runtime::reflector::ObjectRef::new(&t.name).within(&t.namespace))
+                        .is_some_and(|c| c.metadata.deletion_timestamp.is_some());
                     let key = (t.namespace, t.name);
-                    if !due.contains_key(&key) && !in_flight.contains(&key) {
+                    if (deleted || !due.contains_key(&key)) && !in_flight.contains(&key) {
                         schedule(&mut queue, &mut due, key, Instant::now());
                     }
                 }
