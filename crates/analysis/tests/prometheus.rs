@@ -174,7 +174,9 @@ async fn run_real_prometheus() {
 
     let sr_metric = CanaryMetric {
         name: "request-success-rate".into(),
-        threshold_range: Some(ThresholdRange { min: Some(99.0), max: None }),
+        // Live rates come back as 99 ± 1e-14, so the pass case stays clear of the exact edge;
+        // the edges themselves are unit-tested in `threshold`.
+        threshold_range: Some(ThresholdRange { min: Some(98.9), max: None }),
         ..Default::default()
     };
     let check = check_metric(provider.as_ref(), &sr_query, &sr_metric, &m, 1.0).await.unwrap();
