@@ -505,3 +505,48 @@ async fn revert_on_deletion_restores_the_target_before_letting_go() {
     controller.shutdown().await;
     env.sandbox.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_set_release_scales_by_node_selector() {
+    let env = env().await;
+    let ds = |image: &str| {
+        json!({
+            "apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": {"name": "agent", "namespace": "test"},
+            "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                "template": {"metadata": {"labels": {"app": "agent"}},
+                    "spec": {"containers": [{"name": "agent", "image": image}]}}}
+        })
+    };
+    apply(&env.client, &ds("agent:1")).await;
+    apply(&env.client, &json!({
+        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
+        "metadata": {"name": "podinfo", "namespace": "test"},
+        "spec": {"provider": "kubernetes", "targetRef": {"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent"},
+            "service": {"port": 8080}, "analysis": {"interval": "10s", "threshold": 1, "iterations": 1}}
+    })).await;
+    let controller = Controller::start(env.client.clone(), settings()).await.unwrap();
+    let mut seen = Vec::new();
+    wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut seen).await;
+    let daemon_sets: Api<k8s_openapi::api::apps::v1::DaemonSet> = Api::namespaced(env.client.clone(), "test");
+    let node_selector = |d: &k8s_openapi::api::apps::v1::DaemonSet| {
+        d.spec.template.spec.as_ref().unwrap().node_selector.clone().unwrap_or_default()
+    };
+    let target = daemon_sets.get("agent").await.unwrap();
+    assert_eq!(
+        node_selector(&target).get("flagger.app/scale-to-zero").map(String::as_str),
+        Some("true"),
+        "target scaled to zero"
+    );
+    let primary = daemon_sets.get("agent-primary").await.unwrap();
+    assert!(!node_selector(&primary).contains_key("flagger.app/scale-to-zero"));
+
+    apply(&env.client, &ds("agent:2")).await;
+    wait_phase(&env.client, "Succeeded", Duration::from_secs(60), &mut seen).await;
+    let primary = daemon_sets.get("agent-primary").await.unwrap();
+    assert_eq!(primary.spec.template.spec.as_ref().unwrap().containers[0].image.as_deref(), Some("agent:2"));
+    let target = daemon_sets.get("agent").await.unwrap();
+    assert!(node_selector(&target).contains_key("flagger.app/scale-to-zero"), "target scaled to zero again");
+    controller.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
+}
