@@ -161,3 +161,41 @@ pub fn observed(
 ) -> Observed {
     Observed { provider, target_hash: target.template_hash(), configs, target: target_readiness, primary, routes }
 }
+
+/// `service.portDiscovery`: every container port but the main one, skipping mesh sidecars;
+/// named after the port, else `tcp-<container>-<index>` (Flagger's rule).
+pub fn discover_ports(spec: Option<&PodSpec>, main: &[i32]) -> Vec<(String, i32)> {
+    let mut out: Vec<(String, i32)> = Vec::new();
+    for c in spec.map(|s| s.containers.as_slice()).unwrap_or_default() {
+        if c.name == "istio-proxy" || c.name == "envoy" {
+            continue;
+        }
+        for (i, p) in c.ports.iter().flatten().enumerate() {
+            if main.contains(&p.container_port) || out.iter().any(|(_, port)| *port == p.container_port) {
+                continue;
+            }
+            let name = p.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| format!("tcp-{}-{i}", c.name));
+            out.push((name, p.container_port));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovered_ports_skip_the_main_port_and_sidecars() {
+        let spec: PodSpec = serde_json::from_value(serde_json::json!({"containers": [
+            {"name": "app", "ports": [{"containerPort": 9898}, {"name": "metrics", "containerPort": 9797}, {"containerPort": 9999}]},
+            {"name": "istio-proxy", "ports": [{"containerPort": 15090}]},
+            {"name": "sidecar", "ports": [{"containerPort": 9797}]}
+        ]}))
+        .unwrap();
+        assert_eq!(
+            discover_ports(Some(&spec), &[9898]),
+            [("metrics".to_owned(), 9797), ("tcp-app-2".to_owned(), 9999)]
+        );
+    }
+}

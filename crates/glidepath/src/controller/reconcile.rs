@@ -186,11 +186,21 @@ async fn step(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration> {
         }
     };
     let (tracked, configs) = observe::tracked_configs(&ctx.caches, &ns, &target);
+    let svc = canary.spec.service.clone().unwrap_or_default();
+    let discovered = if svc.port_discovery.unwrap_or(false) {
+        let target_port = match &svc.target_port {
+            Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(p)) => *p,
+            _ => svc.port,
+        };
+        observe::discover_ports(target.pod_spec(), &[svc.port, target_port])
+    } else {
+        Vec::new()
+    };
     let route_ctx = RouteContext {
         canary,
         selector_label: &label,
         selector_value: &value,
-        discovered_ports: &[],
+        discovered_ports: &discovered,
         strategy: canary.spec.strategy(Some(provider)),
     };
     let objects = observe::route_objects(&ctx.caches, router.as_ref(), &route_ctx).await?;
