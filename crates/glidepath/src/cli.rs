@@ -158,22 +158,18 @@ pub struct CrdsArgs {
 }
 
 impl Command {
-    /// The name of a command that is not built yet, and the issue that builds it.
-    pub fn pending(&self) -> (&'static str, u32) {
-        match self {
-            Self::Controller(_) => ("controller", 4),
-            Self::Sandbox(_) => ("sandbox", 3),
+    /// The name of a command that is not built yet, and the issue that builds it; `None` for
+    /// built commands.
+    pub fn pending(&self) -> Option<(&'static str, u32)> {
+        Some(match self {
             Self::Demo(_) => ("demo", 9),
-            Self::Build(_) => ("build", 8),
-            Self::Loadtester(_) => ("loadtester", 4),
             Self::Get(_) => ("get", 9),
             Self::Promote(_) => ("promote", 9),
             Self::Abort(_) => ("abort", 9),
             Self::Pause(_) => ("pause", 9),
             Self::Resume(_) => ("resume", 9),
-            Self::Version => ("version", 2),
-            Self::Crds(_) => ("crds", 2),
-        }
+            _ => return None,
+        })
     }
 }
 

@@ -92,7 +92,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         other => {
-            let (name, issue) = other.pending();
+            let (name, issue) = other.pending().unwrap_or(("this command", 0));
             eprintln!("glidepath {name}: not built yet (tracked in issue {issue}); nothing was done");
             Ok(ExitCode::from(2))
         }

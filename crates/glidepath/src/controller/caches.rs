@@ -13,20 +13,24 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
-use kube::runtime::reflector::{self, Store};
+use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 use tracing::warn;
 
-/// An object that changed: kind, namespace, name.
+/// A Canary that changed: namespace, name. (Other kinds wake nothing: canaries run on their
+/// interval, so only the Canary cache reports changes.)
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Touched {
-    pub kind: &'static str,
     pub namespace: String,
     pub name: String,
 }
+
+/// A routing kind's cache and the resource it serves.
+type DynamicCache = (ApiResource, Store<DynamicObject>);
 
 #[derive(Clone)]
 pub struct Caches {
@@ -42,8 +46,7 @@ pub struct Caches {
     pub hpas: Store<HorizontalPodAutoscaler>,
     pub metric_templates: Store<MetricTemplate>,
     pub alert_providers: Store<AlertProvider>,
-    dynamic: Arc<Mutex<HashMap<String, Store<DynamicObject>>>>,
-    touched_tx: mpsc::UnboundedSender<Touched>,
+    dynamic: Arc<Mutex<HashMap<String, DynamicCache>>>,
     pub touched: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Touched>>>,
 }
 
@@ -64,12 +67,12 @@ where
     }
 }
 
-/// Run a reflector into `writer` until stopped, reporting every touched object.
+/// Run a reflector into `writer` until stopped, reporting touched objects to `tx` if given.
 fn spawn_watch<K>(
     writer: reflector::store::Writer<K>,
     api: Api<K>,
     kind: &'static str,
-    tx: mpsc::UnboundedSender<Touched>,
+    tx: Option<mpsc::UnboundedSender<Touched>>,
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()>
 where
@@ -85,11 +88,12 @@ where
                 _ = stop.changed() => return,
                 next = stream.next() => match next {
                     Some(Ok(obj)) => {
-                        let _ = tx.send(Touched {
-                            kind,
-                            namespace: obj.meta().namespace.clone().unwrap_or_default(),
-                            name: obj.meta().name.clone().unwrap_or_default(),
-                        });
+                        if let Some(tx) = &tx {
+                            let _ = tx.send(Touched {
+                                namespace: obj.meta().namespace.clone().unwrap_or_default(),
+                                name: obj.meta().name.clone().unwrap_or_default(),
+                            });
+                        }
                     }
                     Some(Err(e)) => warn!(kind, error = %e, "watch failed; retrying"),
                     None => return,
@@ -102,7 +106,7 @@ where
 fn spawn_reflector<K>(
     api: Api<K>,
     kind: &'static str,
-    tx: mpsc::UnboundedSender<Touched>,
+    tx: Option<mpsc::UnboundedSender<Touched>>,
     stop: watch::Receiver<bool>,
 ) -> (Store<K>, tokio::task::JoinHandle<()>)
 where
@@ -123,7 +127,8 @@ impl Caches {
         let mut tasks = Vec::new();
         macro_rules! cache {
             ($ty:ty, $kind:literal) => {{
-                let (store, task) = spawn_reflector(api::<$ty>(&client, namespace), $kind, tx.clone(), stop.clone());
+                let tx = ($kind == "Canary").then(|| tx.clone());
+                let (store, task) = spawn_reflector(api::<$ty>(&client, namespace), $kind, tx, stop.clone());
                 tasks.push(task);
                 store
             }};
@@ -142,7 +147,6 @@ impl Caches {
             namespace: namespace.map(str::to_owned),
             stop,
             dynamic: Arc::default(),
-            touched_tx: tx,
             touched: Arc::new(tokio::sync::Mutex::new(rx)),
         };
         (caches, tasks)
@@ -164,10 +168,10 @@ impl Caches {
 
     /// The cache of a CRD-backed routing kind, started on first use. Fails with a clear
     /// message when the kind is not served (its CRDs are not installed).
-    pub async fn dynamic(&self, api_version: &str, kind: &str) -> anyhow::Result<Store<DynamicObject>> {
+    async fn dynamic(&self, api_version: &str, kind: &str) -> anyhow::Result<DynamicCache> {
         let key = format!("{api_version}/{kind}");
-        if let Some(store) = self.dynamic.lock().map_err(|_| anyhow::anyhow!("cache lock poisoned"))?.get(&key) {
-            return Ok(store.clone());
+        if let Some(entry) = self.dynamic.lock().map_err(|_| anyhow::anyhow!("cache lock poisoned"))?.get(&key) {
+            return Ok(entry.clone());
         }
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
         let gvk = GroupVersionKind::gvk(group, version, kind);
@@ -178,22 +182,37 @@ impl Caches {
             Some(ns) => Api::namespaced_with(self.client.clone(), ns, &resource),
             None => Api::all_with(self.client.clone(), &resource),
         };
-        let store = spawn_dynamic(api, resource, self.touched_tx.clone(), self.stop.clone());
+        let writer = reflector::store::Writer::new(resource.clone());
+        let store = writer.as_reader();
+        drop(spawn_watch(writer, api, "Route", None, self.stop.clone()));
         tokio::time::timeout(Duration::from_secs(30), store.wait_until_ready()).await??;
-        self.dynamic.lock().map_err(|_| anyhow::anyhow!("cache lock poisoned"))?.insert(key, store.clone());
-        Ok(store)
+        let entry = (resource, store);
+        self.dynamic.lock().map_err(|_| anyhow::anyhow!("cache lock poisoned"))?.insert(key, entry.clone());
+        Ok(entry)
     }
-}
 
-fn spawn_dynamic(
-    api: Api<DynamicObject>,
-    resource: ApiResource,
-    tx: mpsc::UnboundedSender<Touched>,
-    stop: watch::Receiver<bool>,
-) -> Store<DynamicObject> {
-    let writer = reflector::store::Writer::new(resource);
-    let store = writer.as_reader();
-    // Routing objects wake nothing by kind; the name is what matters.
-    drop(spawn_watch(writer, api, "Route", tx, stop));
-    store
+    /// One cached object as JSON, with its apiVersion and kind, by key (no scans). Routing
+    /// kinds start their cache on first use; an unserved kind is an error.
+    pub async fn get_json(&self, api_version: &str, kind: &str, ns: &str, name: &str) -> anyhow::Result<Option<Value>> {
+        fn json<T: serde::Serialize>(o: Option<Arc<T>>) -> anyhow::Result<Option<Value>> {
+            Ok(o.map(|o| serde_json::to_value(&*o)).transpose()?)
+        }
+        let v = match (api_version, kind) {
+            ("v1", "Service") => json(self.services.get(&ObjectRef::new(name).within(ns)))?,
+            ("v1", "ConfigMap") => json(self.config_maps.get(&ObjectRef::new(name).within(ns)))?,
+            ("v1", "Secret") => json(self.secrets.get(&ObjectRef::new(name).within(ns)))?,
+            ("apps/v1", "Deployment") => json(self.deployments.get(&ObjectRef::new(name).within(ns)))?,
+            ("apps/v1", "DaemonSet") => json(self.daemon_sets.get(&ObjectRef::new(name).within(ns)))?,
+            ("autoscaling/v2", "HorizontalPodAutoscaler") => json(self.hpas.get(&ObjectRef::new(name).within(ns)))?,
+            _ => {
+                let (resource, store) = self.dynamic(api_version, kind).await?;
+                json(store.get(&ObjectRef::new_with(name, resource).within(ns)))?
+            }
+        };
+        Ok(v.map(|mut v| {
+            v["apiVersion"] = api_version.into();
+            v["kind"] = kind.into();
+            v
+        }))
+    }
 }

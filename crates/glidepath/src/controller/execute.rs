@@ -124,7 +124,7 @@ impl Step<'_> {
         let api_version = obj["apiVersion"].as_str().unwrap_or_default().to_owned();
         let kind = obj["kind"].as_str().unwrap_or_default().to_owned();
         let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-        if let Some(live) = self.cached(&api_version, &kind, &name).await
+        if let Ok(Some(live)) = self.ctx.caches.get_json(&api_version, &kind, self.ns(), &name).await
             && contains(&live, &obj)
         {
             return Ok(());
@@ -140,30 +140,6 @@ impl Step<'_> {
             .with_context(|| format!("apply {kind} {}/{name}", self.ns()))?;
         info!(kind, name, namespace = self.ns(), "applied");
         Ok(())
-    }
-
-    async fn cached(&self, api_version: &str, kind: &str, name: &str) -> Option<Value> {
-        let caches = &self.ctx.caches;
-        let ns = self.ns();
-        let v = match kind {
-            "Service" => serde_json::to_value(&*caches.services.get(&ObjectRef::new(name).within(ns))?),
-            "Deployment" => serde_json::to_value(&*caches.deployments.get(&ObjectRef::new(name).within(ns))?),
-            "DaemonSet" => serde_json::to_value(&*caches.daemon_sets.get(&ObjectRef::new(name).within(ns))?),
-            "ConfigMap" => serde_json::to_value(&*caches.config_maps.get(&ObjectRef::new(name).within(ns))?),
-            "Secret" => serde_json::to_value(&*caches.secrets.get(&ObjectRef::new(name).within(ns))?),
-            "HorizontalPodAutoscaler" => serde_json::to_value(&*caches.hpas.get(&ObjectRef::new(name).within(ns))?),
-            _ => {
-                let store = caches.dynamic(api_version, kind).await.ok()?;
-                let obj = store.state().into_iter().find(|o| {
-                    o.metadata.name.as_deref() == Some(name) && o.metadata.namespace.as_deref() == Some(self.ns())
-                })?;
-                serde_json::to_value(&*obj)
-            }
-        };
-        let mut v = v.ok()?;
-        v["apiVersion"] = json!(api_version);
-        v["kind"] = json!(kind);
-        Some(v)
     }
 
     /// Create or update the primary workload and its `-primary` ConfigMaps/Secrets.

@@ -113,29 +113,16 @@ pub fn tracked_configs(caches: &Caches, ns: &str, target: &Workload) -> (ConfigR
     (tracked, sums)
 }
 
-/// The routing objects a router reads back, from the caches.
+/// The routing objects a router reads back: the ones it would write, looked up in the caches.
 pub async fn route_objects(
     caches: &Caches,
     router: &dyn Router,
     ctx: &RouteContext<'_>,
 ) -> anyhow::Result<Vec<serde_json::Value>> {
-    let ns = ctx.namespace();
     let mut out = Vec::new();
-    for (api_version, kind) in router.kinds() {
-        if api_version == "v1" && kind == "Service" {
-            if let Some(s) = caches.services.get(&ObjectRef::new(ctx.apex()).within(ns)) {
-                let mut v = serde_json::to_value(&*s)?;
-                v["apiVersion"] = "v1".into();
-                v["kind"] = "Service".into();
-                out.push(v);
-            }
-            continue;
-        }
-        let store = caches.dynamic(api_version, kind).await?;
-        for obj in store.state().iter().filter(|o| o.metadata.namespace.as_deref() == Some(ns)) {
-            let mut v = serde_json::to_value(&**obj)?;
-            v["apiVersion"] = api_version.into();
-            v["kind"] = kind.into();
+    for obj in router.desired(ctx, Weights::ALL_PRIMARY)? {
+        let key = glidepath_router::ObjectKey::of(&obj);
+        if let Some(v) = caches.get_json(&key.api_version, &key.kind, &key.namespace, &key.name).await? {
             out.push(v);
         }
     }

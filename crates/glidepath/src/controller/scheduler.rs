@@ -39,7 +39,7 @@ pub async fn run(ctx: Arc<Context>, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => return,
             Some(t) = touched.recv() => {
                 // Only new and deleted canaries run at once; everything else waits for its tick.
-                if t.kind == "Canary" {
+                {
                     let deleted = ctx
                         .caches
                         .canaries
