@@ -16,7 +16,10 @@
 //! owner GC, namespaces), `watch`, `patch`, `scale`, `schema` (CRD structural schemas), `crd`,
 //! `builtin` (defaults/validation of workloads, pods, services), `convert` (events.k8s.io over
 //! core Events), `discovery`, `openapi`, `table` (`kubectl get` columns), `selector`, `meta`,
-//! `shape` (body vs URL checks), `protobuf`, `http`, `error`.
+//! `shape` (body vs URL checks), `protobuf`, `http`, `error`, `simulator` (workload status),
+//! `traffic` (synthetic HTTP traffic routed by HTTPRoutes and Services, exported on
+//! `GET /metrics`; per-workload `FAULT_RATE`/`LATENCY_MS` env vars or the
+//! `sandbox.glidepath.io/fault-rate`/`latency-ms` pod template annotations — see the module).
 //!
 //! Known gaps: strategic merge patch and server-side apply answer 415 (see `patch.rs`, the one
 //! place to wire `glidepath-patch`); protobuf request bodies are decoded only for Namespace,
@@ -58,8 +61,10 @@ mod shape;
 pub mod simulator;
 mod store;
 mod table;
+pub mod traffic;
 mod watch;
 
 pub use error::SandboxError;
 pub use server::{Config, Sandbox, SandboxHandle};
 pub use simulator::SimulatorConfig;
+pub use traffic::TrafficConfig;

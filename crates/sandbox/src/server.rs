@@ -30,6 +30,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Run the workload simulator (Deployment and DaemonSet status); `None` turns it off.
     pub simulator: Option<crate::simulator::SimulatorConfig>,
+    /// Run the traffic simulator (synthetic requests exported on `GET /metrics`); `None` (the
+    /// default) turns it off, and `/metrics` then serves empty series.
+    pub traffic: Option<crate::traffic::TrafficConfig>,
 }
 
 impl Default for Config {
@@ -42,6 +45,7 @@ impl Default for Config {
             watch_timeout: Duration::from_secs(1800),
             max_body_bytes: 3 * 1024 * 1024,
             simulator: Some(crate::simulator::SimulatorConfig::default()),
+            traffic: None,
         }
     }
 }
@@ -55,6 +59,8 @@ pub(crate) struct Shared {
     pub shutdown: watch::Receiver<bool>,
     /// Bumped to make every open watch end with a 410 Expired ERROR event.
     pub expire: watch::Sender<u64>,
+    /// The traffic simulator's series, served on `/metrics`.
+    pub traffic: crate::traffic::Metrics,
 }
 
 impl Shared {
@@ -79,9 +85,20 @@ impl Sandbox {
         let store = Store::new(config.history_limit, config.watch_buffer);
         let (expire, _) = watch::channel(0);
         let simulator = config.simulator.clone();
-        let shared = Arc::new(Shared { store: Mutex::new(store), config, addr, shutdown: stop_rx.clone(), expire });
+        let traffic = config.traffic.clone();
+        let shared = Arc::new(Shared {
+            store: Mutex::new(store),
+            config,
+            addr,
+            shutdown: stop_rx.clone(),
+            expire,
+            traffic: crate::traffic::Metrics::default(),
+        });
         if let Some(sim) = simulator {
             tokio::spawn(crate::simulator::run(shared.clone(), sim));
+        }
+        if let Some(traffic) = traffic {
+            tokio::spawn(crate::traffic::run(shared.clone(), traffic));
         }
         let app = router(shared.clone());
         let mut stop = stop_rx;
@@ -107,6 +124,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/healthz", get(|| async { crate::handlers::empty_ok() }))
         .route("/livez", get(|| async { crate::handlers::empty_ok() }))
         .route("/readyz", get(|| async { crate::handlers::empty_ok() }))
+        .route("/metrics", get(crate::traffic::metrics::serve))
         .fallback(crate::handlers::dispatch)
         .layer(DefaultBodyLimit::disable())
         .with_state(shared)
