@@ -13,5 +13,5 @@ mod tick;
 pub mod weights;
 pub mod workload;
 
-pub use model::{Action, Check, Decision, Observed, Plan, Readiness, Routes, StatusChange, Verdict, Verdicts};
+pub use model::{Action, Check, Decision, Manual, Observed, Plan, Readiness, Routes, StatusChange, Verdict, Verdicts};
 pub use plan::plan;

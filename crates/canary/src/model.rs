@@ -55,6 +55,34 @@ pub struct Observed {
     pub primary: Option<Readiness>,
     /// `None` while the routing objects do not exist yet.
     pub routes: Option<Routes>,
+    /// A promote or abort a person asked for (`glidepath promote|abort`), not yet handled.
+    pub manual: Option<Manual>,
+}
+
+/// A person's request to end the running analysis now. Flagger has no such command; its
+/// users flip gate webhooks by hand instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Manual {
+    /// Skip the remaining analysis and promote (through Promoting and Finalising, so the
+    /// primary still has to roll out and `stepWeightPromotion` still applies).
+    Promote,
+    /// Roll back now, as a rollback gate would.
+    Abort,
+}
+
+impl Manual {
+    /// The request a Canary's annotations carry; an abort wins over a promote.
+    pub fn requested(canary: &glidepath_api::flagger::Canary) -> Option<Manual> {
+        use glidepath_api::flagger::defaults::{ABORT_ANNOTATION, PROMOTE_ANNOTATION};
+        let annotations = canary.metadata.annotations.as_ref()?;
+        if annotations.contains_key(ABORT_ANNOTATION) {
+            Some(Manual::Abort)
+        } else if annotations.contains_key(PROMOTE_ANNOTATION) {
+            Some(Manual::Promote)
+        } else {
+            None
+        }
+    }
 }
 
 /// A group of checks the executor runs on request: all webhooks of one type (in spec order,
@@ -127,6 +155,9 @@ pub enum Action {
         severity: Severity,
         message: String,
     },
+    /// Remove the promote/abort request from the Canary: handled (or not applicable, with an
+    /// event saying so). Comes first, so a crash loses the request rather than repeating it.
+    AcknowledgeManual,
     /// `flagger_canary_successes_total` / `_failures_total`.
     RecordResult {
         strategy: Strategy,

@@ -4,7 +4,7 @@ use glidepath_api::flagger::defaults::{Severity, WebhookType};
 use glidepath_api::flagger::{Canary, CanaryPhase};
 use glidepath_api::k8s_openapi::jiff::Timestamp;
 
-use crate::model::{Action, Check, Observed, Plan, Readiness, Routes, Verdict, Verdicts};
+use crate::model::{Action, Check, Manual, Observed, Plan, Readiness, Routes, Verdict, Verdicts};
 use crate::tick::{Flow, Need, Tick};
 
 /// Decide the next step of a release.
@@ -28,6 +28,10 @@ fn advance(t: &mut Tick<'_>) -> Flow {
     }
     if matches!(t.phase(), CanaryPhase::Unset | CanaryPhase::Initializing) {
         return initialize(t);
+    }
+    if let Some(request) = t.obs.manual {
+        manual(t, request);
+        return Ok(());
     }
     if !should_advance(t) {
         return Ok(());
@@ -86,6 +90,36 @@ fn advance(t: &mut Tick<'_>) -> Flow {
         return Ok(());
     }
     crate::progress::analyse_and_step(t, routes)
+}
+
+/// `glidepath promote|abort`: acknowledged first, then acted on when a release is running;
+/// otherwise an event says why nothing happened (a stale request must never act on a later
+/// release).
+fn manual(t: &mut Tick<'_>, request: Manual) {
+    t.act(Action::AcknowledgeManual);
+    let phase = t.phase();
+    let running = matches!(phase, CanaryPhase::Progressing | CanaryPhase::Waiting | CanaryPhase::WaitingPromotion);
+    match request {
+        Manual::Abort if running => {
+            t.alert(Severity::Warn, "Rolling back: aborted by user");
+            rollback(t, &format!("Rolling back {} aborted by user", t.id()), true);
+        }
+        Manual::Abort => t.event(format!("Abort of {} ignored: no analysis is running (phase {phase:?})", t.id())),
+        Manual::Promote if matches!(phase, CanaryPhase::Progressing | CanaryPhase::WaitingPromotion) => {
+            match t.obs.target.clone() {
+                Readiness::Ready => {
+                    t.event(format!("Promotion of {} requested by user: skipping the remaining analysis", t.id()));
+                    crate::progress::start_promotion(t);
+                }
+                Readiness::Waiting(msg) | Readiness::Failed(msg) => {
+                    t.warning(format!("Promotion of {} refused: canary not ready: {msg}", t.id()));
+                }
+            }
+        }
+        Manual::Promote => {
+            t.event(format!("Promotion of {} ignored: no analysis is running (phase {phase:?})", t.id()))
+        }
+    }
 }
 
 /// ""/Initializing: create the primary, wait for it, route the apex to it, scale the target

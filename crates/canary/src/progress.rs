@@ -35,7 +35,10 @@ fn passed(t: &mut Tick<'_>, check: Check) -> Flow<bool> {
         Verdict::Fail { reason, .. } => {
             let n = t.failed_checks() + 1;
             t.set_failed_checks(n);
-            t.warning(format!("Halt {} advancement {reason}", t.id()));
+            // Metric verdicts already read "Halt <id> advancement ..." (Flagger's wording).
+            let message =
+                if reason.starts_with("Halt ") { reason } else { format!("Halt {} advancement {reason}", t.id()) };
+            t.warning(message);
             Ok(false)
         }
     }
@@ -61,7 +64,7 @@ fn promotion_confirmed(t: &mut Tick<'_>) -> Flow<bool> {
     }
 }
 
-fn start_promotion(t: &mut Tick<'_>) {
+pub(crate) fn start_promotion(t: &mut Tick<'_>) {
     t.event(format!("Copying {} template spec to {}-primary", t.target_id(), t.canary.spec.target_ref.name));
     t.act(Action::Promote);
     t.set_phase(CanaryPhase::Promoting);

@@ -2,109 +2,18 @@
 //! tester) on loopback: whole releases, observed through the API like a user would.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod support;
+
 use std::time::Duration;
 
 use glidepath::controller::{Controller, Settings};
-use glidepath::loadtester::{Config as LoadTesterConfig, LoadTester, router};
 use glidepath_api::flagger::Canary;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, Service};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::api::core::v1::Service;
 use kube::Client;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-
-struct Env {
-    sandbox: glidepath_sandbox::SandboxHandle,
-    client: Client,
-    hooks: String,
-}
-
-async fn env() -> Env {
-    let sandbox = glidepath_sandbox::Sandbox::start(glidepath_sandbox::Config::default()).await.unwrap();
-    let config = kube::Config::new(sandbox.url().parse().unwrap());
-    let client = Client::try_from(config).unwrap();
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for crd in glidepath_api::crdgen::all() {
-        crds.create(&PostParams::default(), &crd).await.unwrap();
-    }
-    let ns: Api<Namespace> = Api::all(client.clone());
-    ns.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": "test"}})).unwrap())
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hooks = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(
-        async move { axum::serve(listener, router(LoadTester::new(LoadTesterConfig::default()))).await.unwrap() },
-    );
-    Env { sandbox, client, hooks }
-}
-
-fn deployment(image: &str) -> Value {
-    json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "podinfo", "namespace": "test", "labels": {"app": "podinfo"}},
-        "spec": {
-            "replicas": 2,
-            "selector": {"matchLabels": {"app": "podinfo"}},
-            "template": {"metadata": {"labels": {"app": "podinfo"}},
-                "spec": {"containers": [{"name": "podinfo", "image": image, "ports": [{"containerPort": 9898}]}]}}
-        }
-    })
-}
-
-async fn apply(client: &Client, obj: &Value) {
-    let api: Api<kube::api::DynamicObject> = Api::namespaced_with(
-        client.clone(),
-        obj["metadata"]["namespace"].as_str().unwrap(),
-        &kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
-            obj["apiVersion"].as_str().unwrap().split_once('/').map_or("", |(g, _)| g),
-            obj["apiVersion"].as_str().unwrap().rsplit('/').next().unwrap(),
-            obj["kind"].as_str().unwrap(),
-        )),
-    );
-    api.patch(obj["metadata"]["name"].as_str().unwrap(), &PatchParams::apply("test").force(), &Patch::Apply(obj))
-        .await
-        .unwrap();
-}
-
-fn settings() -> Settings {
-    Settings {
-        mesh_provider: "kubernetes".into(),
-        speed: 20,
-        webhook_backoff: Duration::from_millis(10),
-        ..Settings::default()
-    }
-}
-
-/// Poll the canary's phase until `want` (recording every phase seen), or fail after `limit`.
-async fn wait_phase(client: &Client, want: &str, limit: Duration, seen: &mut Vec<String>) -> Canary {
-    let api: Api<Canary> = Api::namespaced(client.clone(), "test");
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        if let Ok(c) = api.get("podinfo").await {
-            let phase = c.status.as_ref().map(|s| s.phase.as_str().to_owned()).unwrap_or_default();
-            if seen.last() != Some(&phase) {
-                seen.push(phase.clone());
-            }
-            if phase == want {
-                return c;
-            }
-        }
-        assert!(tokio::time::Instant::now() < deadline, "phase {want} not reached; seen {seen:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Messages of the Events in namespace `test`, as `kubectl get events` shows them.
-async fn event_messages(client: &Client) -> Vec<String> {
-    let events: Api<k8s_openapi::api::core::v1::Event> = Api::namespaced(client.clone(), "test");
-    events.list(&Default::default()).await.unwrap().items.into_iter().filter_map(|e| e.message).collect()
-}
-
-fn image(d: &Deployment) -> String {
-    d.spec.template.spec.as_ref().unwrap().containers[0].image.clone().unwrap()
-}
+use support::{apply, deployment, env, event_messages, image, recorder, settings, wait_phase};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubernetes_blue_green_release_through_a_gate() {
@@ -255,25 +164,6 @@ async fn invalid_canary_gets_a_condition_and_others_still_progress() {
 }
 
 /// A hook server that records every call: path and JSON body.
-async fn recorder() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>) {
-    let calls: std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>> = Default::default();
-    let c = calls.clone();
-    let app = axum::Router::new().route(
-        "/{*path}",
-        axum::routing::post(move |axum::extract::Path(path): axum::extract::Path<String>, body: String| {
-            let c = c.clone();
-            async move {
-                c.lock().unwrap().push((path, serde_json::from_str(&body).unwrap_or(Value::Null)));
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, calls)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_looping_canary_fails_at_the_progress_deadline() {
     let env = env().await;
@@ -399,10 +289,7 @@ async fn a_restarted_controller_finishes_the_release_without_repeating_hooks() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gateway_api_canary_shifts_httproute_weights() {
     let env = env().await;
-    let crd_file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/crds/gateway-api/gateway.networking.k8s.io_httproutes.yaml");
-    let crd: CustomResourceDefinition = serde_norway::from_str(&std::fs::read_to_string(crd_file).unwrap()).unwrap();
-    Api::<CustomResourceDefinition>::all(env.client.clone()).create(&PostParams::default(), &crd).await.unwrap();
+    support::install_httproute_crd(&env.client).await;
     apply(&env.client, &deployment("podinfo:1")).await;
     apply(&env.client, &json!({
         "apiVersion": "flagger.app/v1beta1", "kind": "Canary",

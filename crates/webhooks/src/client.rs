@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use glidepath_api::flagger::CanaryWebhook;
-use tracing::{debug, warn};
+use tracing::debug;
 
 use crate::{Payload, WebhookError};
 
@@ -72,7 +72,9 @@ impl WebhookClient {
             let mut p = payload.clone();
             p.metadata = hook.metadata.clone().unwrap_or_default();
             if let Err(error) = self.call(hook, &p).await {
-                warn!(hook = %hook.name, %error, "webhook failed");
+                // Not a warning: closed gates and rollback hooks fail by design; the caller
+                // reports what the failure means (an event, a halted step).
+                debug!(hook = %hook.name, %error, "webhook failed");
                 return Err(HookFailure {
                     hook: hook.name.clone(),
                     mute_alert: hook.mute_alert.unwrap_or(false),

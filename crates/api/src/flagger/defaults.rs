@@ -23,6 +23,11 @@ pub const KUBERNETES_PROVIDER_ITERATIONS: i32 = 10;
 pub const TOTAL_WEIGHT: i32 = 100;
 pub const PRIMARY_SUFFIX: &str = "-primary";
 pub const CANARY_SUFFIX: &str = "-canary";
+/// Glidepath's extension: `glidepath promote` sets this annotation (an RFC 3339 time) on a
+/// Canary to end its analysis with a promotion; the controller removes it when handled.
+pub const PROMOTE_ANNOTATION: &str = "glidepath.io/promote";
+/// Glidepath's extension: `glidepath abort` sets this annotation to roll a release back now.
+pub const ABORT_ANNOTATION: &str = "glidepath.io/abort";
 
 /// A routing provider, parsed from `spec.provider` or `--mesh-provider`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -89,6 +89,7 @@ impl Step<'_> {
                     self.apply(obj).await?;
                 }
             }
+            Action::AcknowledgeManual => self.acknowledge_manual().await?,
             Action::CallHooks { kind, phase } => self.post_hooks(*kind, *phase).await,
             Action::Event { warning, message } => self.ctx.event(self.canary, *warning, message).await,
             Action::Alert { severity, message } => self.alert(*severity, message),
@@ -103,6 +104,18 @@ impl Step<'_> {
                 family.get_or_create(&labels).inc();
             }
         }
+        Ok(())
+    }
+
+    /// Remove the promote/abort annotations. A merge patch, because they were set by a person
+    /// (another field manager) and only their removal is ours to do.
+    async fn acknowledge_manual(&self) -> anyhow::Result<()> {
+        use glidepath_api::flagger::defaults::{ABORT_ANNOTATION, PROMOTE_ANNOTATION};
+        let api: Api<Canary> = Api::namespaced(self.ctx.client.clone(), self.ns());
+        let patch = json!({"metadata": {"annotations": {PROMOTE_ANNOTATION: null, ABORT_ANNOTATION: null}}});
+        api.patch(&self.canary.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .context("remove the promote/abort request annotation")?;
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use glidepath_api::flagger::{Canary, Provider};
 use glidepath_canary::workload::configs::{self, ConfigRefs};
 use glidepath_canary::workload::{hash, readiness};
-use glidepath_canary::{Observed, Readiness, Routes};
+use glidepath_canary::{Manual, Observed, Readiness, Routes};
 use glidepath_router::{RouteContext, Router, Weights};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
@@ -145,8 +145,17 @@ pub fn observed(
     primary: Option<Readiness>,
     configs: BTreeMap<String, String>,
     routes: Option<Routes>,
+    manual: Option<Manual>,
 ) -> Observed {
-    Observed { provider, target_hash: target.template_hash(), configs, target: target_readiness, primary, routes }
+    Observed {
+        provider,
+        target_hash: target.template_hash(),
+        configs,
+        target: target_readiness,
+        primary,
+        routes,
+        manual,
+    }
 }
 
 /// `service.portDiscovery`: every container port but the main one, skipping mesh sidecars;

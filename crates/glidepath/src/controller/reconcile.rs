@@ -209,7 +209,8 @@ async fn step(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration> {
     let target_ready = observe::judge(&target, analysis.canary_ready_threshold(), canary, now);
     let primary = observe::primary(&ctx.caches, canary);
     let primary_ready = primary.as_ref().map(|p| observe::judge(p, analysis.primary_ready_threshold(), canary, now));
-    let observed = observe::observed(provider, &target, target_ready, primary_ready, configs, routes);
+    let manual = glidepath_canary::Manual::requested(canary);
+    let observed = observe::observed(provider, &target, target_ready, primary_ready, configs, routes, manual);
 
     let mut verdicts = Verdicts::default();
     let decision = loop {

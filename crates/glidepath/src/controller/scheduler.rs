@@ -1,6 +1,7 @@
 //! One scheduler for every canary: a queue of due times. A canary runs when it is due (its
-//! analysis interval after its last run) or at once when it is new. Object changes never
-//! make a canary run early: steps keep the analysis interval, as in Flagger. Each canary runs
+//! analysis interval after its last run) or at once when it is new, deleted, or carries a
+//! promote/abort request. Other object changes never make a canary run early: steps keep the
+//! analysis interval, as in Flagger. Each canary runs
 //! at most once at a time; reconciles of different canaries run concurrently, bounded.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -38,15 +39,16 @@ pub async fn run(ctx: Arc<Context>, mut stop: watch::Receiver<bool>) {
         tokio::select! {
             _ = stop.changed() => return,
             Some(t) = touched.recv() => {
-                // Only new and deleted canaries run at once; everything else waits for its tick.
+                // Only new and deleted canaries, and those a person asked to promote or abort,
+                // run at once; everything else waits for its tick.
                 {
-                    let deleted = ctx
-                        .caches
-                        .canaries
-                        .get(&kube::runtime::reflector::ObjectRef::new(&t.name).within(&t.namespace))
-                        .is_some_and(|c| c.metadata.deletion_timestamp.is_some());
+                    let canary =
+                        ctx.caches.canaries.get(&kube::runtime::reflector::ObjectRef::new(&t.name).within(&t.namespace));
+                    let urgent = canary.is_some_and(|c| {
+                        c.metadata.deletion_timestamp.is_some() || glidepath_canary::Manual::requested(&c).is_some()
+                    });
                     let key = (t.namespace, t.name);
-                    if (deleted || !due.contains_key(&key)) && !in_flight.contains(&key) {
+                    if (urgent || !due.contains_key(&key)) && !in_flight.contains(&key) {
                         schedule(&mut queue, &mut due, key, Instant::now());
                     }
                 }
