@@ -26,29 +26,85 @@ pub enum Command {
     /// Run the embedded Kubernetes API server.
     Sandbox(SandboxArgs),
     /// Watch a full canary release on the embedded sandbox.
-    Demo(Pending),
+    Demo(DemoArgs),
     /// Build a kustomization directory to stdout, like `kubectl kustomize`.
     Build(BuildArgs),
     /// Run the flagger-loadtester-compatible webhook and gate service.
     Loadtester(LoadtesterArgs),
-    /// List canaries.
-    Get(Pending),
-    /// Promote a canary now.
-    Promote(Pending),
-    /// Abort a canary release (roll back).
-    Abort(Pending),
-    /// Pause a canary release.
-    Pause(Pending),
-    /// Resume a paused canary release.
-    Resume(Pending),
+    /// List canaries: phase, weight, failed checks, last transition.
+    Get(GetArgs),
+    /// End a canary's analysis now and promote it (sets the glidepath.io/promote annotation).
+    Promote(CanaryArgs),
+    /// Roll a canary release back now (sets the glidepath.io/abort annotation).
+    Abort(CanaryArgs),
+    /// Freeze a canary where it is (sets spec.suspend: true, Flagger's suspend).
+    Pause(CanaryArgs),
+    /// Unfreeze a paused canary (sets spec.suspend: false).
+    Resume(CanaryArgs),
 }
 
-/// Arguments of a command that is not built yet: accepted, so the command can say so instead of
-/// failing on an unknown flag.
 #[derive(Debug, Args)]
-pub struct Pending {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub args: Vec<String>,
+pub struct GetArgs {
+    /// What to list: canaries (also canary, cd).
+    #[arg(value_parser = ["canaries", "canary", "cd"])]
+    pub resource: String,
+    /// Namespace (default: the kubeconfig context's, else "default").
+    #[arg(short, long, env = "GLIDEPATH_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// List across all namespaces.
+    #[arg(short = 'A', long, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+    /// After listing, print a row whenever a canary changes.
+    #[arg(short, long)]
+    pub watch: bool,
+    /// Kubeconfig file (else KUBECONFIG, ~/.kube/config, or in-cluster).
+    #[arg(long, env = "GLIDEPATH_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CanaryArgs {
+    /// The Canary's name.
+    pub name: String,
+    /// Namespace (default: the kubeconfig context's, else "default").
+    #[arg(short, long, env = "GLIDEPATH_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Kubeconfig file (else KUBECONFIG, ~/.kube/config, or in-cluster).
+    #[arg(long, env = "GLIDEPATH_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How fast releases go: slow, normal, fast, or a number dividing every wait.
+    #[arg(long, env = "GLIDEPATH_SPEED", default_value = "normal", value_parser = parse_speed)]
+    pub speed: u32,
+    /// Leave everything running at the end and print how to reach it.
+    #[arg(long, env = "GLIDEPATH_KEEP")]
+    pub keep: bool,
+    /// Print one line per change instead of redrawing a live view (also when stdout is not a
+    /// terminal).
+    #[arg(long, env = "GLIDEPATH_NO_TTY")]
+    pub no_tty: bool,
+    /// Directory for the plot and the summary (default: a new directory under the system's
+    /// temporary directory).
+    #[arg(long, env = "GLIDEPATH_OUT")]
+    pub out: Option<PathBuf>,
+    /// The Prometheus server binary (default: `prometheus` on PATH, else /usr/bin/prometheus).
+    #[arg(long, env = "GLIDEPATH_PROMETHEUS")]
+    pub prometheus: Option<PathBuf>,
+}
+
+fn parse_speed(s: &str) -> Result<u32, String> {
+    match s {
+        "slow" => Ok(1),
+        "normal" => Ok(3),
+        "fast" => Ok(10),
+        n => match n.parse::<u32>() {
+            Ok(n) if (1..=100).contains(&n) => Ok(n),
+            _ => Err(format!("{s:?}: expected slow, normal, fast or a number from 1 to 100")),
+        },
+    }
 }
 
 #[derive(Debug, Args)]
@@ -155,22 +211,6 @@ pub struct CrdsArgs {
     /// Compare the generated CRDs with the files in this directory; fail on any difference.
     #[arg(long, env = "GLIDEPATH_CHECK")]
     pub check: Option<PathBuf>,
-}
-
-impl Command {
-    /// The name of a command that is not built yet, and the issue that builds it; `None` for
-    /// built commands.
-    pub fn pending(&self) -> Option<(&'static str, u32)> {
-        Some(match self {
-            Self::Demo(_) => ("demo", 9),
-            Self::Get(_) => ("get", 9),
-            Self::Promote(_) => ("promote", 9),
-            Self::Abort(_) => ("abort", 9),
-            Self::Pause(_) => ("pause", 9),
-            Self::Resume(_) => ("resume", 9),
-            _ => return None,
-        })
-    }
 }
 
 /// `glidepath version` output.

@@ -6,5 +6,7 @@
 pub mod cli;
 pub mod controller;
 pub mod crds;
+pub mod demo;
 pub mod loadtester;
+pub mod ops;
 pub mod sandbox;

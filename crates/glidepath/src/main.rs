@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use glidepath::cli::{Cli, Command};
 use glidepath::crds;
+use glidepath::ops::Operation;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,6 +24,19 @@ fn init_logging(format: &str) {
     } else {
         builder.init();
     }
+}
+
+fn operate(op: Operation, args: &glidepath::cli::CanaryArgs) -> anyhow::Result<ExitCode> {
+    let message = tokio::runtime::Runtime::new()?.block_on(glidepath::ops::operate(op, args))?;
+    println!("{message}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The demo draws on the terminal and shows the controller's events itself: only errors are
+/// logged (to stderr) unless RUST_LOG says otherwise.
+fn init_logging_quiet() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "error".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -91,10 +105,17 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             tokio::runtime::Runtime::new()?.block_on(glidepath::loadtester::serve(args.listen, config))?;
             Ok(ExitCode::SUCCESS)
         }
-        other => {
-            let (name, issue) = other.pending().unwrap_or(("this command", 0));
-            eprintln!("glidepath {name}: not built yet (tracked in issue {issue}); nothing was done");
-            Ok(ExitCode::from(2))
+        Command::Get(args) => {
+            tokio::runtime::Runtime::new()?.block_on(glidepath::ops::get(&args))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Promote(args) => operate(Operation::Promote, &args),
+        Command::Abort(args) => operate(Operation::Abort, &args),
+        Command::Pause(args) => operate(Operation::Pause, &args),
+        Command::Resume(args) => operate(Operation::Resume, &args),
+        Command::Demo(args) => {
+            init_logging_quiet();
+            tokio::runtime::Runtime::new()?.block_on(glidepath::demo::run(args))
         }
     }
 }

@@ -73,14 +73,20 @@ fn committed_crds_match_the_types() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so_and_fail() {
-    for cmd in ["demo", "promote"] {
-        let out = glidepath(&[cmd, "--some-flag", "x"]);
-        assert_eq!(out.status.code(), Some(2), "{cmd}");
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert!(err.contains("not built yet"), "{cmd}: {err}");
-        assert!(out.stdout.is_empty(), "{cmd} must not pretend to work");
-    }
+fn demo_without_prometheus_says_how_to_install_it() {
+    let out = glidepath(&["demo", "--prometheus", "/nonexistent/prometheus", "--no-tty"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("apt-get install -y prometheus"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing started");
+}
+
+#[test]
+fn bad_speed_is_a_clear_error() {
+    let out = glidepath(&["demo", "--speed", "warp"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("slow, normal, fast or a number"), "{err}");
 }
 
 /// `glidepath sandbox` serves a cluster kubectl uses unchanged, and kubectl accepts
