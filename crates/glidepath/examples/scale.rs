@@ -162,6 +162,7 @@ async fn main() {
     })
     .await;
     let t1 = Instant::now();
+    let before = sandbox.request_counts();
     loop {
         peak = peak.max(rss_kib(pid));
         let p = phases(&canaries).await;
@@ -183,6 +184,22 @@ async fn main() {
         quantile(&metrics, "glidepath_canary_step_lag_seconds", 0.99).unwrap_or(f64::NAN)
     );
     println!("controller RSS                idle after init {} MiB, peak {} MiB", idle_rss / 1024, peak / 1024);
+    // API requests of the release (counted from after the new revisions were published), per
+    // canary tick: 6 each (Progressing, 2 iterations, switch, Promoting, Finalising/Succeeded).
+    let mut calls: std::collections::BTreeMap<(String, String), u64> = sandbox.request_counts();
+    for (k, v) in before {
+        if let Some(n) = calls.get_mut(&k) {
+            *n -= v;
+        }
+    }
+    // The benchmark's own polling.
+    calls.remove(&("list".to_owned(), "canaries".to_owned()));
+    let steps = (n * 6) as f64;
+    let total: u64 = calls.values().sum();
+    println!("API calls per canary step     {:.2} (all verbs; {total} calls over {n} releases x 6 ticks)", total as f64 / steps);
+    for ((verb, resource), count) in calls.iter().filter(|(_, c)| **c > 0) {
+        println!("    {verb:<8} {resource:<32} {:.2} per step", *count as f64 / steps);
+    }
     controller.kill().unwrap();
     let _ = controller.wait();
     let _ = std::fs::remove_dir_all(&dir);

@@ -150,9 +150,21 @@ pub struct ControllerArgs {
     /// Namespace of the leader-election Lease (default: --namespace, else kube-system).
     #[arg(long, env = "GLIDEPATH_LEADER_ELECTION_NAMESPACE")]
     pub leader_election_namespace: Option<String>,
+    /// How long a Lease is valid without renewal (Go duration); a follower takes over after it.
+    #[arg(long, env = "GLIDEPATH_LEADER_ELECTION_LEASE_DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub leader_election_lease_duration: std::time::Duration,
+    /// The leader steps down when it could not renew for this long.
+    #[arg(long, env = "GLIDEPATH_LEADER_ELECTION_RENEW_DEADLINE", default_value = "15s", value_parser = parse_duration)]
+    pub leader_election_renew_deadline: std::time::Duration,
+    /// How often candidates try to acquire and the leader renews.
+    #[arg(long, env = "GLIDEPATH_LEADER_ELECTION_RETRY_PERIOD", default_value = "5s", value_parser = parse_duration)]
+    pub leader_election_retry_period: std::time::Duration,
     /// Canaries reconciled at once.
     #[arg(long, env = "GLIDEPATH_WORKERS", default_value_t = 8)]
     pub workers: usize,
+    /// Divide every wait between canary steps by this (demos and tests); 1 in production.
+    #[arg(long, env = "GLIDEPATH_SPEED", default_value_t = 1, hide = true)]
+    pub speed: u32,
     /// Log format: text or json.
     #[arg(long, env = "GLIDEPATH_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,

@@ -62,7 +62,12 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     std::env::var("HOSTNAME").unwrap_or_else(|_| "glidepath".into()),
                     std::process::id()
                 );
-                glidepath::controller::leader::LeaseConfig::new(ns.as_deref().unwrap_or("kube-system"), &identity)
+                glidepath::controller::leader::LeaseConfig {
+                    lease_duration: args.leader_election_lease_duration,
+                    renew_deadline: args.leader_election_renew_deadline,
+                    retry: args.leader_election_retry_period,
+                    ..glidepath::controller::leader::LeaseConfig::new(ns.as_deref().unwrap_or("kube-system"), &identity)
+                }
             });
             let settings = glidepath::controller::Settings {
                 namespace: args.namespace,
@@ -73,6 +78,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 cluster_name: args.cluster_name,
                 no_cross_namespace_refs: args.no_cross_namespace_refs,
                 workers: args.workers,
+                speed: args.speed.max(1),
                 ..Default::default()
             };
             let rt = tokio::runtime::Runtime::new()?;

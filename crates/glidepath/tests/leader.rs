@@ -2,6 +2,8 @@
 //! expiry, immediate takeover after a release, and no double win in a race.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod support;
+
 use std::time::Duration;
 
 use glidepath::controller::leader::{Elector, LeaseConfig};
@@ -55,4 +57,82 @@ async fn one_leader_at_a_time_with_takeover() {
         if winner == "a" { a.release().await } else { b.release().await }
     }
     sandbox.shutdown().await.unwrap();
+}
+
+/// Two `glidepath controller --leader-elect` processes; the leader is killed (SIGKILL, no
+/// Lease release) in the middle of a release: the follower takes over once the Lease expires
+/// and finishes the release from where it was, calling no hook twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_takes_over_a_release_when_the_leader_is_killed() {
+    use glidepath_api::flagger::Canary;
+    use serde_json::json;
+    use support::{apply, deployment, env, image, recorder};
+
+    let env = env().await;
+    let (hooks, calls) = recorder().await;
+    let dir = std::env::temp_dir().join(format!("glidepath-leader-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    env.sandbox.write_kubeconfig(&kubeconfig).unwrap();
+    let start = |identity: &str| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_glidepath"))
+            .args(["controller", "--leader-elect", "--leader-election-namespace", "test", "--listen", "127.0.0.1:0"])
+            .args(["--mesh-provider", "kubernetes", "--speed", "20", "--leader-election-lease-duration", "2s"])
+            .args(["--leader-election-renew-deadline", "1s", "--leader-election-retry-period", "200ms"])
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .env("HOSTNAME", identity)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    apply(&env.client, &deployment("podinfo:1")).await;
+    apply(&env.client, &json!({
+        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
+        "metadata": {"name": "podinfo", "namespace": "test"},
+        "spec": {"provider": "kubernetes", "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+            "service": {"port": 9898},
+            "analysis": {"interval": "10s", "threshold": 1, "iterations": 8, "webhooks": [
+                {"name": "pre", "type": "pre-rollout", "url": format!("{hooks}/pre")},
+                {"name": "post", "type": "post-rollout", "url": format!("{hooks}/post")}
+            ]}}
+    })).await;
+    let mut a = start("a");
+    let leases: Api<Lease> = Api::namespaced(env.client.clone(), "test");
+    let holder = || async {
+        leases.get_opt("glidepath-leader-election").await.unwrap().and_then(|l| l.spec?.holder_identity)
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !holder().await.is_some_and(|h| h.starts_with("a_")) {
+        assert!(tokio::time::Instant::now() < deadline, "a never led");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _b = start("b");
+    let mut seen = Vec::new();
+    support::wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut seen).await;
+    apply(&env.client, &deployment("podinfo:2")).await;
+    let canaries: Api<Canary> = Api::namespaced(env.client.clone(), "test");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let s = canaries.get("podinfo").await.unwrap().status.unwrap_or_default();
+        if s.phase.as_str() == "Progressing" && s.iterations.unwrap_or(0) >= 3 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{s:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    a.kill().await.unwrap();
+    let killed_at = canaries.get("podinfo").await.unwrap().status.unwrap().iterations.unwrap();
+    support::wait_phase(&env.client, "Succeeded", Duration::from_secs(60), &mut seen).await;
+    assert!(holder().await.is_some_and(|h| h.starts_with("b_")), "b leads now");
+    assert_eq!(leases.get("glidepath-leader-election").await.unwrap().spec.unwrap().lease_transitions, Some(1));
+    let calls = calls.lock().unwrap().clone();
+    assert_eq!(calls.iter().filter(|(p, _)| p == "pre").count(), 1, "pre-rollout not repeated: {calls:?}");
+    assert_eq!(calls.iter().filter(|(p, _)| p == "post").count(), 1, "{calls:?}");
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> = Api::namespaced(env.client.clone(), "test");
+    assert_eq!(image(&deployments.get("podinfo-primary").await.unwrap()), "podinfo:2");
+    assert!(killed_at < 8, "killed mid-analysis (iteration {killed_at} of 8)");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -61,6 +61,7 @@ mod shape;
 pub mod simulator;
 mod store;
 mod table;
+pub mod requests;
 pub mod traffic;
 mod watch;
 

@@ -61,6 +61,8 @@ pub(crate) struct Shared {
     pub expire: watch::Sender<u64>,
     /// The traffic simulator's series, served on `/metrics`.
     pub traffic: crate::traffic::Metrics,
+    /// API requests served, by verb and resource.
+    pub requests: crate::requests::RequestCounts,
 }
 
 impl Shared {
@@ -93,6 +95,7 @@ impl Sandbox {
             shutdown: stop_rx.clone(),
             expire,
             traffic: crate::traffic::Metrics::default(),
+            requests: crate::requests::RequestCounts::default(),
         });
         if let Some(sim) = simulator {
             tokio::spawn(crate::simulator::run(shared.clone(), sim));
@@ -126,6 +129,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/readyz", get(|| async { crate::handlers::empty_ok() }))
         .route("/metrics", get(crate::traffic::metrics::serve))
         .fallback(crate::handlers::dispatch)
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), crate::requests::count))
         .layer(DefaultBodyLimit::disable())
         .with_state(shared)
 }
@@ -163,6 +167,11 @@ impl SandboxHandle {
     pub fn write_kubeconfig(&self, path: &std::path::Path) -> Result<(), SandboxError> {
         std::fs::write(path, self.kubeconfig_yaml())
             .map_err(|source| SandboxError::WriteKubeconfig { path: path.to_path_buf(), source })
+    }
+
+    /// API requests served so far, by (verb, resource).
+    pub fn request_counts(&self) -> std::collections::BTreeMap<(String, String), u64> {
+        self.shared.requests.snapshot()
     }
 
     /// The current global resourceVersion.

@@ -80,8 +80,11 @@ where
     K::DynamicType: Eq + std::hash::Hash + Clone + Send + Sync,
 {
     tokio::spawn(async move {
-        let stream =
-            reflector::reflector(writer, watcher(api, watcher::Config::default())).default_backoff().touched_objects();
+        // managedFields are never read here and are often the largest part of an object:
+        // dropping them before the store keeps the controller's memory in proportion to what
+        // it uses.
+        let events = watcher(api, watcher::Config::default()).modify(|o| o.meta_mut().managed_fields = None);
+        let stream = reflector::reflector(writer, events).default_backoff().touched_objects();
         let mut stream = std::pin::pin!(stream);
         loop {
             tokio::select! {
