@@ -7,6 +7,7 @@ use glidepath_api::flagger::defaults::Strategy;
 use glidepath_api::flagger::istio::{AbMatch, HeaderMatch, HttpMatchRequest, StringMatch};
 use serde_json::{Map, Value, json};
 
+use crate::matching::regex_escape;
 use crate::meta::metadata;
 use crate::{RouteContext, Router, RouterError, Weights};
 
@@ -133,18 +134,6 @@ fn set_opt(obj: &mut Value, key: &str, value: Option<Value>) {
     if let Some(v) = value {
         obj[key] = v;
     }
-}
-
-/// Escape regex metacharacters (RE2 syntax).
-fn regex_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Gateway API supports Exact and RegularExpression; prefix and suffix become anchored regexes.

@@ -31,6 +31,7 @@ fn ctx(c: &Canary) -> RouteContext<'_> {
         selector_value: "podinfo",
         discovered_ports: &[],
         strategy: c.spec.strategy(c.spec.effective_provider("istio")),
+        ingress: None,
     }
 }
 
@@ -143,6 +144,6 @@ fn missing_gateway_refs_and_unsupported_providers_are_clear_errors() {
         .desired(&ctx(&c), Weights::ALL_PRIMARY)
         .unwrap_err();
     assert!(err.to_string().contains("spec.service.gatewayRefs"), "{err}");
-    let err = for_provider(glidepath_api::flagger::Provider::Traefik).err().unwrap();
-    assert_eq!(err, RouterError::UnsupportedProvider("traefik"));
+    let err = for_provider(glidepath_api::flagger::Provider::Gloo).err().unwrap();
+    assert_eq!(err, RouterError::UnsupportedProvider("gloo"));
 }
