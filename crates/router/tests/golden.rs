@@ -3,50 +3,13 @@
 //! the diff before committing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-use std::path::PathBuf;
+mod common;
 
+use common::{canary, ctx, golden};
 use glidepath_api::flagger::Canary;
 use glidepath_api::flagger::defaults::Strategy;
-use glidepath_router::{RouteContext, RouterError, Weights, for_provider, kubernetes};
-use serde_json::{Value, json};
-
-fn canary(provider: &str, service: Value, analysis: Value) -> Canary {
-    serde_json::from_value(json!({
-        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
-        "metadata": {"name": "podinfo", "namespace": "test", "uid": "11111111-2222-3333-4444-555555555555"},
-        "spec": {
-            "provider": provider,
-            "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
-            "service": service,
-            "analysis": analysis
-        }
-    }))
-    .unwrap()
-}
-
-fn ctx(c: &Canary) -> RouteContext<'_> {
-    RouteContext {
-        canary: c,
-        selector_label: "app",
-        selector_value: "podinfo",
-        discovered_ports: &[],
-        strategy: c.spec.strategy(c.spec.effective_provider("istio")),
-        ingress: None,
-    }
-}
-
-fn golden(name: &str, actual: &[Value]) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(format!("{name}.json"));
-    let actual = json!(actual);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, serde_json::to_string_pretty(&actual).unwrap() + "\n").unwrap();
-        return;
-    }
-    let expected: Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
-            .unwrap();
-    assert_eq!(actual, expected, "{name} differs from {}", path.display());
-}
+use glidepath_router::{RouterError, Weights, for_provider, kubernetes};
+use serde_json::json;
 
 fn gateway_canary() -> Canary {
     canary(
