@@ -3,6 +3,15 @@
 //! the split back from the objects observed in the cluster. Routers never write: the apply
 //! layer applies what they return with server-side apply.
 //!
+//! Providers, one module each: `kubernetes` (Services, selector switch), `gatewayapi`
+//! (HTTPRoute v1/v1beta1), `istio` (VirtualService + DestinationRules; session affinity in
+//! `istio_affinity`), `nginx` (canary Ingress cloned from `spec.ingressRef`: the caller passes
+//! the observed Ingress in [`RouteContext::ingress`]), `smi` (`linkerd`, `smi:v1alpha1|2|3`
+//! TrafficSplit), `contour` (HTTPProxy), `traefik` (TraefikService). Every managed object
+//! carries the Flux opt-out annotations (`meta`). What a provider cannot do (A/B on a
+//! TrafficSplit, mirroring outside Istio/Gateway API) is a [`RouterError`] naming the field,
+//! never a silent approximation.
+//!
 //! This crate depends on `glidepath-api` only: no Kubernetes client, no async runtime.
 
 mod context;

@@ -164,7 +164,7 @@ impl Router for NginxRouter {
         let source_name = self.ingress_name(ctx)?;
         let source = ctx
             .ingress
-            .filter(|i| i["kind"] == "Ingress" && i["metadata"]["name"] == source_name)
+            .filter(|i| i["metadata"]["name"] == source_name && i.get("kind").is_none_or(|k| k == "Ingress"))
             .ok_or_else(|| err("spec.ingressRef", format!("Ingress {}/{source_name} not found", ctx.namespace())))?;
         let mut spec = source["spec"].clone();
         if !retarget(&mut spec, ctx.apex(), &ctx.canary_service()) {

@@ -110,3 +110,17 @@ fn missing_gateway_refs_and_unsupported_providers_are_clear_errors() {
     let err = for_provider(glidepath_api::flagger::Provider::Gloo).err().unwrap();
     assert_eq!(err, RouterError::UnsupportedProvider("gloo"));
 }
+
+#[test]
+fn gatewayapi_mesh_route_with_a_service_parent() {
+    // Linkerd's documented setup: an HTTPRoute whose parent is the apex Service (GAMMA).
+    let c = canary(
+        "gatewayapi:v1beta1",
+        json!({"port": 9898, "gatewayRefs": [{"group": "core", "kind": "Service", "name": "podinfo", "port": 9898}]}),
+        json!({"interval": "1m", "threshold": 5, "stepWeight": 10}),
+    );
+    let router = for_provider(c.spec.effective_provider("istio").unwrap()).unwrap();
+    let objs = router.desired(&ctx(&c), Weights { primary: 90, canary: 10, mirrored: false }).unwrap();
+    golden("gatewayapi-linkerd-step-10", &objs);
+    assert_eq!(objs[0]["spec"]["parentRefs"][0]["kind"], "Service");
+}
