@@ -123,6 +123,21 @@ pub fn for_provider_with(provider: Provider, config: &RouterConfig) -> Result<Bo
     }
 }
 
+/// Objects the router for `provider` reads but does not manage, which the caller must look up
+/// and pass in the [`RouteContext`]: for `nginx` the Ingress of `spec.ingressRef` (in the
+/// Canary's namespace) goes into [`RouteContext::ingress`].
+pub fn referenced_objects(provider: Provider, canary: &glidepath_api::flagger::Canary) -> Vec<ObjectKey> {
+    match (provider, canary.spec.ingress_ref.as_ref()) {
+        (Provider::Nginx, Some(r)) if !r.name.is_empty() => vec![ObjectKey {
+            api_version: if r.api_version.is_empty() { "networking.k8s.io/v1".into() } else { r.api_version.clone() },
+            kind: "Ingress".into(),
+            namespace: canary.metadata.namespace.clone().unwrap_or_default(),
+            name: r.name.clone(),
+        }],
+        _ => Vec::new(),
+    }
+}
+
 /// Routers that cannot mirror refuse a mirrored split instead of silently dropping it.
 pub(crate) fn refuse_mirroring(provider: &'static str, weights: Weights) -> Result<(), RouterError> {
     if weights.mirrored {

@@ -158,3 +158,18 @@ fn routers_without_matching_or_mirroring_refuse_them() {
         assert!(e.to_string().contains("spec.analysis.mirror"), "{provider}: {e}");
     }
 }
+
+#[test]
+fn the_referenced_ingress_is_named_for_the_caller() {
+    let c = nginx_canary(json!({"interval": "1m", "threshold": 5, "stepWeight": 10}));
+    let keys = glidepath_router::referenced_objects(c.spec.effective_provider("istio").unwrap(), &c);
+    let want = glidepath_router::ObjectKey {
+        api_version: "networking.k8s.io/v1".into(),
+        kind: "Ingress".into(),
+        namespace: "test".into(),
+        name: "podinfo".into(),
+    };
+    assert_eq!(keys, vec![want]);
+    let istio = canary("istio", json!({"port": 80}), json!({"interval": "1m", "threshold": 5, "stepWeight": 10}));
+    assert!(glidepath_router::referenced_objects(glidepath_api::flagger::Provider::Istio, &istio).is_empty());
+}
