@@ -123,6 +123,28 @@ pub fn for_provider_with(provider: Provider, config: &RouterConfig) -> Result<Bo
     }
 }
 
+/// What a provider's router can express, so validation and planning can refuse or skip a
+/// request before the router does (its `desired` refuses the rest with a [`RouterError`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// `Weights::mirrored` (Istio HTTP, Gateway API).
+    pub mirroring: bool,
+    /// `analysis.match` routing (A/B testing).
+    pub ab_testing: bool,
+    /// `analysis.sessionAffinity` cookie routes (Istio HTTP).
+    pub session_affinity: bool,
+}
+
+pub fn capabilities(provider: Provider) -> Capabilities {
+    let (mirroring, ab_testing, session_affinity) = match provider {
+        Provider::Istio => (true, true, true),
+        Provider::GatewayApiV1 | Provider::GatewayApiV1beta1 => (true, true, false),
+        Provider::Nginx | Provider::Contour => (false, true, false),
+        _ => (false, false, false),
+    };
+    Capabilities { mirroring, ab_testing, session_affinity }
+}
+
 /// Objects the router for `provider` reads but does not manage, which the caller must look up
 /// and pass in the [`RouteContext`]: for `nginx` the Ingress of `spec.ingressRef` (in the
 /// Canary's namespace) goes into [`RouteContext::ingress`].

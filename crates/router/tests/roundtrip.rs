@@ -93,3 +93,53 @@ fn nothing_observed_means_no_weights() {
         assert_eq!(common::router(&c).observed(&cx, &[]), None, "{label}");
     }
 }
+
+#[test]
+fn capabilities_match_what_the_routers_accept() {
+    use glidepath_api::flagger::Provider;
+    for provider in [
+        Provider::Istio,
+        Provider::GatewayApiV1,
+        Provider::GatewayApiV1beta1,
+        Provider::Nginx,
+        Provider::Contour,
+        Provider::Traefik,
+        Provider::Linkerd,
+        Provider::SmiV1alpha1,
+        Provider::SmiV1alpha2,
+        Provider::SmiV1alpha3,
+    ] {
+        let caps = glidepath_router::capabilities(provider);
+        let name = glidepath_router::for_provider(provider).unwrap().name();
+        let mut service = json!({"port": 80, "gatewayRefs": [{"name": "gw"}]});
+        let mut b_g =
+            canary(name, service.clone(), json!({"interval": "1m", "threshold": 5, "iterations": 3, "mirror": true}));
+        let mut ab = canary(
+            name,
+            service.take(),
+            json!({"interval": "1m", "threshold": 5, "iterations": 3,
+            "match": [{"headers": {"x-canary": {"exact": "1"}}}]}),
+        );
+        for c in [&mut b_g, &mut ab] {
+            c.spec.provider = Some(name.to_owned());
+            c.spec.ingress_ref = serde_json::from_value(
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "name": "podinfo"}),
+            )
+            .unwrap();
+        }
+        let source = source_ingress();
+        let mirrored = Weights { mirrored: true, ..Weights::ALL_PRIMARY };
+        let r = common::router(&b_g);
+        assert_eq!(
+            r.desired(&ctx(&b_g).with_ingress(Some(&source)), mirrored).is_ok(),
+            caps.mirroring,
+            "{name} mirroring"
+        );
+        let r = common::router(&ab);
+        assert_eq!(
+            r.desired(&ctx(&ab).with_ingress(Some(&source)), Weights::ALL_CANARY).is_ok(),
+            caps.ab_testing,
+            "{name} a/b"
+        );
+    }
+}
