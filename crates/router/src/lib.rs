@@ -16,6 +16,7 @@
 
 mod context;
 pub mod contour;
+mod cookies;
 mod fake;
 pub mod gatewayapi;
 pub mod istio;
