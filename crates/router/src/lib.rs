@@ -4,7 +4,7 @@
 //! layer applies what they return with server-side apply.
 //!
 //! Providers, one module each: `kubernetes` (Services, selector switch), `gatewayapi`
-//! (HTTPRoute v1/v1beta1), `istio` (VirtualService + DestinationRules; session affinity in
+//! (HTTPRoute v1/v1beta1; session affinity in `gatewayapi_affinity`), `istio` (VirtualService + DestinationRules; session affinity in
 //! `istio_affinity`), `nginx` (canary Ingress cloned from `spec.ingressRef`: the caller passes
 //! the observed Ingress in [`RouteContext::ingress`]), `smi` (`linkerd`, `smi:v1alpha1|2|3`
 //! TrafficSplit), `contour` (HTTPProxy), `traefik` (TraefikService). Every managed object
@@ -19,6 +19,7 @@ pub mod contour;
 mod cookies;
 mod fake;
 pub mod gatewayapi;
+mod gatewayapi_affinity;
 pub mod istio;
 mod istio_affinity;
 pub mod kubernetes;
@@ -132,14 +133,14 @@ pub struct Capabilities {
     pub mirroring: bool,
     /// `analysis.match` routing (A/B testing).
     pub ab_testing: bool,
-    /// `analysis.sessionAffinity` cookie routes (Istio HTTP).
+    /// `analysis.sessionAffinity` cookie routes (Istio HTTP, Gateway API).
     pub session_affinity: bool,
 }
 
 pub fn capabilities(provider: Provider) -> Capabilities {
     let (mirroring, ab_testing, session_affinity) = match provider {
         Provider::Istio => (true, true, true),
-        Provider::GatewayApiV1 | Provider::GatewayApiV1beta1 => (true, true, false),
+        Provider::GatewayApiV1 | Provider::GatewayApiV1beta1 => (true, true, true),
         Provider::Nginx | Provider::Contour => (false, true, false),
         _ => (false, false, false),
     };

@@ -9,7 +9,7 @@ use common::{canary, ctx, golden};
 use glidepath_api::flagger::Canary;
 use glidepath_api::flagger::defaults::Strategy;
 use glidepath_router::{RouterError, Weights, for_provider, kubernetes};
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn gateway_canary() -> Canary {
     canary(
@@ -123,4 +123,47 @@ fn gatewayapi_mesh_route_with_a_service_parent() {
     let objs = router.desired(&ctx(&c), Weights { primary: 90, canary: 10, mirrored: false }).unwrap();
     golden("gatewayapi-linkerd-step-10", &objs);
     assert_eq!(objs[0]["spec"]["parentRefs"][0]["kind"], "Service");
+}
+
+#[test]
+fn gatewayapi_session_affinity() {
+    let mut c = canary(
+        "gatewayapi:v1",
+        json!({"port": 9898, "gatewayRefs": [{"name": "public"}],
+               "headers": {"response": {"add": {"x-served-by": "glidepath"}}}}),
+        json!({"interval": "1m", "threshold": 5, "stepWeight": 20,
+               "sessionAffinity": {"cookieName": "flagger-cookie", "primaryCookieName": "primary-cookie", "httpOnly": true}}),
+    );
+    c.status = serde_json::from_value(json!({
+        "sessionAffinityCookie": "flagger-cookie=abcdef",
+        "primarySessionAffinityCookie": "primary-cookie=ghijkl"
+    }))
+    .unwrap();
+    let router = for_provider(c.spec.effective_provider("istio").unwrap()).unwrap();
+    let step = Weights { primary: 80, canary: 20, mirrored: false };
+    let objs = router.desired(&ctx(&c), step).unwrap();
+    golden("gatewayapi-affinity-step-20", &objs);
+    assert_eq!(router.observed(&ctx(&c), &objs), Some(step));
+    let rules = objs[0]["spec"]["rules"].as_array().unwrap();
+    assert_eq!(rules[0]["name"], "sticky-route");
+    assert_eq!(rules[0]["matches"][0]["headers"][0]["value"], ".*flagger-cookie.*abcdef.*");
+    assert_eq!(rules[0]["backendRefs"][1]["weight"], 100);
+    assert_eq!(rules[1]["name"], "sticky-primary-route");
+    let canary_backend = &rules[2]["backendRefs"][1];
+    assert_eq!(
+        canary_backend["filters"][0]["responseHeaderModifier"]["add"][0]["value"],
+        "flagger-cookie=abcdef; Max-Age=86400; HttpOnly"
+    );
+
+    let after = router.desired(&ctx(&c), Weights::ALL_PRIMARY).unwrap();
+    golden("gatewayapi-affinity-after", &after);
+    assert_eq!(router.observed(&ctx(&c), &after), Some(Weights::ALL_PRIMARY));
+    let expire = &after[0]["spec"]["rules"][0];
+    let modifiers: Vec<&Value> =
+        expire["filters"].as_array().unwrap().iter().filter(|f| f["type"] == "ResponseHeaderModifier").collect();
+    assert_eq!(modifiers.len(), 1, "one response modifier per rule: {expire}");
+    assert_eq!(
+        modifiers[0]["responseHeaderModifier"]["add"],
+        json!([{"name": "x-served-by", "value": "glidepath"}, {"name": "Set-Cookie", "value": "flagger-cookie=abcdef; Max-Age=-1"}])
+    );
 }

@@ -23,6 +23,15 @@ fn weighted_configs() -> Vec<(&'static str, Canary, bool)> {
         json!({"interval": "1m", "threshold": 5, "stepWeight": 10, "sessionAffinity": {"cookieName": "c"}}),
     );
     affinity.status = serde_json::from_value(json!({"sessionAffinityCookie": "c=xyz"})).unwrap();
+    let mut gateway_affinity = canary(
+        "gatewayapi",
+        json!({"port": 80, "gatewayRefs": [{"name": "gw"}]}),
+        json!({"interval": "1m", "threshold": 5, "stepWeight": 10,
+               "sessionAffinity": {"cookieName": "c", "primaryCookieName": "p"}}),
+    );
+    gateway_affinity.status =
+        serde_json::from_value(json!({"sessionAffinityCookie": "c=xyz", "primarySessionAffinityCookie": "p=abc"}))
+            .unwrap();
     let mut nginx = canary("nginx", json!({"port": 80}), steps.clone());
     nginx.spec.ingress_ref =
         serde_json::from_value(json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "name": "podinfo"}))
@@ -38,6 +47,7 @@ fn weighted_configs() -> Vec<(&'static str, Canary, bool)> {
         ("istio a/b", canary("istio", json!({"port": 80}), ab.clone()), false),
         ("istio tcp", canary("istio", json!({"port": 80, "appProtocol": "tcp"}), steps.clone()), false),
         ("istio affinity", affinity, true),
+        ("gatewayapi affinity", gateway_affinity, true),
         ("nginx", nginx, false),
         ("contour", canary("contour", json!({"port": 80}), steps.clone()), false),
         ("contour a/b", canary("contour", json!({"port": 80}), ab), false),
