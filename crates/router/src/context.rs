@@ -1,7 +1,10 @@
 //! What every router needs to know about a Canary.
 
+use glidepath_api::flagger::analysis::SessionAffinity;
 use glidepath_api::flagger::defaults::Strategy;
+use glidepath_api::flagger::istio::AbMatch;
 use glidepath_api::flagger::{Canary, CanaryService};
+use serde_json::Value;
 
 /// The traffic split to route: percentages for primary and canary, and whether the canary
 /// receives a mirror of the primary's traffic.
@@ -27,9 +30,45 @@ pub struct RouteContext<'a> {
     /// Extra container ports found by `portDiscovery`: (name, port).
     pub discovered_ports: &'a [(String, i32)],
     pub strategy: Strategy,
+    /// The object `spec.ingressRef` names, as observed in the cluster (`nginx` clones it);
+    /// `None` when the provider needs none or it was not found.
+    pub ingress: Option<&'a Value>,
 }
 
 impl<'a> RouteContext<'a> {
+    /// A context with no referenced objects (add them with [`with_ingress`](Self::with_ingress)).
+    pub fn new(
+        canary: &'a Canary,
+        selector_label: &'a str,
+        selector_value: &'a str,
+        discovered_ports: &'a [(String, i32)],
+        strategy: Strategy,
+    ) -> Self {
+        RouteContext { canary, selector_label, selector_value, discovered_ports, strategy, ingress: None }
+    }
+
+    /// The same context with the observed `spec.ingressRef` object.
+    pub fn with_ingress(self, ingress: Option<&'a Value>) -> Self {
+        RouteContext { ingress, ..self }
+    }
+
+    /// The A/B conditions in effect: `analysis.match` when the strategy is A/B testing.
+    pub fn ab_matches(&self) -> &'a [AbMatch] {
+        if self.strategy != Strategy::AbTesting {
+            return &[];
+        }
+        self.canary.spec.analysis.as_ref().and_then(|a| a.r#match.as_deref()).unwrap_or(&[])
+    }
+
+    pub fn session_affinity(&self) -> Option<&'a SessionAffinity> {
+        self.canary.spec.analysis.as_ref().and_then(|a| a.session_affinity.as_ref())
+    }
+
+    /// `analysis.mirrorWeight` when set and positive.
+    pub fn mirror_weight(&self) -> Option<i32> {
+        self.canary.spec.analysis.as_ref().and_then(|a| a.mirror_weight).filter(|w| *w > 0)
+    }
+
     pub fn name(&self) -> &str {
         self.canary.metadata.name.as_deref().unwrap_or("")
     }

@@ -7,6 +7,8 @@ use glidepath_api::flagger::defaults::Strategy;
 use glidepath_api::flagger::istio::{AbMatch, HeaderMatch, HttpMatchRequest, StringMatch};
 use serde_json::{Map, Value, json};
 
+use crate::gatewayapi_affinity::{STICKY_PRIMARY_ROUTE, STICKY_ROUTE, with_session_affinity};
+use crate::matching::regex_escape;
 use crate::meta::metadata;
 use crate::{RouteContext, Router, RouterError, Weights};
 
@@ -92,7 +94,11 @@ impl Router for GatewayApiRouter {
                 rule(base, filters, vec![backend(ctx.primary(), 100)], false),
             ]
         } else {
-            vec![rule(base, filters, weighted, weights.mirrored)]
+            let weighted_rule = rule(base.clone(), filters, weighted, weights.mirrored);
+            match ctx.session_affinity() {
+                Some(sa) => with_session_affinity(self.name, ctx, sa, &base, weighted_rule, weights, &backend)?,
+                None => vec![weighted_rule],
+            }
         };
 
         let mut spec = json!({"parentRefs": parent_refs, "rules": rules});
@@ -109,7 +115,14 @@ impl Router for GatewayApiRouter {
 
     fn observed(&self, ctx: &RouteContext<'_>, objects: &[Value]) -> Option<Weights> {
         let route = objects.iter().find(|o| o["kind"] == "HTTPRoute" && o["metadata"]["name"] == ctx.apex())?;
-        let rule = route["spec"]["rules"].get(0)?;
+        // The weighted rule: the first one sending to the canary that is not a cookie rule.
+        let rule = route["spec"]["rules"].as_array()?.iter().find(|r| {
+            r["name"] != STICKY_ROUTE
+                && r["name"] != STICKY_PRIMARY_ROUTE
+                && r["backendRefs"]
+                    .as_array()
+                    .is_some_and(|b| b.iter().any(|b| b["name"] == ctx.canary_service().as_str()))
+        })?;
         let weight_of = |name: &str| -> Option<i32> {
             rule["backendRefs"].as_array()?.iter().find(|b| b["name"] == name).map(|b| {
                 // Gateway API defaults an omitted weight to 1.
@@ -133,18 +146,6 @@ fn set_opt(obj: &mut Value, key: &str, value: Option<Value>) {
     if let Some(v) = value {
         obj[key] = v;
     }
-}
-
-/// Escape regex metacharacters (RE2 syntax).
-fn regex_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Gateway API supports Exact and RegularExpression; prefix and suffix become anchored regexes.

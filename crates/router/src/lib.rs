@@ -3,13 +3,31 @@
 //! the split back from the objects observed in the cluster. Routers never write: the apply
 //! layer applies what they return with server-side apply.
 //!
+//! Providers, one module each: `kubernetes` (Services, selector switch), `gatewayapi`
+//! (HTTPRoute v1/v1beta1; session affinity in `gatewayapi_affinity`), `istio` (VirtualService + DestinationRules; session affinity in
+//! `istio_affinity`), `nginx` (canary Ingress cloned from `spec.ingressRef`: the caller passes
+//! the observed Ingress in [`RouteContext::ingress`]), `smi` (`linkerd`, `smi:v1alpha1|2|3`
+//! TrafficSplit), `contour` (HTTPProxy), `traefik` (TraefikService). Every managed object
+//! carries the Flux opt-out annotations (`meta`). What a provider cannot do (A/B on a
+//! TrafficSplit, mirroring outside Istio/Gateway API) is a [`RouterError`] naming the field,
+//! never a silent approximation.
+//!
 //! This crate depends on `glidepath-api` only: no Kubernetes client, no async runtime.
 
 mod context;
+pub mod contour;
+mod cookies;
 mod fake;
 pub mod gatewayapi;
+mod gatewayapi_affinity;
+pub mod istio;
+mod istio_affinity;
 pub mod kubernetes;
+mod matching;
 mod meta;
+pub mod nginx;
+pub mod smi;
+pub mod traefik;
 
 pub use context::{RouteContext, Weights};
 pub use fake::FakeRouter;
@@ -67,14 +85,117 @@ pub trait Router: Send + Sync {
     fn kinds(&self) -> Vec<(&'static str, &'static str)>;
 }
 
-/// The router for a provider. Every provider also gets the Kubernetes Services from
-/// [`kubernetes::services`].
+/// Controller-wide router settings (Flagger's `-ingress-annotations-prefix` and
+/// `-ingress-class` flags).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouterConfig {
+    /// Prefix of the NGINX canary annotations (`<prefix>/canary-weight`).
+    pub ingress_annotations_prefix: String,
+    /// Contour: `spec.ingressClassName` of the generated HTTPProxy.
+    pub ingress_class: Option<String>,
+}
+
+impl Default for RouterConfig {
+    fn default() -> Self {
+        RouterConfig { ingress_annotations_prefix: nginx::DEFAULT_ANNOTATIONS_PREFIX.to_owned(), ingress_class: None }
+    }
+}
+
+/// The router for a provider, with default [`RouterConfig`]. Every provider also gets the
+/// Kubernetes Services from [`kubernetes::services`].
 pub fn for_provider(provider: Provider) -> Result<Box<dyn Router>, RouterError> {
+    for_provider_with(provider, &RouterConfig::default())
+}
+
+/// The router for a provider with the controller's settings.
+pub fn for_provider_with(provider: Provider, config: &RouterConfig) -> Result<Box<dyn Router>, RouterError> {
     match provider {
         Provider::Kubernetes => Ok(Box::new(kubernetes::SelectorRouter)),
         Provider::GatewayApiV1 => Ok(Box::new(gatewayapi::GatewayApiRouter::v1())),
         Provider::GatewayApiV1beta1 => Ok(Box::new(gatewayapi::GatewayApiRouter::v1beta1())),
+        Provider::Istio => Ok(Box::new(istio::IstioRouter)),
+        Provider::Nginx => Ok(Box::new(nginx::NginxRouter::new(&config.ingress_annotations_prefix))),
+        Provider::Linkerd => Ok(Box::new(smi::SmiRouter::linkerd())),
+        Provider::SmiV1alpha1 => Ok(Box::new(smi::SmiRouter::v1alpha1())),
+        Provider::SmiV1alpha2 => Ok(Box::new(smi::SmiRouter::v1alpha2())),
+        Provider::SmiV1alpha3 => Ok(Box::new(smi::SmiRouter::v1alpha3())),
+        Provider::Contour => Ok(Box::new(contour::ContourRouter::new(config.ingress_class.clone()))),
+        Provider::Traefik => Ok(Box::new(traefik::TraefikRouter)),
         other => Err(RouterError::UnsupportedProvider(provider_name(other))),
+    }
+}
+
+/// What a provider's router can express, so validation and planning can refuse or skip a
+/// request before the router does (its `desired` refuses the rest with a [`RouterError`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// `Weights::mirrored` (Istio HTTP, Gateway API).
+    pub mirroring: bool,
+    /// `analysis.match` routing (A/B testing).
+    pub ab_testing: bool,
+    /// `analysis.sessionAffinity` cookie routes (Istio HTTP, Gateway API).
+    pub session_affinity: bool,
+}
+
+pub fn capabilities(provider: Provider) -> Capabilities {
+    let (mirroring, ab_testing, session_affinity) = match provider {
+        Provider::Istio => (true, true, true),
+        Provider::GatewayApiV1 | Provider::GatewayApiV1beta1 => (true, true, true),
+        Provider::Nginx | Provider::Contour => (false, true, false),
+        _ => (false, false, false),
+    };
+    Capabilities { mirroring, ab_testing, session_affinity }
+}
+
+/// Objects the router for `provider` reads but does not manage, which the caller must look up
+/// and pass in the [`RouteContext`]: for `nginx` the Ingress of `spec.ingressRef` (in the
+/// Canary's namespace) goes into [`RouteContext::ingress`].
+pub fn referenced_objects(provider: Provider, canary: &glidepath_api::flagger::Canary) -> Vec<ObjectKey> {
+    match (provider, canary.spec.ingress_ref.as_ref()) {
+        (Provider::Nginx, Some(r)) if !r.name.is_empty() => vec![ObjectKey {
+            api_version: if r.api_version.is_empty() { "networking.k8s.io/v1".into() } else { r.api_version.clone() },
+            kind: "Ingress".into(),
+            namespace: canary.metadata.namespace.clone().unwrap_or_default(),
+            name: r.name.clone(),
+        }],
+        _ => Vec::new(),
+    }
+}
+
+/// Routers that cannot mirror refuse a mirrored split instead of silently dropping it.
+pub(crate) fn refuse_mirroring(provider: &'static str, weights: Weights) -> Result<(), RouterError> {
+    if weights.mirrored {
+        return Err(RouterError::BuildRoutes {
+            provider,
+            field: "spec.analysis.mirror",
+            message: format!("{provider} cannot mirror traffic; remove mirror or use istio or gatewayapi"),
+        });
+    }
+    Ok(())
+}
+
+/// Routers without request matching refuse A/B testing instead of sending all traffic to the
+/// canary (upstream's behaviour for SMI).
+pub(crate) fn refuse_ab(provider: &'static str, ctx: &RouteContext<'_>) -> Result<(), RouterError> {
+    if !ctx.ab_matches().is_empty() {
+        return Err(RouterError::BuildRoutes {
+            provider,
+            field: "spec.analysis.match",
+            message: format!(
+                "{provider} cannot route by header or cookie; A/B testing needs istio, gatewayapi, nginx or contour"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A weight read from an observed object: an integer, or a string holding one (SMI v1alpha1
+/// quantities such as `"90"`).
+pub(crate) fn weight_value(v: &Value) -> Option<i32> {
+    match v {
+        Value::Number(n) => n.as_i64().and_then(|w| i32::try_from(w).ok()),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
     }
 }
 

@@ -3,49 +3,13 @@
 //! the diff before committing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-use std::path::PathBuf;
+mod common;
 
+use common::{canary, ctx, golden};
 use glidepath_api::flagger::Canary;
 use glidepath_api::flagger::defaults::Strategy;
-use glidepath_router::{RouteContext, RouterError, Weights, for_provider, kubernetes};
+use glidepath_router::{RouterError, Weights, for_provider, kubernetes};
 use serde_json::{Value, json};
-
-fn canary(provider: &str, service: Value, analysis: Value) -> Canary {
-    serde_json::from_value(json!({
-        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
-        "metadata": {"name": "podinfo", "namespace": "test", "uid": "11111111-2222-3333-4444-555555555555"},
-        "spec": {
-            "provider": provider,
-            "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
-            "service": service,
-            "analysis": analysis
-        }
-    }))
-    .unwrap()
-}
-
-fn ctx(c: &Canary) -> RouteContext<'_> {
-    RouteContext {
-        canary: c,
-        selector_label: "app",
-        selector_value: "podinfo",
-        discovered_ports: &[],
-        strategy: c.spec.strategy(c.spec.effective_provider("istio")),
-    }
-}
-
-fn golden(name: &str, actual: &[Value]) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(format!("{name}.json"));
-    let actual = json!(actual);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, serde_json::to_string_pretty(&actual).unwrap() + "\n").unwrap();
-        return;
-    }
-    let expected: Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
-            .unwrap();
-    assert_eq!(actual, expected, "{name} differs from {}", path.display());
-}
 
 fn gateway_canary() -> Canary {
     canary(
@@ -143,6 +107,63 @@ fn missing_gateway_refs_and_unsupported_providers_are_clear_errors() {
         .desired(&ctx(&c), Weights::ALL_PRIMARY)
         .unwrap_err();
     assert!(err.to_string().contains("spec.service.gatewayRefs"), "{err}");
-    let err = for_provider(glidepath_api::flagger::Provider::Traefik).err().unwrap();
-    assert_eq!(err, RouterError::UnsupportedProvider("traefik"));
+    let err = for_provider(glidepath_api::flagger::Provider::Gloo).err().unwrap();
+    assert_eq!(err, RouterError::UnsupportedProvider("gloo"));
+}
+
+#[test]
+fn gatewayapi_mesh_route_with_a_service_parent() {
+    // Linkerd's documented setup: an HTTPRoute whose parent is the apex Service (GAMMA).
+    let c = canary(
+        "gatewayapi:v1beta1",
+        json!({"port": 9898, "gatewayRefs": [{"group": "core", "kind": "Service", "name": "podinfo", "port": 9898}]}),
+        json!({"interval": "1m", "threshold": 5, "stepWeight": 10}),
+    );
+    let router = for_provider(c.spec.effective_provider("istio").unwrap()).unwrap();
+    let objs = router.desired(&ctx(&c), Weights { primary: 90, canary: 10, mirrored: false }).unwrap();
+    golden("gatewayapi-linkerd-step-10", &objs);
+    assert_eq!(objs[0]["spec"]["parentRefs"][0]["kind"], "Service");
+}
+
+#[test]
+fn gatewayapi_session_affinity() {
+    let mut c = canary(
+        "gatewayapi:v1",
+        json!({"port": 9898, "gatewayRefs": [{"name": "public"}],
+               "headers": {"response": {"add": {"x-served-by": "glidepath"}}}}),
+        json!({"interval": "1m", "threshold": 5, "stepWeight": 20,
+               "sessionAffinity": {"cookieName": "flagger-cookie", "primaryCookieName": "primary-cookie", "httpOnly": true}}),
+    );
+    c.status = serde_json::from_value(json!({
+        "sessionAffinityCookie": "flagger-cookie=abcdef",
+        "primarySessionAffinityCookie": "primary-cookie=ghijkl"
+    }))
+    .unwrap();
+    let router = for_provider(c.spec.effective_provider("istio").unwrap()).unwrap();
+    let step = Weights { primary: 80, canary: 20, mirrored: false };
+    let objs = router.desired(&ctx(&c), step).unwrap();
+    golden("gatewayapi-affinity-step-20", &objs);
+    assert_eq!(router.observed(&ctx(&c), &objs), Some(step));
+    let rules = objs[0]["spec"]["rules"].as_array().unwrap();
+    assert_eq!(rules[0]["name"], "sticky-route");
+    assert_eq!(rules[0]["matches"][0]["headers"][0]["value"], ".*flagger-cookie.*abcdef.*");
+    assert_eq!(rules[0]["backendRefs"][1]["weight"], 100);
+    assert_eq!(rules[1]["name"], "sticky-primary-route");
+    let canary_backend = &rules[2]["backendRefs"][1];
+    assert_eq!(
+        canary_backend["filters"][0]["responseHeaderModifier"]["add"][0]["value"],
+        "flagger-cookie=abcdef; Max-Age=86400; HttpOnly"
+    );
+
+    let after = router.desired(&ctx(&c), Weights::ALL_PRIMARY).unwrap();
+    golden("gatewayapi-affinity-after", &after);
+    assert_eq!(router.observed(&ctx(&c), &after), Some(Weights::ALL_PRIMARY));
+    let expire = &after[0]["spec"]["rules"][0];
+    let modifiers: Vec<&Value> =
+        expire["filters"].as_array().unwrap().iter().filter(|f| f["type"] == "ResponseHeaderModifier").collect();
+    assert_eq!(modifiers.len(), 1, "one response modifier per rule: {expire}");
+    assert_eq!(
+        modifiers[0]["responseHeaderModifier"]["add"],
+        json!([{"name": "x-served-by", "value": "glidepath"}, {"name": "Set-Cookie", "value": "flagger-cookie=abcdef; Max-Age=-1"}])
+    );
 }
