@@ -129,7 +129,9 @@ fn blue_green_step(t: &mut Tick<'_>, routes: Routes) -> Flow {
     let n = t.target_iterations();
     let i = t.iterations();
     if i < n {
-        if t.analysis.mirror() && !t.is_kubernetes() && !routes.mirrored {
+        // Only Istio and Gateway API can mirror; elsewhere `mirror` is ignored, as upstream.
+        let can_mirror = t.obs.provider == Provider::Istio || t.obs.provider.is_gateway_api();
+        if t.analysis.mirror() && can_mirror && !routes.mirrored {
             t.act(Action::SetRoutes(Routes { mirrored: true, ..Routes::ALL_PRIMARY }));
         }
         t.set_iterations(i + 1);

@@ -196,7 +196,10 @@ async fn main() {
     calls.remove(&("list".to_owned(), "canaries".to_owned()));
     let steps = (n * 6) as f64;
     let total: u64 = calls.values().sum();
-    println!("API calls per canary step     {:.2} (all verbs; {total} calls over {n} releases x 6 ticks)", total as f64 / steps);
+    println!(
+        "API calls per canary step     {:.2} (all verbs; {total} calls over {n} releases x 6 ticks)",
+        total as f64 / steps
+    );
     for ((verb, resource), count) in calls.iter().filter(|(_, c)| **c > 0) {
         println!("    {verb:<8} {resource:<32} {:.2} per step", *count as f64 / steps);
     }

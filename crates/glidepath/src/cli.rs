@@ -127,6 +127,12 @@ pub struct ControllerArgs {
     /// Routing provider of Canaries that set none.
     #[arg(long, env = "GLIDEPATH_MESH_PROVIDER", default_value = "istio")]
     pub mesh_provider: String,
+    /// Annotation prefix of the nginx canary Ingress.
+    #[arg(long, env = "GLIDEPATH_INGRESS_ANNOTATIONS_PREFIX", default_value = "nginx.ingress.kubernetes.io")]
+    pub ingress_annotations_prefix: String,
+    /// Ingress class set on generated Contour HTTPProxies.
+    #[arg(long, env = "GLIDEPATH_INGRESS_CLASS")]
+    pub ingress_class: Option<String>,
     /// Pod labels that identify a workload, in order of preference.
     #[arg(
         long,

@@ -79,6 +79,10 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 no_cross_namespace_refs: args.no_cross_namespace_refs,
                 workers: args.workers,
                 speed: args.speed.max(1),
+                router: glidepath_router::RouterConfig {
+                    ingress_annotations_prefix: args.ingress_annotations_prefix,
+                    ingress_class: args.ingress_class,
+                },
                 ..Default::default()
             };
             let rt = tokio::runtime::Runtime::new()?;

@@ -101,9 +101,8 @@ async fn a_follower_takes_over_a_release_when_the_leader_is_killed() {
     })).await;
     let mut a = start("a");
     let leases: Api<Lease> = Api::namespaced(env.client.clone(), "test");
-    let holder = || async {
-        leases.get_opt("glidepath-leader-election").await.unwrap().and_then(|l| l.spec?.holder_identity)
-    };
+    let holder =
+        || async { leases.get_opt("glidepath-leader-election").await.unwrap().and_then(|l| l.spec?.holder_identity) };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while !holder().await.is_some_and(|h| h.starts_with("a_")) {
         assert!(tokio::time::Instant::now() < deadline, "a never led");

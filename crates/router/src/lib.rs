@@ -200,25 +200,5 @@ pub(crate) fn weight_value(v: &Value) -> Option<i32> {
 }
 
 fn provider_name(p: Provider) -> &'static str {
-    match p {
-        Provider::Apisix => "apisix",
-        Provider::AppMesh => "appmesh",
-        Provider::AppMeshV1beta2 => "appmesh:v1beta2",
-        Provider::Contour => "contour",
-        Provider::GatewayApiV1 => "gatewayapi:v1",
-        Provider::GatewayApiV1beta1 => "gatewayapi:v1beta1",
-        Provider::Gloo => "gloo",
-        Provider::Istio => "istio",
-        Provider::Knative => "knative",
-        Provider::Kubernetes => "kubernetes",
-        Provider::Kuma => "kuma",
-        Provider::Linkerd => "linkerd",
-        Provider::Nginx => "nginx",
-        Provider::Osm => "osm",
-        Provider::Skipper => "skipper",
-        Provider::SmiV1alpha1 => "smi:v1alpha1",
-        Provider::SmiV1alpha2 => "smi:v1alpha2",
-        Provider::SmiV1alpha3 => "smi:v1alpha3",
-        Provider::Traefik => "traefik",
-    }
+    p.as_str()
 }

@@ -52,6 +52,7 @@ mod meta;
 mod openapi;
 mod patch;
 mod protobuf;
+pub mod requests;
 mod resource;
 mod scale;
 mod schema;
@@ -61,7 +62,6 @@ mod shape;
 pub mod simulator;
 mod store;
 mod table;
-pub mod requests;
 pub mod traffic;
 mod watch;
 

@@ -80,6 +80,31 @@ impl Provider {
         })
     }
 
+    /// The canonical name (`gatewayapi:v1` for plain `gatewayapi`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Apisix => "apisix",
+            Self::AppMesh => "appmesh",
+            Self::AppMeshV1beta2 => "appmesh:v1beta2",
+            Self::Contour => "contour",
+            Self::GatewayApiV1 => "gatewayapi:v1",
+            Self::GatewayApiV1beta1 => "gatewayapi:v1beta1",
+            Self::Gloo => "gloo",
+            Self::Istio => "istio",
+            Self::Knative => "knative",
+            Self::Kubernetes => "kubernetes",
+            Self::Kuma => "kuma",
+            Self::Linkerd => "linkerd",
+            Self::Nginx => "nginx",
+            Self::Osm => "osm",
+            Self::Skipper => "skipper",
+            Self::SmiV1alpha1 => "smi:v1alpha1",
+            Self::SmiV1alpha2 => "smi:v1alpha2",
+            Self::SmiV1alpha3 => "smi:v1alpha3",
+            Self::Traefik => "traefik",
+        }
+    }
+
     pub fn is_gateway_api(self) -> bool {
         matches!(self, Self::GatewayApiV1 | Self::GatewayApiV1beta1)
     }

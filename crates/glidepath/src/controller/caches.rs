@@ -29,6 +29,19 @@ pub struct Touched {
     pub name: String,
 }
 
+/// Who ships the CRDs of an API group, for "install the ... CRDs" messages.
+fn product(group: &str) -> &str {
+    match group {
+        "gateway.networking.k8s.io" => "Gateway API",
+        "networking.istio.io" => "Istio",
+        "split.smi-spec.io" => "SMI (Linkerd: the linkerd-smi extension)",
+        "projectcontour.io" => "Contour",
+        "traefik.io" | "traefik.containo.us" => "Traefik",
+        "keda.sh" => "KEDA",
+        other => other,
+    }
+}
+
 /// A routing kind's cache and the resource it serves.
 type DynamicCache = (ApiResource, Store<DynamicObject>);
 
@@ -178,9 +191,9 @@ impl Caches {
         }
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
         let gvk = GroupVersionKind::gvk(group, version, kind);
-        let (resource, _caps) = kube::discovery::pinned_kind(&self.client, &gvk)
-            .await
-            .map_err(|_| anyhow::anyhow!("{kind} kind not served ({api_version}): install its CRDs"))?;
+        let (resource, _caps) = kube::discovery::pinned_kind(&self.client, &gvk).await.map_err(|_| {
+            anyhow::anyhow!("{kind} kind not served ({api_version}): install the {} CRDs", product(group))
+        })?;
         let api: Api<DynamicObject> = match &self.namespace {
             Some(ns) => Api::namespaced_with(self.client.clone(), ns, &resource),
             None => Api::all_with(self.client.clone(), &resource),

@@ -49,6 +49,8 @@ pub struct Settings {
     pub webhook_backoff: Duration,
     /// Divides every wait between ticks (demo `--speed`, tests); 1 in production.
     pub speed: u32,
+    /// Ingress annotation prefix and class for the nginx and contour routers.
+    pub router: glidepath_router::RouterConfig,
 }
 
 impl Default for Settings {
@@ -64,6 +66,7 @@ impl Default for Settings {
             workers: 8,
             webhook_backoff: Duration::from_secs(1),
             speed: 1,
+            router: glidepath_router::RouterConfig::default(),
         }
     }
 }

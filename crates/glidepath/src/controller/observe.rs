@@ -113,6 +113,30 @@ pub fn tracked_configs(caches: &Caches, ns: &str, target: &Workload) -> (ConfigR
     (tracked, sums)
 }
 
+/// What the Canary asks that its provider's router cannot do, as a message naming the field
+/// (upstream silently routes 100% to the canary for A/B on SMI and Linkerd).
+pub fn unsupported(provider: Provider, canary: &Canary) -> Option<String> {
+    let caps = glidepath_router::capabilities(provider);
+    let ab = canary.spec.analysis.as_ref().is_some_and(|a| !a.r#match.clone().unwrap_or_default().is_empty());
+    (ab && !caps.ab_testing).then(|| {
+        format!("spec.analysis.match: provider {} cannot route by request matches (A/B testing)", provider.as_str())
+    })
+}
+
+/// The Ingress an nginx canary clones (`spec.ingressRef`), from the caches.
+pub async fn referenced_ingress(
+    caches: &Caches,
+    provider: Provider,
+    canary: &Canary,
+) -> anyhow::Result<Option<serde_json::Value>> {
+    for key in glidepath_router::referenced_objects(provider, canary) {
+        if let Some(v) = caches.get_json(&key.api_version, &key.kind, &key.namespace, &key.name).await? {
+            return Ok(Some(v));
+        }
+    }
+    Ok(None)
+}
+
 /// The routing objects a router reads back: the ones it would write, looked up in the caches.
 pub async fn route_objects(
     caches: &Caches,

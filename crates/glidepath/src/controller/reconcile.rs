@@ -7,7 +7,7 @@ use std::time::Duration;
 use glidepath_api::flagger::{Canary, CanaryStatus, ConditionStatus};
 use glidepath_canary::workload::primary::selector_label;
 use glidepath_canary::{Plan, Verdicts, plan};
-use glidepath_router::{RouteContext, for_provider};
+use glidepath_router::{RouteContext, for_provider_with};
 use glidepath_webhooks::WebhookClient;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams, PostParams};
@@ -161,13 +161,17 @@ async fn step(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration> {
     let Some(provider) = canary.spec.effective_provider(&ctx.settings.mesh_provider) else {
         return Ok(interval);
     };
-    let router = match for_provider(provider) {
+    let router = match for_provider_with(provider, &ctx.settings.router) {
         Ok(r) => r,
         Err(e) => {
             mark_invalid(ctx, canary, &e.to_string(), now).await?;
             return Ok(interval);
         }
     };
+    if let Some(message) = observe::unsupported(provider, canary) {
+        mark_invalid(ctx, canary, &message, now).await?;
+        return Ok(interval);
+    }
     let ns = canary.namespace().unwrap_or_default();
     let Some(target) = observe::target(&ctx.caches, canary) else {
         anyhow::bail!(
@@ -196,14 +200,18 @@ async fn step(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration> {
     } else {
         Vec::new()
     };
-    let route_ctx = RouteContext {
-        canary,
-        selector_label: &label,
-        selector_value: &value,
-        discovered_ports: &discovered,
-        strategy: canary.spec.strategy(Some(provider)),
+    let ingress = observe::referenced_ingress(&ctx.caches, provider, canary).await?;
+    let route_ctx = RouteContext::new(canary, &label, &value, &discovered, canary.spec.strategy(Some(provider)))
+        .with_ingress(ingress.as_ref());
+    // Missing CRDs (kind not served) or a spec the router cannot express: a condition and an
+    // event, and another try next interval (the CRDs may be installed meanwhile).
+    let objects = match observe::route_objects(&ctx.caches, router.as_ref(), &route_ctx).await {
+        Ok(o) => o,
+        Err(e) => {
+            mark_blocked(ctx, canary, "RoutesUnavailable", &format!("{e:#}"), now).await?;
+            return Ok(interval);
+        }
     };
-    let objects = observe::route_objects(&ctx.caches, router.as_ref(), &route_ctx).await?;
     let routes = router.observed(&route_ctx, &objects).map(observe::to_routes);
     let analysis = canary.spec.analysis.clone().unwrap_or_default();
     let target_ready = observe::judge(&target, analysis.canary_ready_threshold(), canary, now);
@@ -263,6 +271,17 @@ fn record_gauges(ctx: &Context, canary: &Canary, s: &CanaryStatus) {
 
 /// An invalid spec: condition `Validated=False` with the errors, and one Warning event.
 async fn mark_invalid(ctx: &Context, canary: &Canary, message: &str, now: Timestamp) -> anyhow::Result<()> {
+    mark_blocked(ctx, canary, "InvalidSpec", message, now).await
+}
+
+/// `Validated=False` with `reason` and an event, once per distinct message.
+async fn mark_blocked(
+    ctx: &Context,
+    canary: &Canary,
+    reason: &str,
+    message: &str,
+    now: Timestamp,
+) -> anyhow::Result<()> {
     let mut s = canary.status.clone().unwrap_or_default();
     let same = s
         .conditions
@@ -272,15 +291,9 @@ async fn mark_invalid(ctx: &Context, canary: &Canary, message: &str, now: Timest
     if same {
         return Ok(());
     }
-    status::set_condition(
-        &mut s,
-        VALIDATED_CONDITION,
-        ConditionStatus::False,
-        "InvalidSpec".into(),
-        message.into(),
-        now,
-    );
+    status::set_condition(&mut s, VALIDATED_CONDITION, ConditionStatus::False, reason.into(), message.into(), now);
     ctx.write_status(canary, &s).await?;
-    ctx.event(canary, true, &format!("Invalid canary spec: {message}")).await;
+    let prefix = if reason == "InvalidSpec" { "Invalid canary spec" } else { "Cannot route traffic" };
+    ctx.event(canary, true, &format!("{prefix}: {message}")).await;
     Ok(())
 }
