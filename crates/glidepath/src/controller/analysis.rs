@@ -73,8 +73,9 @@ impl LiveMetrics {
         let to_millis = if matches!(source, MetricSource::Builtin(_)) { observer.to_millis() } else { 1.0 };
         let checked =
             check_metric(backend.as_ref(), &query, metric, &model, to_millis).await.map_err(|e| e.to_string())?;
-        // Flagger records durations in seconds.
-        let recorded = if to_millis == 1.0 { checked.value } else { checked.value / 1000.0 };
+        // Flagger records the built-in duration (checked in ms) in seconds, everything else as is.
+        let duration = matches!(source, MetricSource::Builtin(glidepath_analysis::BuiltinMetric::RequestDuration));
+        let recorded = if duration { checked.value / 1000.0 } else { checked.value };
         let labels = super::metrics::MetricLabels {
             name: canary.spec.target_ref.name.clone(),
             namespace: ns.clone(),

@@ -4,7 +4,8 @@
 //! **Entry points.** Every Gateway API `HTTPRoute` (v1 or v1beta1; read from the store, so the
 //! CRD need not be installed for tests that write them another way) and every Service annotated
 //! `sandbox.glidepath.io/traffic: "true"` (the Service selector decides, as for the `kubernetes`
-//! provider and blue/green). Each gets [`TrafficConfig::rps`] requests per second, generated
+//! provider and blue/green; a Canary can put the annotation on the Service the controller generates
+//! with `spec.service.apex.annotations`). Each gets [`TrafficConfig::rps`] requests per second, generated
 //! every [`TrafficConfig::tick`].
 //!
 //! **HTTPRoutes.** A share [`TrafficConfig::header_fraction`] of the requests carries the path,
