@@ -75,3 +75,60 @@ pub enum AnalysisError {
     #[error("compare canary with primary: invalid {key} {value:?}")]
     CompareInvalidConfig { key: &'static str, value: String },
 }
+
+impl AnalysisError {
+    /// The message with its causes (`query prometheus: error sending request: connection
+    /// refused`), for events and status. Addresses in causes are replaced by `<address>`: a
+    /// metrics server URL may embed credentials.
+    pub fn describe(&self) -> String {
+        let mut out = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            let text = redact_addresses(&c.to_string());
+            if !out.ends_with(&text) {
+                out.push_str(": ");
+                out.push_str(&text);
+            }
+            cause = c.source();
+        }
+        out
+    }
+}
+
+/// Replace every `scheme://...` token (up to whitespace or a closing bracket) by `<address>`.
+fn redact_addresses(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let start = rest[..i]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'))
+            .map_or(0, |p| p + 1);
+        out.push_str(&rest[..start]);
+        out.push_str("<address>");
+        let end =
+            rest[i + 3..].find(|c: char| c.is_whitespace() || c == ')' || c == ']').map_or(rest.len(), |e| i + 3 + e);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("error sending request for url (http://admin:s3cret@prom:9090/api/v1/query)")]
+    struct Inner(#[source] std::io::Error);
+
+    #[test]
+    fn causes_are_kept_and_addresses_redacted() {
+        let e = AnalysisError::Query {
+            provider: "prometheus",
+            source: Box::new(Inner(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused"))),
+        };
+        let text = e.describe();
+        assert_eq!(text, "query prometheus: error sending request for url (<address>): connection refused");
+        assert!(!text.contains("s3cret"));
+    }
+}

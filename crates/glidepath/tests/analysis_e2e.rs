@@ -3,8 +3,6 @@
 //! built-in `request-success-rate` and `request-duration` metrics of a `gatewayapi:v1` Canary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 use glidepath::controller::{Controller, Settings};
@@ -25,53 +23,26 @@ const HTTPROUTE_CRD: &str = concat!(
 /// Flagger's canary pod selector of the HTTP observer, as the built-in queries use it.
 const CANARY_PODS: &str = r#"kubernetes_namespace="test",kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)""#;
 
-/// A Prometheus child process scraping the sandbox every second; killed on drop.
+/// A real Prometheus (the demo's launcher) scraping the sandbox every second.
 struct Prometheus {
-    child: Option<tokio::process::Child>,
+    server: glidepath::demo::prometheus::Prometheus,
+    query: glidepath::demo::prometheus::Query,
     address: String,
-    dir: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 impl Prometheus {
-    fn start(target: std::net::SocketAddr) -> Self {
-        let binary =
-            std::env::var_os("PROMETHEUS_BIN").map_or_else(|| PathBuf::from("/usr/bin/prometheus"), PathBuf::from);
-        assert!(binary.is_file(), "{INSTALL_HINT}");
-        let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let dir = std::env::temp_dir().join(format!("glidepath-analysis-e2e-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let config = dir.join("prometheus.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: sandbox\n    static_configs:\n      - targets: ['{target}']\n"
-            ),
-        )
-        .unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = tokio::process::Command::new(&binary)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| panic!("{INSTALL_HINT}: starting {} failed: {e}", binary.display()));
-        Self { child: Some(child), address: format!("http://127.0.0.1:{port}"), dir }
+    async fn start(target: std::net::SocketAddr) -> Self {
+        let binary = glidepath::demo::prometheus::find(None).expect(INSTALL_HINT);
+        let dir = tempfile::tempdir().unwrap();
+        let server =
+            glidepath::demo::prometheus::Prometheus::start(&binary, dir.path(), &target.to_string()).await.unwrap();
+        Self { query: server.query(), address: server.url.clone(), server, _dir: dir }
     }
 
     /// The single value of an instant query; `None` when the result is empty or Prometheus is down.
     async fn value(&self, query: &str) -> Option<f64> {
-        let response = reqwest::Client::new()
-            .get(format!("{}/api/v1/query", self.address))
-            .query(&[("query", query)])
-            .send()
-            .await
-            .ok()?;
-        let body: Value = response.json().await.ok()?;
-        body["data"]["result"][0]["value"][1].as_str()?.parse().ok()
+        self.query.scalar(query).await.ok().flatten()
     }
 
     /// Waits until `query` has a value satisfying `ok`; returns it.
@@ -83,29 +54,17 @@ impl Prometheus {
             {
                 return v;
             }
-            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what} ({query})\n{}", self.log());
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what} ({query})\n{}",
+                self.server.log_tail()
+            );
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
 
-    fn log(&self) -> String {
-        let text = std::fs::read_to_string(self.dir.join("prometheus.log")).unwrap_or_default();
-        text.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
-    }
-
     async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().await.unwrap();
-        }
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            let _ = child.start_kill();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.server.stop().await;
     }
 }
 
@@ -131,7 +90,7 @@ async fn env() -> Env {
     ns.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": "test"}})).unwrap())
         .await
         .unwrap();
-    let prometheus = Prometheus::start(sandbox.addr());
+    let prometheus = Prometheus::start(sandbox.addr()).await;
     apply(&client, &deployment("podinfo:1", "0")).await;
     apply(&client, &canary()).await;
     let settings = Settings {
@@ -341,7 +300,7 @@ async fn prometheus_down() {
     assert_eq!(weights(&env.client).await, (100, 0));
     let events = event_messages(&env.client).await;
     // The failed query, not missing data, halts the release.
-    assert!(events.iter().any(|e| e.starts_with("Halt podinfo.test advancement query prometheus")), "{events:?}");
+    assert!(events.iter().any(|e| e.starts_with("Halt podinfo.test advancement query prometheus: ")), "{events:?}");
     assert!(events.iter().any(|e| e == "Rolling back podinfo.test failed checks threshold reached 2"), "{events:?}");
     env.controller.shutdown().await;
     env.sandbox.shutdown().await.unwrap();

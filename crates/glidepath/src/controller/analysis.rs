@@ -44,7 +44,7 @@ pub struct LiveMetrics {
 impl LiveMetrics {
     async fn check_one(&self, canary: &Canary, provider: Provider, metric: &CanaryMetric) -> Result<Verdict, String> {
         let ns = canary.namespace().unwrap_or_default();
-        let source = metric_source(metric, &ns, self.settings.no_cross_namespace_refs).map_err(|e| e.to_string())?;
+        let source = metric_source(metric, &ns, self.settings.no_cross_namespace_refs).map_err(|e| e.describe())?;
         let options = ProviderOptions::default();
         let (backend, template): (Box<dyn MetricProvider>, _) = match &source {
             MetricSource::Template(key) => {
@@ -59,20 +59,20 @@ impl LiveMetrics {
                     .secret_ref
                     .as_ref()
                     .and_then(|r| secret_data(&self.caches, &key.namespace, &r.name));
-                let backend = new_provider(&t.spec.provider, secret.as_ref(), &options).map_err(|e| e.to_string())?;
+                let backend = new_provider(&t.spec.provider, secret.as_ref(), &options).map_err(|e| e.describe())?;
                 (backend, Some(t.spec.clone()))
             }
             _ => {
                 let address = canary.spec.metrics_server.as_deref().unwrap_or(&self.settings.metrics_server);
-                (metrics_server(address, &options).map_err(|e| e.to_string())?, None)
+                (metrics_server(address, &options).map_err(|e| e.describe())?, None)
             }
         };
         let observer = Observer::for_provider(provider);
         let model = TemplateModel::for_metric(canary, metric);
-        let query = render_query(&source, template.as_ref(), observer, &model).map_err(|e| e.to_string())?;
+        let query = render_query(&source, template.as_ref(), observer, &model).map_err(|e| e.describe())?;
         let to_millis = if matches!(source, MetricSource::Builtin(_)) { observer.to_millis() } else { 1.0 };
         let checked =
-            check_metric(backend.as_ref(), &query, metric, &model, to_millis).await.map_err(|e| e.to_string())?;
+            check_metric(backend.as_ref(), &query, metric, &model, to_millis).await.map_err(|e| e.describe())?;
         // Flagger records the built-in duration (checked in ms) in seconds, everything else as is.
         let duration = matches!(source, MetricSource::Builtin(glidepath_analysis::BuiltinMetric::RequestDuration));
         let recorded = if duration { checked.value / 1000.0 } else { checked.value };
@@ -86,14 +86,14 @@ impl LiveMetrics {
             let message = checked.verdict.message.unwrap_or_else(|| format!("metric {} failed", metric.name));
             return Ok(Verdict::fail(message));
         }
-        if let Some(cfg) = ComparisonConfig::from_metric(metric).map_err(|e| e.to_string())? {
+        if let Some(cfg) = ComparisonConfig::from_metric(metric).map_err(|e| e.describe())? {
             let primary_query =
-                render_query(&source, template.as_ref(), observer, &model.for_primary()).map_err(|e| e.to_string())?;
+                render_query(&source, template.as_ref(), observer, &model.for_primary()).map_err(|e| e.describe())?;
             let window = glidepath_api::duration::parse(metric.interval()).unwrap_or(Duration::from_secs(60));
             let step = (window / 12).max(Duration::from_secs(5));
             let cmp = compare_with_primary(backend.as_ref(), &query, &primary_query, window, step, &cfg)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.describe())?;
             if let Some(message) = cmp.message(&model.name, &model.namespace, &metric.name, &cfg) {
                 return Ok(Verdict::fail(message));
             }

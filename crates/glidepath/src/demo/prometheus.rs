@@ -37,7 +37,7 @@ pub fn config(sandbox_addr: &str, scrape: Duration) -> String {
 /// A running Prometheus, killed on drop.
 #[derive(Debug)]
 pub struct Prometheus {
-    _child: tokio::process::Child,
+    child: Option<tokio::process::Child>,
     pub url: String,
     pub log: PathBuf,
 }
@@ -63,7 +63,7 @@ impl Prometheus {
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("start {}", binary.display()))?;
-        let prom = Prometheus { _child: child, url: format!("http://127.0.0.1:{port}"), log };
+        let prom = Prometheus { child: Some(child), url: format!("http://127.0.0.1:{port}"), log };
         let http = reqwest::Client::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
@@ -76,6 +76,26 @@ impl Prometheus {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+}
+
+impl Prometheus {
+    /// Kill the server now (tests of an unreachable metrics backend).
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+        }
+    }
+
+    /// The last lines of the server's log, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(15)..].join("\n")
+    }
+
+    pub fn query(&self) -> Query {
+        Query::new(&self.url)
     }
 }
 
