@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use chart_render::cluster::{dry_run, kubectl_dry_run, sandbox, stream};
 use chart_render::{Chart, Doc, Release};
 use serde_json::{Value, json};
 
@@ -290,6 +291,56 @@ fn pod_monitor_is_optional_and_selects_the_controller_pods() {
     assert_eq!(d["spec"]["template"]["metadata"]["annotations"], json!({"a": "b"}));
 }
 
+/// `a` and `b` hold the same data (numbers compared as numbers: YAML 1 and 1.0 alike).
+fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same_json(v, w)),
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+/// Through the typed Kubernetes struct and back: a misspelt or misplaced field is dropped and
+/// shows up as a difference (the sandbox does not reject unknown fields of built-in kinds).
+fn typed_round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(doc: &Doc) {
+    let typed: T = serde_json::from_value(doc.obj.clone()).unwrap_or_else(|e| panic!("{}: {e}", doc.file));
+    let back = serde_json::to_value(&typed).unwrap();
+    assert!(
+        same_json(&doc.obj, &back),
+        "{}: fields lost in the typed round trip:\n{:#}\n---\n{back:#}",
+        doc.file,
+        doc.obj
+    );
+}
+
+#[test]
+fn every_rendered_object_has_only_fields_its_kind_defines() {
+    use k8s_openapi::api::{apps::v1 as apps, core::v1 as core, rbac::v1 as rbac};
+    let scenarios = [
+        json!({}),
+        json!({"namespace": "team-a", "replicas": 3, "controllers": {"git": true, "kustomize": true}}),
+        json!({"nodeSelector": {"a": "b"}, "tolerations": [{"key": "k", "operator": "Exists"}], "affinity": {"nodeAffinity": {}},
+            "priorityClassName": "high", "podLabels": {"x": "y"}, "serviceAccount": {"annotations": {"a": "b"}}, "extraArgs": ["--cluster-name=c"]}),
+    ];
+    for overrides in scenarios {
+        for doc in render(overrides) {
+            match doc.obj["kind"].as_str().unwrap() {
+                "Deployment" => typed_round_trip::<apps::Deployment>(&doc),
+                "Service" => typed_round_trip::<core::Service>(&doc),
+                "ServiceAccount" => typed_round_trip::<core::ServiceAccount>(&doc),
+                "ClusterRole" => typed_round_trip::<rbac::ClusterRole>(&doc),
+                "Role" => typed_round_trip::<rbac::Role>(&doc),
+                "ClusterRoleBinding" => typed_round_trip::<rbac::ClusterRoleBinding>(&doc),
+                "RoleBinding" => typed_round_trip::<rbac::RoleBinding>(&doc),
+                other => panic!("{}: no typed check for {other}", doc.file),
+            }
+        }
+    }
+}
+
 fn plural(kind: &str) -> String {
     let k = kind.to_lowercase();
     if let Some(stem) = k.strip_suffix('y') {
@@ -357,86 +408,6 @@ fn rbac_list_covers_every_cached_kind_and_every_router_kind() {
         }
     }
     assert!(routed >= 2, "no router kinds found");
-}
-
-// ---- server-side dry run against the sandbox ----
-
-struct Sandbox {
-    handle: glidepath_sandbox::SandboxHandle,
-    client: kube::Client,
-}
-
-async fn sandbox() -> Sandbox {
-    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-    use kube::api::{Api, PostParams};
-    let handle = glidepath_sandbox::Sandbox::start(glidepath_sandbox::Config::default()).await.unwrap();
-    let client = kube::Client::try_from(kube::Config::new(handle.url().parse().unwrap())).unwrap();
-    // Helm installs crds/ before the templates: the chart's own copies.
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for entry in std::fs::read_dir(repo().join("charts/glidepath/crds")).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        let crd: CustomResourceDefinition = serde_norway::from_str(&text).unwrap();
-        crds.create(&PostParams::default(), &crd).await.unwrap();
-    }
-    let ns: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
-    for name in ["glidepath-system", "team-a"] {
-        ns.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": name}})).unwrap())
-            .await
-            .unwrap();
-    }
-    Sandbox { handle, client }
-}
-
-/// Server-side apply with dryRun=All, as `kubectl apply --server-side --dry-run=server`.
-async fn dry_run(client: &kube::Client, obj: &Value) -> Result<(), String> {
-    use kube::api::{Api, DynamicObject, GroupVersionKind, Patch, PatchParams};
-    let (group, version) =
-        obj["apiVersion"].as_str().unwrap().rsplit_once('/').unwrap_or(("", obj["apiVersion"].as_str().unwrap()));
-    let gvk = GroupVersionKind::gvk(group, version, obj["kind"].as_str().unwrap());
-    let (resource, caps) =
-        kube::discovery::pinned_kind(client, &gvk).await.map_err(|e| format!("{gvk:?} not served: {e}"))?;
-    let api: Api<DynamicObject> = match caps.scope {
-        kube::discovery::Scope::Namespaced => {
-            Api::namespaced_with(client.clone(), obj["metadata"]["namespace"].as_str().unwrap(), &resource)
-        }
-        kube::discovery::Scope::Cluster => Api::all_with(client.clone(), &resource),
-    };
-    api.patch(obj["metadata"]["name"].as_str().unwrap(), &PatchParams::apply("helm").dry_run(), &Patch::Apply(obj))
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(())
-}
-
-/// `kubectl apply --dry-run=server -f FILE` (what `helm template | kubectl apply
-/// --dry-run=server -f -` does), or `None` without kubectl.
-fn kubectl_dry_run(kubeconfig_yaml: &str, manifests: &str, label: &str) -> Option<String> {
-    let dir = std::env::temp_dir().join(format!("glidepath-chart-{}-{label}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("kubeconfig"), kubeconfig_yaml).unwrap();
-    std::fs::write(dir.join("manifests.yaml"), manifests).unwrap();
-    let out = std::process::Command::new("kubectl")
-        .args(["apply", "--dry-run=server", "-f"])
-        .arg(dir.join("manifests.yaml"))
-        .arg(format!("--cache-dir={}", dir.join("cache").display()))
-        .env("KUBECONFIG", dir.join("kubeconfig"))
-        .env("HOME", &dir)
-        .output();
-    let out = match out {
-        Ok(out) => out,
-        Err(e) => {
-            assert!(std::env::var_os("GLIDEPATH_REQUIRE_KUBECTL").is_none(), "kubectl is required: {e}");
-            return None;
-        }
-    };
-    let _ = std::fs::remove_dir_all(&dir);
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "kubectl apply --dry-run=server ({label}) failed:\n{text}\n{manifests}");
-    Some(text)
-}
-
-/// The rendered chart as one multi-document YAML stream.
-fn stream(docs: &[Doc]) -> String {
-    docs.iter().map(|d| format!("---\n{}", serde_saphyr::to_string(&d.obj).unwrap())).collect()
 }
 
 async fn dry_run_scenarios() {

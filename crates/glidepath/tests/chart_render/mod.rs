@@ -7,6 +7,7 @@
 //! here). It is stricter than Helm in one way: reading a value that values.yaml does not
 //! define is an error (Helm prints nothing), which catches typos.
 
+pub mod cluster;
 mod selftest;
 mod template;
 
