@@ -219,6 +219,33 @@ fn default_values_install_the_canary_controller_with_least_privilege() {
     }
 }
 
+/// The rendered container args are what the real binary's parser accepts, with the meaning
+/// the values intend.
+#[test]
+fn rendered_args_parse_as_the_binary_parses_them() {
+    use clap::Parser;
+    use glidepath::cli::{Cli, Command};
+    let cases = [
+        (json!({}), None, false, vec!["canary"]),
+        (json!({"namespace": "team-a", "replicas": 2}), Some("team-a"), true, vec!["canary"]),
+        (json!({"controllers": {"git": true, "kustomize": true}}), None, false, vec!["canary", "git", "kustomize"]),
+    ];
+    for (overrides, namespace, leader, controllers) in cases {
+        let args = args(&render(overrides.clone()));
+        let cli = Cli::try_parse_from(std::iter::once("glidepath".to_owned()).chain(args.clone()))
+            .unwrap_or_else(|e| panic!("{overrides}: {args:?}: {e}"));
+        let Command::Controller(c) = cli.command else { panic!("{args:?}: not the controller command") };
+        assert_eq!(c.namespace.as_deref(), namespace, "{overrides}");
+        assert_eq!(c.leader_elect, leader, "{overrides}");
+        assert_eq!(c.leader_election_namespace.is_some(), leader, "{overrides}");
+        assert_eq!(c.controllers, controllers, "{overrides}");
+        assert_eq!(c.mesh_provider, "kubernetes");
+        assert_eq!(c.metrics_server, "http://prometheus.monitoring:9090");
+        assert_eq!(c.listen.port(), 8080);
+        assert_eq!(c.log_format, "json");
+    }
+}
+
 #[test]
 fn namespace_scoping_switches_cluster_roles_to_roles() {
     let docs = render(json!({"namespace": "team-a"}));
