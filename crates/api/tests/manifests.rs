@@ -94,6 +94,23 @@ fn our_examples_and_metric_templates_deserialise_validate_and_round_trip() {
     }
 }
 
+/// Every file in `metric-templates/` is exactly one MetricTemplate named after the file, so
+/// users can `kubectl apply -f` one and reference it by that name.
+#[test]
+fn each_metric_template_file_is_one_template_named_after_it() {
+    let files = yaml_files(&repo_dir().join("metric-templates"));
+    assert!(files.len() >= 12, "{files:?}");
+    for file in &files {
+        let docs = load_docs(file);
+        assert_eq!(docs.len(), 1, "{}: one document", file.display());
+        assert_eq!(docs[0]["kind"], "MetricTemplate", "{}", file.display());
+        let stem = file.file_stem().unwrap().to_str().unwrap();
+        assert_eq!(docs[0]["metadata"]["name"], stem, "{}: metadata.name", file.display());
+    }
+    let seen = check_files(&files);
+    assert_eq!(seen.get("MetricTemplate"), Some(&files.len()), "{seen:?}");
+}
+
 fn podinfo() -> Value {
     json!({
         "apiVersion": "flagger.app/v1beta1",
