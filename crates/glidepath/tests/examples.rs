@@ -40,6 +40,8 @@ enum Apply {
     /// `kubectl apply --server-side -k DIR/<each>` in order, after creating these namespaces
     /// (Flux's bootstrap makes flux-system).
     Kustomize(&'static [&'static str], &'static [&'static str]),
+    /// Exercised by another test (named here).
+    Elsewhere(&'static str),
 }
 
 /// Every folder of examples/ must be listed here.
@@ -50,6 +52,8 @@ fn table() -> Vec<(&'static str, Apply)> {
         ("gatewayapi-mirroring", Apply::Dir(Some(Release::Mirror))),
         ("kubernetes-bluegreen", Apply::Dir(Some(Release::Progressing))),
         ("flux-sync", Apply::Dir(None)),
+        // Its webhooks carry ${LOADTESTER_URL}, which `glidepath demo` substitutes.
+        ("demo", Apply::Elsewhere("tests/demo.rs runs `glidepath demo` on it end to end")),
         (
             "gitops",
             Apply::Kustomize(
@@ -342,6 +346,7 @@ async fn run_example(name: &str) {
                 run_release(&env, want).await;
             }
         }
+        Apply::Elsewhere(test) => panic!("{name} is tested by {test}"),
         Apply::Kustomize(namespaces, overlays) => {
             let ns: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(env.client.clone());
             for n in namespaces {

@@ -82,9 +82,14 @@ pub struct Controller {
 impl Controller {
     /// Start watching and reconciling with `client`.
     pub async fn start(client: Client, settings: Settings) -> anyhow::Result<Controller> {
+        Self::start_with(client, settings, Arc::new(Metrics::new())).await
+    }
+
+    /// Start, recording into `metrics` (served before the controller starts, e.g. while a
+    /// standby replica waits for the lease).
+    pub async fn start_with(client: Client, settings: Settings, metrics: Arc<Metrics>) -> anyhow::Result<Controller> {
         check_crds(&client, settings.namespace.as_deref()).await?;
         let (stop, stopped) = watch::channel(false);
-        let metrics = Arc::new(Metrics::new());
         let (caches, mut tasks) = caches::Caches::start(client.clone(), settings.namespace.as_deref(), stopped.clone());
         tokio::time::timeout(Duration::from_secs(60), caches.ready()).await.context("wait for caches")??;
         info!("caches synced");
@@ -168,15 +173,27 @@ pub async fn run(
     listen: SocketAddr,
     lease: Option<leader::LeaseConfig>,
 ) -> anyhow::Result<()> {
+    // Health and metrics first: a standby replica waiting for the lease must answer its
+    // probes, or Kubernetes restarts it forever.
+    let metrics = Arc::new(Metrics::new());
+    let server = tokio::spawn(http::serve(listen, metrics.clone()));
     let elector = lease.map(|l| leader::Elector::new(client.clone(), l));
     if let Some(e) = &elector {
         tokio::select! {
             _ = e.acquire() => {}
-            _ = shutdown_signal() => return Ok(()),
+            _ = shutdown_signal() => {
+                server.abort();
+                return Ok(());
+            }
         }
     }
-    let controller = Controller::start(client, settings).await?;
-    let server = tokio::spawn(http::serve(listen, controller.metrics.clone()));
+    let controller = match Controller::start_with(client, settings, metrics).await {
+        Ok(c) => c,
+        Err(e) => {
+            server.abort();
+            return Err(e);
+        }
+    };
     let lost = async {
         match &elector {
             Some(e) => e.hold().await,
