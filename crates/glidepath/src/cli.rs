@@ -22,7 +22,7 @@ pub enum Command {
     /// Print the CustomResourceDefinitions (or write / check them in a directory).
     Crds(CrdsArgs),
     /// Run the controllers against a cluster.
-    Controller(ControllerArgs),
+    Controller(Box<ControllerArgs>),
     /// Run the embedded Kubernetes API server.
     Sandbox(SandboxArgs),
     /// Watch a full canary release on the embedded sandbox.

@@ -272,3 +272,62 @@ async fn ab_testing_on_linkerd_is_refused_with_the_field_named() {
     assert!(message.contains("spec.analysis.match") && message.contains("linkerd"), "{message}");
     controller.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn istio_session_affinity_pins_canary_users_with_a_cookie_per_run() {
+    let env = env().await;
+    install_crds(&env.client, "istio").await;
+    apply(&env.client, &deployment("podinfo:1")).await;
+    apply(
+        &env.client,
+        &canary(
+            "istio",
+            json!({"port": 9898}),
+            json!({"interval": "10s", "threshold": 1, "stepWeights": [20, 50],
+            "sessionAffinity": {"cookieName": "flagger-cookie", "maxAge": 3600}}),
+        ),
+    )
+    .await;
+    let controller = Controller::start(env.client.clone(), settings()).await.unwrap();
+    wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut Vec::new()).await;
+    apply(&env.client, &deployment("podinfo:2")).await;
+    let vs = dynamic(&env.client, "networking.istio.io", "v1beta1", "VirtualService");
+    let canaries: Api<Canary> = Api::namespaced(env.client.clone(), "test");
+    // (cookie in the status, sticky route's cookie regex, Set-Cookie on the canary destination)
+    let seen =
+        collect(&env.client, "Succeeded", async || {
+            let cookie = canaries.get("podinfo").await.ok()?.status?.session_affinity_cookie?;
+            let v = vs.get("podinfo").await.ok()?;
+            let http = v.data["spec"]["http"].as_array()?.clone();
+            let sticky = http.iter().find(|r| r["name"] == "sticky-route")?;
+            let regex = sticky["match"][0]["headers"]["cookie"]["regex"].as_str()?.to_owned();
+            let weighted = http.last()?;
+            let set =
+                weighted["route"].as_array()?.iter().find(|d| d["destination"]["host"] == "podinfo-canary")?["headers"]
+                    ["response"]["add"]["Set-Cookie"]
+                    .as_str()?
+                    .to_owned();
+            Some((cookie, regex, set))
+        })
+        .await;
+    assert!(!seen.is_empty(), "sticky routes were written during the run");
+    for (cookie, regex, set) in &seen {
+        let value = cookie.strip_prefix("flagger-cookie=").unwrap();
+        assert!(regex.contains(value), "the sticky route matches the assigned cookie: {regex} vs {cookie}");
+        assert!(set.starts_with(&format!("{cookie}; Max-Age=3600")), "{set}");
+    }
+    let cookies: BTreeSet<&String> = seen.iter().map(|(c, _, _)| c).collect();
+    assert_eq!(cookies.len(), 1, "one cookie for the whole run: {cookies:?}");
+    // The run is over: the cookie is retired, and the next run gets another one.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        let s = canaries.get("podinfo").await.unwrap().status.unwrap();
+        if s.session_affinity_cookie.is_none() {
+            break s;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "cookie never retired: {s:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status.previous_session_affinity_cookie.as_ref(), Some(*cookies.first().unwrap()));
+    controller.shutdown().await;
+}

@@ -3,6 +3,7 @@
 //! `glidepath_canary::plan` what to do, runs the checks it asks for, executes the actions with
 //! server-side apply (writing only what differs) and writes the status.
 
+mod affinity;
 mod analysis;
 mod caches;
 mod checks;

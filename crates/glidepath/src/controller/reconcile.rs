@@ -172,6 +172,23 @@ async fn step(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration> {
         mark_invalid(ctx, canary, &message, now).await?;
         return Ok(interval);
     }
+    // Cookies first: the routers build sticky routes from the status.
+    let with_cookies;
+    let canary = match super::affinity::assign(canary, provider, super::affinity::salt()) {
+        Some(status) => {
+            // A merge patch: retiring sets a field to null, which an apply cannot say.
+            let patch = json!({"status": {
+                "sessionAffinityCookie": status.session_affinity_cookie,
+                "primarySessionAffinityCookie": status.primary_session_affinity_cookie,
+                "previousSessionAffinityCookie": status.previous_session_affinity_cookie,
+            }});
+            let api: Api<Canary> = Api::namespaced(ctx.client.clone(), &canary.namespace().unwrap_or_default());
+            api.patch_status(&canary.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
+            with_cookies = Canary { status: Some(status), ..canary.clone() };
+            &with_cookies
+        }
+        None => canary,
+    };
     let ns = canary.namespace().unwrap_or_default();
     let Some(target) = observe::target(&ctx.caches, canary) else {
         anyhow::bail!(
