@@ -294,22 +294,21 @@ async fn istio_session_affinity_pins_canary_users_with_a_cookie_per_run() {
     let vs = dynamic(&env.client, "networking.istio.io", "v1beta1", "VirtualService");
     let canaries: Api<Canary> = Api::namespaced(env.client.clone(), "test");
     // (cookie in the status, sticky route's cookie regex, Set-Cookie on the canary destination)
-    let seen =
-        collect(&env.client, "Succeeded", async || {
-            let cookie = canaries.get("podinfo").await.ok()?.status?.session_affinity_cookie?;
-            let v = vs.get("podinfo").await.ok()?;
-            let http = v.data["spec"]["http"].as_array()?.clone();
-            let sticky = http.iter().find(|r| r["name"] == "sticky-route")?;
-            let regex = sticky["match"][0]["headers"]["cookie"]["regex"].as_str()?.to_owned();
-            let weighted = http.last()?;
-            let set =
+    let seen = collect(&env.client, "Succeeded", async || {
+        let cookie = canaries.get("podinfo").await.ok()?.status?.session_affinity_cookie?;
+        let v = vs.get("podinfo").await.ok()?;
+        let http = v.data["spec"]["http"].as_array()?.clone();
+        let sticky = http.iter().find(|r| r["name"] == "sticky-route")?;
+        let regex = sticky["match"][0]["headers"]["cookie"]["regex"].as_str()?.to_owned();
+        let weighted = http.last()?;
+        let set =
                 weighted["route"].as_array()?.iter().find(|d| d["destination"]["host"] == "podinfo-canary")?["headers"]
                     ["response"]["add"]["Set-Cookie"]
                     .as_str()?
                     .to_owned();
-            Some((cookie, regex, set))
-        })
-        .await;
+        Some((cookie, regex, set))
+    })
+    .await;
     assert!(!seen.is_empty(), "sticky routes were written during the run");
     for (cookie, regex, set) in &seen {
         let value = cookie.strip_prefix("flagger-cookie=").unwrap();

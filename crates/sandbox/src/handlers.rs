@@ -267,14 +267,15 @@ fn item(
             let mut obj = parse_body(headers, body)?;
             let opts = query.write_options()?;
             let mut store = shared.lock();
-            if part == Part::Main
+            if matches!(part, Part::Main | Part::Status)
                 && let Ok(current) = store.get(info, ns, name)
             {
                 let (manager, api_version, time) = (field_manager(query, headers), info.api_version(), now());
+                let sub = (part == Part::Status).then_some("status");
                 crate::patch::record_update(
                     Some(&present(info, &current)),
                     &mut obj,
-                    &writer(&manager, &api_version, &time, None),
+                    &writer(&manager, &api_version, &time, sub),
                 );
             }
             let obj = crate::convert::to_storage(info, obj);
@@ -300,9 +301,10 @@ fn item(
             let mut store = shared.lock();
             let current = present(info, &*store.get(info, ns, name)?);
             let mut patched = patch.apply(&current)?;
-            if part == Part::Main {
+            if matches!(part, Part::Main | Part::Status) {
                 let (manager, api_version, time) = (field_manager(query, headers), info.api_version(), now());
-                crate::patch::record_update(Some(&current), &mut patched, &writer(&manager, &api_version, &time, None));
+                let sub = (part == Part::Status).then_some("status");
+                crate::patch::record_update(Some(&current), &mut patched, &writer(&manager, &api_version, &time, sub));
             }
             let patched = crate::convert::to_storage(info, patched);
             let storage = store.registry.storage_of(info);

@@ -24,7 +24,7 @@
 //! Known gaps: strategic merge patch and server-side apply answer 415 (see `patch.rs`, the one
 //! place to wire `glidepath-patch`); protobuf request bodies are decoded only for Namespace,
 //! ConfigMap, Secret and ServiceAccount (`protobuf.rs`; kubectl's other typed `create <kind>`
-//! generators get 415 — use `kubectl create -f`/`apply`); no `managedFields`; CEL rules
+//! generators get 415 — use `kubectl create -f`/`apply`); CEL rules
 //! (`x-kubernetes-validations`) and `format` are not enforced; LIST does not serve consistent
 //! snapshots across `continue` pages.
 //!

@@ -439,6 +439,11 @@ impl Store {
                     Some(s) => map.insert("status".to_owned(), s.clone()),
                     None => map.remove("status"),
                 };
+                // Ownership of status fields is recorded like any other (`subresource: status`
+                // entries); without it an apply could never remove a field it stopped sending.
+                if let Some(fields) = meta::metadata(&body).and_then(|m| m.get("managedFields")).cloned() {
+                    meta::metadata_mut(&mut new).insert("managedFields".to_owned(), fields);
+                }
                 new
             }
         };

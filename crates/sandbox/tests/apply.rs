@@ -112,3 +112,27 @@ async fn kubectl_server_side_and_client_side_apply() {
     );
     sandbox.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn status_applies_record_ownership_and_remove_fields_no_longer_sent() {
+    let sandbox = start_with(Config { simulator: None, ..Config::default() }).await;
+    let api: Api<Deployment> = Api::namespaced(client(&sandbox).await, "default");
+    api.patch("web", &PatchParams::apply("alice"), &Patch::Apply(deploy(2, "web:1"))).await.unwrap();
+    let status = |s: serde_json::Value| json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "status": s});
+    let pp = PatchParams::apply("ctl").force();
+    api.patch_status("web", &pp, &Patch::Apply(status(json!({"replicas": 2, "readyReplicas": 2})))).await.unwrap();
+    let applied = api.patch_status("web", &pp, &Patch::Apply(status(json!({"replicas": 2})))).await.unwrap();
+    let s = applied.status.unwrap();
+    assert_eq!((s.replicas, s.ready_replicas), (Some(2), None), "the field ctl stopped sending is gone");
+    let entry =
+        applied.metadata.managed_fields.unwrap().into_iter().find(|m| m.manager.as_deref() == Some("ctl")).unwrap();
+    assert_eq!(entry.subresource.as_deref(), Some("status"));
+    assert_eq!(entry.operation.as_deref(), Some("Apply"));
+    // A merge patch of the status is an Update on the status subresource.
+    let merge = PatchParams { field_manager: Some("editor".into()), ..Default::default() };
+    let patched =
+        api.patch_status("web", &merge, &Patch::Merge(json!({"status": {"availableReplicas": 1}}))).await.unwrap();
+    let editor =
+        patched.metadata.managed_fields.unwrap().into_iter().find(|m| m.manager.as_deref() == Some("editor")).unwrap();
+    assert_eq!((editor.operation.as_deref(), editor.subresource.as_deref()), (Some("Update"), Some("status")));
+}

@@ -141,7 +141,7 @@ pub fn apply(
     let kind = config["kind"].as_str().unwrap_or_default();
     let base = live.cloned().unwrap_or_else(|| json!({}));
     let mut entries = managed_fields(&base);
-    let applied = FieldSet::of(config, schema, kind);
+    let applied = FieldSet::of_subresource(config, schema, kind, writer.subresource);
     let mut merged = base.clone();
     merge(&mut merged, config, &mut Vec::new(), schema, kind);
 
@@ -216,8 +216,8 @@ fn without_managed(obj: &Value) -> Value {
 pub fn record_update(old: Option<&Value>, new: &mut Value, writer: &Writer<'_>, schema: &dyn Schema) {
     let kind = new["kind"].as_str().unwrap_or_default().to_owned();
     let mut entries = old.map(managed_fields).unwrap_or_default();
-    let after = FieldSet::of(new, schema, &kind);
-    let before = old.map(|o| FieldSet::of(o, schema, &kind)).unwrap_or_default();
+    let after = FieldSet::of_subresource(new, schema, &kind, writer.subresource);
+    let before = old.map(|o| FieldSet::of_subresource(o, schema, &kind, writer.subresource)).unwrap_or_default();
     let changed =
         FieldSet(after.0.iter().filter(|p| old.and_then(|o| value_at(o, p)) != value_at(new, p)).cloned().collect());
     let removed = before.difference(&after);

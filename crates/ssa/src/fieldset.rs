@@ -99,6 +99,21 @@ impl FieldSet {
         set
     }
 
+    /// The fields a write to `subresource` can own: a `status` write owns the `status`
+    /// subtree only; a write to the object (or another subresource) owns everything but it,
+    /// as kube-apiserver's reset-fields strategies decide.
+    pub fn of_subresource(config: &Value, schema: &dyn Schema, kind: &str, subresource: Option<&str>) -> Self {
+        if subresource != Some("status") {
+            return Self::of(config, schema, kind);
+        }
+        let mut set = FieldSet::default();
+        if let Some(status) = config.get("status") {
+            let mut path = vec![PathElement::Field("status".to_owned())];
+            collect(status, &mut path, schema, kind, &mut set.0);
+        }
+        set
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
