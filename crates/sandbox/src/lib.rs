@@ -21,8 +21,7 @@
 //! `GET /metrics`; per-workload `FAULT_RATE`/`LATENCY_MS` env vars or the
 //! `sandbox.glidepath.io/fault-rate`/`latency-ms` pod template annotations — see the module).
 //!
-//! Known gaps: strategic merge patch and server-side apply answer 415 (see `patch.rs`, the one
-//! place to wire `glidepath-patch`); protobuf request bodies are decoded only for Namespace,
+//! Known gaps: protobuf request bodies are decoded only for Namespace,
 //! ConfigMap, Secret and ServiceAccount (`protobuf.rs`; kubectl's other typed `create <kind>`
 //! generators get 415 — use `kubectl create -f`/`apply`); CEL rules
 //! (`x-kubernetes-validations`) and `format` are not enforced; LIST does not serve consistent
