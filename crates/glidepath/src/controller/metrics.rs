@@ -58,6 +58,8 @@ pub struct Metrics {
     pub metric_analysis: Family<MetricLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
     /// Our own: seconds between a canary being due and its reconcile starting.
     pub step_lag: Histogram,
+    /// Our own: reconciles that ended in an error (API, webhook or metric backend trouble).
+    pub errors: Family<CanaryLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -78,6 +80,8 @@ impl Metrics {
             Histogram::new(exponential_buckets(0.005, 2.0, 14))
         });
         let step_lag = Histogram::new(exponential_buckets(0.001, 2.0, 16));
+        let errors = Family::<CanaryLabels, Counter>::default();
+        registry.register("glidepath_reconcile_errors", "Canary reconciles that ended in an error", errors.clone());
         let info = Family::<InfoLabels, Gauge>::default();
         let metric_analysis = Family::<MetricLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
         registry.register("flagger_info", "Flagger version and mesh provider information", info.clone());
@@ -105,7 +109,19 @@ impl Metrics {
             "Delay between a canary being due and its step starting",
             step_lag.clone(),
         );
-        Metrics { registry, status, weight, total, successes, failures, duration, info, metric_analysis, step_lag }
+        Metrics {
+            registry,
+            status,
+            weight,
+            total,
+            successes,
+            failures,
+            duration,
+            info,
+            metric_analysis,
+            step_lag,
+            errors,
+        }
     }
 
     pub fn encode(&self) -> String {

@@ -135,6 +135,7 @@ pub async fn reconcile(ctx: &Context, namespace: &str, name: &str) -> Option<Dur
     let next = match result {
         Ok(next) => next,
         Err(e) => {
+            ctx.metrics.errors.get_or_create(&labels).inc();
             ctx.event(&canary, true, &format!("{e:#}")).await;
             RETRY
         }
