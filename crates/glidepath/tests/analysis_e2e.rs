@@ -3,17 +3,19 @@
 //! built-in `request-success-rate` and `request-duration` metrics of a `gatewayapi:v1` Canary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod support;
+
 use std::time::Duration;
 
 use glidepath::controller::{Controller, Settings};
-use glidepath_api::flagger::Canary;
 use glidepath_sandbox::{Config, Sandbox, SandboxHandle, TrafficConfig};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, PostParams};
 use serde_json::{Value, json};
+use support::{apply, wait_phase};
 
 const INSTALL_HINT: &str = "prometheus binary not found: install the Debian package `prometheus` (see .ci/run)";
 const HTTPROUTE_CRD: &str = concat!(
@@ -132,34 +134,6 @@ fn canary() -> Value {
             ]}
         }
     })
-}
-
-async fn apply(client: &Client, obj: &Value) {
-    let (group, version) = obj["apiVersion"].as_str().unwrap().rsplit_once('/').unwrap_or(("", "v1"));
-    let gvk = GroupVersionKind::gvk(group, version, obj["kind"].as_str().unwrap());
-    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), "test", &ApiResource::from_gvk(&gvk));
-    api.patch(obj["metadata"]["name"].as_str().unwrap(), &PatchParams::apply("test").force(), &Patch::Apply(obj))
-        .await
-        .unwrap();
-}
-
-/// Polls the canary's phase until `want`, recording every phase seen.
-async fn wait_phase(client: &Client, want: &str, limit: Duration, seen: &mut Vec<String>) -> Canary {
-    let api: Api<Canary> = Api::namespaced(client.clone(), "test");
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        if let Ok(c) = api.get("podinfo").await {
-            let phase = c.status.as_ref().map(|s| s.phase.as_str().to_owned()).unwrap_or_default();
-            if seen.last() != Some(&phase) {
-                seen.push(phase.clone());
-            }
-            if phase == want {
-                return c;
-            }
-        }
-        assert!(tokio::time::Instant::now() < deadline, "phase {want} not reached; seen {seen:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// (primary, canary) weights of the HTTPRoute the controller owns.

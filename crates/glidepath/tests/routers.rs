@@ -83,22 +83,25 @@ fn settings() -> Settings {
     Settings { mesh_provider: "istio".into(), ..support::settings() }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn istio_canary_steps_through_the_virtual_service_and_promotes() {
+/// A sandbox with the Istio CRDs, `podinfo:1` under an initialised `istio` Canary, and the
+/// controller running.
+async fn istio_initialised(service: Value, analysis: Value) -> (support::Env, Controller) {
     let env = env().await;
     install_crds(&env.client, "istio").await;
     apply(&env.client, &deployment("podinfo:1")).await;
-    apply(
-        &env.client,
-        &canary(
-            "istio",
-            json!({"port": 9898, "gateways": ["public"], "hosts": ["app.example.com"]}),
-            json!({"interval": "10s", "threshold": 1, "stepWeights": [10, 40, 70]}),
-        ),
-    )
-    .await;
+    apply(&env.client, &canary("istio", service, analysis)).await;
     let controller = Controller::start(env.client.clone(), settings()).await.unwrap();
     wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut Vec::new()).await;
+    (env, controller)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn istio_canary_steps_through_the_virtual_service_and_promotes() {
+    let (env, controller) = istio_initialised(
+        json!({"port": 9898, "gateways": ["public"], "hosts": ["app.example.com"]}),
+        json!({"interval": "10s", "threshold": 1, "stepWeights": [10, 40, 70]}),
+    )
+    .await;
     let vs = dynamic(&env.client, "networking.istio.io", "v1beta1", "VirtualService");
     let dr = dynamic(&env.client, "networking.istio.io", "v1beta1", "DestinationRule");
     assert!(dr.get("podinfo-primary").await.is_ok() && dr.get("podinfo-canary").await.is_ok());
@@ -117,22 +120,13 @@ async fn istio_canary_steps_through_the_virtual_service_and_promotes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn istio_rollback_restores_all_traffic_to_the_primary() {
-    let env = env().await;
-    install_crds(&env.client, "istio").await;
-    apply(&env.client, &deployment("podinfo:1")).await;
     // A rollout hook that always fails: two failed checks, then rollback.
-    apply(
-        &env.client,
-        &canary(
-            "istio",
-            json!({"port": 9898}),
-            json!({"interval": "10s", "threshold": 2, "stepWeight": 25,
+    let (env, controller) = istio_initialised(
+        json!({"port": 9898}),
+        json!({"interval": "10s", "threshold": 2, "stepWeight": 25,
             "webhooks": [{"name": "load", "type": "rollout", "url": "http://127.0.0.1:1/"}]}),
-        ),
     )
     .await;
-    let controller = Controller::start(env.client.clone(), settings()).await.unwrap();
-    wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut Vec::new()).await;
     apply(&env.client, &deployment("podinfo:2")).await;
     let vs = dynamic(&env.client, "networking.istio.io", "v1beta1", "VirtualService");
     let seen = collect(&env.client, "Failed", async || vs.get("podinfo").await.ok().map(|v| istio_weights(&v))).await;
@@ -143,21 +137,12 @@ async fn istio_rollback_restores_all_traffic_to_the_primary() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn istio_ab_test_routes_matching_requests_to_the_canary() {
-    let env = env().await;
-    install_crds(&env.client, "istio").await;
-    apply(&env.client, &deployment("podinfo:1")).await;
-    apply(
-        &env.client,
-        &canary(
-            "istio",
-            json!({"port": 9898}),
-            json!({"interval": "10s", "threshold": 1, "iterations": 2,
+    let (env, controller) = istio_initialised(
+        json!({"port": 9898}),
+        json!({"interval": "10s", "threshold": 1, "iterations": 2,
             "match": [{"headers": {"x-canary": {"exact": "insider"}}}]}),
-        ),
     )
     .await;
-    let controller = Controller::start(env.client.clone(), settings()).await.unwrap();
-    wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut Vec::new()).await;
     apply(&env.client, &deployment("podinfo:2")).await;
     let vs = dynamic(&env.client, "networking.istio.io", "v1beta1", "VirtualService");
     let seen = collect(&env.client, "Succeeded", async || {
@@ -275,21 +260,12 @@ async fn ab_testing_on_linkerd_is_refused_with_the_field_named() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn istio_session_affinity_pins_canary_users_with_a_cookie_per_run() {
-    let env = env().await;
-    install_crds(&env.client, "istio").await;
-    apply(&env.client, &deployment("podinfo:1")).await;
-    apply(
-        &env.client,
-        &canary(
-            "istio",
-            json!({"port": 9898}),
-            json!({"interval": "10s", "threshold": 1, "stepWeights": [20, 50],
+    let (env, controller) = istio_initialised(
+        json!({"port": 9898}),
+        json!({"interval": "10s", "threshold": 1, "stepWeights": [20, 50],
             "sessionAffinity": {"cookieName": "flagger-cookie", "maxAge": 3600}}),
-        ),
     )
     .await;
-    let controller = Controller::start(env.client.clone(), settings()).await.unwrap();
-    wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut Vec::new()).await;
     apply(&env.client, &deployment("podinfo:2")).await;
     let vs = dynamic(&env.client, "networking.istio.io", "v1beta1", "VirtualService");
     let canaries: Api<Canary> = Api::namespaced(env.client.clone(), "test");
