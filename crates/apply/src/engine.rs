@@ -388,8 +388,12 @@ impl Applier {
         }
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let statuses: Vec<Result<Health, ApplyError>> = futures::stream::iter(targets)
-                .map(|t| self.health_of(t))
+            // Owned items and a cloned engine per future keep the stream `Send` for any caller.
+            let statuses: Vec<Result<Health, ApplyError>> = futures::stream::iter(targets.to_vec())
+                .map(|t| {
+                    let this = self.clone();
+                    async move { this.health_of(&t).await }
+                })
                 .buffered(self.concurrency.max(1))
                 .collect()
                 .await;

@@ -16,6 +16,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // Parsed once per process; boxing buys nothing.
 pub enum Command {
     /// Print the version and the APIs this build serves.
     Version,
@@ -57,8 +58,11 @@ pub struct ControllerArgs {
     #[arg(long, env = "GLIDEPATH_KUBECONFIG")]
     pub kubeconfig: Option<std::path::PathBuf>,
     /// Controllers to run, comma-separated: canary, git, kustomize.
-    #[arg(long, env = "GLIDEPATH_CONTROLLERS", value_delimiter = ',', default_value = "canary")]
+    #[arg(long, env = "GLIDEPATH_CONTROLLERS", value_delimiter = ',', default_value = "canary,git,kustomize")]
     pub controllers: Vec<String>,
+    /// Directory of Git artifacts (GitRepository controller); a temporary directory when unset.
+    #[arg(long, env = "GLIDEPATH_STORAGE_PATH")]
+    pub storage_path: Option<std::path::PathBuf>,
     /// Watch only this namespace.
     #[arg(long, env = "GLIDEPATH_NAMESPACE")]
     pub namespace: Option<String>,

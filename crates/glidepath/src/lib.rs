@@ -8,3 +8,4 @@ pub mod controller;
 pub mod crds;
 pub mod loadtester;
 pub mod sandbox;
+pub mod sync;
