@@ -41,6 +41,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 kustomize: false,
                 no_cross_namespace_refs: args.no_cross_namespace_refs,
                 storage_path: args.storage_path.clone(),
+                concurrency: args.sync_workers,
                 ..Default::default()
             };
             for c in &args.controllers {

@@ -347,3 +347,44 @@ async fn a_commit_outside_the_path_applies_nothing_and_emits_no_event() {
     assert_eq!(rvs(&e, &["a"]).await, rv_a);
     assert_eq!(events(e.client.clone()).await, events_a, "an Event for a Kustomization whose content did not change");
 }
+
+#[tokio::test]
+async fn suspend_stops_applies_and_resume_catches_up() {
+    let e = env().await;
+    e.repo.write("apps/a.yaml", &config_map("a", "1"));
+    let one = e.repo.commit("one");
+    git_repository(&e.client, "repo", &e.repo.url(), json!({})).await;
+    kustomization(&e.client, "apps", "./apps", json!({})).await;
+    wait_applied(&e.client, "apps", &one).await;
+    kustomization(&e.client, "apps", "./apps", json!({"suspend": true})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    e.repo.write("apps/a.yaml", &config_map("a", "2"));
+    let two = e.repo.commit("two");
+    wait_for(&e.client, "GitRepository", "repo", "new artifact", |r| {
+        r["status"]["artifact"]["revision"] == format!("main@sha1:{two}").as_str()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(cm(&e.client, "a").await.unwrap()["data"]["key"], "1", "a suspended Kustomization applied");
+    kustomization(&e.client, "apps", "./apps", json!({"suspend": false})).await;
+    wait_applied(&e.client, "apps", &two).await;
+    assert_eq!(cm(&e.client, "a").await.unwrap()["data"]["key"], "2");
+}
+
+#[tokio::test]
+async fn deleting_a_kustomization_prunes_its_objects() {
+    let e = env().await;
+    e.repo.write("apps/a.yaml", &config_map("a", "1"));
+    let one = e.repo.commit("one");
+    git_repository(&e.client, "repo", &e.repo.url(), json!({})).await;
+    kustomization(&e.client, "apps", "./apps", json!({})).await;
+    let k = wait_applied(&e.client, "apps", &one).await;
+    assert_eq!(k["metadata"]["finalizers"], json!(["finalizers.fluxcd.io"]));
+    let api: kube::Api<glidepath_api::flux::Kustomization> = kube::Api::namespaced(e.client.clone(), NS);
+    api.delete("apps", &Default::default()).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while api.get_opt("apps").await.unwrap().is_some() || cm(&e.client, "a").await.is_some() {
+        assert!(tokio::time::Instant::now() < deadline, "not pruned on deletion");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
