@@ -100,7 +100,8 @@ pub async fn reconcile(repo: Arc<GitRepository>, ctx: Arc<Context>) -> Result<Ac
             }
             status.observed_ignore = repo.spec.ignore.clone();
             ctx.events.forget(&key);
-            if new {
+            // After a restart the same (deterministic) artifact is rebuilt: not news.
+            if new && !same_artifact {
                 events::publish(&ctx.client, &*repo, false, "NewArtifact", &msg).await;
             }
         }

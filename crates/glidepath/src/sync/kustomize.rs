@@ -37,8 +37,9 @@ fn fail(reason: &'static str, message: impl Into<String>) -> Failure {
     Failure { reason, message: message.into() }
 }
 
-pub fn error_policy(_ks: Arc<Kustomization>, _err: &SyncError, _ctx: Arc<Context>) -> Action {
-    Action::requeue(Duration::from_secs(10))
+pub fn error_policy(ks: Arc<Kustomization>, err: &SyncError, _ctx: Arc<Context>) -> Action {
+    tracing::warn!(kustomization = %key(&ks), error = %err, "reconcile failed, retrying");
+    Action::requeue(Duration::from_secs(5))
 }
 
 fn key(ks: &Kustomization) -> String {
@@ -429,7 +430,9 @@ async fn finish_with(
             }
             let retrying = format!("Detecting drift and retrying after failure: {}", f.reason);
             c::set(&mut conds, c::RECONCILING, true, c::PROGRESSING_WITH_RETRY, &retrying, generation);
-            if ctx.events.is_new(&key(ks), &f.message) {
+            // A source without an artifact yet is a wait, not news: no Event for it.
+            let waiting = f.message.starts_with("Source artifact not found");
+            if !waiting && ctx.events.is_new(&key(ks), &f.message) {
                 events::publish(&ctx.client, ks, true, f.reason, &f.message).await;
             }
         }
@@ -458,7 +461,8 @@ async fn ensure_finalizer(ctx: &Context, ks: &Kustomization) -> Result<(), SyncE
 async fn set_finalizers(ctx: &Context, ks: &Kustomization, finalizers: Vec<String>) -> Result<(), SyncError> {
     let api: Api<Kustomization> = Api::namespaced(ctx.client.clone(), &ks.namespace().unwrap_or_default());
     let params = PatchParams { field_manager: Some(STATUS_MANAGER.into()), ..PatchParams::default() };
-    let patch = json!({"metadata": {"finalizers": finalizers, "resourceVersion": ks.resource_version()}});
+    // No resourceVersion precondition: the snapshot may trail our own status write by one event.
+    let patch = json!({"metadata": {"finalizers": finalizers}});
     api.patch(&ks.name_any(), &params, &Patch::Merge(patch))
         .await
         .map_err(|source| SyncError::WriteStatus { object: key(ks), source })?;
