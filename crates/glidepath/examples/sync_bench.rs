@@ -252,7 +252,7 @@ async fn main() {
     let after = object_versions(&client).await;
     let rv2 = global_rv(&client).await;
     println!(
-        "no-op full resync    {:>7.2} s  (object writes {}, API writes by the controller {} = status acks of the request; {} objects dry-run)",
+        "no-op full resync    {:>7.2} s  (object writes {}, API writes (all clients) {}: status acks of the request; {} objects dry-run)",
         resync.as_secs_f64(),
         writes(&objects, &after),
         rv2 - rv_before_request - n as u64,
