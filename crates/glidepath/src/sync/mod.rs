@@ -16,6 +16,7 @@ pub mod artifacts;
 pub mod conditions;
 mod events;
 pub mod git;
+mod ks_status;
 pub mod kustomize;
 pub mod manifests;
 pub mod plan;
