@@ -19,6 +19,46 @@ pub fn drifted(dry_run: &Value, live: &Value) -> bool {
     body(dry_run) != body(live)
 }
 
+/// A hash of exactly what [`drifted`] compares (keys in canonical order): equal fingerprints
+/// mean no drift between two versions of an object.
+pub fn fingerprint(v: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for field in ["labels", "annotations"] {
+        match v.get("metadata").and_then(|m| m.get(field)) {
+            Some(Value::Object(m)) if !m.is_empty() => hash_value(&Value::Object(m.clone()), &mut h),
+            _ => 0u8.hash(&mut h),
+        }
+    }
+    for (k, val) in body(v).into_iter().collect::<std::collections::BTreeMap<_, _>>() {
+        k.hash(&mut h);
+        hash_value(val, &mut h);
+    }
+    h.finish()
+}
+
+fn hash_value<H: std::hash::Hasher>(v: &Value, h: &mut H) {
+    use std::hash::Hash;
+    match v {
+        Value::Null => 0u8.hash(h),
+        Value::Bool(b) => (1u8, b).hash(h),
+        Value::Number(n) => (2u8, n.to_string()).hash(h),
+        Value::String(s) => (3u8, s).hash(h),
+        Value::Array(a) => {
+            (4u8, a.len()).hash(h);
+            a.iter().for_each(|x| hash_value(x, h));
+        }
+        Value::Object(m) => {
+            (5u8, m.len()).hash(h);
+            let sorted: std::collections::BTreeMap<_, _> = m.iter().collect();
+            for (k, x) in sorted {
+                k.hash(h);
+                hash_value(x, h);
+            }
+        }
+    }
+}
+
 fn body(v: &Value) -> Vec<(&String, &Value)> {
     let Some(map) = v.as_object() else { return Vec::new() };
     map.iter().filter(|(k, _)| k.as_str() != "metadata" && k.as_str() != "status").collect()
@@ -60,6 +100,22 @@ mod tests {
         let mut empty = live.clone();
         empty["metadata"]["annotations"] = json!({});
         assert!(!drifted(&empty, &live));
+    }
+
+    #[test]
+    fn fingerprints_agree_with_drifted() {
+        let live = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "a", "resourceVersion": "5", "labels": {"l": "1", "m": "2"}}, "data": {"k": "v", "j": "w"}});
+        let mut same = json!({"kind": "ConfigMap", "apiVersion": "v1", "data": {"j": "w", "k": "v"},
+            "metadata": {"labels": {"m": "2", "l": "1"}, "annotations": {}, "resourceVersion": "9"}, "status": {"x": 1}});
+        assert!(!drifted(&same, &live));
+        assert_eq!(fingerprint(&same), fingerprint(&live));
+        same["data"]["k"] = json!("changed");
+        assert!(drifted(&same, &live));
+        assert_ne!(fingerprint(&same), fingerprint(&live));
+        let mut relabeled = live.clone();
+        relabeled["metadata"]["labels"]["l"] = json!("9");
+        assert_ne!(fingerprint(&relabeled), fingerprint(&live));
     }
 
     #[test]

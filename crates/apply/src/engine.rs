@@ -10,7 +10,7 @@ use kube::Client;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PropagationPolicy};
 use serde_json::Value;
 
-use crate::diff::{drifted, is_immutable};
+use crate::diff::{drifted, fingerprint, is_immutable};
 use crate::error::ApplyError;
 use crate::health::{Health, Status, health};
 use crate::object::{Entry, ObjMeta, Owner, Policy, force_enabled, prune_disabled, version_of};
@@ -113,6 +113,10 @@ pub struct Applier {
     client: Client,
     manager: String,
     resolver: Arc<Resolver>,
+    /// Live state seen at our last visit of each object: resourceVersion and drift fingerprint.
+    /// A dry-run answering with the same resourceVersion proves the live object unchanged, so the
+    /// GET is skipped (one request per unchanged object instead of two).
+    known: Arc<std::sync::Mutex<std::collections::HashMap<ObjMeta, (String, u64)>>>,
     /// Parallel GET + dry-run requests per apply (Flux's `--concurrent-ssa`).
     pub concurrency: usize,
     /// How often waits re-read objects.
@@ -139,6 +143,7 @@ impl Applier {
             client,
             manager: FIELD_MANAGER.to_owned(),
             resolver: Arc::new(Resolver::default()),
+            known: Arc::default(),
             concurrency: 4,
             poll_interval: Duration::from_secs(2),
         }
@@ -243,10 +248,12 @@ impl Applier {
         for p in prepared {
             if matches!(p.action, Action::Created | Action::Configured) {
                 let params = PatchParams::apply(&self.manager).force();
-                p.api
+                let applied = p
+                    .api
                     .patch(&p.meta.name, &params, &Patch::Apply(&p.obj))
                     .await
                     .map_err(|source| ApplyError::ApplyObject { object: p.meta.to_string(), source })?;
+                self.remember(&p.meta, &serde_json::to_value(&applied).unwrap_or(Value::Null));
                 tracing::debug!(object = %p.meta, action = p.action.as_str(), "applied");
             }
             set.changes.push(Change { entry: Entry { meta: p.meta, version: p.version }, action: p.action });
@@ -258,18 +265,30 @@ impl Applier {
         let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_owned();
         let version = version_of(&api_version).to_owned();
         let (api, _) = self.api_for(&api_version, &meta).await?;
+        let policy = Policy::of(&obj);
+        let dry_params = PatchParams::apply(&self.manager).force().dry_run();
+        if policy == Policy::Override || policy == Policy::Merge {
+            let known = self.known.lock().ok().and_then(|k| k.get(&meta).cloned());
+            if let Some((rv, fp)) = known
+                && let Ok(dry) = api.patch(&meta.name, &dry_params, &Patch::Apply(&obj)).await
+            {
+                let dry = serde_json::to_value(&dry).unwrap_or(Value::Null);
+                if resource_version(&dry) == Some(rv.as_str()) {
+                    let action = if fingerprint(&dry) == fp { Action::Unchanged } else { Action::Configured };
+                    return Ok(Prepared { meta, version, api, obj, action });
+                }
+            }
+        }
         let live = self.get(&api, &meta).await?;
         let skip = |action| {
             Ok(Prepared { meta: meta.clone(), version: version.clone(), api: api.clone(), obj: obj.clone(), action })
         };
-        let policy = Policy::of(&obj);
         if policy == Policy::Ignore || live.as_ref().is_some_and(|l| Policy::of(l) == Policy::Ignore) {
             return skip(Action::Skipped);
         }
         if policy == Policy::IfNotPresent && live.is_some() {
             return skip(Action::Skipped);
         }
-        let dry_params = PatchParams::apply(&self.manager).force().dry_run();
         let mut live = live;
         let dry = match api.patch(&meta.name, &dry_params, &Patch::Apply(&obj)).await {
             Ok(d) => d,
@@ -278,6 +297,7 @@ impl Applier {
                     && live.as_ref().is_some_and(|l| opts.force || force_enabled(&obj) || force_enabled(l)) =>
             {
                 tracing::info!(object = %meta, "immutable field changed, recreating");
+                self.forget(&meta);
                 self.delete_and_wait(&api, &meta, opts.wait_timeout).await?;
                 live = None;
                 api.patch(&meta.name, &dry_params, &Patch::Apply(&obj)).await.map_err(|e| dry_run_error(&meta, e))?
@@ -288,10 +308,27 @@ impl Applier {
             None => Action::Created,
             Some(l) => {
                 let dry = serde_json::to_value(&dry).unwrap_or(Value::Null);
-                if drifted(&dry, l) { Action::Configured } else { Action::Unchanged }
+                if drifted(&dry, l) {
+                    Action::Configured
+                } else {
+                    self.remember(&meta, l);
+                    Action::Unchanged
+                }
             }
         };
         Ok(Prepared { meta, version, api, obj, action })
+    }
+
+    fn remember(&self, meta: &ObjMeta, live: &Value) {
+        if let (Some(rv), Ok(mut known)) = (resource_version(live), self.known.lock()) {
+            known.insert(meta.clone(), (rv.to_owned(), fingerprint(live)));
+        }
+    }
+
+    fn forget(&self, meta: &ObjMeta) {
+        if let Ok(mut known) = self.known.lock() {
+            known.remove(meta);
+        }
     }
 
     async fn get(&self, api: &Api<DynamicObject>, meta: &ObjMeta) -> Result<Option<Value>, ApplyError> {
@@ -359,6 +396,7 @@ impl Applier {
         }
         let params =
             DeleteParams { propagation_policy: Some(PropagationPolicy::Background), ..DeleteParams::default() };
+        self.forget(&entry.meta);
         match api.delete(&entry.meta.name, &params).await {
             Ok(_) => Ok(true),
             Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
@@ -421,6 +459,10 @@ impl Applier {
             tokio::time::sleep(self.poll_interval).await;
         }
     }
+}
+
+fn resource_version(v: &Value) -> Option<&str> {
+    v.pointer("/metadata/resourceVersion").and_then(Value::as_str).filter(|rv| !rv.is_empty())
 }
 
 fn dry_run_error(meta: &ObjMeta, source: kube::Error) -> ApplyError {
