@@ -113,8 +113,14 @@ pub struct ControllerArgs {
     #[arg(long, env = "GLIDEPATH_KUBECONFIG")]
     pub kubeconfig: Option<std::path::PathBuf>,
     /// Controllers to run, comma-separated: canary, git, kustomize.
-    #[arg(long, env = "GLIDEPATH_CONTROLLERS", value_delimiter = ',', default_value = "canary")]
+    #[arg(long, env = "GLIDEPATH_CONTROLLERS", value_delimiter = ',', default_value = "canary,git,kustomize")]
     pub controllers: Vec<String>,
+    /// GitRepositories and Kustomizations reconciled in parallel (Flux's `--concurrent`).
+    #[arg(long, env = "GLIDEPATH_SYNC_WORKERS", default_value_t = 8)]
+    pub sync_workers: u16,
+    /// Directory of Git artifacts (GitRepository controller); a temporary directory when unset.
+    #[arg(long, env = "GLIDEPATH_STORAGE_PATH")]
+    pub storage_path: Option<std::path::PathBuf>,
     /// Watch only this namespace.
     #[arg(long, env = "GLIDEPATH_NAMESPACE")]
     pub namespace: Option<String>,

@@ -10,3 +10,4 @@ pub mod demo;
 pub mod loadtester;
 pub mod ops;
 pub mod sandbox;
+pub mod sync;

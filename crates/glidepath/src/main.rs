@@ -48,10 +48,21 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Crds(args) => crds::run(&args),
         Command::Controller(args) => {
             init_logging(&args.log_format);
+            let mut canary = false;
+            let mut sync = glidepath::sync::Settings {
+                namespace: args.namespace.clone(),
+                git: false,
+                kustomize: false,
+                no_cross_namespace_refs: args.no_cross_namespace_refs,
+                storage_path: args.storage_path.clone(),
+                concurrency: args.sync_workers,
+                ..Default::default()
+            };
             for c in &args.controllers {
                 match c.as_str() {
-                    "canary" => {}
-                    "git" | "kustomize" => anyhow::bail!("--controllers {c}: not built yet (tracked in issue 7)"),
+                    "canary" => canary = true,
+                    "git" => sync.git = true,
+                    "kustomize" => sync.kustomize = true,
                     other => anyhow::bail!("--controllers: unknown controller {other:?} (canary, git, kustomize)"),
                 }
             }
@@ -88,7 +99,25 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async {
                 let client = glidepath::controller::client(args.kubeconfig.as_deref()).await?;
-                glidepath::controller::run(client, settings, args.listen, lease).await
+                let sync_task = (sync.git || sync.kustomize)
+                    .then(|| tokio::spawn(glidepath::sync::run(client.clone(), sync, lease.clone())));
+                let sync_done = async {
+                    match sync_task {
+                        Some(t) => t.await.map_err(anyhow::Error::from).and_then(|r| r),
+                        None => std::future::pending().await,
+                    }
+                };
+                if canary {
+                    tokio::select! {
+                        r = glidepath::controller::run(client, settings, args.listen, lease) => r,
+                        r = sync_done => r,
+                    }
+                } else {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => Ok(()),
+                        r = sync_done => r,
+                    }
+                }
             })?;
             Ok(ExitCode::SUCCESS)
         }

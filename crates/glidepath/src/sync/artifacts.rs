@@ -1,0 +1,96 @@
+//! In-process artifact storage shared by the GitRepository and Kustomization controllers: the
+//! artifact tarball (as Flux stores it) and its unpacked tree, which Kustomizations build from
+//! without downloading or untarring anything (flux2#5470's hotspot).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+/// One stored artifact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// `main@sha1:<hex>`.
+    pub revision: String,
+    /// `sha256:<hex>` of the tarball.
+    pub digest: String,
+    pub size: u64,
+    /// Storage-relative path of the tarball: `gitrepository/<ns>/<name>/<commit>.tar.gz`.
+    pub path: String,
+    /// The unpacked tree (what the tarball holds, ignore rules applied).
+    pub dir: PathBuf,
+    /// `spec.ignore` the artifact was built with.
+    pub ignore: Option<String>,
+}
+
+/// Artifacts by GitRepository `(namespace, name)`.
+#[derive(Debug)]
+pub struct ArtifactStore {
+    root: PathBuf,
+    map: RwLock<HashMap<(String, String), Arc<Stored>>>,
+}
+
+impl ArtifactStore {
+    pub fn new(root: PathBuf) -> Self {
+        ArtifactStore { root, map: RwLock::new(HashMap::new()) }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn get(&self, namespace: &str, name: &str) -> Option<Arc<Stored>> {
+        self.map.read().ok()?.get(&(namespace.to_owned(), name.to_owned())).cloned()
+    }
+
+    /// Store a new artifact; the previous one's files are removed (Kustomizations holding its
+    /// `Arc` finish their build first: directories are removed only when no reconcile uses them).
+    pub fn put(&self, namespace: &str, name: &str, stored: Stored) -> Arc<Stored> {
+        let stored = Arc::new(stored);
+        let old = self
+            .map
+            .write()
+            .ok()
+            .and_then(|mut m| m.insert((namespace.to_owned(), name.to_owned()), Arc::clone(&stored)));
+        if let Some(old) = old
+            && old.dir != stored.dir
+        {
+            // Keep the previous tree around one more revision (Flux keeps 2 artifacts): a reconcile
+            // may still be reading it. Anything older than that goes.
+            let parent = old.dir.parent().map(Path::to_path_buf);
+            if let Some(parent) = parent
+                && let Ok(entries) = std::fs::read_dir(&parent)
+            {
+                for e in entries.flatten() {
+                    let p = e.path();
+                    let keep = p == old.dir
+                        || p == stored.dir
+                        || p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| stored.path.ends_with(n) || old.path.ends_with(n));
+                    if !keep {
+                        let _ = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+                    }
+                }
+            }
+        }
+        stored
+    }
+
+    pub fn remove(&self, namespace: &str, name: &str) {
+        let old = self.map.write().ok().and_then(|mut m| m.remove(&(namespace.to_owned(), name.to_owned())));
+        if let Some(old) = old
+            && let Some(parent) = old.dir.parent()
+        {
+            let _ = std::fs::remove_dir_all(parent);
+        }
+    }
+}
+
+/// Unpack a tarball into `dest` (created).
+pub fn unpack(tarball: &Path, dest: &Path) -> std::io::Result<()> {
+    let file = std::fs::File::open(tarball)?;
+    std::fs::create_dir_all(dest)?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
+    archive.set_preserve_permissions(false);
+    archive.unpack(dest)
+}

@@ -1,0 +1,296 @@
+//! The Git sync engine's controllers: `GitRepository` (`source.toolkit.fluxcd.io/v1`) and
+//! `Kustomization` (`kustomize.toolkit.fluxcd.io/v1`), Flux-compatible.
+//!
+//! - [`git`]: fetch with `glidepath-source`, store the deterministic artifact, unpack it once
+//!   into the in-process [`artifacts::ArtifactStore`], report `status.artifact` and Flux's
+//!   conditions.
+//! - [`kustomize`]: build with `glidepath-build` ([`manifests`]), apply with `glidepath-apply`,
+//!   prune, health-check, report inventory and conditions. What runs is decided by the pure
+//!   [`plan::plan_kustomization`]: a new revision whose built manifests are unchanged is only
+//!   recorded (no dry-run, no write, no Event).
+//!
+//! Artifacts are served to Kustomizations in-process only (no HTTP file server yet): a
+//! Kustomization needs the GitRepository controller running in the same process.
+
+pub mod artifacts;
+pub mod conditions;
+mod events;
+pub mod git;
+mod ks_status;
+pub mod kustomize;
+pub mod manifests;
+pub mod plan;
+pub mod substitute;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use glidepath_api::flux::{GitRepository, Kustomization};
+use kube::runtime::controller::Controller;
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use kube::{Api, Client, ResourceExt};
+use tracing::{info, warn};
+
+/// Field manager of status writes and other non-apply writes.
+pub const STATUS_MANAGER: &str = "glidepath";
+
+/// Sync engine settings.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Watch only this namespace, or all.
+    pub namespace: Option<String>,
+    /// Run the GitRepository controller.
+    pub git: bool,
+    /// Run the Kustomization controller.
+    pub kustomize: bool,
+    /// Where artifacts are stored (a temporary directory when unset).
+    pub storage_path: Option<PathBuf>,
+    /// Host (and port) written into `status.artifact.url`.
+    pub storage_adv_addr: String,
+    /// Re-check of unready dependencies (Flux's `--requeue-dependency`).
+    pub requeue_dependency: Duration,
+    /// Kustomizations reconciled in parallel (Flux's `--concurrent`).
+    pub concurrency: u16,
+    /// Parallel GET + dry-run requests per Kustomization (Flux's `--concurrent-ssa`).
+    pub ssa_concurrency: usize,
+    /// Poll period of health checks (Flux: 5 s).
+    pub health_poll: Duration,
+    /// Refuse `sourceRef`/`dependsOn` in other namespaces.
+    pub no_cross_namespace_refs: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            namespace: None,
+            git: true,
+            kustomize: true,
+            storage_path: None,
+            storage_adv_addr: "glidepath.flux-system.svc.cluster.local.".into(),
+            requeue_dependency: Duration::from_secs(30),
+            concurrency: 8,
+            ssa_concurrency: 4,
+            health_poll: Duration::from_secs(2),
+            no_cross_namespace_refs: false,
+        }
+    }
+}
+
+/// Errors of one reconcile; they are reported in status, this only reaches the requeue policy.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("write status of {object}")]
+    WriteStatus {
+        object: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("read {object}")]
+    Read {
+        object: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Shared state of both controllers.
+pub struct Context {
+    pub client: Client,
+    pub settings: Settings,
+    pub store: Arc<artifacts::ArtifactStore>,
+    pub applier: glidepath_apply::Applier,
+    git_memory: Mutex<HashMap<String, git::Memory>>,
+    ks_memory: Mutex<HashMap<String, kustomize::Memory>>,
+    events: events::Events,
+    /// Keeps a temporary storage directory alive.
+    _storage: Option<tempfile::TempDir>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context").field("settings", &self.settings).finish()
+    }
+}
+
+impl Context {
+    pub fn new(client: Client, settings: Settings) -> anyhow::Result<Self> {
+        let (root, tmp) = match &settings.storage_path {
+            Some(p) => {
+                std::fs::create_dir_all(p)?;
+                (p.clone(), None)
+            }
+            None => {
+                let t = tempfile::Builder::new().prefix("glidepath-storage-").tempdir()?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
+        let mut applier = glidepath_apply::Applier::new(client.clone());
+        applier.concurrency = settings.ssa_concurrency;
+        applier.poll_interval = settings.health_poll;
+        Ok(Context {
+            client,
+            settings,
+            store: Arc::new(artifacts::ArtifactStore::new(root)),
+            applier,
+            git_memory: Mutex::default(),
+            ks_memory: Mutex::default(),
+            events: events::Events::default(),
+            _storage: tmp,
+        })
+    }
+}
+
+fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// Whether the API server serves `group/version` (the Flux CRDs are installed).
+async fn served(client: &Client, api_version: &str) -> bool {
+    client.list_api_group_resources(api_version).await.is_ok()
+}
+
+async fn wait_for_crds(client: &Client, api_version: &str) {
+    let mut warned = false;
+    while !served(client, api_version).await {
+        if !warned {
+            info!(api_version, "Flux CRDs not installed; waiting for them (install with `glidepath crds`)");
+            warned = true;
+        }
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+}
+
+/// Running sync controllers; stop them by dropping the handle (or awaiting [`SyncHandle::join`]).
+#[derive(Debug)]
+pub struct SyncHandle {
+    pub context: Arc<Context>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl SyncHandle {
+    /// Wait until the controllers end (they run until the process stops).
+    pub async fn join(mut self) {
+        for t in std::mem::take(&mut self.tasks) {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for SyncHandle {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Start the enabled controllers on the current tokio runtime. They idle until the Flux CRDs
+/// are installed, so the canary controller can run beside them on clusters without Flux.
+pub fn start(client: Client, settings: Settings) -> anyhow::Result<SyncHandle> {
+    let ctx = Arc::new(Context::new(client, settings)?);
+    let mut tasks = Vec::new();
+    if ctx.settings.git {
+        let ctx = Arc::clone(&ctx);
+        tasks.push(tokio::spawn(async move {
+            wait_for_crds(&ctx.client, "source.toolkit.fluxcd.io/v1").await;
+            let repos: Api<GitRepository> = api(&ctx.client, ctx.settings.namespace.as_deref());
+            let config = kube::runtime::controller::Config::default().concurrency(ctx.settings.concurrency.max(1));
+            Controller::new(repos, watcher::Config::default())
+                .with_config(config)
+                .run(git::reconcile, git::error_policy, Arc::clone(&ctx))
+                .for_each(|r| async move {
+                    if let Err(e) = r {
+                        tracing::debug!(error = %e, "gitrepository controller");
+                    }
+                })
+                .await;
+        }));
+    }
+    if ctx.settings.kustomize {
+        let ctx = Arc::clone(&ctx);
+        tasks.push(tokio::spawn(async move {
+            wait_for_crds(&ctx.client, "kustomize.toolkit.fluxcd.io/v1").await;
+            if ctx.settings.git {
+                wait_for_crds(&ctx.client, "source.toolkit.fluxcd.io/v1").await;
+            }
+            let ns = ctx.settings.namespace.clone();
+            let ks: Api<Kustomization> = api(&ctx.client, ns.as_deref());
+            let repos: Api<GitRepository> = api(&ctx.client, ns.as_deref());
+            let config = kube::runtime::controller::Config::default().concurrency(ctx.settings.concurrency.max(1));
+            let controller = Controller::new(ks, watcher::Config::default()).with_config(config);
+            let store = controller.store();
+            // A GitRepository change (new artifact) triggers the Kustomizations that use it.
+            controller
+                .watches(repos, watcher::Config::default(), move |repo: GitRepository| {
+                    let (rns, rname) = (repo.namespace().unwrap_or_default(), repo.name_any());
+                    store
+                        .state()
+                        .into_iter()
+                        .filter(|k| {
+                            let r = &k.spec.source_ref;
+                            let kns = k.namespace().unwrap_or_default();
+                            r.kind == "GitRepository"
+                                && r.name == rname
+                                && r.namespace.as_deref().unwrap_or(&kns) == rns
+                        })
+                        .map(|k| ObjectRef::from_obj(&*k))
+                        .collect::<Vec<_>>()
+                })
+                .run(kustomize::reconcile, kustomize::error_policy, Arc::clone(&ctx))
+                .for_each(|r| async move {
+                    if let Err(e) = r {
+                        tracing::debug!(error = %e, "kustomization controller");
+                    }
+                })
+                .await;
+        }));
+    }
+    if tasks.is_empty() {
+        warn!("sync engine started with no controller enabled");
+    }
+    Ok(SyncHandle { context: ctx, tasks })
+}
+
+/// Run the sync controllers until the task is dropped. With a lease (its own, `<name>-sync`, so
+/// it never contends with the canary controller's), wait for leadership first and return an
+/// error when it is lost.
+pub async fn run(
+    client: Client,
+    settings: Settings,
+    lease: Option<crate::controller::leader::LeaseConfig>,
+) -> anyhow::Result<()> {
+    let elector = lease.map(|mut l| {
+        l.name = format!("{}-sync", l.name);
+        crate::controller::leader::Elector::new(client.clone(), l)
+    });
+    if let Some(e) = &elector {
+        e.acquire().await;
+    }
+    let handle = start(client, settings)?;
+    match &elector {
+        Some(e) => {
+            e.hold().await;
+            drop(handle);
+            Err(anyhow::anyhow!("sync controllers lost leadership"))
+        }
+        None => {
+            handle.join().await;
+            Ok(())
+        }
+    }
+}
