@@ -45,6 +45,26 @@ pub struct NamespaceLabels {
     pub namespace: String,
 }
 
+/// Labels of `glidepath_api_requests_total`: Kubernetes verb and resource.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ApiLabels {
+    pub verb: String,
+    pub resource: String,
+}
+
+/// Requests this process sent to the API server, counted by the client built in
+/// [`super::client`] (one client, many metrics registries: so it is process-wide).
+pub static API_REQUESTS: std::sync::LazyLock<Family<ApiLabels, Counter>> = std::sync::LazyLock::new(Family::default);
+
+/// Count one request to the API server.
+pub fn count_api_request(method: &str, uri: &::http::Uri) {
+    if let Some((verb, resource)) =
+        glidepath_sandbox::requests::classify(method, uri.path(), uri.query().unwrap_or_default())
+    {
+        API_REQUESTS.get_or_create(&ApiLabels { verb: verb.to_owned(), resource }).inc();
+    }
+}
+
 #[derive(Debug)]
 pub struct Metrics {
     pub registry: Registry,
@@ -82,6 +102,11 @@ impl Metrics {
         let step_lag = Histogram::new(exponential_buckets(0.001, 2.0, 16));
         let errors = Family::<CanaryLabels, Counter>::default();
         registry.register("glidepath_reconcile_errors", "Canary reconciles that ended in an error", errors.clone());
+        registry.register(
+            "glidepath_api_requests",
+            "Requests sent to the Kubernetes API server, by verb and resource",
+            API_REQUESTS.clone(),
+        );
         let info = Family::<InfoLabels, Gauge>::default();
         let metric_analysis = Family::<MetricLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
         registry.register("flagger_info", "Flagger version and mesh provider information", info.clone());
@@ -128,5 +153,23 @@ impl Metrics {
         let mut out = String::new();
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_requests_are_counted_by_verb_and_resource_and_exported() {
+        let uri: ::http::Uri =
+            "/apis/flagger.app/v1beta1/namespaces/t/canaries/c/status?fieldManager=glidepath".parse().unwrap();
+        let labels = ApiLabels { verb: "patch".into(), resource: "canaries/status".into() };
+        let before = API_REQUESTS.get_or_create(&labels).get();
+        count_api_request("PATCH", &uri);
+        count_api_request("GET", &"/version".parse().unwrap());
+        assert_eq!(API_REQUESTS.get_or_create(&labels).get(), before + 1);
+        let text = Metrics::new().encode();
+        assert!(text.contains(r#"glidepath_api_requests_total{verb="patch",resource="canaries/status"}"#), "{text}");
     }
 }

@@ -247,5 +247,9 @@ pub async fn client(kubeconfig: Option<&std::path::Path>) -> anyhow::Result<Clie
         }
         None => kube::Config::infer().await.context("find a kubeconfig or in-cluster configuration")?,
     };
-    Client::try_from(config).context("build Kubernetes client")
+    let count = tower::util::MapRequestLayer::new(|req: ::http::Request<kube::client::Body>| {
+        metrics::count_api_request(req.method().as_str(), req.uri());
+        req
+    });
+    Ok(kube::client::ClientBuilder::try_from(config).context("build Kubernetes client")?.with_layer(&count).build())
 }
