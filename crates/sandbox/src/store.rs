@@ -3,15 +3,16 @@
 //! collection live in `gc.rs`. All methods run under the one store mutex and never block.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use axum::body::Bytes;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use crate::error::{ApiError, Cause};
 use crate::meta;
 use crate::resource::{Registry, ResourceInfo};
-use crate::shape::{align_namespace, check_body, generation_view};
+use crate::shape::{align_namespace, check_body, generation_changed};
 
 /// Watch event types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,8 +32,24 @@ pub struct Event {
     pub object: Arc<Value>,
     /// The previous state, for MODIFIED (selector transitions) and DELETED.
     pub old: Option<Arc<Value>>,
-    /// `object` serialized once, shared by every watcher that sends it unchanged.
-    pub json: std::sync::OnceLock<Vec<u8>>,
+    /// `object` serialized at most once, shared by every watcher, LIST and write response that
+    /// sends it unchanged.
+    pub json: JsonCell,
+}
+
+/// An object's JSON, produced lazily outside the store lock by whoever needs it first.
+pub type JsonCell = Arc<OnceLock<Bytes>>;
+
+/// The serialized form of `obj`, filling `cell` the first time.
+pub fn json_of<'a>(cell: &'a JsonCell, obj: &Value) -> &'a Bytes {
+    cell.get_or_init(|| Bytes::from(serde_json::to_vec(obj).unwrap_or_default()))
+}
+
+/// A stored object with its shared JSON cell.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub value: Arc<Value>,
+    pub json: JsonCell,
 }
 
 /// Which part of an object a write may change.
@@ -64,7 +81,9 @@ pub struct WriteOptions {
 /// A successful create or update.
 #[derive(Debug, Clone)]
 pub struct Written {
-    pub object: Value,
+    pub object: Arc<Value>,
+    /// The committed object's JSON cell; `None` for dry runs and no-op updates.
+    pub json: Option<JsonCell>,
     /// Texts for `Warning: 299 - "..."` response headers.
     pub warnings: Vec<String>,
 }
@@ -78,7 +97,7 @@ pub type Subscription = (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>);
 #[derive(Debug)]
 pub struct Store {
     pub(crate) rv: u64,
-    pub(crate) objects: HashMap<String, BTreeMap<ObjectKey, Arc<Value>>>,
+    pub(crate) objects: HashMap<String, BTreeMap<ObjectKey, Stored>>,
     /// uid -> (resource id, namespace, name).
     pub(crate) by_uid: HashMap<String, (String, String, String)>,
     /// owner uid -> dependents as (resource id, namespace, name), from ownerReferences.
@@ -129,7 +148,7 @@ impl Store {
     }
 
     pub(crate) fn lookup(&self, id: &str, ns: &str, name: &str) -> Option<Arc<Value>> {
-        self.objects.get(id)?.get(&(ns.to_owned(), name.to_owned())).cloned()
+        self.objects.get(id)?.get(&(ns.to_owned(), name.to_owned())).map(|s| s.value.clone())
     }
 
     /// Objects of one resource, optionally in one namespace, in (namespace, name) order.
@@ -138,6 +157,16 @@ impl Store {
         id: &str,
         ns: Option<&'a str>,
     ) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
+        self.objects
+            .get(id)
+            .into_iter()
+            .flat_map(move |m| m.iter())
+            .filter(move |((n, _), _)| ns.is_none_or(|want| want == n))
+            .map(|(_, v)| &v.value)
+    }
+
+    /// Like [`Self::iter_resource`], with the objects' JSON cells.
+    pub(crate) fn iter_stored<'a>(&'a self, id: &str, ns: Option<&'a str>) -> impl Iterator<Item = &'a Stored> + 'a {
         self.objects
             .get(id)
             .into_iter()
@@ -166,17 +195,29 @@ impl Store {
         &mut self,
         info: &ResourceInfo,
         kind: EventType,
-        mut obj: Value,
+        obj: Value,
         old: Option<Arc<Value>>,
     ) -> Arc<Value> {
+        self.commit_stored(info, kind, obj, old).value
+    }
+
+    /// [`Self::commit`], also returning the object's JSON cell.
+    pub(crate) fn commit_stored(
+        &mut self,
+        info: &ResourceInfo,
+        kind: EventType,
+        mut obj: Value,
+        old: Option<Arc<Value>>,
+    ) -> Stored {
         self.rv += 1;
         meta::metadata_mut(&mut obj).insert("resourceVersion".to_owned(), json!(self.rv.to_string()));
         let obj = Arc::new(obj);
+        let json = JsonCell::default();
         let id = info.id();
         let key = (meta::namespace(&obj).to_owned(), meta::name(&obj).to_owned());
         let uid = meta::uid(&obj).to_owned();
         let entry = (id.clone(), key.0.clone(), key.1.clone());
-        let previous = self.objects.get(&id).and_then(|m| m.get(&key)).cloned();
+        let previous = self.objects.get(&id).and_then(|m| m.get(&key)).map(|s| s.value.clone());
         if let Some(prev) = &previous {
             for owner in meta::owner_uids(prev) {
                 if let Some(set) = self.owners.get_mut(&owner) {
@@ -206,9 +247,9 @@ impl Store {
                 *self.ns_counts.entry(key.0.clone()).or_default() += 1;
             }
             self.by_uid.insert(uid, entry);
-            self.objects.entry(id.clone()).or_default().insert(key, obj.clone());
+            self.objects.entry(id.clone()).or_default().insert(key, Stored { value: obj.clone(), json: json.clone() });
         }
-        let event = Arc::new(Event { rv: self.rv, res: id, kind, object: obj.clone(), old, json: Default::default() });
+        let event = Arc::new(Event { rv: self.rv, res: id, kind, object: obj.clone(), old, json: json.clone() });
         self.history.push_back(event.clone());
         while self.history.len() > self.history_limit {
             if let Some(e) = self.history.pop_front() {
@@ -217,7 +258,7 @@ impl Store {
         }
         // No receivers is fine.
         let _sent = self.tx.send(event);
-        obj
+        Stored { value: obj, json }
     }
 
     /// Drops every event from the history: watches from any earlier version get 410 Gone.
@@ -276,11 +317,11 @@ impl Store {
         }
         let warnings = self.prepare(info, &mut obj, None, opts)?;
         if opts.dry_run {
-            return Ok(Written { object: obj, warnings });
+            return Ok(Written { object: Arc::new(obj), json: None, warnings });
         }
-        let stored = self.commit(info, EventType::Added, obj, None);
-        self.after_write(info, &stored);
-        Ok(Written { object: Value::clone(&stored), warnings })
+        let stored = self.commit_stored(info, EventType::Added, obj, None);
+        self.after_write(info, &stored.value);
+        Ok(Written { object: stored.value, json: Some(stored.json), warnings })
     }
 
     /// Kind-specific defaulting and validation shared by create and update; returns warnings.
@@ -443,7 +484,7 @@ impl Store {
             }
         };
         let warnings = self.prepare(info, &mut new, Some(&old), opts)?;
-        if (info.generation || info.custom) && generation_view(&new, info.status) != generation_view(&old, info.status)
+        if (info.generation || info.custom) && generation_changed(&new, &old, info.status)
         {
             let generation =
                 meta::metadata(&old).and_then(|m| m.get("generation")).and_then(Value::as_i64).unwrap_or(0);
@@ -451,18 +492,18 @@ impl Store {
         }
         meta::metadata_mut(&mut new).insert("resourceVersion".to_owned(), json!(meta::resource_version(&old)));
         if new == *old || opts.dry_run {
-            return Ok(Written { object: new, warnings });
+            return Ok(Written { object: Arc::new(new), json: None, warnings });
         }
         if meta::is_deleting(&new) && meta::finalizers(&new).is_empty() {
-            let stored = self.commit(info, EventType::Deleted, new, Some(old));
-            self.after_remove(info, &stored);
-            return Ok(Written { object: Value::clone(&stored), warnings });
+            let stored = self.commit_stored(info, EventType::Deleted, new, Some(old));
+            self.after_remove(info, &stored.value);
+            return Ok(Written { object: stored.value, json: Some(stored.json), warnings });
         }
-        let stored = self.commit(info, EventType::Modified, new, Some(old));
-        self.after_write(info, &stored);
-        if meta::is_deleting(&stored) {
-            self.try_finish_foreground(&stored);
+        let stored = self.commit_stored(info, EventType::Modified, new, Some(old));
+        self.after_write(info, &stored.value);
+        if meta::is_deleting(&stored.value) {
+            self.try_finish_foreground(&stored.value);
         }
-        Ok(Written { object: Value::clone(&stored), warnings })
+        Ok(Written { object: stored.value, json: Some(stored.json), warnings })
     }
 }
