@@ -144,6 +144,27 @@ impl ApiError {
         Self::new(413, "RequestEntityTooLarge", format!("Request entity too large: limit is {limit}"))
     }
 
+    /// 429 as kube-apiserver's priority and fairness answers it.
+    pub fn too_many_requests(retry_after_seconds: u64) -> Self {
+        Self::new(429, "TooManyRequests", "Too many requests, please try again later.")
+            .with_details(json!({"retryAfterSeconds": retry_after_seconds}))
+    }
+
+    /// An injected server failure: 500 InternalError, 503 ServiceUnavailable, 504 Timeout.
+    pub fn server_error(code: u16, resource: &str) -> Self {
+        match code {
+            503 => Self::new(503, "ServiceUnavailable", "the server is currently unable to handle the request"),
+            504 => {
+                Self::new(504, "Timeout", format!("the server was unable to return a response in time ({resource})"))
+            }
+            other => Self::new(
+                if (500..600).contains(&other) { other } else { 500 },
+                "InternalError",
+                format!("Internal error occurred: injected fault serving {resource}"),
+            ),
+        }
+    }
+
     /// 410: the requested resourceVersion was compacted away.
     pub fn expired(message: impl Into<String>) -> Self {
         Self::new(410, "Expired", message)

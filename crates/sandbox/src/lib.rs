@@ -44,6 +44,7 @@ mod convert;
 mod crd;
 mod discovery;
 mod error;
+pub mod faults;
 mod gc;
 mod handlers;
 mod http;
@@ -66,6 +67,7 @@ pub mod traffic;
 mod watch;
 
 pub use error::SandboxError;
+pub use faults::FaultConfig;
 pub use server::{Config, Sandbox, SandboxHandle};
 pub use simulator::SimulatorConfig;
 pub use traffic::TrafficConfig;

@@ -484,8 +484,7 @@ impl Store {
             }
         };
         let warnings = self.prepare(info, &mut new, Some(&old), opts)?;
-        if (info.generation || info.custom) && generation_changed(&new, &old, info.status)
-        {
+        if (info.generation || info.custom) && generation_changed(&new, &old, info.status) {
             let generation =
                 meta::metadata(&old).and_then(|m| m.get("generation")).and_then(Value::as_i64).unwrap_or(0);
             meta::metadata_mut(&mut new).insert("generation".to_owned(), json!(generation + 1));

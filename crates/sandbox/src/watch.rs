@@ -87,10 +87,10 @@ impl Watcher {
         self.tx.send(chunk).await.is_ok()
     }
 
-    /// Appends what `e` means for this watch.
-    fn deliver(&self, e: &Event, buf: &mut Vec<u8>) {
+    /// Appends what `e` means for this watch; false when it means nothing.
+    fn deliver(&self, e: &Event, buf: &mut Vec<u8>) -> bool {
         if e.res != self.id {
-            return;
+            return false;
         }
         let now = self.in_scope(&e.object);
         let before = e.old.as_deref().is_some_and(|o| self.in_scope(o));
@@ -100,9 +100,10 @@ impl Watcher {
             EventType::Modified if now => "ADDED",
             EventType::Modified if before => "DELETED",
             EventType::Deleted if now || before => "DELETED",
-            _ => return,
+            _ => return false,
         };
         self.push_object(buf, kind, &e.object, &e.json);
+        true
     }
 
     fn bookmark(&self, buf: &mut Vec<u8>, rv: u64, initial_end: bool) {
@@ -161,7 +162,8 @@ pub async fn serve(
                 Err(e) => (Start::Expired(e), store.receiver(), rv),
             },
             None => {
-                let objs = store.iter_stored(&info.id(), ns.as_deref()).filter(|o| sel.matches(&o.value)).cloned().collect();
+                let objs =
+                    store.iter_stored(&info.id(), ns.as_deref()).filter(|o| sel.matches(&o.value)).cloned().collect();
                 (Start::State(objs), store.receiver(), rv)
             }
         }
@@ -172,12 +174,13 @@ pub async fn serve(
     let shutdown = shared.shutdown.clone();
     let expire = shared.expire.subscribe();
     let interval = shared.config.bookmark_interval;
+    let cut_after = shared.faults.as_ref().and_then(|f| f.config.watch_cut_after);
     tokio::spawn(run(
         watcher,
         start,
         rx,
         start_rv,
-        Options { bookmarks, initial_end, timeout, interval },
+        Options { cut_after, bookmarks, initial_end, timeout, interval },
         shutdown,
         expire,
     ));
@@ -191,6 +194,8 @@ pub async fn serve(
 }
 
 struct Options {
+    /// Fault injection: end the stream after this many events.
+    cut_after: Option<usize>,
     bookmarks: bool,
     initial_end: bool,
     timeout: Duration,
@@ -208,6 +213,8 @@ async fn run(
 ) {
     let mut last_rv = start_rv;
     let mut buf = Vec::new();
+    let mut sent = 0usize;
+    let cut = |sent: usize| opts.cut_after.is_some_and(|n| sent >= n);
     match start {
         Start::Expired(e) => {
             w.expired(buf, &e).await;
@@ -216,7 +223,11 @@ async fn run(
         Start::Replay(events) => {
             for e in events {
                 last_rv = e.rv;
-                w.deliver(&e, &mut buf);
+                sent += usize::from(w.deliver(&e, &mut buf));
+                if cut(sent) {
+                    w.flush(&mut buf).await;
+                    return;
+                }
                 if buf.len() >= CHUNK && !w.flush(&mut buf).await {
                     return;
                 }
@@ -248,7 +259,12 @@ async fn run(
                     match received {
                         Ok(e) => {
                             last_rv = e.rv;
-                            w.deliver(&e, &mut buf);
+                            sent += usize::from(w.deliver(&e, &mut buf));
+                            if cut(sent) {
+                                tracing::debug!(sent, "injected fault: watch stream cut");
+                                w.flush(&mut buf).await;
+                                return;
+                            }
                         }
                         Err(broadcast::error::RecvError::Lagged(n)) => {
                             tracing::debug!(missed = n, "watcher fell behind; closing with 410");
