@@ -24,6 +24,19 @@ pub enum SandboxError {
         #[source]
         source: std::io::Error,
     },
+    #[error("reading or writing the sandbox state at {path}")]
+    State {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("parsing line {line} of the sandbox state file {path}")]
+    ParseState {
+        path: std::path::PathBuf,
+        line: usize,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("waiting for the sandbox server task")]
     Join(#[source] tokio::task::JoinError),
 }

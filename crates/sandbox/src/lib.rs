@@ -52,6 +52,7 @@ mod list;
 mod meta;
 mod openapi;
 mod patch;
+mod persist;
 mod protobuf;
 pub mod requests;
 mod resource;

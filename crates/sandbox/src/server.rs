@@ -92,7 +92,10 @@ impl Sandbox {
             .map_err(|source| SandboxError::Bind { addr: config.listen, source })?;
         let addr = listener.local_addr().map_err(SandboxError::LocalAddr)?;
         let (stop_tx, stop_rx) = watch::channel(false);
-        let store = Store::new(config.history_limit, config.watch_buffer);
+        let mut store = Store::new(config.history_limit, config.watch_buffer);
+        if let Some(dir) = &config.state_dir {
+            crate::persist::open(&mut store, dir)?;
+        }
         let (expire, _) = watch::channel(0);
         let simulator = config.simulator.clone();
         let traffic = config.traffic.clone();

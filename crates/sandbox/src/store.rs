@@ -111,7 +111,9 @@ pub struct Store {
     tx: broadcast::Sender<Arc<Event>>,
     pub registry: Registry,
     /// Last allocated service cluster IP (offset in 10.96.0.0/12).
-    next_ip: u32,
+    pub(crate) next_ip: u32,
+    /// The write-ahead log of a sandbox with a state directory.
+    pub(crate) log: Option<crate::persist::Log>,
 }
 
 impl Store {
@@ -129,6 +131,7 @@ impl Store {
             tx,
             registry: Registry::with_builtins(),
             next_ip: 0,
+            log: None,
         };
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
@@ -214,40 +217,10 @@ impl Store {
         let obj = Arc::new(obj);
         let json = JsonCell::default();
         let id = info.id();
-        let key = (meta::namespace(&obj).to_owned(), meta::name(&obj).to_owned());
-        let uid = meta::uid(&obj).to_owned();
-        let entry = (id.clone(), key.0.clone(), key.1.clone());
-        let previous = self.objects.get(&id).and_then(|m| m.get(&key)).map(|s| s.value.clone());
-        if let Some(prev) = &previous {
-            for owner in meta::owner_uids(prev) {
-                if let Some(set) = self.owners.get_mut(&owner) {
-                    set.remove(&entry);
-                    if set.is_empty() {
-                        self.owners.remove(&owner);
-                    }
-                }
-            }
-        }
-        if kind == EventType::Deleted {
-            if let Some(m) = self.objects.get_mut(&id) {
-                m.remove(&key);
-            }
-            self.by_uid.remove(&uid);
-            if previous.is_some()
-                && !key.0.is_empty()
-                && let Some(n) = self.ns_counts.get_mut(&key.0)
-            {
-                *n = n.saturating_sub(1);
-            }
-        } else {
-            for owner in meta::owner_uids(&obj) {
-                self.owners.entry(owner).or_default().insert(entry.clone());
-            }
-            if previous.is_none() && !key.0.is_empty() {
-                *self.ns_counts.entry(key.0.clone()).or_default() += 1;
-            }
-            self.by_uid.insert(uid, entry);
-            self.objects.entry(id.clone()).or_default().insert(key, Stored { value: obj.clone(), json: json.clone() });
+        let deleted = kind == EventType::Deleted;
+        self.place(&id, deleted, &obj, &json);
+        if let Some(log) = &mut self.log {
+            log.append(self.rv, &id, deleted, json_of(&json, &obj));
         }
         let event = Arc::new(Event { rv: self.rv, res: id, kind, object: obj.clone(), old, json: json.clone() });
         self.history.push_back(event.clone());
@@ -259,6 +232,53 @@ impl Store {
         // No receivers is fine.
         let _sent = self.tx.send(event);
         Stored { value: obj, json }
+    }
+
+    /// Puts `obj` in (or, `deleted`, takes it out of) the object map and the uid, owner and
+    /// namespace indexes.
+    pub(crate) fn place(&mut self, id: &str, deleted: bool, obj: &Arc<Value>, json: &JsonCell) {
+        let key = (meta::namespace(obj).to_owned(), meta::name(obj).to_owned());
+        let uid = meta::uid(obj).to_owned();
+        let entry = (id.to_owned(), key.0.clone(), key.1.clone());
+        let previous = self.objects.get(id).and_then(|m| m.get(&key)).map(|s| s.value.clone());
+        if let Some(prev) = &previous {
+            for owner in meta::owner_uids(prev) {
+                if let Some(set) = self.owners.get_mut(&owner) {
+                    set.remove(&entry);
+                    if set.is_empty() {
+                        self.owners.remove(&owner);
+                    }
+                }
+            }
+        }
+        if deleted {
+            if let Some(m) = self.objects.get_mut(id) {
+                m.remove(&key);
+            }
+            self.by_uid.remove(&uid);
+            if previous.is_some()
+                && !key.0.is_empty()
+                && let Some(n) = self.ns_counts.get_mut(&key.0)
+            {
+                *n = n.saturating_sub(1);
+            }
+        } else {
+            for owner in meta::owner_uids(obj) {
+                self.owners.entry(owner).or_default().insert(entry.clone());
+            }
+            if previous.is_none() && !key.0.is_empty() {
+                *self.ns_counts.entry(key.0.clone()).or_default() += 1;
+            }
+            self.by_uid.insert(uid, entry);
+            let stored = Stored { value: obj.clone(), json: json.clone() };
+            self.objects.entry(id.to_owned()).or_default().insert(key, stored);
+        }
+    }
+
+    /// Continues the resourceVersion counter at `rv` after a restart; earlier versions are gone.
+    pub(crate) fn restart_at(&mut self, rv: u64) {
+        self.rv = rv;
+        self.compact();
     }
 
     /// Drops every event from the history: watches from any earlier version get 410 Gone.
@@ -394,7 +414,7 @@ impl Store {
     }
 
     /// Effects of a committed write on the registry (CRDs become served).
-    fn after_write(&mut self, info: &ResourceInfo, obj: &Value) {
+    pub(crate) fn after_write(&mut self, info: &ResourceInfo, obj: &Value) {
         if info.group == "apiextensions.k8s.io"
             && info.plural == "customresourcedefinitions"
             && let Ok(infos) = crate::crd::served(obj)
