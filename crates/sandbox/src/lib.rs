@@ -56,6 +56,7 @@ mod persist;
 mod protobuf;
 pub mod requests;
 mod resource;
+mod rollout;
 mod scale;
 mod schema;
 mod selector;

@@ -11,6 +11,9 @@
 //! - `after=<duration>`: ready at first, unready from `<duration>` after the rollout began.
 //!
 //! `sandbox.glidepath.io/ready-after: <duration>` on the workload overrides the delay.
+//!
+//! Each settled Deployment rollout also keeps its `<name>-<pod-template-hash>` ReplicaSet (see
+//! `rollout.rs`); older templates' ReplicaSets are scaled to zero.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -235,6 +238,9 @@ fn settle(shared: &Shared, key: &Key, nodes: i64, started: Timestamp) {
     } else {
         daemon_set_status(&current, nodes, started, now)
     };
+    if plural == "deployments" {
+        crate::rollout::reconcile(&mut store, &current, &status);
+    }
     if same_status(&current["status"], &status) {
         return;
     }
