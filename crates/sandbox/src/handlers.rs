@@ -285,23 +285,23 @@ fn item(
             Ok(respond(StatusCode::OK, info, &obj, table))
         }
         Method::PUT => {
-            let mut obj = parse_body(headers, body)?;
+            let obj = parse_body(headers, body)?;
             let opts = query.write_options()?;
-            let mut store = shared.lock();
-            if part == Part::Main
-                && let Ok(current) = store.get(info, ns, name)
-            {
-                let (manager, api_version, time) = (field_manager(query, headers), info.api_version(), now());
-                crate::patch::record_update(
-                    Some(&present_cow(info, &current)),
-                    &mut obj,
-                    &writer(&manager, &api_version, &time, None),
-                );
-            }
-            let obj = crate::convert::to_storage(info, obj);
-            let storage = store.registry.storage_of(info);
-            let updated = store.update(&storage, ns, name, obj, part, &opts)?;
-            drop(store);
+            let (manager, api_version, time) = (field_manager(query, headers), info.api_version(), now());
+            let prepare = |current: Option<&Arc<Value>>| {
+                let mut obj = obj.clone();
+                if part == Part::Main
+                    && let Some(current) = current
+                {
+                    let w = writer(&manager, &api_version, &time, None);
+                    crate::patch::record_update(Some(&present_cow(info, current)), &mut obj, &w);
+                }
+                Ok(crate::convert::to_storage(info, obj))
+            };
+            let updated = write_prepared(shared, info, ns, name, prepare, |store, obj| {
+                let storage = store.registry.storage_of(info);
+                store.update(&storage, ns, name, obj, part, &opts)
+            })?;
             Ok(respond_written(StatusCode::OK, info, &updated, table))
         }
         Method::PATCH => {
@@ -318,18 +318,21 @@ fn item(
                      (strategic merge patch is not supported for custom resources)",
                 ));
             }
-            let mut store = shared.lock();
-            let stored = store.get(info, ns, name)?;
-            let current = present_cow(info, &stored);
-            let mut patched = patch.apply(&current)?;
-            if part == Part::Main {
-                let (manager, api_version, time) = (field_manager(query, headers), info.api_version(), now());
-                crate::patch::record_update(Some(&current), &mut patched, &writer(&manager, &api_version, &time, None));
-            }
-            let patched = crate::convert::to_storage(info, patched);
-            let storage = store.registry.storage_of(info);
-            let updated = store.update(&storage, ns, name, patched, part, &opts)?;
-            drop(store);
+            let (manager, api_version, time) = (field_manager(query, headers), info.api_version(), now());
+            let prepare = |stored: Option<&Arc<Value>>| {
+                let Some(stored) = stored else { return Err(ApiError::not_found(&info.group, &info.plural, name)) };
+                let current = present_cow(info, stored);
+                let mut patched = patch.apply(&current)?;
+                if part == Part::Main {
+                    let w = writer(&manager, &api_version, &time, None);
+                    crate::patch::record_update(Some(&current), &mut patched, &w);
+                }
+                Ok(crate::convert::to_storage(info, patched))
+            };
+            let updated = write_prepared(shared, info, ns, name, prepare, |store, patched| {
+                let storage = store.registry.storage_of(info);
+                store.update(&storage, ns, name, patched, part, &opts)
+            })?;
             Ok(respond_written(StatusCode::OK, info, &updated, table))
         }
         Method::DELETE if part == Part::Main => {
@@ -342,6 +345,38 @@ fn item(
         }
         _ => Err(ApiError::method_not_allowed()),
     }
+}
+
+/// An update in two steps: `prepare` (patching, managedFields: the costly part) runs on the
+/// current object outside the store lock, `write` commits under it if the object is still the
+/// one prepared against. After a few lost races the last attempt prepares under the lock, so a
+/// hot object never starves a writer.
+fn write_prepared<T>(
+    shared: &Shared,
+    info: &ResourceInfo,
+    ns: &str,
+    name: &str,
+    prepare: impl Fn(Option<&Arc<Value>>) -> Result<T, ApiError>,
+    write: impl FnOnce(&mut crate::store::Store, T) -> Result<Written, ApiError>,
+) -> Result<Written, ApiError> {
+    for _ in 0..3 {
+        let before = shared.lock().get(info, ns, name).ok();
+        let prepared = prepare(before.as_ref())?;
+        let mut store = shared.lock();
+        let after = store.get(info, ns, name).ok();
+        let unchanged = match (&before, &after) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if unchanged {
+            return write(&mut store, prepared);
+        }
+    }
+    let mut store = shared.lock();
+    let current = store.get(info, ns, name).ok();
+    let prepared = prepare(current.as_ref())?;
+    write(&mut store, prepared)
 }
 
 /// The manager of a write: `fieldManager`, else the client's User-Agent product, as
