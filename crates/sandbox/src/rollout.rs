@@ -31,6 +31,14 @@ fn controlled_by(obj: &Value, uid: &str) -> bool {
         .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid && r["controller"] == true))
 }
 
+/// Whether a Deployment controls this ReplicaSet (its status is then the rollout's business).
+pub fn owned_by_deployment(rs: &Value) -> bool {
+    meta::metadata(rs)
+        .and_then(|m| m.get("ownerReferences"))
+        .and_then(Value::as_array)
+        .is_some_and(|refs| refs.iter().any(|r| r["kind"] == "Deployment" && r["controller"] == true))
+}
+
 /// Brings the Deployment's ReplicaSets in line with its `status` (replicas and readyReplicas
 /// of the current template).
 pub fn reconcile(store: &mut Store, deploy: &Value, status: &Value) {

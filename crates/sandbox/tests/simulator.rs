@@ -176,3 +176,43 @@ async fn rollouts_keep_one_replica_set_per_template_hash() {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn standalone_replica_sets_become_ready_unless_told_not_to() {
+    use k8s_openapi::api::apps::v1::ReplicaSet;
+    tokio::time::timeout(common::TIMEOUT, async {
+        let sandbox = start().await;
+        let rss: Api<ReplicaSet> = Api::namespaced(client(&sandbox).await, "default");
+        let rs = |name: &str, annotations: serde_json::Value| -> ReplicaSet {
+            serde_json::from_value(json!({
+                "metadata": {"name": name},
+                "spec": {"replicas": 3, "selector": {"matchLabels": {"app": name}},
+                    "template": {"metadata": {"labels": {"app": name}, "annotations": annotations},
+                        "spec": {"containers": [{"name": "c", "image": "x:1"}]}}}
+            }))
+            .unwrap()
+        };
+        rss.create(&PostParams::default(), &rs("solo", json!({}))).await.unwrap();
+        rss.create(&PostParams::default(), &rs("stuck", json!({"sandbox.glidepath.io/fail": "never-ready"})))
+            .await
+            .unwrap();
+        let status = |name: &'static str| {
+            let rss = rss.clone();
+            async move {
+                loop {
+                    if let Some(s) = rss.get(name).await.unwrap().status {
+                        return s;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        };
+        let solo = status("solo").await;
+        assert_eq!((solo.replicas, solo.ready_replicas, solo.available_replicas), (3, Some(3), Some(3)));
+        let stuck = status("stuck").await;
+        assert_eq!((stuck.replicas, stuck.ready_replicas), (3, Some(0)));
+        sandbox.shutdown().await.unwrap();
+    })
+    .await
+    .unwrap();
+}
