@@ -2,7 +2,7 @@
 //! (`log.jsonl`) of every committed change. At start the snapshot is loaded, the log replayed,
 //! a fresh snapshot written and the log emptied; afterwards each commit appends one line
 //! (written at once, not fsynced: the state survives a restart of the process, not of the
-//! machine). The watch history is not kept: watches resuming from a version before the
+//! machine), and every 50,000 lines the log is folded into a new snapshot. The watch history is not kept: watches resuming from a version before the
 //! restart get 410 Gone and relist, as after an etcd compaction.
 //!
 //! Line formats: snapshot header `{"rv":N}` then `{"res":ID,"obj":OBJECT}` per object
@@ -24,16 +24,27 @@ const SNAPSHOT: &str = "snapshot.jsonl";
 const LOG: &str = "log.jsonl";
 const CRDS: &str = "customresourcedefinitions.apiextensions.k8s.io";
 
+/// Log lines after which the state is compacted into a new snapshot.
+const COMPACT_AFTER: usize = 50_000;
+
 /// The open append log.
 #[derive(Debug)]
 pub struct Log {
     file: File,
     path: PathBuf,
+    /// Lines appended since the last snapshot.
+    lines: usize,
 }
 
 impl Log {
+    /// Whether the log has grown enough to be folded into a new snapshot.
+    pub fn wants_compaction(&self) -> bool {
+        self.lines >= COMPACT_AFTER
+    }
+
     /// Appends one committed change; a failed write is logged, never fails the request.
     pub fn append(&mut self, rv: u64, res: &str, deleted: bool, object: &[u8]) {
+        self.lines += 1;
         let mut line = serde_json::to_vec(&json!({"rv": rv, "res": res, "deleted": deleted})).unwrap_or_default();
         line.pop();
         line.extend_from_slice(b",\"obj\":");
@@ -86,8 +97,24 @@ pub fn open(store: &mut Store, dir: &Path) -> Result<(), SandboxError> {
     }
     write_snapshot(store, &snapshot)?;
     let file = File::create(&log).map_err(io_error(&log))?;
-    store.log = Some(Log { file, path: log });
+    store.log = Some(Log { file, path: log, lines: 0 });
     Ok(())
+}
+
+/// Folds the log into a new snapshot and empties it (the store lock is held: a pause of a
+/// serialization of the changed objects, every COMPACT_AFTER writes).
+pub fn compact(store: &mut Store) {
+    let Some(log) = store.log.take() else { return };
+    let dir = log.path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let snapshot = dir.join(SNAPSHOT);
+    let result = write_snapshot(store, &snapshot).and_then(|()| File::create(&log.path).map_err(io_error(&log.path)));
+    match result {
+        Ok(file) => store.log = Some(Log { file, path: log.path, lines: 0 }),
+        Err(error) => {
+            tracing::warn!(%error, "compacting the sandbox state failed; the log keeps growing");
+            store.log = Some(Log { lines: 0, ..log });
+        }
+    }
 }
 
 /// Parses a JSON-lines file; a torn last line (a write cut by a crash) is dropped.
@@ -164,4 +191,39 @@ fn write_snapshot(store: &Store, path: &Path) -> Result<(), SandboxError> {
     out.flush().map_err(io_error(&tmp))?;
     drop(out);
     std::fs::rename(&tmp, path).map_err(io_error(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::store::{Store, WriteOptions};
+
+    #[test]
+    fn a_long_log_is_folded_into_the_snapshot_and_reloads() {
+        let dir = std::env::temp_dir().join(format!("glidepath-sandbox-compact-{}", std::process::id()));
+        let _fresh = std::fs::remove_dir_all(&dir);
+        let mut store = Store::new(100, 100);
+        super::open(&mut store, &dir).unwrap();
+        let info = store.registry.get("", "v1", "configmaps").unwrap();
+        let cm = |name: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}});
+        store.create(&info, "default", cm("before"), &WriteOptions::default()).unwrap();
+        assert!(!std::fs::read_to_string(dir.join("log.jsonl")).unwrap().is_empty());
+        if let Some(log) = &mut store.log {
+            log.lines = super::COMPACT_AFTER;
+        }
+        store.create(&info, "default", cm("after"), &WriteOptions::default()).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.join("log.jsonl")).unwrap(), "", "log folded away");
+        let snapshot = std::fs::read_to_string(dir.join("snapshot.jsonl")).unwrap();
+        assert!(snapshot.contains("\"before\"") && snapshot.contains("\"after\""));
+        store.create(&info, "default", cm("later"), &WriteOptions::default()).unwrap();
+        let rv = store.current_rv();
+        let mut reloaded = Store::new(100, 100);
+        super::open(&mut reloaded, &dir).unwrap();
+        assert_eq!(reloaded.current_rv(), rv);
+        for name in ["before", "after", "later"] {
+            assert!(reloaded.lookup("configmaps", "default", name).is_some(), "{name}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

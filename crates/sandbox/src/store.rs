@@ -183,6 +183,9 @@ impl Store {
         self.place(&id, deleted, &obj, &json);
         if let Some(log) = &mut self.log {
             log.append(self.rv, &id, deleted, json_of(&json, &obj));
+            if log.wants_compaction() {
+                crate::persist::compact(self);
+            }
         }
         let event = Arc::new(Event { rv: self.rv, res: id, kind, object: obj.clone(), old, json: json.clone() });
         self.history.push_back(event.clone());
