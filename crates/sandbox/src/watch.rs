@@ -25,6 +25,8 @@ struct Watcher {
     info: Arc<ResourceInfo>,
     /// `info.id()`, computed once.
     id: String,
+    /// The apiVersion objects are sent in, when no conversion applies (`None` otherwise).
+    plain_api_version: Option<String>,
     ns: Option<String>,
     sel: Selectors,
     table: Option<IncludeObject>,
@@ -66,7 +68,12 @@ impl Watcher {
 
     /// Appends the line for `obj`, reusing its shared JSON when it is sent unchanged.
     fn push_object(&self, buf: &mut Vec<u8>, kind: &str, obj: &Arc<Value>, json: &JsonCell) {
-        let plain = self.table.is_none() && matches!(crate::handlers::present_cow(&self.info, obj), Cow::Borrowed(_));
+        // `present_cow` without its per-call work: same apiVersion, no conversion, no table.
+        let plain = self.table.is_none()
+            && self
+                .plain_api_version
+                .as_deref()
+                .is_some_and(|v| obj.get("apiVersion").and_then(Value::as_str) == Some(v));
         if !plain {
             Self::push(buf, kind, &self.render(obj));
             return;
@@ -170,7 +177,8 @@ pub async fn serve(
     };
     let (tx, out) = mpsc::channel::<Bytes>(256);
     let id = info.id();
-    let watcher = Watcher { info, id, ns, sel, table, tx };
+    let plain_api_version = (info.conversion == crate::convert::Conversion::None).then(|| info.api_version());
+    let watcher = Watcher { info, id, plain_api_version, ns, sel, table, tx };
     let shutdown = shared.shutdown.clone();
     let expire = shared.expire.subscribe();
     let interval = shared.config.bookmark_interval;
