@@ -190,7 +190,7 @@ pub struct SandboxArgs {
     /// Write a kubeconfig for kubectl and kube-rs here.
     #[arg(long, env = "GLIDEPATH_KUBECONFIG", default_value = "sandbox.kubeconfig")]
     pub kubeconfig: std::path::PathBuf,
-    /// Keep state across restarts in this directory (not built yet).
+    /// Keep state across restarts in this directory (snapshot + append log); memory only without it.
     #[arg(long, env = "GLIDEPATH_STATE_DIR")]
     pub state_dir: Option<std::path::PathBuf>,
     /// Do not simulate Deployment/DaemonSet rollouts.

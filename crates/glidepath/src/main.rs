@@ -123,11 +123,6 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Sandbox(args) => {
             init_logging("text");
-            if args.state_dir.is_some() {
-                anyhow::bail!(
-                    "--state-dir: persistence is not built yet (tracked in issue 3); the sandbox keeps state in memory"
-                );
-            }
             tokio::runtime::Runtime::new()?.block_on(glidepath::sandbox::run(args))?;
             Ok(ExitCode::SUCCESS)
         }

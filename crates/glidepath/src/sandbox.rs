@@ -11,6 +11,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let config = Config {
         listen: args.listen,
         simulator: (!args.no_simulator).then(SimulatorConfig::default),
+        state_dir: args.state_dir.clone(),
         ..Config::default()
     };
     let sandbox = Sandbox::start(config).await?;
@@ -19,7 +20,13 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         let client = kube::Client::try_from(kube::Config::new(sandbox.url().parse()?))?;
         let api: Api<CustomResourceDefinition> = Api::all(client);
         for crd in glidepath_api::crdgen::all() {
-            api.create(&PostParams::default(), &crd).await?;
+            match api.create(&PostParams::default(), &crd).await {
+                // Restored from --state-dir: the CRD is already served.
+                Err(kube::Error::Api(status)) if status.code == 409 => {}
+                other => {
+                    other?;
+                }
+            }
         }
     }
     eprintln!("sandbox API server at {}", sandbox.url());

@@ -24,6 +24,19 @@ pub enum SandboxError {
         #[source]
         source: std::io::Error,
     },
+    #[error("reading or writing the sandbox state at {path}")]
+    State {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("parsing line {line} of the sandbox state file {path}")]
+    ParseState {
+        path: std::path::PathBuf,
+        line: usize,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("waiting for the sandbox server task")]
     Join(#[source] tokio::task::JoinError),
 }
@@ -142,6 +155,27 @@ impl ApiError {
 
     pub fn too_large(limit: usize) -> Self {
         Self::new(413, "RequestEntityTooLarge", format!("Request entity too large: limit is {limit}"))
+    }
+
+    /// 429 as kube-apiserver's priority and fairness answers it.
+    pub fn too_many_requests(retry_after_seconds: u64) -> Self {
+        Self::new(429, "TooManyRequests", "Too many requests, please try again later.")
+            .with_details(json!({"retryAfterSeconds": retry_after_seconds}))
+    }
+
+    /// An injected server failure: 500 InternalError, 503 ServiceUnavailable, 504 Timeout.
+    pub fn server_error(code: u16, resource: &str) -> Self {
+        match code {
+            503 => Self::new(503, "ServiceUnavailable", "the server is currently unable to handle the request"),
+            504 => {
+                Self::new(504, "Timeout", format!("the server was unable to return a response in time ({resource})"))
+            }
+            other => Self::new(
+                if (500..600).contains(&other) { other } else { 500 },
+                "InternalError",
+                format!("Internal error occurred: injected fault serving {resource}"),
+            ),
+        }
     }
 
     /// 410: the requested resourceVersion was compacted away.

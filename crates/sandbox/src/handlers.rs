@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -16,7 +16,7 @@ use crate::http::{IncludeObject, Query, json_response, parse_body, parse_json, w
 use crate::meta;
 use crate::resource::ResourceInfo;
 use crate::server::Shared;
-use crate::store::Part;
+use crate::store::{JsonCell, Part, Written, json_of};
 
 /// What a resource URL names.
 #[derive(Debug, Clone)]
@@ -148,25 +148,35 @@ pub(crate) fn present_cow<'a>(info: &ResourceInfo, obj: &'a Value) -> Cow<'a, Va
     Cow::Owned(v)
 }
 
-/// A list response, serialized without copying the items.
-#[derive(serde::Serialize)]
-struct ListBody<'a> {
-    kind: String,
-    #[serde(rename = "apiVersion")]
-    api_version: String,
-    metadata: Value,
-    items: Vec<Cow<'a, Value>>,
+/// A list response: the items' shared JSON (`json`, parallel to `items`, may be empty) is
+/// concatenated, so a LIST serializes only objects that changed since they were last sent.
+fn list_response(info: &ResourceInfo, metadata: Value, items: &[Arc<Value>], json: &[JsonCell]) -> Response {
+    let encoded: Vec<Cow<'_, [u8]>> = items
+        .iter()
+        .enumerate()
+        .map(|(i, obj)| match (present_cow(info, obj), json.get(i)) {
+            (Cow::Borrowed(_), Some(cell)) => Cow::Borrowed(&json_of(cell, obj)[..]),
+            (view, _) => Cow::Owned(serde_json::to_vec(&*view).unwrap_or_default()),
+        })
+        .collect();
+    let head = json!({"kind": list_kind(info), "apiVersion": info.api_version(), "metadata": metadata});
+    let mut out = serde_json::to_vec(&head).unwrap_or_default();
+    out.pop(); // the closing brace; `items` follows
+    out.reserve(encoded.iter().map(|e| e.len() + 1).sum::<usize>() + 16);
+    out.extend_from_slice(b",\"items\":[");
+    for (i, e) in encoded.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(e);
+    }
+    out.extend_from_slice(b"]}");
+    bytes_response(StatusCode::OK, Bytes::from(out))
 }
 
-fn list_response(info: &ResourceInfo, metadata: Value, items: &[Arc<Value>]) -> Response {
-    let body = ListBody {
-        kind: list_kind(info),
-        api_version: info.api_version(),
-        metadata,
-        items: items.iter().map(|o| present_cow(info, o)).collect(),
-    };
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+fn bytes_response(code: StatusCode, bytes: Bytes) -> Response {
     let mut resp = Response::new(Body::from(bytes));
+    *resp.status_mut() = code;
     resp.headers_mut().insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
     resp
 }
@@ -198,7 +208,7 @@ async fn collection(
                     &crate::table::render(info, &result.items, include, list_meta),
                 ));
             }
-            Ok(list_response(info, list_meta, &result.items))
+            Ok(list_response(info, list_meta, &result.items, &result.json))
         }
         Method::POST => {
             let Some(ns) = ns.or_else(|| (!info.namespaced).then(String::new)) else {
@@ -213,17 +223,28 @@ async fn collection(
             let storage = store.registry.storage_of(info);
             let created = store.create(&storage, &ns, obj, &opts)?;
             drop(store);
-            Ok(with_warnings(respond(StatusCode::CREATED, info, &created.object, table), &created.warnings))
+            Ok(respond_written(StatusCode::CREATED, info, &created, table))
         }
         Method::DELETE if info.verbs.iter().any(|v| v == "deletecollection") => {
             let sel = query.selectors(info)?;
             let opts = delete_options(query, body)?;
             let deleted = shared.lock().delete_collection(info, ns.as_deref(), &sel, &opts)?;
             let rv = shared.lock().current_rv();
-            Ok(list_response(info, json!({"resourceVersion": rv.to_string()}), &deleted))
+            Ok(list_response(info, json!({"resourceVersion": rv.to_string()}), &deleted, &[]))
         }
         _ => Err(ApiError::method_not_allowed()),
     }
+}
+
+/// The answer to a write: the committed object's shared JSON when it needs no conversion.
+fn respond_written(code: StatusCode, info: &ResourceInfo, written: &Written, table: Option<IncludeObject>) -> Response {
+    let response = match (&written.json, table) {
+        (Some(cell), None) if matches!(present_cow(info, &written.object), Cow::Borrowed(_)) => {
+            bytes_response(code, json_of(cell, &written.object).clone())
+        }
+        _ => respond(code, info, &written.object, table),
+    };
+    with_warnings(response, &written.warnings)
 }
 
 fn respond(code: StatusCode, info: &ResourceInfo, obj: &Value, table: Option<IncludeObject>) -> Response {
@@ -264,25 +285,24 @@ fn item(
             Ok(respond(StatusCode::OK, info, &obj, table))
         }
         Method::PUT => {
-            let mut obj = parse_body(headers, body)?;
+            let obj = parse_body(headers, body)?;
             let opts = query.write_options()?;
-            let mut store = shared.lock();
-            if matches!(part, Part::Main | Part::Status)
-                && let Ok(current) = store.get(info, ns, name)
-            {
-                let (manager, api_version, time) = (field_manager(query, headers), info.api_version(), now());
-                let sub = (part == Part::Status).then_some("status");
-                crate::patch::record_update(
-                    Some(&present(info, &current)),
-                    &mut obj,
-                    &writer(&manager, &api_version, &time, sub),
-                );
-            }
-            let obj = crate::convert::to_storage(info, obj);
-            let storage = store.registry.storage_of(info);
-            let updated = store.update(&storage, ns, name, obj, part, &opts)?;
-            drop(store);
-            Ok(with_warnings(respond(StatusCode::OK, info, &updated.object, table), &updated.warnings))
+            let (manager, api_version, time) = (field_manager(query, headers), info.api_version(), now());
+            let prepare = |current: Option<&Arc<Value>>| {
+                let mut obj = obj.clone();
+                if matches!(part, Part::Main | Part::Status)
+                    && let Some(current) = current
+                {
+                    let w = writer(&manager, &api_version, &time, (part == Part::Status).then_some("status"));
+                    crate::patch::record_update(Some(&present_cow(info, current)), &mut obj, &w);
+                }
+                Ok(crate::convert::to_storage(info, obj))
+            };
+            let updated = write_prepared(shared, info, ns, name, prepare, |store, obj| {
+                let storage = store.registry.storage_of(info);
+                store.update(&storage, ns, name, obj, part, &opts)
+            })?;
+            Ok(respond_written(StatusCode::OK, info, &updated, table))
         }
         Method::PATCH => {
             let opts = query.write_options()?;
@@ -298,19 +318,22 @@ fn item(
                      (strategic merge patch is not supported for custom resources)",
                 ));
             }
-            let mut store = shared.lock();
-            let current = present(info, &*store.get(info, ns, name)?);
-            let mut patched = patch.apply(&current)?;
-            if matches!(part, Part::Main | Part::Status) {
-                let (manager, api_version, time) = (field_manager(query, headers), info.api_version(), now());
-                let sub = (part == Part::Status).then_some("status");
-                crate::patch::record_update(Some(&current), &mut patched, &writer(&manager, &api_version, &time, sub));
-            }
-            let patched = crate::convert::to_storage(info, patched);
-            let storage = store.registry.storage_of(info);
-            let updated = store.update(&storage, ns, name, patched, part, &opts)?;
-            drop(store);
-            Ok(with_warnings(respond(StatusCode::OK, info, &updated.object, table), &updated.warnings))
+            let (manager, api_version, time) = (field_manager(query, headers), info.api_version(), now());
+            let prepare = |stored: Option<&Arc<Value>>| {
+                let Some(stored) = stored else { return Err(ApiError::not_found(&info.group, &info.plural, name)) };
+                let current = present_cow(info, stored);
+                let mut patched = patch.apply(&current)?;
+                if matches!(part, Part::Main | Part::Status) {
+                    let w = writer(&manager, &api_version, &time, (part == Part::Status).then_some("status"));
+                    crate::patch::record_update(Some(&current), &mut patched, &w);
+                }
+                Ok(crate::convert::to_storage(info, patched))
+            };
+            let updated = write_prepared(shared, info, ns, name, prepare, |store, patched| {
+                let storage = store.registry.storage_of(info);
+                store.update(&storage, ns, name, patched, part, &opts)
+            })?;
+            Ok(respond_written(StatusCode::OK, info, &updated, table))
         }
         Method::DELETE if part == Part::Main => {
             let opts = delete_options(query, body)?;
@@ -322,6 +345,38 @@ fn item(
         }
         _ => Err(ApiError::method_not_allowed()),
     }
+}
+
+/// An update in two steps: `prepare` (patching, managedFields: the costly part) runs on the
+/// current object outside the store lock, `write` commits under it if the object is still the
+/// one prepared against. After a few lost races the last attempt prepares under the lock, so a
+/// hot object never starves a writer.
+fn write_prepared<T>(
+    shared: &Shared,
+    info: &ResourceInfo,
+    ns: &str,
+    name: &str,
+    prepare: impl Fn(Option<&Arc<Value>>) -> Result<T, ApiError>,
+    write: impl FnOnce(&mut crate::store::Store, T) -> Result<Written, ApiError>,
+) -> Result<Written, ApiError> {
+    for _ in 0..3 {
+        let before = shared.lock().get(info, ns, name).ok();
+        let prepared = prepare(before.as_ref())?;
+        let mut store = shared.lock();
+        let after = store.get(info, ns, name).ok();
+        let unchanged = match (&before, &after) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if unchanged {
+            return write(&mut store, prepared);
+        }
+    }
+    let mut store = shared.lock();
+    let current = store.get(info, ns, name).ok();
+    let prepared = prepare(current.as_ref())?;
+    write(&mut store, prepared)
 }
 
 /// The manager of a write: `fieldManager`, else the client's User-Agent product, as
@@ -392,7 +447,7 @@ fn apply_patch(
         (StatusCode::CREATED, store.create(&storage, ns, crate::convert::to_storage(info, merged), &opts)?)
     };
     drop(store);
-    Ok(with_warnings(respond(code, info, &written.object, table), &written.warnings))
+    Ok(respond_written(code, info, &written, table))
 }
 
 /// kube-apiserver's DELETE answer: 202 with the object when deletion waits (finalizers or

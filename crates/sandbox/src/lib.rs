@@ -16,19 +16,24 @@
 //! owner GC, namespaces), `watch`, `patch`, `scale`, `schema` (CRD structural schemas), `crd`,
 //! `builtin` (defaults/validation of workloads, pods, services), `convert` (events.k8s.io over
 //! core Events), `discovery`, `openapi`, `table` (`kubectl get` columns), `selector`, `meta`,
-//! `shape` (body vs URL checks), `protobuf`, `http`, `error`, `simulator` (workload status),
-//! `traffic` (synthetic HTTP traffic routed by HTTPRoutes and Services, exported on
-//! `GET /metrics`; per-workload `FAULT_RATE`/`LATENCY_MS` env vars or the
-//! `sandbox.glidepath.io/fault-rate`/`latency-ms` pod template annotations — see the module).
+//! `shape` (body vs URL checks), `protobuf`, `http`, `error`, `simulator` (workload status) and
+//! `rollout` (its ReplicaSets per pod-template-hash), `faults` (API fault injection, off by
+//! default), `persist` (`state_dir`: snapshot + append log), `traffic` (synthetic HTTP traffic
+//! routed by HTTPRoutes and Services, exported on `GET /metrics`; per-workload
+//! `FAULT_RATE`/`LATENCY_MS` env vars or the `sandbox.glidepath.io/fault-rate`/`latency-ms` pod
+//! template annotations — see the module).
 //!
-//! Known gaps: protobuf request bodies are decoded only for Namespace,
-//! ConfigMap, Secret and ServiceAccount (`protobuf.rs`; kubectl's other typed `create <kind>`
-//! generators get 415 — use `kubectl create -f`/`apply`); CEL rules
-//! (`x-kubernetes-validations`) and `format` are not enforced; LIST does not serve consistent
-//! snapshots across `continue` pages.
+//! Performance: every stored object carries a JSON cell filled once, outside the store lock, by
+//! the first reader (watch fan-out, LIST, or the write's own response); LIST concatenates these
+//! cells and watches batch queued events into one chunk. Figures: `examples/bench.rs` and the
+//! crate README.
 //!
-//! Seams for later work: a workload simulator can subscribe to store events like a watch; fault
-//! injection belongs in a layer around `handlers::dispatch`; persistence can snapshot `Store`.
+//! Known gaps: strategic merge patch of custom resources answers 415 (as kube-apiserver does);
+//! protobuf request bodies are decoded only for Namespace, ConfigMap, Secret and ServiceAccount
+//! (`protobuf.rs`; kubectl's other typed `create <kind>` generators get 415 — use `kubectl
+//! create -f`/`apply`); CEL rules (`x-kubernetes-validations`) and `format` are not enforced;
+//! LIST does not serve consistent snapshots across `continue` pages; the simulator scales old
+//! ReplicaSets down at once and simulates no Pods.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), glidepath_sandbox::SandboxError> {
@@ -43,6 +48,8 @@ mod convert;
 mod crd;
 mod discovery;
 mod error;
+mod event;
+pub mod faults;
 mod gc;
 mod handlers;
 mod http;
@@ -50,9 +57,11 @@ mod list;
 mod meta;
 mod openapi;
 mod patch;
+mod persist;
 mod protobuf;
 pub mod requests;
 mod resource;
+mod rollout;
 mod scale;
 mod schema;
 mod selector;
@@ -65,6 +74,7 @@ pub mod traffic;
 mod watch;
 
 pub use error::SandboxError;
+pub use faults::FaultConfig;
 pub use server::{Config, Sandbox, SandboxHandle};
 pub use simulator::SimulatorConfig;
 pub use traffic::TrafficConfig;

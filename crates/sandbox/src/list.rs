@@ -7,12 +7,14 @@ use serde_json::Value;
 use crate::error::ApiError;
 use crate::resource::ResourceInfo;
 use crate::selector::Selectors;
-use crate::store::{ObjectKey, Store};
+use crate::store::{JsonCell, ObjectKey, Store};
 
 /// The result of a LIST.
 #[derive(Debug, Clone)]
 pub struct ListResult {
     pub items: Vec<Arc<Value>>,
+    /// The items' JSON cells, in the same order.
+    pub json: Vec<JsonCell>,
     pub rv: u64,
     pub continue_token: Option<String>,
     pub remaining: Option<usize>,
@@ -34,9 +36,11 @@ impl Store {
             None => m.range::<ObjectKey, _>(..),
         });
         let mut items = Vec::new();
+        let mut json = Vec::new();
         let mut remaining = 0usize;
         let mut last: Option<ObjectKey> = None;
-        for ((n, name), obj) in iter {
+        for ((n, name), stored) in iter {
+            let obj = &stored.value;
             if ns.is_some_and(|want| want != n) || !sel.matches(obj) {
                 continue;
             }
@@ -46,12 +50,13 @@ impl Store {
             }
             last = Some((n.clone(), name.clone()));
             items.push(obj.clone());
+            json.push(stored.json.clone());
         }
         let (continue_token, remaining) = match (remaining, last) {
             (r, Some(key)) if r > 0 => (Some(encode_continue(self.rv, &key)), Some(r)),
             _ => (None, None),
         };
-        Ok(ListResult { items, rv: self.rv, continue_token, remaining })
+        Ok(ListResult { items, json, rv: self.rv, continue_token, remaining })
     }
 }
 

@@ -91,6 +91,9 @@ impl LabelSelector {
     }
 
     pub fn matches(&self, obj: &Value) -> bool {
+        if self.0.is_empty() {
+            return true;
+        }
         let labels = meta::labels(obj);
         let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
         self.0.iter().all(|r| match r {

@@ -33,6 +33,10 @@ pub struct Config {
     /// Run the traffic simulator (synthetic requests exported on `GET /metrics`); `None` (the
     /// default) turns it off, and `/metrics` then serves empty series.
     pub traffic: Option<crate::traffic::TrafficConfig>,
+    /// API fault injection for reliability tests; `None` (the default) injects nothing.
+    pub faults: Option<crate::faults::FaultConfig>,
+    /// Keep the state in this directory and load it at start; `None` keeps it in memory only.
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -46,6 +50,8 @@ impl Default for Config {
             max_body_bytes: 3 * 1024 * 1024,
             simulator: Some(crate::simulator::SimulatorConfig::default()),
             traffic: None,
+            faults: None,
+            state_dir: None,
         }
     }
 }
@@ -63,6 +69,8 @@ pub(crate) struct Shared {
     pub traffic: crate::traffic::Metrics,
     /// API requests served, by verb and resource.
     pub requests: crate::requests::RequestCounts,
+    /// The fault injector, when configured.
+    pub faults: Option<crate::faults::Faults>,
 }
 
 impl Shared {
@@ -84,10 +92,14 @@ impl Sandbox {
             .map_err(|source| SandboxError::Bind { addr: config.listen, source })?;
         let addr = listener.local_addr().map_err(SandboxError::LocalAddr)?;
         let (stop_tx, stop_rx) = watch::channel(false);
-        let store = Store::new(config.history_limit, config.watch_buffer);
+        let mut store = Store::new(config.history_limit, config.watch_buffer);
+        if let Some(dir) = &config.state_dir {
+            crate::persist::open(&mut store, dir)?;
+        }
         let (expire, _) = watch::channel(0);
         let simulator = config.simulator.clone();
         let traffic = config.traffic.clone();
+        let faults = config.faults.clone().map(crate::faults::Faults::new);
         let shared = Arc::new(Shared {
             store: Mutex::new(store),
             config,
@@ -96,6 +108,7 @@ impl Sandbox {
             expire,
             traffic: crate::traffic::Metrics::default(),
             requests: crate::requests::RequestCounts::default(),
+            faults,
         });
         if let Some(sim) = simulator {
             tokio::spawn(crate::simulator::run(shared.clone(), sim));
@@ -129,6 +142,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/readyz", get(|| async { crate::handlers::empty_ok() }))
         .route("/metrics", get(crate::traffic::metrics::serve))
         .fallback(crate::handlers::dispatch)
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), crate::faults::inject))
         .layer(axum::middleware::from_fn_with_state(shared.clone(), crate::requests::count))
         .layer(DefaultBodyLimit::disable())
         .with_state(shared)

@@ -7,17 +7,15 @@ use crate::error::ApiError;
 use crate::meta;
 use crate::resource::ResourceInfo;
 
-/// What a generation bump compares: everything but `metadata`, and but `status` when status
-/// is a subresource (without one, a status change is a change like any other).
-pub(crate) fn generation_view(obj: &Value, status_subresource: bool) -> Value {
-    let mut v = obj.clone();
-    if let Some(m) = v.as_object_mut() {
-        m.remove("metadata");
-        if status_subresource {
-            m.remove("status");
-        }
-    }
-    v
+/// Whether a write changes what `generation` counts: everything but `metadata`, and but
+/// `status` when status is a subresource (without one, a status change is a change like any
+/// other). Compares in place: no copies of the objects.
+pub(crate) fn generation_changed(new: &Value, old: &Value, status_subresource: bool) -> bool {
+    let (Some(a), Some(b)) = (new.as_object(), old.as_object()) else { return new != old };
+    let counted = |k: &&String| k.as_str() != "metadata" && !(status_subresource && k.as_str() == "status");
+    let a_keys = a.keys().filter(counted);
+    let b_keys = b.keys().filter(counted);
+    a_keys.clone().count() != b_keys.count() || a_keys.into_iter().any(|k| a.get(k) != b.get(k))
 }
 
 /// Checks apiVersion and kind of a request body, filling them in when absent.

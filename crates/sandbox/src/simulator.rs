@@ -1,5 +1,5 @@
 //! The workload simulator: what kube-controller-manager and kubelets on ready nodes would do
-//! to Deployment and DaemonSet status. After a readiness delay a rollout completes
+//! to Deployment, ReplicaSet and DaemonSet status. After a readiness delay a rollout completes
 //! (`replicas`, `updatedReplicas`, `readyReplicas`, `availableReplicas`, `observedGeneration`,
 //! the `Available` and `Progressing` conditions). Failure injection per pod template, through
 //! the annotation `sandbox.glidepath.io/fail`:
@@ -11,6 +11,9 @@
 //! - `after=<duration>`: ready at first, unready from `<duration>` after the rollout began.
 //!
 //! `sandbox.glidepath.io/ready-after: <duration>` on the workload overrides the delay.
+//!
+//! Each settled Deployment rollout also keeps its `<name>-<pod-template-hash>` ReplicaSet (see
+//! `rollout.rs`); older templates' ReplicaSets are scaled to zero.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -145,6 +148,20 @@ pub fn daemon_set_status(obj: &Value, nodes: i64, started: Timestamp, now: Times
     })
 }
 
+/// The status of a standalone ReplicaSet (one no Deployment controls).
+pub fn replica_set_status(obj: &Value, started: Timestamp, now: Timestamp) -> Value {
+    let desired = obj["spec"]["replicas"].as_i64().unwrap_or(1);
+    let elapsed = Duration::from_secs(u64::try_from((now - started).get_seconds()).unwrap_or(0));
+    let ready = if Behaviour::of(&obj["spec"]["template"]).ready_at(elapsed) { desired } else { 0 };
+    json!({
+        "replicas": desired,
+        "fullyLabeledReplicas": desired,
+        "readyReplicas": ready,
+        "availableReplicas": ready,
+        "observedGeneration": obj["metadata"]["generation"].as_i64().unwrap_or(1),
+    })
+}
+
 /// Settings of the simulator.
 #[derive(Clone, Debug)]
 pub struct SimulatorConfig {
@@ -181,6 +198,8 @@ pub(crate) async fn run(shared: Arc<Shared>, config: SimulatorConfig) {
         let kind = match event.res.as_str() {
             "deployments.apps" => "deployments",
             "daemonsets.apps" => "daemonsets",
+            // ReplicaSets of Deployments are kept by `rollout`; standalone ones settle here.
+            "replicasets.apps" if !crate::rollout::owned_by_deployment(&event.object) => "replicasets",
             _ => continue,
         };
         let obj = &event.object;
@@ -230,11 +249,14 @@ fn settle(shared: &Shared, key: &Key, nodes: i64, started: Timestamp) {
     let Some(info) = store.registry.get("apps", "v1", plural) else { return };
     let Ok(current) = store.get(&info, ns, name) else { return };
     let now = Timestamp::now();
-    let status = if plural == "deployments" {
-        deployment_status(&current, started, now)
-    } else {
-        daemon_set_status(&current, nodes, started, now)
+    let status = match plural.as_str() {
+        "deployments" => deployment_status(&current, started, now),
+        "replicasets" => replica_set_status(&current, started, now),
+        _ => daemon_set_status(&current, nodes, started, now),
     };
+    if plural == "deployments" {
+        crate::rollout::reconcile(&mut store, &current, &status);
+    }
     if same_status(&current["status"], &status) {
         return;
     }

@@ -9,31 +9,10 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use crate::error::{ApiError, Cause};
+pub use crate::event::{Event, EventType, JsonCell, Stored, json_of};
 use crate::meta;
 use crate::resource::{Registry, ResourceInfo};
-use crate::shape::{align_namespace, check_body, generation_view};
-
-/// Watch event types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventType {
-    Added,
-    Modified,
-    Deleted,
-}
-
-/// One committed change.
-#[derive(Debug, Clone)]
-pub struct Event {
-    pub rv: u64,
-    /// Resource id (`deployments.apps`).
-    pub res: String,
-    pub kind: EventType,
-    pub object: Arc<Value>,
-    /// The previous state, for MODIFIED (selector transitions) and DELETED.
-    pub old: Option<Arc<Value>>,
-    /// `object` serialized once, shared by every watcher that sends it unchanged.
-    pub json: std::sync::OnceLock<Vec<u8>>,
-}
+use crate::shape::{align_namespace, check_body, generation_changed};
 
 /// Which part of an object a write may change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +43,9 @@ pub struct WriteOptions {
 /// A successful create or update.
 #[derive(Debug, Clone)]
 pub struct Written {
-    pub object: Value,
+    pub object: Arc<Value>,
+    /// The committed object's JSON cell; `None` for dry runs and no-op updates.
+    pub json: Option<JsonCell>,
     /// Texts for `Warning: 299 - "..."` response headers.
     pub warnings: Vec<String>,
 }
@@ -78,7 +59,7 @@ pub type Subscription = (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>);
 #[derive(Debug)]
 pub struct Store {
     pub(crate) rv: u64,
-    pub(crate) objects: HashMap<String, BTreeMap<ObjectKey, Arc<Value>>>,
+    pub(crate) objects: HashMap<String, BTreeMap<ObjectKey, Stored>>,
     /// uid -> (resource id, namespace, name).
     pub(crate) by_uid: HashMap<String, (String, String, String)>,
     /// owner uid -> dependents as (resource id, namespace, name), from ownerReferences.
@@ -92,7 +73,9 @@ pub struct Store {
     tx: broadcast::Sender<Arc<Event>>,
     pub registry: Registry,
     /// Last allocated service cluster IP (offset in 10.96.0.0/12).
-    next_ip: u32,
+    pub(crate) next_ip: u32,
+    /// The write-ahead log of a sandbox with a state directory.
+    pub(crate) log: Option<crate::persist::Log>,
 }
 
 impl Store {
@@ -110,6 +93,7 @@ impl Store {
             tx,
             registry: Registry::with_builtins(),
             next_ip: 0,
+            log: None,
         };
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
@@ -129,7 +113,7 @@ impl Store {
     }
 
     pub(crate) fn lookup(&self, id: &str, ns: &str, name: &str) -> Option<Arc<Value>> {
-        self.objects.get(id)?.get(&(ns.to_owned(), name.to_owned())).cloned()
+        self.objects.get(id)?.get(&(ns.to_owned(), name.to_owned())).map(|s| s.value.clone())
     }
 
     /// Objects of one resource, optionally in one namespace, in (namespace, name) order.
@@ -138,6 +122,16 @@ impl Store {
         id: &str,
         ns: Option<&'a str>,
     ) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
+        self.objects
+            .get(id)
+            .into_iter()
+            .flat_map(move |m| m.iter())
+            .filter(move |((n, _), _)| ns.is_none_or(|want| want == n))
+            .map(|(_, v)| &v.value)
+    }
+
+    /// Like [`Self::iter_resource`], with the objects' JSON cells.
+    pub(crate) fn iter_stored<'a>(&'a self, id: &str, ns: Option<&'a str>) -> impl Iterator<Item = &'a Stored> + 'a {
         self.objects
             .get(id)
             .into_iter()
@@ -166,17 +160,52 @@ impl Store {
         &mut self,
         info: &ResourceInfo,
         kind: EventType,
-        mut obj: Value,
+        obj: Value,
         old: Option<Arc<Value>>,
     ) -> Arc<Value> {
+        self.commit_stored(info, kind, obj, old).value
+    }
+
+    /// [`Self::commit`], also returning the object's JSON cell.
+    pub(crate) fn commit_stored(
+        &mut self,
+        info: &ResourceInfo,
+        kind: EventType,
+        mut obj: Value,
+        old: Option<Arc<Value>>,
+    ) -> Stored {
         self.rv += 1;
         meta::metadata_mut(&mut obj).insert("resourceVersion".to_owned(), json!(self.rv.to_string()));
         let obj = Arc::new(obj);
+        let json = JsonCell::default();
         let id = info.id();
-        let key = (meta::namespace(&obj).to_owned(), meta::name(&obj).to_owned());
-        let uid = meta::uid(&obj).to_owned();
-        let entry = (id.clone(), key.0.clone(), key.1.clone());
-        let previous = self.objects.get(&id).and_then(|m| m.get(&key)).cloned();
+        let deleted = kind == EventType::Deleted;
+        self.place(&id, deleted, &obj, &json);
+        if let Some(log) = &mut self.log {
+            log.append(self.rv, &id, deleted, json_of(&json, &obj));
+            if log.wants_compaction() {
+                crate::persist::compact(self);
+            }
+        }
+        let event = Arc::new(Event { rv: self.rv, res: id, kind, object: obj.clone(), old, json: json.clone() });
+        self.history.push_back(event.clone());
+        while self.history.len() > self.history_limit {
+            if let Some(e) = self.history.pop_front() {
+                self.compacted = e.rv;
+            }
+        }
+        // No receivers is fine.
+        let _sent = self.tx.send(event);
+        Stored { value: obj, json }
+    }
+
+    /// Puts `obj` in (or, `deleted`, takes it out of) the object map and the uid, owner and
+    /// namespace indexes.
+    pub(crate) fn place(&mut self, id: &str, deleted: bool, obj: &Arc<Value>, json: &JsonCell) {
+        let key = (meta::namespace(obj).to_owned(), meta::name(obj).to_owned());
+        let uid = meta::uid(obj).to_owned();
+        let entry = (id.to_owned(), key.0.clone(), key.1.clone());
+        let previous = self.objects.get(id).and_then(|m| m.get(&key)).map(|s| s.value.clone());
         if let Some(prev) = &previous {
             for owner in meta::owner_uids(prev) {
                 if let Some(set) = self.owners.get_mut(&owner) {
@@ -187,8 +216,8 @@ impl Store {
                 }
             }
         }
-        if kind == EventType::Deleted {
-            if let Some(m) = self.objects.get_mut(&id) {
+        if deleted {
+            if let Some(m) = self.objects.get_mut(id) {
                 m.remove(&key);
             }
             self.by_uid.remove(&uid);
@@ -199,25 +228,22 @@ impl Store {
                 *n = n.saturating_sub(1);
             }
         } else {
-            for owner in meta::owner_uids(&obj) {
+            for owner in meta::owner_uids(obj) {
                 self.owners.entry(owner).or_default().insert(entry.clone());
             }
             if previous.is_none() && !key.0.is_empty() {
                 *self.ns_counts.entry(key.0.clone()).or_default() += 1;
             }
             self.by_uid.insert(uid, entry);
-            self.objects.entry(id.clone()).or_default().insert(key, obj.clone());
+            let stored = Stored { value: obj.clone(), json: json.clone() };
+            self.objects.entry(id.to_owned()).or_default().insert(key, stored);
         }
-        let event = Arc::new(Event { rv: self.rv, res: id, kind, object: obj.clone(), old, json: Default::default() });
-        self.history.push_back(event.clone());
-        while self.history.len() > self.history_limit {
-            if let Some(e) = self.history.pop_front() {
-                self.compacted = e.rv;
-            }
-        }
-        // No receivers is fine.
-        let _sent = self.tx.send(event);
-        obj
+    }
+
+    /// Continues the resourceVersion counter at `rv` after a restart; earlier versions are gone.
+    pub(crate) fn restart_at(&mut self, rv: u64) {
+        self.rv = rv;
+        self.compact();
     }
 
     /// Drops every event from the history: watches from any earlier version get 410 Gone.
@@ -276,11 +302,11 @@ impl Store {
         }
         let warnings = self.prepare(info, &mut obj, None, opts)?;
         if opts.dry_run {
-            return Ok(Written { object: obj, warnings });
+            return Ok(Written { object: Arc::new(obj), json: None, warnings });
         }
-        let stored = self.commit(info, EventType::Added, obj, None);
-        self.after_write(info, &stored);
-        Ok(Written { object: Value::clone(&stored), warnings })
+        let stored = self.commit_stored(info, EventType::Added, obj, None);
+        self.after_write(info, &stored.value);
+        Ok(Written { object: stored.value, json: Some(stored.json), warnings })
     }
 
     /// Kind-specific defaulting and validation shared by create and update; returns warnings.
@@ -353,7 +379,7 @@ impl Store {
     }
 
     /// Effects of a committed write on the registry (CRDs become served).
-    fn after_write(&mut self, info: &ResourceInfo, obj: &Value) {
+    pub(crate) fn after_write(&mut self, info: &ResourceInfo, obj: &Value) {
         if info.group == "apiextensions.k8s.io"
             && info.plural == "customresourcedefinitions"
             && let Ok(infos) = crate::crd::served(obj)
@@ -448,26 +474,25 @@ impl Store {
             }
         };
         let warnings = self.prepare(info, &mut new, Some(&old), opts)?;
-        if (info.generation || info.custom) && generation_view(&new, info.status) != generation_view(&old, info.status)
-        {
+        if (info.generation || info.custom) && generation_changed(&new, &old, info.status) {
             let generation =
                 meta::metadata(&old).and_then(|m| m.get("generation")).and_then(Value::as_i64).unwrap_or(0);
             meta::metadata_mut(&mut new).insert("generation".to_owned(), json!(generation + 1));
         }
         meta::metadata_mut(&mut new).insert("resourceVersion".to_owned(), json!(meta::resource_version(&old)));
         if new == *old || opts.dry_run {
-            return Ok(Written { object: new, warnings });
+            return Ok(Written { object: Arc::new(new), json: None, warnings });
         }
         if meta::is_deleting(&new) && meta::finalizers(&new).is_empty() {
-            let stored = self.commit(info, EventType::Deleted, new, Some(old));
-            self.after_remove(info, &stored);
-            return Ok(Written { object: Value::clone(&stored), warnings });
+            let stored = self.commit_stored(info, EventType::Deleted, new, Some(old));
+            self.after_remove(info, &stored.value);
+            return Ok(Written { object: stored.value, json: Some(stored.json), warnings });
         }
-        let stored = self.commit(info, EventType::Modified, new, Some(old));
-        self.after_write(info, &stored);
-        if meta::is_deleting(&stored) {
-            self.try_finish_foreground(&stored);
+        let stored = self.commit_stored(info, EventType::Modified, new, Some(old));
+        self.after_write(info, &stored.value);
+        if meta::is_deleting(&stored.value) {
+            self.try_finish_foreground(&stored.value);
         }
-        Ok(Written { object: Value::clone(&stored), warnings })
+        Ok(Written { object: stored.value, json: Some(stored.json), warnings })
     }
 }

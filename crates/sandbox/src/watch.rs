@@ -19,12 +19,14 @@ use crate::http::{IncludeObject, Query};
 use crate::resource::ResourceInfo;
 use crate::selector::Selectors;
 use crate::server::Shared;
-use crate::store::{Event, EventType};
+use crate::store::{Event, EventType, JsonCell, Stored, json_of};
 
 struct Watcher {
     info: Arc<ResourceInfo>,
     /// `info.id()`, computed once.
     id: String,
+    /// The apiVersion objects are sent in, when no conversion applies (`None` otherwise).
+    plain_api_version: Option<String>,
     ns: Option<String>,
     sel: Selectors,
     table: Option<IncludeObject>,
@@ -52,22 +54,50 @@ impl Watcher {
         }
     }
 
-    async fn send(&self, kind: &str, object: Cow<'_, Value>) -> bool {
+    /// Appends one event line to `buf`.
+    fn push(buf: &mut Vec<u8>, kind: &str, object: &Value) {
         #[derive(serde::Serialize)]
         struct Line<'a> {
             #[serde(rename = "type")]
             kind: &'a str,
             object: &'a Value,
         }
-        let mut line = serde_json::to_vec(&Line { kind, object: &object }).unwrap_or_default();
-        line.push(b'\n');
-        self.tx.send(Bytes::from(line)).await.is_ok()
+        let _written = serde_json::to_writer(&mut *buf, &Line { kind, object });
+        buf.push(b'\n');
     }
 
-    /// Sends what `e` means for this watch; false when the client is gone.
-    async fn deliver(&self, e: &Event) -> bool {
-        if e.res != self.id {
+    /// Appends the line for `obj`, reusing its shared JSON when it is sent unchanged.
+    fn push_object(&self, buf: &mut Vec<u8>, kind: &str, obj: &Arc<Value>, json: &JsonCell) {
+        // `present_cow` without its per-call work: same apiVersion, no conversion, no table.
+        let plain = self.table.is_none()
+            && self
+                .plain_api_version
+                .as_deref()
+                .is_some_and(|v| obj.get("apiVersion").and_then(Value::as_str) == Some(v));
+        if !plain {
+            Self::push(buf, kind, &self.render(obj));
+            return;
+        }
+        buf.extend_from_slice(b"{\"type\":\"");
+        buf.extend_from_slice(kind.as_bytes());
+        buf.extend_from_slice(b"\",\"object\":");
+        buf.extend_from_slice(json_of(json, obj));
+        buf.extend_from_slice(b"}\n");
+    }
+
+    /// Sends what is in `buf` as one chunk; false when the client is gone.
+    async fn flush(&self, buf: &mut Vec<u8>) -> bool {
+        if buf.is_empty() {
             return true;
+        }
+        let chunk = Bytes::from(std::mem::take(buf));
+        self.tx.send(chunk).await.is_ok()
+    }
+
+    /// Appends what `e` means for this watch; false when it means nothing.
+    fn deliver(&self, e: &Event, buf: &mut Vec<u8>) -> bool {
+        if e.res != self.id {
+            return false;
         }
         let now = self.in_scope(&e.object);
         let before = e.old.as_deref().is_some_and(|o| self.in_scope(o));
@@ -77,42 +107,36 @@ impl Watcher {
             EventType::Modified if now => "ADDED",
             EventType::Modified if before => "DELETED",
             EventType::Deleted if now || before => "DELETED",
-            _ => return true,
+            _ => return false,
         };
-        let plain =
-            self.table.is_none() && matches!(crate::handlers::present_cow(&self.info, &e.object), Cow::Borrowed(_));
-        if !plain {
-            return self.send(kind, self.render(&e.object)).await;
-        }
-        let object = e.json.get_or_init(|| serde_json::to_vec(&*e.object).unwrap_or_default());
-        let mut line = Vec::with_capacity(object.len() + 32);
-        line.extend_from_slice(b"{\"type\":\"");
-        line.extend_from_slice(kind.as_bytes());
-        line.extend_from_slice(b"\",\"object\":");
-        line.extend_from_slice(object);
-        line.extend_from_slice(b"}\n");
-        self.tx.send(Bytes::from(line)).await.is_ok()
+        self.push_object(buf, kind, &e.object, &e.json);
+        true
     }
 
-    async fn bookmark(&self, rv: u64, initial_end: bool) -> bool {
+    fn bookmark(&self, buf: &mut Vec<u8>, rv: u64, initial_end: bool) {
         let mut metadata = json!({"resourceVersion": rv.to_string()});
         if initial_end {
             metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
         let obj = json!({"kind": self.info.kind, "apiVersion": self.info.api_version(), "metadata": metadata});
-        self.send("BOOKMARK", Cow::Owned(obj)).await
+        Self::push(buf, "BOOKMARK", &obj);
     }
 
-    async fn expired(&self, e: &ApiError) -> bool {
-        self.send("ERROR", Cow::Owned(e.status())).await
+    async fn expired(&self, mut buf: Vec<u8>, e: &ApiError) {
+        Self::push(&mut buf, "ERROR", &e.status());
+        self.flush(&mut buf).await;
     }
 }
+
+/// Events are batched into chunks of about this size: one write per batch, not per event, keeps
+/// a hundred watchers cheap at thousands of writes per second.
+const CHUNK: usize = 256 * 1024;
 
 enum Start {
     /// Replay these events, then follow the receiver.
     Replay(Vec<Arc<Event>>),
     /// Synthetic ADDED for these objects at this version, then follow.
-    State(Vec<Arc<Value>>),
+    State(Vec<Stored>),
     Expired(ApiError),
 }
 
@@ -145,23 +169,26 @@ pub async fn serve(
                 Err(e) => (Start::Expired(e), store.receiver(), rv),
             },
             None => {
-                let objs = store.iter_resource(&info.id(), ns.as_deref()).filter(|o| sel.matches(o)).cloned().collect();
+                let objs =
+                    store.iter_stored(&info.id(), ns.as_deref()).filter(|o| sel.matches(&o.value)).cloned().collect();
                 (Start::State(objs), store.receiver(), rv)
             }
         }
     };
     let (tx, out) = mpsc::channel::<Bytes>(256);
     let id = info.id();
-    let watcher = Watcher { info, id, ns, sel, table, tx };
+    let plain_api_version = (info.conversion == crate::convert::Conversion::None).then(|| info.api_version());
+    let watcher = Watcher { info, id, plain_api_version, ns, sel, table, tx };
     let shutdown = shared.shutdown.clone();
     let expire = shared.expire.subscribe();
     let interval = shared.config.bookmark_interval;
+    let cut_after = shared.faults.as_ref().and_then(|f| f.config.watch_cut_after);
     tokio::spawn(run(
         watcher,
         start,
         rx,
         start_rv,
-        Options { bookmarks, initial_end, timeout, interval },
+        Options { cut_after, bookmarks, initial_end, timeout, interval },
         shutdown,
         expire,
     ));
@@ -175,6 +202,8 @@ pub async fn serve(
 }
 
 struct Options {
+    /// Fault injection: end the stream after this many events.
+    cut_after: Option<usize>,
     bookmarks: bool,
     initial_end: bool,
     timeout: Duration,
@@ -191,63 +220,102 @@ async fn run(
     mut expire: tokio::sync::watch::Receiver<u64>,
 ) {
     let mut last_rv = start_rv;
+    let mut buf = Vec::new();
+    let mut sent = 0usize;
+    let cut = |sent: usize| opts.cut_after.is_some_and(|n| sent >= n);
     match start {
         Start::Expired(e) => {
-            w.expired(&e).await;
+            w.expired(buf, &e).await;
             return;
         }
         Start::Replay(events) => {
             for e in events {
                 last_rv = e.rv;
-                if !w.deliver(&e).await {
+                sent += usize::from(w.deliver(&e, &mut buf));
+                if cut(sent) {
+                    w.flush(&mut buf).await;
+                    return;
+                }
+                if buf.len() >= CHUNK && !w.flush(&mut buf).await {
                     return;
                 }
             }
         }
         Start::State(objs) => {
             for o in objs {
-                if !w.send("ADDED", w.render(&o)).await {
+                w.push_object(&mut buf, "ADDED", &o.value, &o.json);
+                if buf.len() >= CHUNK && !w.flush(&mut buf).await {
                     return;
                 }
             }
-            if opts.initial_end && !w.bookmark(last_rv, true).await {
-                return;
+            if opts.initial_end {
+                w.bookmark(&mut buf, last_rv, true);
             }
         }
+    }
+    if !w.flush(&mut buf).await {
+        return;
     }
     let deadline = Instant::now() + opts.timeout;
     let mut ticker = tokio::time::interval_at(Instant::now() + opts.interval, opts.interval);
     loop {
         tokio::select! {
-            received = rx.recv() => match received {
-                Ok(e) => {
-                    last_rv = e.rv;
-                    if !w.deliver(&e).await {
-                        return;
+            received = rx.recv() => {
+                let mut received = received;
+                // Take whatever else is already queued, so a burst goes out as one chunk.
+                loop {
+                    match received {
+                        Ok(e) => {
+                            last_rv = e.rv;
+                            sent += usize::from(w.deliver(&e, &mut buf));
+                            if cut(sent) {
+                                tracing::debug!(sent, "injected fault: watch stream cut");
+                                w.flush(&mut buf).await;
+                                return;
+                            }
+                        }
+                        Err(broadcast::error::RecvError::Lagged(n)) => {
+                            tracing::debug!(missed = n, "watcher fell behind; closing with 410");
+                            let why = format!("too old resource version: {last_rv} (watch fell behind by {n} events)");
+                            w.expired(buf, &ApiError::expired(why)).await;
+                            return;
+                        }
+                        Err(broadcast::error::RecvError::Closed) => {
+                            w.flush(&mut buf).await;
+                            return;
+                        }
                     }
+                    if buf.len() >= CHUNK {
+                        break;
+                    }
+                    received = match rx.try_recv() {
+                        Ok(e) => Ok(e),
+                        Err(broadcast::error::TryRecvError::Lagged(n)) => Err(broadcast::error::RecvError::Lagged(n)),
+                        Err(broadcast::error::TryRecvError::Closed) => Err(broadcast::error::RecvError::Closed),
+                        Err(broadcast::error::TryRecvError::Empty) => break,
+                    };
                 }
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    tracing::debug!(missed = n, "watcher fell behind; closing with 410");
-                    w.expired(&ApiError::expired(format!("too old resource version: {last_rv} (watch fell behind by {n} events)"))).await;
+                if !w.flush(&mut buf).await {
                     return;
                 }
-                Err(broadcast::error::RecvError::Closed) => return,
-            },
+            }
             _ = ticker.tick(), if opts.bookmarks => {
-                if !w.bookmark(last_rv, false).await {
+                w.bookmark(&mut buf, last_rv, false);
+                if !w.flush(&mut buf).await {
                     return;
                 }
             }
             () = tokio::time::sleep_until(deadline) => {
                 if opts.bookmarks {
-                    w.bookmark(last_rv, false).await;
+                    w.bookmark(&mut buf, last_rv, false);
+                    w.flush(&mut buf).await;
                 }
                 return;
             }
             () = w.tx.closed() => return,
             _ = shutdown.changed() => return,
             _ = expire.changed() => {
-                w.expired(&ApiError::expired(format!("too old resource version: {last_rv}"))).await;
+                w.expired(buf, &ApiError::expired(format!("too old resource version: {last_rv}"))).await;
                 return;
             }
         }

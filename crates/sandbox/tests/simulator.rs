@@ -107,3 +107,112 @@ async fn daemon_sets_follow_the_scale_to_zero_node_selector() {
     }
     sandbox.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn rollouts_keep_one_replica_set_per_template_hash() {
+    use k8s_openapi::api::apps::v1::ReplicaSet;
+    use kube::ResourceExt;
+    use kube::api::{DeleteParams, ListParams};
+    tokio::time::timeout(common::TIMEOUT, async {
+        let sandbox = start().await;
+        let c = client(&sandbox).await;
+        let api: Api<Deployment> = Api::namespaced(c.clone(), "default");
+        let rss: Api<ReplicaSet> = Api::namespaced(c.clone(), "default");
+        let created = api.create(&PostParams::default(), &deploy("shop", json!({}), 600)).await.unwrap();
+        let uid = created.uid().unwrap();
+        let owned = |list: Vec<ReplicaSet>| -> Vec<ReplicaSet> {
+            list.into_iter()
+                .filter(|rs| rs.owner_references().iter().any(|o| o.uid == uid && o.controller == Some(true)))
+                .collect()
+        };
+        let ready_rs = |rs: &ReplicaSet, n: i32| {
+            rs.status.as_ref().is_some_and(|s| s.replicas == n && s.ready_replicas == Some(n))
+                && rs.spec.replicas == Some(n)
+        };
+        let wait_sets = |want: usize| {
+            let rss = rss.clone();
+            let owned = &owned;
+            async move {
+                loop {
+                    let sets = owned(rss.list(&ListParams::default()).await.unwrap().items);
+                    let new_ready = sets.iter().filter(|rs| ready_rs(rs, 2)).count() == 1;
+                    let rest_zero = sets.iter().filter(|rs| ready_rs(rs, 0)).count() == want - 1;
+                    if sets.len() == want && new_ready && rest_zero {
+                        return sets;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        };
+        let first = wait_sets(1).await;
+        let rs = &first[0];
+        let hash = rs.labels()["pod-template-hash"].clone();
+        assert_eq!(rs.name_any(), format!("shop-{hash}"));
+        assert_eq!(rs.spec.selector.match_labels.as_ref().unwrap()["pod-template-hash"], hash);
+        assert_eq!(rs.annotations()["deployment.kubernetes.io/revision"], "1");
+        let d = until(&api, "shop", |d| d.status.as_ref().and_then(|s| s.ready_replicas) == Some(2)).await;
+        let s = d.status.unwrap();
+        assert_eq!((s.replicas, s.updated_replicas), (Some(2), Some(2)), "the Deployment counts its new ReplicaSet");
+
+        // A new template: a second ReplicaSet takes over, the first is scaled to zero.
+        let image = json!({"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x:2"}]}}}});
+        api.patch("shop", &PatchParams::default(), &Patch::Strategic(image)).await.unwrap();
+        let second = wait_sets(2).await;
+        let new = second.iter().find(|rs| ready_rs(rs, 2)).unwrap();
+        assert_ne!(new.labels()["pod-template-hash"], hash);
+        assert_eq!(new.annotations()["deployment.kubernetes.io/revision"], "2");
+        assert!(second.iter().any(|rs| rs.name_any() == format!("shop-{hash}") && ready_rs(rs, 0)));
+
+        // Deleting the Deployment collects its ReplicaSets.
+        api.delete("shop", &DeleteParams::foreground()).await.unwrap();
+        loop {
+            if owned(rss.list(&ListParams::default()).await.unwrap().items).is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        sandbox.shutdown().await.unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn standalone_replica_sets_become_ready_unless_told_not_to() {
+    use k8s_openapi::api::apps::v1::ReplicaSet;
+    tokio::time::timeout(common::TIMEOUT, async {
+        let sandbox = start().await;
+        let rss: Api<ReplicaSet> = Api::namespaced(client(&sandbox).await, "default");
+        let rs = |name: &str, annotations: serde_json::Value| -> ReplicaSet {
+            serde_json::from_value(json!({
+                "metadata": {"name": name},
+                "spec": {"replicas": 3, "selector": {"matchLabels": {"app": name}},
+                    "template": {"metadata": {"labels": {"app": name}, "annotations": annotations},
+                        "spec": {"containers": [{"name": "c", "image": "x:1"}]}}}
+            }))
+            .unwrap()
+        };
+        rss.create(&PostParams::default(), &rs("solo", json!({}))).await.unwrap();
+        rss.create(&PostParams::default(), &rs("stuck", json!({"sandbox.glidepath.io/fail": "never-ready"})))
+            .await
+            .unwrap();
+        let status = |name: &'static str| {
+            let rss = rss.clone();
+            async move {
+                loop {
+                    if let Some(s) = rss.get(name).await.unwrap().status {
+                        return s;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        };
+        let solo = status("solo").await;
+        assert_eq!((solo.replicas, solo.ready_replicas, solo.available_replicas), (3, Some(3), Some(3)));
+        let stuck = status("stuck").await;
+        assert_eq!((stuck.replicas, stuck.ready_replicas), (3, Some(0)));
+        sandbox.shutdown().await.unwrap();
+    })
+    .await
+    .unwrap();
+}
