@@ -249,16 +249,7 @@ async fn a_restarted_controller_finishes_the_release_without_repeating_hooks() {
     let env = env().await;
     let (hooks, calls) = recorder().await;
     apply(&env.client, &deployment("podinfo:1")).await;
-    apply(&env.client, &json!({
-        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
-        "metadata": {"name": "podinfo", "namespace": "test"},
-        "spec": {"provider": "kubernetes", "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
-            "service": {"port": 9898},
-            "analysis": {"interval": "10s", "threshold": 1, "iterations": 6, "webhooks": [
-                {"name": "pre", "type": "pre-rollout", "url": format!("{hooks}/pre")},
-                {"name": "post", "type": "post-rollout", "url": format!("{hooks}/post")}
-            ]}}
-    })).await;
+    apply(&env.client, &support::kubernetes_canary(support::hooked_analysis(&hooks, 6))).await;
     let first = Controller::start(env.client.clone(), settings()).await.unwrap();
     let mut seen = Vec::new();
     wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut seen).await;

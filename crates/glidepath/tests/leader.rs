@@ -65,7 +65,6 @@ async fn one_leader_at_a_time_with_takeover() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_follower_takes_over_a_release_when_the_leader_is_killed() {
     use glidepath_api::flagger::Canary;
-    use serde_json::json;
     use support::{apply, deployment, env, image, recorder};
 
     let env = env().await;
@@ -89,16 +88,7 @@ async fn a_follower_takes_over_a_release_when_the_leader_is_killed() {
             .unwrap()
     };
     apply(&env.client, &deployment("podinfo:1")).await;
-    apply(&env.client, &json!({
-        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
-        "metadata": {"name": "podinfo", "namespace": "test"},
-        "spec": {"provider": "kubernetes", "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
-            "service": {"port": 9898},
-            "analysis": {"interval": "10s", "threshold": 1, "iterations": 8, "webhooks": [
-                {"name": "pre", "type": "pre-rollout", "url": format!("{hooks}/pre")},
-                {"name": "post", "type": "post-rollout", "url": format!("{hooks}/post")}
-            ]}}
-    })).await;
+    apply(&env.client, &support::kubernetes_canary(support::hooked_analysis(&hooks, 8))).await;
     let mut a = start("a");
     let leases: Api<Lease> = Api::namespaced(env.client.clone(), "test");
     let holder =

@@ -27,16 +27,7 @@ fn text(b: &[u8]) -> String {
 
 /// A blue/green release with 1,000 iterations: it only ends when a person ends it.
 fn canary() -> serde_json::Value {
-    json!({
-        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
-        "metadata": {"name": "podinfo", "namespace": "test"},
-        "spec": {
-            "provider": "kubernetes",
-            "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
-            "service": {"port": 9898},
-            "analysis": {"interval": "10s", "threshold": 2, "iterations": 1000}
-        }
-    })
+    support::kubernetes_canary(json!({"interval": "10s", "threshold": 2, "iterations": 1000}))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

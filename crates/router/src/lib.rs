@@ -121,7 +121,7 @@ pub fn for_provider_with(provider: Provider, config: &RouterConfig) -> Result<Bo
         Provider::SmiV1alpha3 => Ok(Box::new(smi::SmiRouter::v1alpha3())),
         Provider::Contour => Ok(Box::new(contour::ContourRouter::new(config.ingress_class.clone()))),
         Provider::Traefik => Ok(Box::new(traefik::TraefikRouter)),
-        other => Err(RouterError::UnsupportedProvider(provider_name(other))),
+        other => Err(RouterError::UnsupportedProvider(other.as_str())),
     }
 }
 
@@ -197,8 +197,4 @@ pub(crate) fn weight_value(v: &Value) -> Option<i32> {
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
-}
-
-fn provider_name(p: Provider) -> &'static str {
-    p.as_str()
 }

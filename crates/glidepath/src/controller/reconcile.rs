@@ -177,14 +177,8 @@ async fn step(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration> {
     let with_cookies;
     let canary = match super::affinity::assign(canary, provider, super::affinity::salt()) {
         Some(status) => {
-            // A merge patch: retiring sets a field to null, which an apply cannot say.
-            let patch = json!({"status": {
-                "sessionAffinityCookie": status.session_affinity_cookie,
-                "primarySessionAffinityCookie": status.primary_session_affinity_cookie,
-                "previousSessionAffinityCookie": status.previous_session_affinity_cookie,
-            }});
-            let api: Api<Canary> = Api::namespaced(ctx.client.clone(), &canary.namespace().unwrap_or_default());
-            api.patch_status(&canary.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
+            // Retiring omits the cookie: the status apply removes the field it no longer sends.
+            ctx.write_status(canary, &status).await?;
             with_cookies = Canary { status: Some(status), ..canary.clone() };
             &with_cookies
         }

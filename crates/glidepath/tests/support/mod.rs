@@ -133,3 +133,21 @@ pub async fn install_httproute_crd(client: &Client) {
     let crd: CustomResourceDefinition = serde_norway::from_str(&std::fs::read_to_string(crd_file).unwrap()).unwrap();
     Api::<CustomResourceDefinition>::all(client.clone()).create(&PostParams::default(), &crd).await.unwrap();
 }
+
+/// A `kubernetes`-provider (blue/green) Canary `test/podinfo` with this `analysis`.
+pub fn kubernetes_canary(analysis: Value) -> Value {
+    json!({
+        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
+        "metadata": {"name": "podinfo", "namespace": "test"},
+        "spec": {"provider": "kubernetes", "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+            "service": {"port": 9898}, "analysis": analysis}
+    })
+}
+
+/// `iterations` checks with a pre-rollout and a post-rollout hook posting to `hooks`/pre and /post.
+pub fn hooked_analysis(hooks: &str, iterations: i32) -> Value {
+    json!({"interval": "10s", "threshold": 1, "iterations": iterations, "webhooks": [
+        {"name": "pre", "type": "pre-rollout", "url": format!("{hooks}/pre")},
+        {"name": "post", "type": "post-rollout", "url": format!("{hooks}/post")}
+    ]})
+}
