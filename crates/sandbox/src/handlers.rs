@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::gc::{DeleteOptions, Propagation};
-use crate::http::{IncludeObject, Query, json_response, parse_body, parse_json, wants_table, with_warnings};
+use crate::http::{Query, View, json_response, parse_body, parse_json, with_warnings};
 use crate::meta;
 use crate::resource::ResourceInfo;
 use crate::server::Shared;
@@ -190,7 +190,7 @@ async fn collection(
     ns: Option<String>,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let table = wants_table(headers, query);
+    let table = crate::http::view(headers, query);
     match *method {
         Method::GET if query.flag("watch") => crate::watch::serve(shared.clone(), info.clone(), ns, query, table).await,
         Method::GET => {
@@ -202,13 +202,19 @@ async fn collection(
                 m.insert("continue".to_owned(), json!(token));
                 m.insert("remainingItemCount".to_owned(), json!(result.remaining.unwrap_or(0)));
             }
-            if let Some(include) = table {
-                return Ok(json_response(
+            match table {
+                View::Table(include) => Ok(json_response(
                     StatusCode::OK,
                     &crate::table::render(info, &result.items, include, list_meta),
-                ));
+                )),
+                View::Metadata => {
+                    let items: Vec<Value> = result.items.iter().map(|o| crate::table::partial_metadata(o)).collect();
+                    let list = json!({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",
+                        "metadata": list_meta, "items": items});
+                    Ok(json_response(StatusCode::OK, &list))
+                }
+                View::Object => Ok(list_response(info, list_meta, &result.items, &result.json)),
             }
-            Ok(list_response(info, list_meta, &result.items, &result.json))
         }
         Method::POST => {
             let Some(ns) = ns.or_else(|| (!info.namespaced).then(String::new)) else {
@@ -237,9 +243,9 @@ async fn collection(
 }
 
 /// The answer to a write: the committed object's shared JSON when it needs no conversion.
-fn respond_written(code: StatusCode, info: &ResourceInfo, written: &Written, table: Option<IncludeObject>) -> Response {
+fn respond_written(code: StatusCode, info: &ResourceInfo, written: &Written, table: View) -> Response {
     let response = match (&written.json, table) {
-        (Some(cell), None) if matches!(present_cow(info, &written.object), Cow::Borrowed(_)) => {
+        (Some(cell), View::Object) if matches!(present_cow(info, &written.object), Cow::Borrowed(_)) => {
             bytes_response(code, json_of(cell, &written.object).clone())
         }
         _ => respond(code, info, &written.object, table),
@@ -247,14 +253,15 @@ fn respond_written(code: StatusCode, info: &ResourceInfo, written: &Written, tab
     with_warnings(response, &written.warnings)
 }
 
-fn respond(code: StatusCode, info: &ResourceInfo, obj: &Value, table: Option<IncludeObject>) -> Response {
+fn respond(code: StatusCode, info: &ResourceInfo, obj: &Value, table: View) -> Response {
     match table {
-        Some(include) => {
+        View::Table(include) => {
             let rv = meta::resource_version(obj).to_owned();
             let t = crate::table::render(info, &[Arc::new(obj.clone())], include, json!({"resourceVersion": rv}));
             json_response(code, &t)
         }
-        None => json_response(code, &present(info, obj)),
+        View::Metadata => json_response(code, &crate::table::partial_metadata(obj)),
+        View::Object => json_response(code, &present(info, obj)),
     }
 }
 
@@ -270,7 +277,7 @@ fn item(
     sub: Option<String>,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let table = wants_table(headers, query);
+    let table = crate::http::view(headers, query);
     let part = match sub.as_deref() {
         None => Part::Main,
         Some("status") if info.status => Part::Status,
@@ -417,7 +424,7 @@ fn apply_patch(
     name: &str,
     part: Part,
     config: &Value,
-    table: Option<IncludeObject>,
+    table: View,
 ) -> Result<Response, ApiError> {
     let Some(manager) = query.get("fieldManager").filter(|m| !m.is_empty()).map(str::to_owned) else {
         return Err(ApiError::unprocessable("PATCH: fieldManager is required for apply requests"));

@@ -129,18 +129,33 @@ pub enum IncludeObject {
     Object,
 }
 
-/// `Some` when the client asked for a `meta.k8s.io` Table (as `kubectl get` does).
-pub fn wants_table(headers: &HeaderMap, query: &Query) -> Option<IncludeObject> {
+/// The representation a GET, LIST or WATCH answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The objects themselves.
+    Object,
+    /// A `meta.k8s.io` Table (as `kubectl get` asks for).
+    Table(IncludeObject),
+    /// `PartialObjectMetadata(List)`: metadata only (metadata-only informers, `kube::runtime::metadata_watcher`).
+    Metadata,
+}
+
+/// What the client asked for in the first entry of its `Accept` header.
+pub fn view(headers: &HeaderMap, query: &Query) -> View {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let first_table = accept.split(',').next().is_some_and(|first| first.contains("as=Table"));
-    if !first_table {
-        return None;
+    let first = accept.split(',').next().unwrap_or_default();
+    if first.contains("as=Table") {
+        return View::Table(match query.get("includeObject") {
+            Some("None") => IncludeObject::None,
+            Some("Object") => IncludeObject::Object,
+            _ => IncludeObject::Metadata,
+        });
     }
-    Some(match query.get("includeObject") {
-        Some("None") => IncludeObject::None,
-        Some("Object") => IncludeObject::Object,
-        _ => IncludeObject::Metadata,
-    })
+    // `as=PartialObjectMetadata` and `as=PartialObjectMetadataList`.
+    if first.contains("as=PartialObjectMetadata") {
+        return View::Metadata;
+    }
+    View::Object
 }
 
 pub fn content_type(headers: &HeaderMap) -> String {

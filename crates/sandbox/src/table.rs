@@ -312,12 +312,17 @@ fn row_object(info: &ResourceInfo, obj: &Value, include: IncludeObject) -> Value
     match include {
         IncludeObject::None => Value::Null,
         IncludeObject::Object => crate::handlers::present(info, obj),
-        IncludeObject::Metadata => json!({
-            "kind": "PartialObjectMetadata",
-            "apiVersion": "meta.k8s.io/v1",
-            "metadata": obj.get("metadata").cloned().unwrap_or_else(|| json!({})),
-        }),
+        IncludeObject::Metadata => partial_metadata(obj),
     }
+}
+
+/// `meta.k8s.io/v1` `PartialObjectMetadata`: the object's metadata only.
+pub fn partial_metadata(obj: &Value) -> Value {
+    json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata").cloned().unwrap_or_else(|| json!({})),
+    })
 }
 
 /// A Table of `items`.

@@ -15,7 +15,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
 use crate::error::ApiError;
-use crate::http::{IncludeObject, Query};
+use crate::http::{Query, View};
 use crate::resource::ResourceInfo;
 use crate::selector::Selectors;
 use crate::server::Shared;
@@ -29,7 +29,7 @@ struct Watcher {
     plain_api_version: Option<String>,
     ns: Option<String>,
     sel: Selectors,
-    table: Option<IncludeObject>,
+    view: View,
     tx: mpsc::Sender<Bytes>,
 }
 
@@ -39,8 +39,8 @@ impl Watcher {
     }
 
     fn render<'a>(&self, obj: &'a Arc<Value>) -> Cow<'a, Value> {
-        match self.table {
-            Some(include) => {
+        match self.view {
+            View::Table(include) => {
                 let rv = crate::meta::resource_version(obj).to_owned();
                 let table = crate::table::render(
                     &self.info,
@@ -50,7 +50,8 @@ impl Watcher {
                 );
                 Cow::Owned(table)
             }
-            None => crate::handlers::present_cow(&self.info, obj),
+            View::Metadata => Cow::Owned(crate::table::partial_metadata(obj)),
+            View::Object => crate::handlers::present_cow(&self.info, obj),
         }
     }
 
@@ -69,7 +70,7 @@ impl Watcher {
     /// Appends the line for `obj`, reusing its shared JSON when it is sent unchanged.
     fn push_object(&self, buf: &mut Vec<u8>, kind: &str, obj: &Arc<Value>, json: &JsonCell) {
         // `present_cow` without its per-call work: same apiVersion, no conversion, no table.
-        let plain = self.table.is_none()
+        let plain = self.view == View::Object
             && self
                 .plain_api_version
                 .as_deref()
@@ -145,7 +146,7 @@ pub async fn serve(
     info: Arc<ResourceInfo>,
     ns: Option<String>,
     query: &Query,
-    table: Option<IncludeObject>,
+    view: View,
 ) -> Result<Response, ApiError> {
     let sel = query.selectors(&info)?;
     let from = match query.get("resourceVersion") {
@@ -178,7 +179,7 @@ pub async fn serve(
     let (tx, out) = mpsc::channel::<Bytes>(256);
     let id = info.id();
     let plain_api_version = (info.conversion == crate::convert::Conversion::None).then(|| info.api_version());
-    let watcher = Watcher { info, id, plain_api_version, ns, sel, table, tx };
+    let watcher = Watcher { info, id, plain_api_version, ns, sel, view, tx };
     let shutdown = shared.shutdown.clone();
     let expire = shared.expire.subscribe();
     let interval = shared.config.bookmark_interval;

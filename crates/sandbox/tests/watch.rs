@@ -266,3 +266,67 @@ async fn kube_runtime_recorder_events_show_in_core_events() {
     .await
     .unwrap();
 }
+
+/// `as=PartialObjectMetadata(List)`: kube-rs `get_metadata`, `list_metadata`, `watch_metadata`
+/// and a watcher on `Api<PartialObjectMeta<_>>` get metadata only, as kube-apiserver serves them.
+#[tokio::test]
+async fn metadata_only_get_list_and_watch() {
+    use kube::core::PartialObjectMeta;
+    use kube::runtime::watcher::Event as WEvent;
+    tokio::time::timeout(TIMEOUT, async {
+        let sb = start().await;
+        let c = client(&sb).await;
+        let cms: Api<ConfigMap> = Api::namespaced(c.clone(), "default");
+        let created = cms.create(&PostParams::default(), &cm("m-0", "secret-ish")).await.unwrap();
+
+        let (status, body) = common::raw_accept(
+            &sb,
+            "GET",
+            "/api/v1/namespaces/default/configmaps/m-0",
+            "application/json",
+            "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json",
+            Vec::new(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(body["kind"], "PartialObjectMetadata");
+        assert_eq!(body["apiVersion"], "meta.k8s.io/v1");
+        assert!(body.get("data").is_none(), "metadata only: {body}");
+        assert_eq!(body["metadata"]["labels"]["app"], "w");
+
+        let one: PartialObjectMeta<ConfigMap> = cms.get_metadata("m-0").await.unwrap();
+        assert_eq!(one.metadata.resource_version, created.metadata.resource_version);
+        let list = cms.list_metadata(&kube::api::ListParams::default().labels("app=w")).await.unwrap();
+        assert_eq!(list.items.iter().map(|m| m.name_any()).collect::<Vec<_>>(), ["m-0"]);
+        let (_, raw_list) = common::raw_accept(
+            &sb,
+            "GET",
+            "/api/v1/namespaces/default/configmaps",
+            "application/json",
+            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
+            Vec::new(),
+        )
+        .await;
+        assert_eq!(raw_list["kind"], "PartialObjectMetadataList");
+        assert!(raw_list["items"][0].get("data").is_none());
+
+        let metas: Api<PartialObjectMeta<ConfigMap>> = Api::namespaced(c.clone(), "default");
+        let mut events = watcher(metas, watcher::Config::default().labels("app=w")).boxed();
+        let mut seen = Vec::new();
+        let changed = cms
+            .patch("m-0", &PatchParams::default(), &Patch::Merge(json!({"data": {"v": "2"}})))
+            .await
+            .unwrap()
+            .resource_version()
+            .unwrap();
+        while !seen.contains(&changed) {
+            match tokio::time::timeout(Duration::from_secs(10), events.try_next()).await.unwrap().unwrap().unwrap() {
+                WEvent::Apply(m) | WEvent::InitApply(m) => seen.push(m.resource_version().unwrap_or_default()),
+                _ => {}
+            }
+        }
+        sb.shutdown().await.unwrap();
+    })
+    .await
+    .unwrap();
+}
