@@ -78,20 +78,30 @@ pub(crate) fn within_root(dir: &Path, kpath: &Path, rel: &str) -> Result<PathBuf
     Ok(canon)
 }
 
-/// Builds the kustomization in `dir`.
-pub(crate) fn build(dir: &Path, options: crate::BuildOptions) -> Result<Vec<Value>, BuildError> {
+/// Builds the kustomization in `dir`; with `generated`, that document stands in for the
+/// kustomization file (which need not exist), as if it were `dir/kustomization.yaml`.
+pub(crate) fn build(
+    dir: &Path,
+    generated: Option<&Value>,
+    options: crate::BuildOptions,
+) -> Result<Vec<Value>, BuildError> {
     let _schema = crate::openapi::SchemaGuard::start();
     let _guard = RestrictionGuard(UNRESTRICTED.with(|u| u.replace(options.load_restrictions_none)));
-    let (top, _) = kustomization::load(
-        &dir.canonicalize().map_err(|source| BuildError::ReadFile { path: dir.to_path_buf(), source })?,
-    )?;
-    let _tracking =
-        crate::metadata::TrackGuard::start(top.build_metadata.iter().any(|m| m == "transformerAnnotations"));
     let dir = dir.canonicalize().map_err(|source| BuildError::ReadFile { path: dir.to_path_buf(), source })?;
-    let (k, kpath) = kustomization::load(&dir)?;
+    let (k, kpath) = match generated {
+        Some(doc) => kustomization::from_value(doc.clone(), dir.join("kustomization.yaml"))?,
+        None => kustomization::load(&dir)?,
+    };
+    let _tracking = crate::metadata::TrackGuard::start(k.build_metadata.iter().any(|m| m == "transformerAnnotations"));
     let mut acc = Acc::default();
     acc.config.name_refs = namereference::builtin();
-    accumulate(&dir, &k, &kpath, &mut acc)?;
+    if generated.is_some() {
+        // A generated kustomization is not a directory of its own: its resources may be `dir`
+        // itself (the wrapped kustomization), which is no cycle.
+        accumulate_inner(&dir, &k, &kpath, &mut acc)?;
+    } else {
+        accumulate(&dir, &k, &kpath, &mut acc)?;
+    }
     for r in acc.resources.iter_mut().filter(|r| r.needs_hash) {
         let hashed = format!("{}-{}", r.name(), content_hash(&r.obj));
         r.set_name(&hashed);

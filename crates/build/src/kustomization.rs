@@ -149,6 +149,11 @@ pub(crate) fn load(dir: &Path) -> Result<(Kustomization, PathBuf), BuildError> {
             });
         }
     };
+    from_value(doc, path)
+}
+
+/// Validates a kustomization document read from (or generated for) `path`.
+pub(crate) fn from_value(doc: Value, path: PathBuf) -> Result<(Kustomization, PathBuf), BuildError> {
     let Value::Object(map) = &doc else {
         return Err(BuildError::InvalidKustomization { path, reason: "not a YAML mapping".into() });
     };

@@ -53,5 +53,12 @@ pub fn build_dir(dir: &Path) -> Result<Vec<Value>, BuildError> {
 
 /// Like [`build_dir`], with options.
 pub fn build_dir_with(dir: &Path, options: BuildOptions) -> Result<Vec<Value>, BuildError> {
-    build::build(dir, options)
+    build::build(dir, None, options)
+}
+
+/// Builds `kustomization` (a kustomization document) as if it were the kustomization file of
+/// `dir`: Flux's generated kustomization for a plain directory or a spec overlay, without writing
+/// it to disk. Errors name `dir/kustomization.yaml`.
+pub fn build_generated(dir: &Path, kustomization: &Value, options: BuildOptions) -> Result<Vec<Value>, BuildError> {
+    build::build(dir, Some(kustomization), options)
 }

@@ -203,10 +203,9 @@ async fn collection(
                 m.insert("remainingItemCount".to_owned(), json!(result.remaining.unwrap_or(0)));
             }
             match table {
-                View::Table(include) => Ok(json_response(
-                    StatusCode::OK,
-                    &crate::table::render(info, &result.items, include, list_meta),
-                )),
+                View::Table(include) => {
+                    Ok(json_response(StatusCode::OK, &crate::table::render(info, &result.items, include, list_meta)))
+                }
                 View::Metadata => {
                     let items: Vec<Value> = result.items.iter().map(|o| crate::table::partial_metadata(o)).collect();
                     let list = json!({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",

@@ -103,10 +103,6 @@ pub fn build(input: &BuildInput<'_>) -> Result<Vec<Value>, String> {
     let objects = if has_kustomization(&dir) && !overlay {
         glidepath_build::build_dir_with(&dir, options).map_err(|e| relative(error_chain(&e)))?
     } else {
-        let wrapper = tempfile::Builder::new()
-            .prefix("glidepath-ks-")
-            .tempdir()
-            .map_err(|e| format!("create build directory: {e}"))?;
         let mut resources = Vec::new();
         if has_kustomization(&dir) {
             resources.push(dir.clone());
@@ -114,10 +110,7 @@ pub fn build(input: &BuildInput<'_>) -> Result<Vec<Value>, String> {
             scan(&dir, &mut resources)?;
         }
         let kustomization = wrapper_kustomization(spec, &dir, &resources);
-        let text = serde_json::to_string(&kustomization).map_err(|e| format!("generate kustomization: {e}"))?;
-        std::fs::write(wrapper.path().join("kustomization.yaml"), text)
-            .map_err(|e| format!("write generated kustomization: {e}"))?;
-        glidepath_build::build_dir_with(wrapper.path(), options).map_err(|e| relative(error_chain(&e)))?
+        glidepath_build::build_generated(&dir, &kustomization, options).map_err(|e| relative(error_chain(&e)))?
     };
     objects.into_iter().map(|o| post_build(o, input)).collect()
 }

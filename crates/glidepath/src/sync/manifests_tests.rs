@@ -50,6 +50,16 @@ fn plain_directory_includes_every_yaml_file_recursively() {
     assert!(objs.iter().all(|o| o["metadata"]["labels"]["kustomize.toolkit.fluxcd.io/name"] == "apps"));
     let root = KustomizationSpec::default();
     assert_eq!(names(&run(t.path(), &root, None).unwrap()), ["a", "b", "c", "d"]);
+    // The generated kustomization lives in memory: the artifact is never written to.
+    assert!(!t.path().join("apps/kustomization.yaml").exists() && !t.path().join("kustomization.yaml").exists());
+}
+
+#[test]
+fn a_kustomization_including_itself_is_still_a_cycle_under_a_spec_overlay() {
+    let t = tree(&[("app/kustomization.yaml", "resources: [a.yaml, .]\n"), ("app/a.yaml", &cm("a"))]);
+    let spec: KustomizationSpec = serde_json::from_value(json!({"path": "app", "targetNamespace": "x"})).unwrap();
+    let err = run(t.path(), &spec, None).unwrap_err();
+    assert!(err.contains("cycle") && err.contains("app/kustomization.yaml"), "{err}");
 }
 
 #[test]
