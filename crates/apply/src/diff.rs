@@ -37,6 +37,14 @@ pub fn fingerprint(v: &Value) -> u64 {
     h.finish()
 }
 
+/// A hash of the whole object (keys in canonical order): equal for equal manifests.
+pub fn content_hash(v: &Value) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    hash_value(v, &mut h);
+    h.finish()
+}
+
 fn hash_value<H: std::hash::Hasher>(v: &Value, h: &mut H) {
     use std::hash::Hash;
     match v {

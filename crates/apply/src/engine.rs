@@ -10,9 +10,10 @@ use kube::Client;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PropagationPolicy};
 use serde_json::Value;
 
-use crate::diff::{drifted, fingerprint, is_immutable};
+use crate::diff::{content_hash, drifted, fingerprint, is_immutable};
 use crate::error::ApplyError;
 use crate::health::{Health, Status, health};
+use crate::live::LiveVersions;
 use crate::object::{Entry, ObjMeta, Owner, Policy, force_enabled, prune_disabled, version_of};
 use crate::order::{self, Stage};
 use crate::resolve::{Resolved, Resolver};
@@ -113,10 +114,10 @@ pub struct Applier {
     client: Client,
     manager: String,
     resolver: Arc<Resolver>,
-    /// Live state seen at our last visit of each object: resourceVersion and drift fingerprint.
-    /// A dry-run answering with the same resourceVersion proves the live object unchanged, so the
-    /// GET is skipped (one request per unchanged object instead of two).
-    known: Arc<std::sync::Mutex<std::collections::HashMap<ObjMeta, (String, u64)>>>,
+    /// What our last visit of each object found (see [`Seen`]).
+    known: Arc<std::sync::Mutex<std::collections::HashMap<ObjMeta, Seen>>>,
+    /// Live resourceVersions from metadata-only watches.
+    live: Arc<LiveVersions>,
     /// Parallel GET + dry-run requests per apply (Flux's `--concurrent-ssa`).
     pub concurrency: usize,
     /// How often waits re-read objects.
@@ -129,7 +130,20 @@ impl std::fmt::Debug for Applier {
     }
 }
 
+/// An object as our last visit left it: matching the manifest hashed as `desired`.
+#[derive(Clone, Debug)]
+struct Seen {
+    /// Its resourceVersion then. The live object still at this version has not changed since.
+    rv: String,
+    /// Its drift [`fingerprint`] then. A dry-run answering with the same resourceVersion and
+    /// fingerprint proves it unchanged and in sync without a GET.
+    fingerprint: u64,
+    /// [`content_hash`] of the manifest it matched.
+    desired: u64,
+}
+
 struct Prepared {
+    desired: u64,
     meta: ObjMeta,
     version: String,
     api: Api<DynamicObject>,
@@ -144,6 +158,7 @@ impl Applier {
             manager: FIELD_MANAGER.to_owned(),
             resolver: Arc::new(Resolver::default()),
             known: Arc::default(),
+            live: Arc::default(),
             concurrency: 4,
             poll_interval: Duration::from_secs(2),
         }
@@ -253,7 +268,7 @@ impl Applier {
                     .patch(&p.meta.name, &params, &Patch::Apply(&p.obj))
                     .await
                     .map_err(|source| ApplyError::ApplyObject { object: p.meta.to_string(), source })?;
-                self.remember(&p.meta, &serde_json::to_value(&applied).unwrap_or(Value::Null));
+                self.remember(&p.meta, &serde_json::to_value(&applied).unwrap_or(Value::Null), p.desired);
                 tracing::debug!(object = %p.meta, action = p.action.as_str(), "applied");
             }
             set.changes.push(Change { entry: Entry { meta: p.meta, version: p.version }, action: p.action });
@@ -264,30 +279,40 @@ impl Applier {
     async fn prepare(&self, meta: ObjMeta, obj: Value, opts: &ApplyOptions) -> Result<Prepared, ApplyError> {
         let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_owned();
         let version = version_of(&api_version).to_owned();
-        let (api, _) = self.api_for(&api_version, &meta).await?;
+        let (api, resolved) = self.api_for(&api_version, &meta).await?;
         let policy = Policy::of(&obj);
+        let desired = content_hash(&obj);
+        let prepared = |meta, api, obj, action| Prepared { desired, meta, version: version.clone(), api, obj, action };
         let dry_params = PatchParams::apply(&self.manager).force().dry_run();
         if policy == Policy::Override || policy == Policy::Merge {
             let known = self.known.lock().ok().and_then(|k| k.get(&meta).cloned());
-            if let Some((rv, fp)) = known
+            if let Some(seen) = &known
+                && seen.desired == desired
+                && self.live.version(&self.client, &resolved.resource, &meta.namespace, &meta.name).as_deref()
+                    == Some(seen.rv.as_str())
+            {
+                // Same manifest, and the live object has not changed since it matched it.
+                return Ok(prepared(meta, api, obj, Action::Unchanged));
+            }
+            if let Some(seen) = known
                 && let Ok(dry) = api.patch(&meta.name, &dry_params, &Patch::Apply(&obj)).await
             {
                 let dry = serde_json::to_value(&dry).unwrap_or(Value::Null);
-                if resource_version(&dry) == Some(rv.as_str()) {
-                    let action = if fingerprint(&dry) == fp { Action::Unchanged } else { Action::Configured };
-                    return Ok(Prepared { meta, version, api, obj, action });
+                if resource_version(&dry) == Some(seen.rv.as_str()) {
+                    if fingerprint(&dry) != seen.fingerprint {
+                        return Ok(prepared(meta, api, obj, Action::Configured));
+                    }
+                    self.note(&meta, Seen { desired, ..seen });
+                    return Ok(prepared(meta, api, obj, Action::Unchanged));
                 }
             }
         }
         let live = self.get(&api, &meta).await?;
-        let skip = |action| {
-            Ok(Prepared { meta: meta.clone(), version: version.clone(), api: api.clone(), obj: obj.clone(), action })
-        };
         if policy == Policy::Ignore || live.as_ref().is_some_and(|l| Policy::of(l) == Policy::Ignore) {
-            return skip(Action::Skipped);
+            return Ok(prepared(meta, api, obj, Action::Skipped));
         }
         if policy == Policy::IfNotPresent && live.is_some() {
-            return skip(Action::Skipped);
+            return Ok(prepared(meta, api, obj, Action::Skipped));
         }
         let mut live = live;
         let dry = match api.patch(&meta.name, &dry_params, &Patch::Apply(&obj)).await {
@@ -311,17 +336,24 @@ impl Applier {
                 if drifted(&dry, l) {
                     Action::Configured
                 } else {
-                    self.remember(&meta, l);
+                    self.remember(&meta, l, desired);
                     Action::Unchanged
                 }
             }
         };
-        Ok(Prepared { meta, version, api, obj, action })
+        Ok(prepared(meta, api, obj, action))
     }
 
-    fn remember(&self, meta: &ObjMeta, live: &Value) {
-        if let (Some(rv), Ok(mut known)) = (resource_version(live), self.known.lock()) {
-            known.insert(meta.clone(), (rv.to_owned(), fingerprint(live)));
+    /// Record that `live` matches the manifest hashed as `desired`.
+    fn remember(&self, meta: &ObjMeta, live: &Value, desired: u64) {
+        if let Some(rv) = resource_version(live) {
+            self.note(meta, Seen { rv: rv.to_owned(), fingerprint: fingerprint(live), desired });
+        }
+    }
+
+    fn note(&self, meta: &ObjMeta, seen: Seen) {
+        if let Ok(mut known) = self.known.lock() {
+            known.insert(meta.clone(), seen);
         }
     }
 

@@ -139,12 +139,80 @@ async fn drift_on_managed_fields_is_reverted_and_foreign_fields_survive() {
     let cms = api(&client, "v1", "ConfigMap", Some("app"));
     let edit = PatchParams { field_manager: Some("kubectl-edit".into()), ..PatchParams::default() };
     cms.patch("settings", &edit, &Patch::Merge(json!({"data": {"k": "edited", "extra": "mine"}}))).await.unwrap();
-    let set = a.apply_all_staged(objects.clone(), &ApplyOptions::default()).await.unwrap();
-    assert_eq!(actions(&set)[1], ("ConfigMap/app/settings".to_owned(), Action::Configured));
+    assert_eq!(eventually(&a, &client, &objects, Action::Configured).await, "v");
     let cm = get(&client, "v1", "ConfigMap", Some("app"), "settings").await.unwrap();
     assert_eq!(cm["data"], json!({"k": "v", "extra": "mine"}));
     let again = a.apply_all_staged(objects, &ApplyOptions::default()).await.unwrap();
     assert!(!again.changed());
+}
+
+/// Requests of `verb` the sandbox served for `resource` while `f` ran.
+async fn requests_during<T>(
+    sb: &glidepath_sandbox::SandboxHandle,
+    verb: &str,
+    resource: &str,
+    f: impl std::future::Future<Output = T>,
+) -> (u64, T) {
+    let count = |c: &std::collections::BTreeMap<(String, String), u64>| {
+        c.get(&(verb.to_owned(), resource.to_owned())).copied().unwrap_or(0)
+    };
+    let before = count(&sb.request_counts());
+    let out = f.await;
+    (count(&sb.request_counts()) - before, out)
+}
+
+#[tokio::test]
+async fn unchanged_objects_are_not_even_dry_run_once_their_live_version_is_known() {
+    let (sb, client) = sandbox().await;
+    let a = applier(&client);
+    let cm = owned(config_map("settings", json!({"k": "v"})));
+    let objects = vec![owned(namespace("app")), cm.clone()];
+    a.apply_all_staged(objects.clone(), &ApplyOptions::default()).await.unwrap();
+    // The metadata watch reports the live version shortly after the first visit; from then on
+    // an unchanged manifest costs no request.
+    let mut quiet = false;
+    for _ in 0..100 {
+        let (patches, set) =
+            requests_during(&sb, "patch", "configmaps", a.apply_all_staged(objects.clone(), &ApplyOptions::default()))
+                .await;
+        assert!(!set.unwrap().changed());
+        if patches == 0 {
+            quiet = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(quiet, "an unchanged ConfigMap is still dry-run on every apply");
+
+    // Drift is still seen: an edit moves the resourceVersion. The watch reports it within
+    // milliseconds; a resync in between sees it at the next interval, as it would see an edit
+    // made just after it.
+    let cms = api(&client, "v1", "ConfigMap", Some("app"));
+    let edit = PatchParams { field_manager: Some("kubectl-edit".into()), ..PatchParams::default() };
+    cms.patch("settings", &edit, &Patch::Merge(json!({"data": {"k": "edited"}}))).await.unwrap();
+    assert_eq!(eventually(&a, &client, &objects, Action::Configured).await, "v");
+    // So is a changed manifest (at once), and a deletion behind our back.
+    let mut changed = objects.clone();
+    changed[1]["data"]["k"] = json!("new");
+    let set = a.apply_all_staged(changed.clone(), &ApplyOptions::default()).await.unwrap();
+    assert_eq!(actions(&set)[1].1, Action::Configured);
+    cms.delete("settings", &Default::default()).await.unwrap();
+    assert_eq!(eventually(&a, &client, &changed, Action::Created).await, "new");
+}
+
+/// Re-apply `objects` (as successive intervals would) until the ConfigMap gets `action`; its
+/// `data.k` then.
+async fn eventually(a: &Applier, client: &Client, objects: &[Value], action: Action) -> String {
+    for _ in 0..100 {
+        let set = a.apply_all_staged(objects.to_vec(), &ApplyOptions::default()).await.unwrap();
+        if actions(&set)[1].1 == action {
+            let cms = api(client, "v1", "ConfigMap", Some("app"));
+            let cm = serde_json::to_value(cms.get("settings").await.unwrap()).unwrap();
+            return cm["data"]["k"].as_str().unwrap().to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the ConfigMap was never {action:?} again");
 }
 
 #[tokio::test]
