@@ -29,10 +29,7 @@ impl Patch {
             }
             "application/strategic-merge-patch+json" => Ok(Self::Strategic(crate::http::parse_json(body)?)),
             "application/apply-patch+yaml" => {
-                let text =
-                    std::str::from_utf8(body).map_err(|e| ApiError::bad_request(format!("yaml parse error: {e}")))?;
-                let v: Value = serde_norway::from_str(text)
-                    .map_err(|e| ApiError::bad_request(format!("yaml parse error: {e}")))?;
+                let v = crate::http::parse_yaml(body)?;
                 if !v.is_object() {
                     return Err(ApiError::bad_request("an apply configuration must be an object"));
                 }

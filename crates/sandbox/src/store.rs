@@ -122,21 +122,18 @@ impl Store {
         id: &str,
         ns: Option<&'a str>,
     ) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
-        self.objects
-            .get(id)
-            .into_iter()
-            .flat_map(move |m| m.iter())
-            .filter(move |((n, _), _)| ns.is_none_or(|want| want == n))
-            .map(|(_, v)| &v.value)
+        self.iter_stored(id, ns).map(|s| &s.value)
     }
 
-    /// Like [`Self::iter_resource`], with the objects' JSON cells.
+    /// Like [`Self::iter_resource`], with the objects' JSON cells. One namespace is a range of
+    /// the (namespace, name) order, not a scan of every namespace.
     pub(crate) fn iter_stored<'a>(&'a self, id: &str, ns: Option<&'a str>) -> impl Iterator<Item = &'a Stored> + 'a {
+        let from = ns.map_or_else(|| (String::new(), String::new()), |ns| (ns.to_owned(), String::new()));
         self.objects
             .get(id)
             .into_iter()
-            .flat_map(move |m| m.iter())
-            .filter(move |((n, _), _)| ns.is_none_or(|want| want == n))
+            .flat_map(move |m| m.range(from.clone()..))
+            .take_while(move |((n, _), _)| ns.is_none_or(|want| want == n))
             .map(|(_, v)| v)
     }
 

@@ -133,6 +133,9 @@ impl Watcher {
 /// a hundred watchers cheap at thousands of writes per second.
 const CHUNK: usize = 256 * 1024;
 
+/// How long a busy watch rests between sends (see `run`).
+const BUSY_PAUSE: Duration = Duration::from_millis(1);
+
 enum Start {
     /// Replay these events, then follow the receiver.
     Replay(Vec<Arc<Event>>),
@@ -211,6 +214,16 @@ struct Options {
     interval: Duration,
 }
 
+/// The next event already queued, if any.
+fn queued(rx: &mut broadcast::Receiver<Arc<Event>>) -> Option<Result<Arc<Event>, broadcast::error::RecvError>> {
+    match rx.try_recv() {
+        Ok(e) => Some(Ok(e)),
+        Err(broadcast::error::TryRecvError::Lagged(n)) => Some(Err(broadcast::error::RecvError::Lagged(n))),
+        Err(broadcast::error::TryRecvError::Closed) => Some(Err(broadcast::error::RecvError::Closed)),
+        Err(broadcast::error::TryRecvError::Empty) => None,
+    }
+}
+
 async fn run(
     w: Watcher,
     start: Start,
@@ -263,6 +276,7 @@ async fn run(
         tokio::select! {
             received = rx.recv() => {
                 let mut received = received;
+                let mut batch = 0usize;
                 // Take whatever else is already queued, so a burst goes out as one chunk.
                 loop {
                     match received {
@@ -289,15 +303,20 @@ async fn run(
                     if buf.len() >= CHUNK {
                         break;
                     }
-                    received = match rx.try_recv() {
-                        Ok(e) => Ok(e),
-                        Err(broadcast::error::TryRecvError::Lagged(n)) => Err(broadcast::error::RecvError::Lagged(n)),
-                        Err(broadcast::error::TryRecvError::Closed) => Err(broadcast::error::RecvError::Closed),
-                        Err(broadcast::error::TryRecvError::Empty) => break,
+                    batch += 1;
+                    received = match queued(&mut rx) {
+                        Some(next) => next,
+                        None => break,
                     };
                 }
                 if !w.flush(&mut buf).await {
                     return;
+                }
+                // Busy (several events queued since the last send): rest a moment instead of
+                // waking for every event, and send what gathered meanwhile as one chunk. An idle
+                // watch delivers at once.
+                if batch > 1 {
+                    tokio::time::sleep(BUSY_PAUSE).await;
                 }
             }
             _ = ticker.tick(), if opts.bookmarks => {
