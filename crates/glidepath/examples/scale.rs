@@ -45,6 +45,10 @@ async fn for_all(
     }
 }
 
+/// The allocator the `glidepath` binary uses (the sandbox runs in this process).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()

@@ -2,10 +2,10 @@
 //!
 //!     cargo run --release -p glidepath-sandbox --example bench [-- DEPLOYMENTS WATCHERS CONCURRENCY]
 //!
-//! Creates DEPLOYMENTS (default 10,000) Deployments with CONCURRENCY (default 32) clients
+//! Creates DEPLOYMENTS (default 10,000) Deployments with CONCURRENCY (default 4) clients
 //! while WATCHERS (default 100) watches stream every event, then updates each once, then
-//! LISTs them all, then measures write latency with 4 clients (a latency figure at 32
-//! concurrent clients is mostly queueing: 32 in flight / rate). The baseline, measured in the same run with the same clients, is
+//! updates each again with 32 clients (the saturation rate; its latency is mostly queueing:
+//! 32 in flight / rate), then LISTs them all. The baseline, measured in the same run with the same clients, is
 //! `GET /healthz`: the cost of the HTTP round trip alone.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // benchmark code
 
@@ -15,6 +15,13 @@ use std::time::{Duration, Instant};
 
 use glidepath_sandbox::{Config, Sandbox};
 use serde_json::json;
+
+/// The allocator the `glidepath` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Clients in the saturation phase.
+const SATURATION: usize = 32;
 
 fn arg(i: usize, default: usize) -> usize {
     std::env::args().nth(i).and_then(|a| a.parse().ok()).unwrap_or(default)
@@ -85,10 +92,10 @@ fn deployment(i: usize, image: &str) -> serde_json::Value {
 
 #[tokio::main]
 async fn main() {
-    let (n, watchers, concurrency) = (arg(1, 10_000), arg(2, 100), arg(3, 32));
+    let (n, watchers, concurrency) = (arg(1, 10_000), arg(2, 100), arg(3, 4));
     let sandbox = Sandbox::start(Config { simulator: None, ..Config::default() }).await.unwrap();
     let base = sandbox.url();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(SATURATION.max(concurrency)).build().unwrap();
     println!("sandbox benchmark: {n} Deployments, {watchers} watchers, {concurrency} concurrent clients");
     let load_avg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
@@ -108,13 +115,15 @@ async fn main() {
     let base_rate = report("baseline GET /healthz", n, &baseline);
 
     let events = Arc::new(AtomicU64::new(0));
+    let bytes = Arc::new(AtomicU64::new(0));
     let mut streams = Vec::new();
     for _ in 0..watchers {
-        let (c, b, events) = (client.clone(), base.clone(), events.clone());
+        let (c, b, events, bytes) = (client.clone(), base.clone(), events.clone(), bytes.clone());
         streams.push(tokio::spawn(async move {
             let mut r = c.get(format!("{b}/apis/apps/v1/deployments?watch=true")).send().await.unwrap();
             while let Ok(Some(chunk)) = r.chunk().await {
-                events.fetch_add(chunk.iter().filter(|b| **b == b'\n').count() as u64, Ordering::Relaxed);
+                events.fetch_add(memchr::memchr_iter(b'\n', &chunk).count() as u64, Ordering::Relaxed);
+                bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
             }
         }));
     }
@@ -154,7 +163,7 @@ async fn main() {
     let patch_rate = report("merge-patch Deployment", n, &patches);
 
     let (c, b) = (client.clone(), base.clone());
-    let light = load(n, 4, move |i| {
+    let saturated = load(n, SATURATION, move |i| {
         let (c, b) = (c.clone(), b.clone());
         async move {
             let r = c
@@ -168,7 +177,7 @@ async fn main() {
         }
     })
     .await;
-    report("merge-patch, 4 clients", n, &light);
+    report(&format!("merge-patch, {SATURATION} clients"), n, &saturated);
 
     let mut lists = Vec::new();
     for _ in 0..5 {
@@ -187,10 +196,12 @@ async fn main() {
         lists[4].as_secs_f64() * 1000.0
     );
     println!(
-        "watch events delivered       {delivered} of {} expected ({} watchers x {} writes)",
+        "watch events delivered       {delivered} of {} expected ({} watchers x {} writes), {:.0} MB, {:.0} bytes per event",
         watchers * 3 * n,
         watchers,
-        3 * n
+        3 * n,
+        bytes.load(Ordering::Relaxed) as f64 / 1e6,
+        bytes.load(Ordering::Relaxed) as f64 / delivered.max(1) as f64
     );
     println!(
         "ratios to baseline           create {:.2}x   patch {:.2}x of the /healthz request rate",
