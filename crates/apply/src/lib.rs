@@ -5,8 +5,9 @@
 //!   `*Class` kinds (then wait), the rest, each stage sorted in Flux's kind order;
 //! - server-side dry-run drift detection ([`diff`]): objects whose dry-run result equals the live
 //!   object are **not written**; an object whose manifest and live resourceVersion (from a
-//!   metadata-only watch per resource type) are those of its last match is not even dry-run; immutable-field errors delete and recreate the object when
-//!   forced (spec or the `kustomize.toolkit.fluxcd.io/force: enabled` annotation);
+//!   metadata-only watch per resource type, [`live`]) are those of its last match is not even
+//!   dry-run; immutable-field errors delete and recreate the object when forced (spec or the
+//!   `kustomize.toolkit.fluxcd.io/force: enabled` annotation);
 //! - identity and inventory in Flux's id format, owner labels, per-object policies
 //!   (`kustomize.toolkit.fluxcd.io/ssa`, `prune`, `reconcile`) ([`object`]);
 //! - owner-gated prune in reverse order and kstatus health waits ([`Applier`]);

@@ -190,9 +190,9 @@ async fn collection(
     ns: Option<String>,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let table = crate::http::view(headers, query);
+    let view = crate::http::view(headers, query);
     match *method {
-        Method::GET if query.flag("watch") => crate::watch::serve(shared.clone(), info.clone(), ns, query, table).await,
+        Method::GET if query.flag("watch") => crate::watch::serve(shared.clone(), info.clone(), ns, query, view).await,
         Method::GET => {
             let sel = query.selectors(info)?;
             let limit = query.number("limit")?.and_then(|n| usize::try_from(n).ok());
@@ -202,7 +202,7 @@ async fn collection(
                 m.insert("continue".to_owned(), json!(token));
                 m.insert("remainingItemCount".to_owned(), json!(result.remaining.unwrap_or(0)));
             }
-            match table {
+            match view {
                 View::Table(include) => {
                     Ok(json_response(StatusCode::OK, &crate::table::render(info, &result.items, include, list_meta)))
                 }
@@ -228,7 +228,7 @@ async fn collection(
             let storage = store.registry.storage_of(info);
             let created = store.create(&storage, &ns, obj, &opts)?;
             drop(store);
-            Ok(respond_written(StatusCode::CREATED, info, &created, table))
+            Ok(respond_written(StatusCode::CREATED, info, &created, view))
         }
         Method::DELETE if info.verbs.iter().any(|v| v == "deletecollection") => {
             let sel = query.selectors(info)?;
@@ -242,18 +242,18 @@ async fn collection(
 }
 
 /// The answer to a write: the committed object's shared JSON when it needs no conversion.
-fn respond_written(code: StatusCode, info: &ResourceInfo, written: &Written, table: View) -> Response {
-    let response = match (&written.json, table) {
+fn respond_written(code: StatusCode, info: &ResourceInfo, written: &Written, view: View) -> Response {
+    let response = match (&written.json, view) {
         (Some(cell), View::Object) if matches!(present_cow(info, &written.object), Cow::Borrowed(_)) => {
             bytes_response(code, json_of(cell, &written.object).clone())
         }
-        _ => respond(code, info, &written.object, table),
+        _ => respond(code, info, &written.object, view),
     };
     with_warnings(response, &written.warnings)
 }
 
-fn respond(code: StatusCode, info: &ResourceInfo, obj: &Value, table: View) -> Response {
-    match table {
+fn respond(code: StatusCode, info: &ResourceInfo, obj: &Value, view: View) -> Response {
+    match view {
         View::Table(include) => {
             let rv = meta::resource_version(obj).to_owned();
             let t = crate::table::render(info, &[Arc::new(obj.clone())], include, json!({"resourceVersion": rv}));
@@ -276,7 +276,7 @@ fn item(
     sub: Option<String>,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let table = crate::http::view(headers, query);
+    let view = crate::http::view(headers, query);
     let part = match sub.as_deref() {
         None => Part::Main,
         Some("status") if info.status => Part::Status,
@@ -288,7 +288,7 @@ fn item(
     match *method {
         Method::GET => {
             let obj = shared.lock().get(info, ns, name)?;
-            Ok(respond(StatusCode::OK, info, &obj, table))
+            Ok(respond(StatusCode::OK, info, &obj, view))
         }
         Method::PUT => {
             let obj = parse_body(headers, body)?;
@@ -308,14 +308,14 @@ fn item(
                 let storage = store.registry.storage_of(info);
                 store.update(&storage, ns, name, obj, part, &opts)
             })?;
-            Ok(respond_written(StatusCode::OK, info, &updated, table))
+            Ok(respond_written(StatusCode::OK, info, &updated, view))
         }
         Method::PATCH => {
             let opts = query.write_options()?;
             let content_type = crate::http::content_type(headers);
             let patch = crate::patch::Patch::parse(&content_type, body)?;
             if let crate::patch::Patch::Apply(config) = &patch {
-                return apply_patch(shared, query, info, ns, name, part, config, table);
+                return apply_patch(shared, query, info, ns, name, part, config, view);
             }
             if info.custom && matches!(patch, crate::patch::Patch::Strategic(_)) {
                 return Err(ApiError::unsupported_media_type(
@@ -339,7 +339,7 @@ fn item(
                 let storage = store.registry.storage_of(info);
                 store.update(&storage, ns, name, patched, part, &opts)
             })?;
-            Ok(respond_written(StatusCode::OK, info, &updated, table))
+            Ok(respond_written(StatusCode::OK, info, &updated, view))
         }
         Method::DELETE if part == Part::Main => {
             let opts = delete_options(query, body)?;
@@ -423,7 +423,7 @@ fn apply_patch(
     name: &str,
     part: Part,
     config: &Value,
-    table: View,
+    view: View,
 ) -> Result<Response, ApiError> {
     let Some(manager) = query.get("fieldManager").filter(|m| !m.is_empty()).map(str::to_owned) else {
         return Err(ApiError::unprocessable("PATCH: fieldManager is required for apply requests"));
@@ -453,7 +453,7 @@ fn apply_patch(
         (StatusCode::CREATED, store.create(&storage, ns, crate::convert::to_storage(info, merged), &opts)?)
     };
     drop(store);
-    Ok(respond_written(code, info, &written, table))
+    Ok(respond_written(code, info, &written, view))
 }
 
 /// kube-apiserver's DELETE answer: 202 with the object when deletion waits (finalizers or
