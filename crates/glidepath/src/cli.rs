@@ -121,6 +121,14 @@ pub struct ControllerArgs {
     /// Directory of Git artifacts (GitRepository controller); a temporary directory when unset.
     #[arg(long, env = "GLIDEPATH_STORAGE_PATH")]
     pub storage_path: Option<std::path::PathBuf>,
+    /// Serve Git artifacts over HTTP on this address (Flux's `--storage-addr`, e.g. 0.0.0.0:9090);
+    /// not served when unset (Kustomizations read them in-process either way).
+    #[arg(long, env = "GLIDEPATH_STORAGE_ADDR")]
+    pub storage_addr: Option<std::net::SocketAddr>,
+    /// Host[:port] in `status.artifact.url` (Flux's `--storage-adv-addr`); default: the storage
+    /// address (host name for 0.0.0.0), else glidepath.flux-system.svc.cluster.local.
+    #[arg(long, env = "GLIDEPATH_STORAGE_ADV_ADDR")]
+    pub storage_adv_addr: Option<String>,
     /// Watch only this namespace.
     #[arg(long, env = "GLIDEPATH_NAMESPACE")]
     pub namespace: Option<String>,

@@ -60,6 +60,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 kustomize: false,
                 no_cross_namespace_refs: args.no_cross_namespace_refs,
                 storage_path: args.storage_path.clone(),
+                storage_addr: args.storage_addr,
+                storage_adv_addr: args.storage_adv_addr.clone(),
                 concurrency: args.sync_workers,
                 ..Default::default()
             };

@@ -388,3 +388,80 @@ async fn deleting_a_kustomization_prunes_its_objects() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The entries of a tar.gz, without a leading `./`.
+fn tar_entries(bytes: &[u8]) -> Vec<String> {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string().trim_start_matches("./").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn artifacts_are_served_over_http_at_their_status_url_and_nothing_else_is() {
+    use sha2::Digest;
+    let e = env_with(|s| s.storage_addr = Some("127.0.0.1:0".parse().unwrap())).await;
+    e.repo.write("apps/cm.yaml", &config_map("a", "1")).write("secret/key.yaml", "kind: x\n");
+    e.repo.write(".sourceignore", "secret/\n");
+    let sha = e.repo.commit("one");
+    git_repository(&e.client, "repo", &e.repo.url(), json!({})).await;
+    let want = format!("main@sha1:{sha}");
+    let repo = wait_for(&e.client, "GitRepository", "repo", "an artifact", |o| {
+        o["status"]["artifact"]["revision"] == want.as_str()
+    })
+    .await;
+    let artifact = &repo["status"]["artifact"];
+    let url = artifact["url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(url.ends_with(&format!("/gitrepository/{NS}/repo/{sha}.tar.gz")), "{url}");
+
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let fetch = |u: String| {
+        let http = http.clone();
+        async move { http.get(u).send().await.unwrap() }
+    };
+    let resp = fetch(url.clone()).await;
+    assert_eq!(resp.status(), 200);
+    let body = resp.bytes().await.unwrap();
+    assert_eq!(Some(body.len() as i64), artifact["size"].as_i64());
+    assert_eq!(format!("sha256:{:x}", sha2::Sha256::digest(&body)), artifact["digest"].as_str().unwrap());
+    let entries = tar_entries(&body);
+    assert!(entries.iter().any(|n| n == "apps/cm.yaml"), "{entries:?}");
+    assert!(!entries.iter().any(|n| n.starts_with("secret")), "{entries:?}");
+
+    // Only artifacts: not the storage directory's other files, not a path out of it.
+    let base = url.split("/gitrepository/").next().unwrap().to_owned();
+    for path in [
+        format!("/gitrepository/{NS}/repo/"),
+        // The unpacked tree Kustomizations build from exists, but is not an artifact.
+        format!("/gitrepository/{NS}/repo/{sha}-{}/apps/cm.yaml", &artifact["digest"].as_str().unwrap()[7..19]),
+        format!("/gitrepository/{NS}/repo/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd"),
+        format!("/gitrepository/{NS}/repo/{}.tar.gz", "0".repeat(40)),
+    ] {
+        assert_eq!(fetch(format!("{base}{path}")).await.status(), 404, "{path}");
+    }
+
+    // A new revision replaces the served artifact.
+    e.repo.write("apps/cm.yaml", &config_map("a", "2"));
+    let next = e.repo.commit("two");
+    let want = format!("main@sha1:{next}");
+    let repo = wait_for(&e.client, "GitRepository", "repo", "the new artifact", |o| {
+        o["status"]["artifact"]["revision"] == want.as_str()
+    })
+    .await;
+    let new_url = repo["status"]["artifact"]["url"].as_str().unwrap().to_owned();
+    assert_eq!(fetch(new_url).await.status(), 200);
+    assert_eq!(fetch(url).await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_storage_address_in_use_fails_the_start_naming_it() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let client = kube::Client::try_from(kube::Config::new("http://127.0.0.1:9".parse().unwrap())).unwrap();
+    let settings = glidepath::sync::Settings { storage_addr: Some(addr), ..Default::default() };
+    let err = glidepath::sync::start(client, settings).unwrap_err().to_string();
+    assert!(err.contains(&format!("storage address {addr}: cannot listen")), "{err}");
+}

@@ -76,6 +76,13 @@ impl ArtifactStore {
         stored
     }
 
+    /// The tarball of the current artifact stored at `path` (storage-relative, as in
+    /// [`Stored::path`]); `None` for anything else.
+    pub fn tarball(&self, path: &str) -> Option<PathBuf> {
+        let map = self.map.read().ok()?;
+        map.values().find(|s| s.path == path).map(|s| self.root.join(&s.path))
+    }
+
     pub fn remove(&self, namespace: &str, name: &str) {
         let old = self.map.write().ok().and_then(|mut m| m.remove(&(namespace.to_owned(), name.to_owned())));
         if let Some(old) = old

@@ -90,7 +90,7 @@ pub async fn reconcile(repo: Arc<GitRepository>, ctx: Arc<Context>) -> Result<Ac
             if !same_artifact {
                 status.artifact = Some(Artifact {
                     path: stored.path.clone(),
-                    url: format!("http://{}/{}", ctx.settings.storage_adv_addr, stored.path),
+                    url: format!("http://{}/{}", ctx.settings.artifact_host(), stored.path),
                     revision: stored.revision.clone(),
                     digest: stored.digest.clone(),
                     last_update_time: Some(Time(Timestamp::now())),

@@ -9,8 +9,9 @@
 //!   [`plan::plan_kustomization`]: a new revision whose built manifests are unchanged is only
 //!   recorded (no dry-run, no write, no Event).
 //!
-//! Artifacts are served to Kustomizations in-process only (no HTTP file server yet): a
-//! Kustomization needs the GitRepository controller running in the same process.
+//! Artifacts are served to Kustomizations in-process: a Kustomization needs the GitRepository
+//! controller running in the same process. With `storage_addr` they are also served over HTTP
+//! ([`serve`]) at the URL in `status.artifact.url`, for other consumers.
 
 pub mod artifacts;
 pub mod conditions;
@@ -20,6 +21,7 @@ mod ks_status;
 pub mod kustomize;
 pub mod manifests;
 pub mod plan;
+pub mod serve;
 pub mod substitute;
 
 use std::collections::HashMap;
@@ -49,8 +51,12 @@ pub struct Settings {
     pub kustomize: bool,
     /// Where artifacts are stored (a temporary directory when unset).
     pub storage_path: Option<PathBuf>,
-    /// Host (and port) written into `status.artifact.url`.
-    pub storage_adv_addr: String,
+    /// Serve artifacts over HTTP on this address (Flux's `--storage-addr`); not served when unset.
+    pub storage_addr: Option<std::net::SocketAddr>,
+    /// Host (and port) written into `status.artifact.url` (Flux's `--storage-adv-addr`). Unset:
+    /// the address artifacts are served on ([`serve::advertised`]), or, when they are not
+    /// served, the in-cluster Service name `glidepath.flux-system.svc.cluster.local.`.
+    pub storage_adv_addr: Option<String>,
     /// Re-check of unready dependencies (Flux's `--requeue-dependency`).
     pub requeue_dependency: Duration,
     /// Kustomizations reconciled in parallel (Flux's `--concurrent`).
@@ -63,6 +69,13 @@ pub struct Settings {
     pub no_cross_namespace_refs: bool,
 }
 
+impl Settings {
+    /// The host (and port) of artifact URLs.
+    pub fn artifact_host(&self) -> &str {
+        self.storage_adv_addr.as_deref().unwrap_or("glidepath.flux-system.svc.cluster.local.")
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -70,7 +83,8 @@ impl Default for Settings {
             git: true,
             kustomize: true,
             storage_path: None,
-            storage_adv_addr: "glidepath.flux-system.svc.cluster.local.".into(),
+            storage_addr: None,
+            storage_adv_addr: None,
             requeue_dependency: Duration::from_secs(30),
             concurrency: 8,
             ssa_concurrency: 4,
@@ -201,9 +215,26 @@ impl Drop for SyncHandle {
 
 /// Start the enabled controllers on the current tokio runtime. They idle until the Flux CRDs
 /// are installed, so the canary controller can run beside them on clusters without Flux.
-pub fn start(client: Client, settings: Settings) -> anyhow::Result<SyncHandle> {
+pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandle> {
+    // Bound before anything runs: a taken port fails the start with a message.
+    let listener = match settings.storage_addr {
+        Some(addr) => {
+            let cannot = |e: std::io::Error| anyhow::anyhow!("storage address {addr}: cannot listen: {e}");
+            let l = std::net::TcpListener::bind(addr).map_err(cannot)?;
+            l.set_nonblocking(true).map_err(cannot)?;
+            let bound = l.local_addr().map_err(cannot)?;
+            let host = std::env::var("HOSTNAME").ok();
+            settings.storage_adv_addr.get_or_insert_with(|| serve::advertised(bound, host.as_deref()));
+            info!(addr = %bound, "serving artifacts");
+            Some(tokio::net::TcpListener::from_std(l).map_err(cannot)?)
+        }
+        None => None,
+    };
     let ctx = Arc::new(Context::new(client, settings)?);
     let mut tasks = Vec::new();
+    if let Some(listener) = listener {
+        tasks.push(tokio::spawn(serve::serve(listener, Arc::clone(&ctx.store))));
+    }
     if ctx.settings.git {
         let ctx = Arc::clone(&ctx);
         tasks.push(tokio::spawn(async move {

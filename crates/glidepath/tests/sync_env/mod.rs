@@ -22,6 +22,11 @@ pub struct Env {
 }
 
 pub async fn env() -> Env {
+    env_with(|_| {}).await
+}
+
+/// [`env`] with changed sync settings.
+pub async fn env_with(change: impl FnOnce(&mut Settings)) -> Env {
     let sandbox = glidepath_sandbox::Sandbox::start(glidepath_sandbox::Config::default()).await.unwrap();
     let client = Client::try_from(kube::Config::new(sandbox.url().parse().unwrap())).unwrap();
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
@@ -31,11 +36,12 @@ pub async fn env() -> Env {
     for ns in [NS, "app"] {
         apply(&client, &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}), "test").await;
     }
-    let settings = Settings {
+    let mut settings = Settings {
         health_poll: Duration::from_millis(200),
         requeue_dependency: Duration::from_millis(300),
         ..Settings::default()
     };
+    change(&mut settings);
     let sync = glidepath::sync::start(client.clone(), settings).unwrap();
     Env { sandbox, client, sync, repo: Repo::new() }
 }
