@@ -185,21 +185,7 @@ async fn apply_kustomization(env: &Env, dir: &Path) {
         tokio::task::spawn_blocking(move || {
             let args = ["apply", "--server-side", "-k", k.to_str().unwrap()];
             let (ok, text) = try_kubectl(&d, &args);
-            // Sandbox gap: it does not serve LimitRange (infrastructure/limit-ranges.yaml), and
-            // kubectl's client-side validation then looks for /openapi/v2, which it does not
-            // serve either. Only that kind is let through: everything else must apply.
-            if !ok && (text.contains("LimitRange") || text.contains("failed to download openapi")) {
-                let (ok, text) = try_kubectl(&d, &[&args[..], &["--validate=false"]].concat());
-                let unserved = "no matches for kind \"LimitRange\" in version \"v1\"";
-                let other_errors = text
-                    .lines()
-                    .filter(|l| l.contains("error") || l.contains("not found"))
-                    .any(|l| !l.contains(unserved));
-                assert!(ok || !other_errors, "kubectl {args:?}:\n{text}");
-                eprintln!("note: {}: the sandbox does not serve LimitRange yet; the rest applied", k.display());
-            } else {
-                assert!(ok, "kubectl {args:?} failed:\n{text}");
-            }
+            assert!(ok, "kubectl {args:?} failed:\n{text}");
         })
         .await
         .unwrap();

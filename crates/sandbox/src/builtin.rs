@@ -1,5 +1,5 @@
 //! Defaults and validation of the built-in kinds whose shape controllers depend on (workloads,
-//! pods, services), following kube-apiserver's defaulting functions and validation messages.
+//! pods, services, secrets), following kube-apiserver's defaulting functions and validation messages.
 //! Other built-in kinds are stored as sent.
 
 use serde_json::{Map, Value, json};
@@ -173,6 +173,44 @@ fn service(obj: &mut Value, old: Option<&Value>, next_ip: &mut u32) {
     }
 }
 
+/// A Secret as kube-apiserver stores it: the write-only `stringData` merged into `data`
+/// (base64-encoded, winning over a `data` key of the same name), `type` defaulted to `Opaque`,
+/// `data` values required to be base64.
+fn secret(obj: &mut Value, out: &mut Vec<Cause>) {
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let m = crate::meta::as_map(obj);
+    default_key(m, "type", json!("Opaque"));
+    if let Some(Value::Object(data)) = m.get("data") {
+        for (k, v) in data {
+            if !v.is_null() && v.as_str().is_none_or(|s| engine.decode(s).is_err()) {
+                out.push(Cause::new(INVALID, format!("data[{k}]"), "Invalid value: illegal base64 data"));
+            }
+        }
+    }
+    match m.remove("stringData") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(strings)) => {
+            let data = m.entry("data").or_insert_with(|| json!({}));
+            if !data.is_object() {
+                *data = json!({});
+            }
+            let data = crate::meta::as_map(data);
+            for (k, v) in strings {
+                match v.as_str() {
+                    Some(s) => {
+                        data.insert(k, json!(engine.encode(s)));
+                    }
+                    None => {
+                        out.push(Cause::new(INVALID, format!("stringData[{k}]"), "Invalid value: must be a string"))
+                    }
+                }
+            }
+        }
+        Some(_) => out.push(Cause::new(INVALID, "stringData", "Invalid value: must be an object")),
+    }
+}
+
 /// Applies defaults to a built-in object and validates it; `old` is set on updates.
 pub fn admit(info: &ResourceInfo, obj: &mut Value, old: Option<&Value>, next_ip: &mut u32) -> Vec<Cause> {
     let mut out = Vec::new();
@@ -192,6 +230,7 @@ pub fn admit(info: &ResourceInfo, obj: &mut Value, old: Option<&Value>, next_ip:
             validate_pod_spec(obj.get("spec"), "spec", &mut out);
         }
         ("", "Service") => service(obj, old, next_ip),
+        ("", "Secret") => secret(obj, &mut out),
         _ => {}
     }
     out

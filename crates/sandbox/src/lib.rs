@@ -14,7 +14,8 @@
 //! Module map: `server` (start/stop, kubeconfig), `handlers` (URL parsing and verbs), `store`
 //! (objects, resourceVersion, history, create/update), `list`, `gc` (deletion, finalizers,
 //! owner GC, namespaces), `watch`, `patch`, `scale`, `schema` (CRD structural schemas), `crd`,
-//! `builtin` (defaults/validation of workloads, pods, services), `convert` (events.k8s.io over
+//! `builtin` (defaults/validation of workloads, pods, services; Secrets' `stringData` folded
+//! into `data`), `convert` (events.k8s.io over
 //! core Events), `discovery`, `openapi`, `table` (`kubectl get` columns), `selector`, `meta`,
 //! `shape` (body vs URL checks), `protobuf`, `http`, `error`, `simulator` (workload status) and
 //! `rollout` (its ReplicaSets per pod-template-hash), `faults` (API fault injection, off by
