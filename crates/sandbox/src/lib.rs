@@ -17,7 +17,7 @@
 //! `builtin` (defaults/validation of workloads, pods, services; Secrets' `stringData` folded
 //! into `data`), `convert` (events.k8s.io over
 //! core Events), `discovery`, `openapi`, `table` (`kubectl get` columns), `selector`, `meta`,
-//! `shape` (body vs URL checks), `protobuf`, `http`, `error`, `simulator` (workload status) and
+//! `rules` (CEL `x-kubernetes-validations`), `shape` (body vs URL checks), `protobuf`, `http`, `error`, `simulator` (workload status) and
 //! `rollout` (its ReplicaSets per pod-template-hash), `faults` (API fault injection, off by
 //! default), `persist` (`state_dir`: snapshot + append log), `traffic` (synthetic HTTP traffic
 //! routed by HTTPRoutes and Services, exported on `GET /metrics`; per-workload
@@ -32,7 +32,7 @@
 //! Known gaps: strategic merge patch of custom resources answers 415 (as kube-apiserver does);
 //! protobuf request bodies are decoded only for Namespace, ConfigMap, Secret and ServiceAccount
 //! (`protobuf.rs`; kubectl's other typed `create <kind>` generators get 415 — use `kubectl
-//! create -f`/`apply`); CEL rules (`x-kubernetes-validations`) and `format` are not enforced;
+//! create -f`/`apply`); `format` is not enforced, CEL rules run without a cost budget;
 //! LIST does not serve consistent snapshots across `continue` pages; the simulator scales old
 //! ReplicaSets down at once and simulates no Pods.
 //!
@@ -63,6 +63,7 @@ mod protobuf;
 pub mod requests;
 mod resource;
 mod rollout;
+mod rules;
 mod scale;
 mod schema;
 mod selector;

@@ -1,27 +1,39 @@
 //! Structural-schema handling for custom resources, in kube-apiserver's order: prune unknown
 //! fields, apply defaults, validate (types, required, enum, pattern, bounds, lengths,
 //! `oneOf`/`anyOf`/`allOf`/`not`, `nullable`, `x-kubernetes-int-or-string`,
-//! `x-kubernetes-preserve-unknown-fields`). CEL rules (`x-kubernetes-validations`) are not
-//! evaluated.
+//! `x-kubernetes-preserve-unknown-fields`), then the CEL rules (`x-kubernetes-validations`,
+//! [`crate::rules`]) when no value had the wrong type.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use regex::Regex;
 use serde_json::{Map, Value};
 
 use crate::error::Cause;
 
-/// One version's `openAPIV3Schema`, with a cache of compiled patterns.
-#[derive(Debug)]
+/// One version's `openAPIV3Schema`, with caches of compiled patterns and validation rules.
 pub struct Schema {
     root: Value,
     patterns: Mutex<HashMap<String, Option<Regex>>>,
+    programs: Mutex<HashMap<String, Option<Arc<cel::Program>>>>,
+}
+
+impl std::fmt::Debug for Schema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Schema").field("root", &self.root).finish_non_exhaustive()
+    }
 }
 
 impl Schema {
     pub fn new(root: Value) -> Self {
-        Self { root, patterns: Mutex::new(HashMap::new()) }
+        Self { root, patterns: Mutex::new(HashMap::new()), programs: Mutex::new(HashMap::new()) }
+    }
+
+    /// The compiled validation rule (compiled once per schema).
+    pub(crate) fn program(&self, rule: &str) -> Option<Arc<cel::Program>> {
+        let mut cache = self.programs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.entry(rule.to_owned()).or_insert_with(|| crate::rules::compile(rule)).clone()
     }
 
     fn pattern_matches(&self, pattern: &str, s: &str) -> bool {
@@ -51,8 +63,9 @@ pub struct Admission {
     pub pruned: Vec<String>,
 }
 
-/// Prunes, defaults and validates a custom resource in place.
-pub fn admit(schema: &Schema, obj: &mut Value) -> Admission {
+/// Prunes, defaults and validates a custom resource in place; `old` is the stored object on
+/// updates (for transition rules).
+pub fn admit(schema: &Schema, obj: &mut Value, old: Option<&Value>) -> Admission {
     let root = &schema.root;
     let mut pruned = Vec::new();
     if let Value::Object(map) = obj {
@@ -80,6 +93,10 @@ pub fn admit(schema: &Schema, obj: &mut Value) -> Admission {
     }
     let mut causes = Vec::new();
     validate_object_fields(schema, obj, root, "", &mut causes, true);
+    // As kube-apiserver: a wrong type blocks the rules, which assume the schema's types.
+    if !causes.iter().any(|c| c.reason == TYPE_INVALID) {
+        crate::rules::check(schema, root, obj, old, &mut causes);
+    }
     Admission { causes, pruned }
 }
 
@@ -173,7 +190,7 @@ fn default(value: &mut Value, schema: &Value) {
     }
 }
 
-fn join(path: &str, key: &str) -> String {
+pub(crate) fn join(path: &str, key: &str) -> String {
     if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
 }
 

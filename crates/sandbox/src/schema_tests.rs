@@ -6,7 +6,7 @@ use super::{Schema, admit};
 
 fn fields(schema: &Value, mut obj: Value) -> (Vec<String>, Value) {
     let s = Schema::new(schema.clone());
-    let a = admit(&s, &mut obj);
+    let a = admit(&s, &mut obj, None);
     (a.causes.into_iter().map(|c| format!("{}|{}", c.reason, c.field)).collect(), obj)
 }
 
@@ -30,7 +30,7 @@ fn prunes_unknown_fields_but_keeps_preserved_and_embedded() {
                  "map": {"one": {"k": "v", "drop": true}}}});
     let s = Schema::new(schema);
     let mut o = obj;
-    let a = admit(&s, &mut o);
+    let a = admit(&s, &mut o, None);
     assert!(a.causes.is_empty(), "{:?}", a.causes);
     assert_eq!(
         o,

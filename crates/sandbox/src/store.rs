@@ -322,7 +322,7 @@ impl Store {
         if info.custom
             && let Some(schema) = &info.schema
         {
-            let admission = crate::schema::admit(schema, obj);
+            let admission = crate::schema::admit(schema, obj, old);
             if !admission.pruned.is_empty() {
                 let unknown: Vec<String> = admission.pruned.iter().map(|f| format!("unknown field \"{f}\"")).collect();
                 match opts.field_validation {

@@ -32,6 +32,11 @@ pub const URL_PATTERN: &str = r"^(http|https|ssh|file)://.*$";
 )]
 #[serde(rename_all = "camelCase")]
 #[schemars(extend("required" = ["interval", "url"]))]
+// Flux's CEL rule, enforced by the API server (and by the sandbox).
+#[schemars(extend("x-kubernetes-validations" = [{
+    "message": "serviceAccountName can only be set when provider is 'azure' or 'aws'",
+    "rule": "!has(self.serviceAccountName) || (has(self.provider) && (self.provider == 'azure' || self.provider == 'aws'))"
+}]))]
 pub struct GitRepositorySpec {
     #[serde(default)]
     #[schemars(regex(pattern = URL_PATTERN))]

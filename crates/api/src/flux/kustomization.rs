@@ -248,6 +248,13 @@ pub struct Decryption {
 /// `spec.kubeConfig`.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+// Flux's CEL rules, enforced by the API server (and by the sandbox).
+#[schemars(extend("x-kubernetes-validations" = [
+    {"message": "exactly one of spec.kubeConfig.configMapRef or spec.kubeConfig.secretRef must be specified",
+     "rule": "has(self.configMapRef) || has(self.secretRef)"},
+    {"message": "exactly one of spec.kubeConfig.configMapRef or spec.kubeConfig.secretRef must be specified",
+     "rule": "!has(self.configMapRef) || !has(self.secretRef)"}
+]))]
 pub struct KubeConfigReference {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_ref: Option<SecretKeyReference>,
