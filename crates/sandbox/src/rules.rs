@@ -95,7 +95,8 @@ fn evaluate(w: &Walk<'_>, rule: &Value, v: &Value, s: &Value, old: Option<&Value
         Some(fp) => format!("{path}{fp}").trim_start_matches('.').to_owned(),
         None => path.to_owned(),
     };
-    let message = match program.execute(&ctx) {
+    let Some(outcome) = run(&program, &ctx, text) else { return };
+    let message = match outcome {
         Ok(Cel::Bool(true)) => return,
         Ok(Cel::Bool(false)) => failure_message(w, rule, &ctx, text),
         Err(ExecutionError::NoSuchKey(key)) => format!("no such key: {key} evaluating rule: {text}"),
@@ -120,7 +121,7 @@ fn evaluate(w: &Walk<'_>, rule: &Value, v: &Value, s: &Value, old: Option<&Value
 fn failure_message(w: &Walk<'_>, rule: &Value, ctx: &Context<'_>, text: &str) -> String {
     if let Some(expr) = rule.get("messageExpression").and_then(Value::as_str)
         && let Some(p) = w.schema.program(expr)
-        && let Ok(Cel::String(m)) = p.execute(ctx)
+        && let Some(Ok(Cel::String(m))) = run(&p, ctx, expr)
     {
         return m.to_string();
     }
@@ -130,12 +131,26 @@ fn failure_message(w: &Walk<'_>, rule: &Value, ctx: &Context<'_>, text: &str) ->
     }
 }
 
+/// Executes a program. A panic in the interpreter (a bug of the library) must not take the
+/// request, or the store lock it may run under, down with it: `None`, and the rule is skipped.
+fn run(program: &Program, ctx: &Context<'_>, text: &str) -> Option<cel::ResolveResult> {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| program.execute(ctx)));
+    if outcome.is_err() {
+        tracing::warn!(rule = text, "CEL evaluation panicked; rule skipped");
+    }
+    outcome.ok()
+}
+
 /// Compiles a rule; `None` (logged) when it does not parse.
 pub(crate) fn compile(text: &str) -> Option<Arc<Program>> {
-    match Program::compile(text) {
-        Ok(p) => Some(Arc::new(p)),
-        Err(e) => {
+    match std::panic::catch_unwind(|| Program::compile(text)) {
+        Ok(Ok(p)) => Some(Arc::new(p)),
+        Ok(Err(e)) => {
             tracing::warn!(rule = text, error = %e, "CRD validation rule does not compile; not enforced");
+            None
+        }
+        Err(_) => {
+            tracing::warn!(rule = text, "CRD validation rule crashed the CEL parser; not enforced");
             None
         }
     }
