@@ -16,7 +16,7 @@ use crate::error::Cause;
 pub struct Schema {
     root: Value,
     patterns: Mutex<HashMap<String, Option<Regex>>>,
-    programs: Mutex<HashMap<String, Option<Arc<cel::Program>>>>,
+    programs: Mutex<HashMap<String, Option<Arc<glidepath_cel::Expr>>>>,
 }
 
 impl std::fmt::Debug for Schema {
@@ -31,7 +31,7 @@ impl Schema {
     }
 
     /// The compiled validation rule (compiled once per schema).
-    pub(crate) fn program(&self, rule: &str) -> Option<Arc<cel::Program>> {
+    pub(crate) fn program(&self, rule: &str) -> Option<Arc<glidepath_cel::Expr>> {
         let mut cache = self.programs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         cache.entry(rule.to_owned()).or_insert_with(|| crate::rules::compile(rule)).clone()
     }
