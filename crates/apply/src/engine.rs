@@ -10,6 +10,7 @@ use kube::Client;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PropagationPolicy};
 use serde_json::Value;
 
+use crate::custom_health::{HealthExpr, custom_health};
 use crate::diff::{content_hash, drifted, fingerprint, is_immutable};
 use crate::error::ApplyError;
 use crate::health::{Health, Status, health};
@@ -238,7 +239,7 @@ impl Applier {
             let set = self.apply_all(objs, opts).await?;
             if stage != Stage::Rest {
                 let targets: Vec<Entry> = set.changes.iter().map(|c| c.entry.clone()).collect();
-                self.wait(&targets, opts.wait_timeout, true).await?;
+                self.wait(&targets, opts.wait_timeout, true, &[]).await?;
             }
             changes.extend(set);
         }
@@ -436,37 +437,54 @@ impl Applier {
         }
     }
 
-    /// kstatus of one object (`NotFound` when absent or its kind is not served).
-    pub async fn health_of(&self, entry: &Entry) -> Result<Health, ApplyError> {
-        let not_found = || Health { status: Status::NotFound, message: "Resource not found".into() };
+    /// The live object (`None` when absent or its kind is not served).
+    async fn live_of(&self, entry: &Entry) -> Result<Option<Value>, ApplyError> {
         let api_version = entry.api_version();
         let Some(resolved) = self.resolver.resolve(&self.client, &api_version, &entry.meta.kind).await? else {
-            return Ok(not_found());
+            return Ok(None);
         };
         let api: Api<DynamicObject> = if resolved.namespaced {
             Api::namespaced_with(self.client.clone(), &entry.meta.namespace, &resolved.resource)
         } else {
             Api::all_with(self.client.clone(), &resolved.resource)
         };
-        Ok(self.get(&api, &entry.meta).await?.map_or_else(not_found, |live| health(&live)))
+        self.get(&api, &entry.meta).await
     }
 
-    /// Wait until every target is `Current`. With `fail_fast`, stop at the first `Failed` object.
-    pub async fn wait(&self, targets: &[Entry], timeout: Duration, fail_fast: bool) -> Result<(), ApplyError> {
+    /// kstatus of one object (`NotFound` when absent or its kind is not served).
+    pub async fn health_of(&self, entry: &Entry) -> Result<Health, ApplyError> {
+        Ok(self.live_of(entry).await?.map_or_else(not_found, |live| health(&live)))
+    }
+
+    /// Wait until every target is `Current` — by the first of `custom` that applies to it, else
+    /// by kstatus. With `fail_fast`, stop at the first `Failed` object.
+    pub async fn wait(
+        &self,
+        targets: &[Entry],
+        timeout: Duration,
+        fail_fast: bool,
+        custom: &[HealthExpr],
+    ) -> Result<(), ApplyError> {
         if targets.is_empty() {
             return Ok(());
         }
+        let env = glidepath_cel::Env::new();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             // Owned items and a cloned engine per future keep the stream `Send` for any caller.
-            let statuses: Vec<Result<Health, ApplyError>> = futures::stream::iter(targets.to_vec())
+            let objects: Vec<Result<Option<Value>, ApplyError>> = futures::stream::iter(targets.to_vec())
                 .map(|t| {
                     let this = self.clone();
-                    async move { this.health_of(&t).await }
+                    async move { this.live_of(&t).await }
                 })
                 .buffered(self.concurrency.max(1))
                 .collect()
                 .await;
+            let statuses = objects.into_iter().map(|o| {
+                o.map(|o| {
+                    o.map_or_else(not_found, |live| custom_health(custom, &env, &live).unwrap_or_else(|| health(&live)))
+                })
+            });
             let mut pending = Vec::new();
             let mut failed = Vec::new();
             for (t, h) in targets.iter().zip(statuses) {
@@ -491,6 +509,10 @@ impl Applier {
             tokio::time::sleep(self.poll_interval).await;
         }
     }
+}
+
+fn not_found() -> Health {
+    Health { status: Status::NotFound, message: "Resource not found".into() }
 }
 
 fn resource_version(v: &Value) -> Option<&str> {

@@ -5,18 +5,20 @@
 //!   `*Class` kinds (then wait), the rest, each stage sorted in Flux's kind order;
 //! - server-side dry-run drift detection ([`diff`]): objects whose dry-run result equals the live
 //!   object are **not written**; an object whose manifest and live resourceVersion (from a
-//!   metadata-only watch per resource type, [`live`]) are those of its last match is not even
+//!   metadata-only watch per resource type, `live`) are those of its last match is not even
 //!   dry-run; immutable-field errors delete and recreate the object when forced (spec or the
 //!   `kustomize.toolkit.fluxcd.io/force: enabled` annotation);
 //! - identity and inventory in Flux's id format, owner labels, per-object policies
 //!   (`kustomize.toolkit.fluxcd.io/ssa`, `prune`, `reconcile`) ([`object`]);
 //! - owner-gated prune in reverse order and kstatus health waits ([`Applier`]);
-//! - the kstatus rules as a pure function ([`health::health`]).
+//! - the kstatus rules as a pure function ([`health::health`]), and Flux's `healthCheckExprs`
+//!   (CEL) for custom resources ([`custom_health`]).
 //!
 //! It talks to the API server with server-side apply (field manager [`FIELD_MANAGER`]); it does
-//! not implement SSA itself. It depends on `glidepath-api` and kube only: it knows nothing about
+//! not implement SSA itself. It depends on `glidepath-api`, `glidepath-cel` and kube only: it knows nothing about
 //! Git, kustomize builds or the Kustomization controller (the `glidepath` binary wires those).
 
+pub mod custom_health;
 mod diff;
 mod engine;
 mod error;
@@ -26,6 +28,7 @@ pub mod object;
 pub mod order;
 mod resolve;
 
+pub use custom_health::HealthExpr;
 pub use diff::{drifted, is_immutable};
 pub use engine::{Action, Applier, ApplyOptions, Change, ChangeSet, FIELD_MANAGER, PruneOutcome};
 pub use error::ApplyError;

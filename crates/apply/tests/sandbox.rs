@@ -335,10 +335,10 @@ async fn wait_reports_current_and_failed_workloads() {
         a.apply_all_staged(vec![owned(namespace("app")), healthy, broken], &ApplyOptions::default()).await.unwrap();
     let entries = set.entries();
     let ok: Vec<Entry> = entries.iter().filter(|e| e.meta.name == "ok").cloned().collect();
-    a.wait(&ok, Duration::from_secs(20), true).await.unwrap();
-    let err = a.wait(&entries, Duration::from_secs(20), true).await.unwrap_err();
+    a.wait(&ok, Duration::from_secs(20), true, &[]).await.unwrap();
+    let err = a.wait(&entries, Duration::from_secs(20), true, &[]).await.unwrap_err();
     assert!(matches!(err, ApplyError::HealthCheckFailed { .. }), "{err}");
     assert!(err.to_string().contains("Deployment/app/broken status: 'Failed'"), "{err}");
-    let err = a.wait(&entries, Duration::from_millis(300), false).await.unwrap_err();
+    let err = a.wait(&entries, Duration::from_millis(300), false, &[]).await.unwrap_err();
     assert!(err.to_string().contains("Deployment/app/broken"), "{err}");
 }

@@ -13,21 +13,29 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("glidepath-patch", &[]),
     ("glidepath-build", &["glidepath-patch"]),
     ("glidepath-source", &[]),
+    ("glidepath-cel", &[]),
     ("glidepath-canary", &["glidepath-api"]),
     ("glidepath-router", &["glidepath-api"]),
     ("glidepath-analysis", &["glidepath-api"]),
     ("glidepath-webhooks", &["glidepath-api"]),
-    ("glidepath-apply", &["glidepath-api", "glidepath-patch"]),
+    ("glidepath-apply", &["glidepath-api", "glidepath-cel", "glidepath-patch"]),
     ("glidepath-ssa", &["glidepath-patch"]),
-    ("glidepath-sandbox", &["glidepath-api", "glidepath-patch", "glidepath-ssa"]),
+    ("glidepath-sandbox", &["glidepath-api", "glidepath-cel", "glidepath-patch", "glidepath-ssa"]),
     ("glidepath", &["*"]),
 ];
 
 /// Crates that must stay free of a Kubernetes client and an async runtime.
-const PURE: &[&str] =
-    &["glidepath-api", "glidepath-patch", "glidepath-ssa", "glidepath-build", "glidepath-canary", "glidepath-router"];
+const PURE: &[&str] = &[
+    "glidepath-api",
+    "glidepath-patch",
+    "glidepath-ssa",
+    "glidepath-build",
+    "glidepath-canary",
+    "glidepath-router",
+    "glidepath-cel",
+];
 /// Crates that must not depend on kube or k8s-openapi at all.
-const NO_KUBE: &[&str] = &["glidepath-patch", "glidepath-ssa", "glidepath-build", "glidepath-source"];
+const NO_KUBE: &[&str] = &["glidepath-patch", "glidepath-ssa", "glidepath-build", "glidepath-source", "glidepath-cel"];
 
 fn metadata() -> Value {
     let out = Command::new(env!("CARGO"))

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use glidepath_api::flux::Kustomization;
-use glidepath_api::flux::kustomization::KustomizationStatus;
-use glidepath_apply::{ApplyOptions, Entry, ObjMeta, Owner};
+use glidepath_api::flux::kustomization::{KustomizationSpec, KustomizationStatus};
+use glidepath_apply::{ApplyOptions, Entry, HealthExpr, ObjMeta, Owner};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::Api;
 use kube::runtime::controller::Action;
@@ -70,6 +70,13 @@ pub async fn reconcile(ks: Arc<Kustomization>, ctx: Arc<Context>) -> Result<Acti
         finish(&ctx, &ks, Err(fail("InvalidSpec", msg)), None, None).await?;
         return Ok(Action::await_change());
     }
+    let health_exprs = match health_exprs(spec) {
+        Ok(h) => h,
+        Err(msg) => {
+            finish(&ctx, &ks, Err(fail("InvalidSpec", msg)), None, None).await?;
+            return Ok(Action::await_change());
+        }
+    };
     let interval = spec.interval().unwrap_or(Duration::from_secs(600));
     let retry = spec.retry_interval().unwrap_or(interval);
     let requested_at = ks.annotations().get(REQUESTED_AT).cloned();
@@ -163,7 +170,7 @@ pub async fn reconcile(ks: Arc<Kustomization>, ctx: Arc<Context>) -> Result<Acti
         progressing(&ctx, &ks, &stored.revision).await?;
     }
     let timeout = spec.timeout().unwrap_or(interval);
-    let result = apply(&ctx, &ks, objects, &inventory(&status), timeout).await;
+    let result = apply(&ctx, &ks, objects, &inventory(&status), timeout, &health_exprs).await;
     let ok = result.is_ok();
     remember(&ctx, &uid, generation, &requested_at, &stored.revision, &digest, ok);
     match result {
@@ -242,7 +249,27 @@ async fn build(ctx: &Context, ks: &Kustomization, stored: &Arc<Stored>) -> Resul
     })
     .await
     .map_err(|e| fail(c::BUILD_FAILED, format!("build task failed: {e}")))?
-    .map_err(|m| fail(c::BUILD_FAILED, m))
+    .map_err(|m| {
+        let reason = if m.starts_with(manifests::PATH_NOT_FOUND) { c::ARTIFACT_FAILED } else { c::BUILD_FAILED };
+        fail(reason, m)
+    })
+}
+
+/// `spec.healthCheckExprs`, compiled; an error names the entry and the expression.
+fn health_exprs(spec: &KustomizationSpec) -> Result<Vec<HealthExpr>, String> {
+    let entries = spec.health_check_exprs.iter().flatten().enumerate();
+    entries
+        .map(|(i, h)| {
+            HealthExpr::new(
+                &h.api_version,
+                h.kind.as_deref(),
+                &h.current,
+                h.in_progress.as_deref(),
+                h.failed.as_deref(),
+            )
+            .map_err(|e| format!("spec.healthCheckExprs[{i}]: {e}"))
+        })
+        .collect()
 }
 
 /// Flux's readiness rule for each `dependsOn` entry.
@@ -257,6 +284,17 @@ async fn dependencies_ready(ctx: &Context, ks: &Kustomization) -> Result<(), Str
             Ok(None) => return Err(not_ready("not found")),
             Err(e) => return Err(not_ready(&e.to_string())),
         };
+        if let Some(expr) = dep.ready_expr.as_deref().filter(|e| !e.trim().is_empty()) {
+            // `readyExpr` replaces the built-in rule: CEL over `dep` and `self`.
+            let compiled = glidepath_cel::Expr::compile(expr).map_err(|e| not_ready(&e.to_string()))?;
+            let (me, them) =
+                (serde_json::to_value(ks).unwrap_or_default(), serde_json::to_value(&d).unwrap_or_default());
+            match glidepath_cel::Env::new().eval_bool(&compiled, &[("self", &me), ("dep", &them)]) {
+                Ok(true) => continue,
+                Ok(false) => return Err(not_ready(&format!("readyExpr '{expr}' is false"))),
+                Err(e) => return Err(not_ready(&e.to_string())),
+            }
+        }
         let status = d.status.clone().unwrap_or_default();
         let conds = status.conditions.clone().unwrap_or_default();
         if c::get(&conds, c::READY).is_none_or(|r| r.status != "True") {
@@ -283,6 +321,7 @@ async fn apply(
     objects: Vec<Value>,
     old: &[Entry],
     timeout: Duration,
+    health_exprs: &[HealthExpr],
 ) -> Result<(Vec<Entry>, Option<String>), (Failure, Option<Vec<Entry>>)> {
     let spec = &ks.spec;
     let opts = ApplyOptions { force: spec.force(), wait_timeout: timeout };
@@ -310,7 +349,7 @@ async fn apply(
         health_targets(ks, &inv)
     };
     if !targets.is_empty() {
-        ctx.applier.wait(&targets, timeout, true).await.map_err(|e| {
+        ctx.applier.wait(&targets, timeout, true, health_exprs).await.map_err(|e| {
             let msg = format!("health check failed after {timeout:?}: {e}");
             (fail(c::HEALTH_CHECK_FAILED, msg), Some(inv.clone()))
         })?;

@@ -12,6 +12,9 @@ use sha2::{Digest, Sha256};
 
 use super::substitute::substitute;
 
+/// Opens the error of a `spec.path` missing from the artifact (Flux's reason: `ArtifactFailed`).
+pub const PATH_NOT_FOUND: &str = "kustomization path not found";
+
 /// Per-object opt-out of substitution.
 pub const SUBSTITUTE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/substitute";
 const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -45,7 +48,7 @@ pub fn resolve_path(root: &Path, path: &str) -> Result<PathBuf, String> {
         }
     }
     if !out.is_dir() {
-        return Err(format!("kustomization path not found: {path:?} is not a directory in the artifact"));
+        return Err(format!("{PATH_NOT_FOUND}: {path:?} is not a directory in the artifact"));
     }
     Ok(out)
 }
