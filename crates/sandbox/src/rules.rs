@@ -20,13 +20,19 @@ use crate::schema::{Schema, join};
 
 /// Checks every rule of `schema` against `obj`; `old` is the stored object on updates.
 pub(crate) fn check(schema: &Schema, root: &Value, obj: &Value, old: Option<&Value>, out: &mut Vec<Cause>) {
-    let env = Env::new();
-    walk(&Walk { schema, env: &env }, obj, root, old, "", out);
+    walk(&Walk { schema, env: std::cell::OnceCell::new() }, obj, root, old, "", out);
 }
 
 struct Walk<'a> {
     schema: &'a Schema,
-    env: &'a Env,
+    /// Made at the first rule: most custom resources have none.
+    env: std::cell::OnceCell<Env>,
+}
+
+impl Walk<'_> {
+    fn env(&self) -> &Env {
+        self.env.get_or_init(Env::new)
+    }
 }
 
 fn walk(w: &Walk<'_>, v: &Value, s: &Value, old: Option<&Value>, path: &str, out: &mut Vec<Cause>) {
@@ -88,7 +94,7 @@ fn evaluate(w: &Walk<'_>, rule: &Value, v: &Value, s: &Value, old: Option<&Value
         Some(fp) => format!("{path}{fp}").trim_start_matches('.').to_owned(),
         None => path.to_owned(),
     };
-    let message = match w.env.eval(&program, &vars) {
+    let message = match w.env().eval(&program, &vars) {
         Ok(CelValue::Bool(true)) => return,
         Ok(CelValue::Bool(false)) => failure_message(w, rule, &vars, text),
         Err(CelError::NoSuchKey { key, .. }) => format!("no such key: {key} evaluating rule: {text}"),
@@ -113,7 +119,7 @@ fn evaluate(w: &Walk<'_>, rule: &Value, v: &Value, s: &Value, old: Option<&Value
 fn failure_message(w: &Walk<'_>, rule: &Value, vars: &[(&str, &Value)], text: &str) -> String {
     if let Some(expr) = rule.get("messageExpression").and_then(Value::as_str)
         && let Some(p) = w.schema.program(expr)
-        && let Ok(CelValue::String(m)) = w.env.eval(&p, vars)
+        && let Ok(CelValue::String(m)) = w.env().eval(&p, vars)
     {
         return m.to_string();
     }

@@ -4,26 +4,14 @@
 
 mod common;
 
-use common::{TIMEOUT, client, raw, raw_accept, start, yaml_docs};
+use common::{TIMEOUT, apply_crds, client, raw, raw_accept, start, yaml_docs};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::core::GroupVersionKind;
-use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, Client};
 use serde_json::{Value, json};
 
 const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance");
-
-async fn apply_crds(c: &Client, path: &str) {
-    let crds: Api<CustomResourceDefinition> = Api::all(c.clone());
-    let text = std::fs::read_to_string(path).unwrap();
-    for doc in yaml_docs(&text) {
-        let crd: CustomResourceDefinition = serde_json::from_value(doc).unwrap();
-        let name = crd.metadata.name.clone().unwrap();
-        crds.create(&PostParams::default(), &crd).await.unwrap();
-        await_condition(crds.clone(), &name, conditions::is_crd_established()).await.unwrap();
-    }
-}
 
 fn dynamic(c: &Client, ns: &str, group: &str, version: &str, kind: &str, plural: &str) -> Api<DynamicObject> {
     let ar = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);

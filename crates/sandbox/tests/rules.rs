@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TIMEOUT, client, start, yaml_docs};
+use common::{TIMEOUT, apply_crds, client, start};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams, PostParams};
 use kube::core::GroupVersionKind;
@@ -14,13 +14,7 @@ use serde_json::{Value, json};
 const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance");
 
 async fn install(c: &kube::Client, rel: &str) {
-    let crds: Api<CustomResourceDefinition> = Api::all(c.clone());
-    for doc in yaml_docs(&std::fs::read_to_string(format!("{CONFORMANCE}/{rel}")).unwrap()) {
-        let crd: CustomResourceDefinition = serde_json::from_value(doc).unwrap();
-        let name = crd.metadata.name.clone().unwrap();
-        crds.create(&PostParams::default(), &crd).await.unwrap();
-        await_condition(crds.clone(), &name, conditions::is_crd_established()).await.unwrap();
-    }
+    apply_crds(c, &format!("{CONFORMANCE}/{rel}")).await;
 }
 
 fn api(c: &kube::Client, group: &str, version: &str, kind: &str, ns: Option<&str>) -> Api<DynamicObject> {

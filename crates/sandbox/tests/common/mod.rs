@@ -133,3 +133,17 @@ impl Drop for Kubectl {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Creates every CustomResourceDefinition of a YAML file and waits until each is Established.
+pub async fn apply_crds(c: &kube::Client, path: &str) {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::runtime::wait::{await_condition, conditions};
+    let crds: kube::Api<CustomResourceDefinition> = kube::Api::all(c.clone());
+    let text = std::fs::read_to_string(path).unwrap();
+    for doc in yaml_docs(&text) {
+        let crd: CustomResourceDefinition = serde_json::from_value(doc).unwrap();
+        let name = crd.metadata.name.clone().unwrap();
+        crds.create(&kube::api::PostParams::default(), &crd).await.unwrap();
+        await_condition(crds.clone(), &name, conditions::is_crd_established()).await.unwrap();
+    }
+}
