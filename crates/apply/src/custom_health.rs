@@ -8,7 +8,7 @@
 use glidepath_cel::{CelError, Env, Expr};
 use serde_json::Value;
 
-use crate::health::{Health, Status};
+use crate::health::{Health, Status, terminating};
 
 /// One compiled `healthCheckExprs[]` entry.
 #[derive(Debug)]
@@ -53,8 +53,8 @@ impl HealthExpr {
 /// decides then).
 pub fn custom_health(exprs: &[HealthExpr], env: &Env, obj: &Value) -> Option<Health> {
     let entry = exprs.iter().find(|e| e.matches(obj))?;
-    if obj.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) {
-        return Some(Health { status: Status::Terminating, message: "Resource scheduled for deletion".into() });
+    if let Some(h) = terminating(obj) {
+        return Some(h);
     }
     let steps = [
         (entry.in_progress.as_ref(), Status::InProgress, "inProgress"),

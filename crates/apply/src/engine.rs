@@ -451,11 +451,6 @@ impl Applier {
         self.get(&api, &entry.meta).await
     }
 
-    /// kstatus of one object (`NotFound` when absent or its kind is not served).
-    pub async fn health_of(&self, entry: &Entry) -> Result<Health, ApplyError> {
-        Ok(self.live_of(entry).await?.map_or_else(not_found, |live| health(&live)))
-    }
-
     /// Wait until every target is `Current` — by the first of `custom` that applies to it, else
     /// by kstatus. With `fail_fast`, stop at the first `Failed` object.
     pub async fn wait(

@@ -60,10 +60,18 @@ fn int(obj: &Value, pointer: &str) -> Option<i64> {
     obj.pointer(pointer).and_then(Value::as_i64)
 }
 
+/// `Terminating` once the object is scheduled for deletion: kstatus' first rule, which
+/// `healthCheckExprs` keep too.
+pub(crate) fn terminating(obj: &Value) -> Option<Health> {
+    obj.pointer("/metadata/deletionTimestamp")
+        .is_some_and(|v| !v.is_null())
+        .then(|| Health::new(Status::Terminating, "Resource scheduled for deletion"))
+}
+
 /// kstatus status of a live object.
 pub fn health(obj: &Value) -> Health {
-    if obj.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) {
-        return Health::new(Status::Terminating, "Resource scheduled for deletion");
+    if let Some(h) = terminating(obj) {
+        return h;
     }
     if let (Some(generation), Some(observed)) =
         (int(obj, "/metadata/generation"), int(obj, "/status/observedGeneration"))

@@ -15,8 +15,9 @@
 //!   (CEL) for custom resources ([`custom_health`]).
 //!
 //! It talks to the API server with server-side apply (field manager [`FIELD_MANAGER`]); it does
-//! not implement SSA itself. It depends on `glidepath-api`, `glidepath-cel` and kube only: it knows nothing about
-//! Git, kustomize builds or the Kustomization controller (the `glidepath` binary wires those).
+//! not implement SSA itself. It depends on `glidepath-api`, `glidepath-cel` and kube only: it
+//! knows nothing about Git, kustomize builds or the Kustomization controller (the `glidepath`
+//! binary wires those).
 
 pub mod custom_health;
 mod diff;

@@ -130,7 +130,7 @@ impl Env {
 }
 
 /// JSON as CEL sees it: integers are `int` (`uint` only beyond `i64`), objects are maps.
-pub fn to_cel(v: &Value) -> CelValue {
+fn to_cel(v: &Value) -> CelValue {
     match v {
         Value::Null => CelValue::Null,
         Value::Bool(b) => CelValue::Bool(*b),

@@ -67,15 +67,21 @@ async fn health_check_exprs_decide_the_health_of_a_custom_resource() {
     let (_, _, msg) = ready(&big).unwrap();
     assert!(msg.contains("Gadget/app/big status: 'Failed'") && msg.contains("spec.size > 5"), "{msg}");
 
-    // No status yet: the health check waits (no kstatus verdict, which would call it Current).
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let ok = ks(&e.client, "ok").await;
-    assert!(ready(&ok).is_none_or(|r| r.0 != "True"), "Ready before the gadget reported: {:#}", ok["status"]);
+    // Applied, but no status yet: the health check waits. (kstatus alone would call a custom
+    // resource without conditions Current at once.)
     let gadgets = kube::Api::<kube::api::DynamicObject>::namespaced_with(
         e.client.clone(),
         "app",
         &kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk("example.com", "v1", "Gadget")),
     );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while gadgets.get_opt("ok").await.unwrap().is_none() {
+        assert!(tokio::time::Instant::now() < deadline, "the gadget was never applied");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let ok = ks(&e.client, "ok").await;
+    assert!(ready(&ok).is_none_or(|r| r.0 != "True"), "Ready before the gadget reported: {:#}", ok["status"]);
     gadgets
         .patch_status("ok", &PatchParams::default(), &Patch::Merge(json!({"status": {"phase": "Ready"}})))
         .await
@@ -85,7 +91,7 @@ async fn health_check_exprs_decide_the_health_of_a_custom_resource() {
 }
 
 #[tokio::test]
-async fn an_expression_that_does_not_compile_fails_the_kustomization_naming_it() {
+async fn expressions_that_do_not_compile_fail_the_kustomization_naming_them() {
     let e = env().await;
     e.repo.write("apps/cm.yaml", &config_map("a", "1"));
     e.repo.commit("one");
@@ -95,6 +101,11 @@ async fn an_expression_that_does_not_compile_fails_the_kustomization_naming_it()
     let k = wait_failed(&e.client, "Kustomization", "apps", "InvalidSpec").await;
     let (_, _, msg) = ready(&k).unwrap();
     assert!(msg.contains("spec.healthCheckExprs[0]") && msg.contains("status.phase =="), "{msg}");
+    let bad_ready = json!([{"name": "apps", "readyExpr": "dep.status.ready &&"}]);
+    kustomization(&e.client, "after", "./apps", json!({"dependsOn": bad_ready})).await;
+    let k = wait_failed(&e.client, "Kustomization", "after", "InvalidSpec").await;
+    let (_, _, msg) = ready(&k).unwrap();
+    assert!(msg.contains("spec.dependsOn[0].readyExpr") && msg.contains("dep.status.ready &&"), "{msg}");
     assert!(cm(&e.client, "a").await.is_none(), "applied despite an invalid spec");
 }
 

@@ -1,6 +1,6 @@
 //! Defaults and validation of the built-in kinds whose shape controllers depend on (workloads,
-//! pods, services, secrets), following kube-apiserver's defaulting functions and validation messages.
-//! Other built-in kinds are stored as sent.
+//! pods, services, secrets), following kube-apiserver's defaulting functions and validation
+//! messages. Other built-in kinds are stored as sent.
 
 use serde_json::{Map, Value, json};
 

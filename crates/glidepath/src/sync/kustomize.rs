@@ -70,8 +70,8 @@ pub async fn reconcile(ks: Arc<Kustomization>, ctx: Arc<Context>) -> Result<Acti
         finish(&ctx, &ks, Err(fail("InvalidSpec", msg)), None, None).await?;
         return Ok(Action::await_change());
     }
-    let health_exprs = match health_exprs(spec) {
-        Ok(h) => h,
+    let exprs = match Expressions::compile(spec) {
+        Ok(e) => e,
         Err(msg) => {
             finish(&ctx, &ks, Err(fail("InvalidSpec", msg)), None, None).await?;
             return Ok(Action::await_change());
@@ -146,7 +146,7 @@ pub async fn reconcile(ks: Arc<Kustomization>, ctx: Arc<Context>) -> Result<Acti
             s
         }
     };
-    if let Err(msg) = dependencies_ready(&ctx, &ks).await {
+    if let Err(msg) = dependencies_ready(&ctx, &ks, &exprs.ready).await {
         finish(&ctx, &ks, Err(fail(c::DEPENDENCY_NOT_READY, msg)), None, None).await?;
         return Ok(Action::requeue(ctx.settings.requeue_dependency));
     }
@@ -170,7 +170,7 @@ pub async fn reconcile(ks: Arc<Kustomization>, ctx: Arc<Context>) -> Result<Acti
         progressing(&ctx, &ks, &stored.revision).await?;
     }
     let timeout = spec.timeout().unwrap_or(interval);
-    let result = apply(&ctx, &ks, objects, &inventory(&status), timeout, &health_exprs).await;
+    let result = apply(&ctx, &ks, objects, &inventory(&status), timeout, &exprs.health).await;
     let ok = result.is_ok();
     remember(&ctx, &uid, generation, &requested_at, &stored.revision, &digest, ok);
     match result {
@@ -249,17 +249,21 @@ async fn build(ctx: &Context, ks: &Kustomization, stored: &Arc<Stored>) -> Resul
     })
     .await
     .map_err(|e| fail(c::BUILD_FAILED, format!("build task failed: {e}")))?
-    .map_err(|m| {
-        let reason = if m.starts_with(manifests::PATH_NOT_FOUND) { c::ARTIFACT_FAILED } else { c::BUILD_FAILED };
-        fail(reason, m)
-    })
+    .map_err(|f| fail(f.reason(), f.into_message()))
 }
 
-/// `spec.healthCheckExprs`, compiled; an error names the entry and the expression.
-fn health_exprs(spec: &KustomizationSpec) -> Result<Vec<HealthExpr>, String> {
-    let entries = spec.health_check_exprs.iter().flatten().enumerate();
-    entries
-        .map(|(i, h)| {
+/// The spec's CEL expressions, compiled before anything runs: one that does not compile fails
+/// the Kustomization as an invalid spec, naming its field.
+struct Expressions {
+    /// `spec.healthCheckExprs`.
+    health: Vec<HealthExpr>,
+    /// `spec.dependsOn[].readyExpr`, parallel to `dependsOn`.
+    ready: Vec<Option<glidepath_cel::Expr>>,
+}
+
+impl Expressions {
+    fn compile(spec: &KustomizationSpec) -> Result<Self, String> {
+        let health = spec.health_check_exprs.iter().flatten().enumerate().map(|(i, h)| {
             HealthExpr::new(
                 &h.api_version,
                 h.kind.as_deref(),
@@ -268,14 +272,27 @@ fn health_exprs(spec: &KustomizationSpec) -> Result<Vec<HealthExpr>, String> {
                 h.failed.as_deref(),
             )
             .map_err(|e| format!("spec.healthCheckExprs[{i}]: {e}"))
-        })
-        .collect()
+        });
+        let ready = spec.depends_on.iter().flatten().enumerate().map(|(i, d)| {
+            d.ready_expr
+                .as_deref()
+                .filter(|e| !e.trim().is_empty())
+                .map(glidepath_cel::Expr::compile)
+                .transpose()
+                .map_err(|e| format!("spec.dependsOn[{i}].readyExpr: {e}"))
+        });
+        Ok(Expressions { health: health.collect::<Result<_, _>>()?, ready: ready.collect::<Result<_, _>>()? })
+    }
 }
 
 /// Flux's readiness rule for each `dependsOn` entry.
-async fn dependencies_ready(ctx: &Context, ks: &Kustomization) -> Result<(), String> {
+async fn dependencies_ready(
+    ctx: &Context,
+    ks: &Kustomization,
+    ready_exprs: &[Option<glidepath_cel::Expr>],
+) -> Result<(), String> {
     let ns = ks.namespace().unwrap_or_default();
-    for dep in ks.spec.depends_on.iter().flatten() {
+    for (dep, ready_expr) in ks.spec.depends_on.iter().flatten().zip(ready_exprs) {
         let dns = dep.namespace.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| ns.clone());
         let not_ready = |why: &str| format!("dependency 'Kustomization/{dns}/{}' is not ready: {why}", dep.name);
         let api: Api<Kustomization> = Api::namespaced(ctx.client.clone(), &dns);
@@ -284,14 +301,13 @@ async fn dependencies_ready(ctx: &Context, ks: &Kustomization) -> Result<(), Str
             Ok(None) => return Err(not_ready("not found")),
             Err(e) => return Err(not_ready(&e.to_string())),
         };
-        if let Some(expr) = dep.ready_expr.as_deref().filter(|e| !e.trim().is_empty()) {
+        if let Some(expr) = ready_expr {
             // `readyExpr` replaces the built-in rule: CEL over `dep` and `self`.
-            let compiled = glidepath_cel::Expr::compile(expr).map_err(|e| not_ready(&e.to_string()))?;
             let (me, them) =
                 (serde_json::to_value(ks).unwrap_or_default(), serde_json::to_value(&d).unwrap_or_default());
-            match glidepath_cel::Env::new().eval_bool(&compiled, &[("self", &me), ("dep", &them)]) {
+            match glidepath_cel::Env::new().eval_bool(expr, &[("self", &me), ("dep", &them)]) {
                 Ok(true) => continue,
-                Ok(false) => return Err(not_ready(&format!("readyExpr '{expr}' is false"))),
+                Ok(false) => return Err(not_ready(&format!("readyExpr '{}' is false", expr.text()))),
                 Err(e) => return Err(not_ready(&e.to_string())),
             }
         }

@@ -12,9 +12,6 @@ use sha2::{Digest, Sha256};
 
 use super::substitute::substitute;
 
-/// Opens the error of a `spec.path` missing from the artifact (Flux's reason: `ArtifactFailed`).
-pub const PATH_NOT_FOUND: &str = "kustomization path not found";
-
 /// Per-object opt-out of substitution.
 pub const SUBSTITUTE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/substitute";
 const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -48,7 +45,7 @@ pub fn resolve_path(root: &Path, path: &str) -> Result<PathBuf, String> {
         }
     }
     if !out.is_dir() {
-        return Err(format!("{PATH_NOT_FOUND}: {path:?} is not a directory in the artifact"));
+        return Err(format!("kustomization path not found: {path:?} is not a directory in the artifact"));
     }
     Ok(out)
 }
@@ -90,11 +87,41 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     msg
 }
 
+/// Why a build failed. Flux reports a `spec.path` the artifact lacks as `ArtifactFailed`, and
+/// anything else as `BuildFailed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildFailure {
+    /// `spec.path` is not a directory of the artifact.
+    Path(String),
+    /// The manifests under it do not build.
+    Build(String),
+}
+
+impl BuildFailure {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            BuildFailure::Path(_) => super::conditions::ARTIFACT_FAILED,
+            BuildFailure::Build(_) => super::conditions::BUILD_FAILED,
+        }
+    }
+
+    pub fn into_message(self) -> String {
+        match self {
+            BuildFailure::Path(m) | BuildFailure::Build(m) => m,
+        }
+    }
+}
+
 /// Build the objects for a Kustomization. Errors name the file or object at fault, with paths
 /// relative to the artifact root.
-pub fn build(input: &BuildInput<'_>) -> Result<Vec<Value>, String> {
+pub fn build(input: &BuildInput<'_>) -> Result<Vec<Value>, BuildFailure> {
+    let dir = resolve_path(input.root, input.spec.path.as_deref().unwrap_or("")).map_err(BuildFailure::Path)?;
+    build_dir(input, &dir).map_err(BuildFailure::Build)
+}
+
+fn build_dir(input: &BuildInput<'_>, dir: &Path) -> Result<Vec<Value>, String> {
     let spec = input.spec;
-    let dir = resolve_path(input.root, spec.path.as_deref().unwrap_or(""))?;
+    let dir = dir.to_path_buf();
     let overlay = spec.target_namespace.is_some()
         || spec.name_prefix.is_some()
         || spec.name_suffix.is_some()

@@ -21,7 +21,7 @@ fn owner() -> Owner {
 }
 
 fn run(root: &Path, spec: &KustomizationSpec, vars: Option<&BTreeMap<String, String>>) -> Result<Vec<Value>, String> {
-    build(&BuildInput { root, spec, vars, strict: true, owner: &owner() })
+    build(&BuildInput { root, spec, vars, strict: true, owner: &owner() }).map_err(BuildFailure::into_message)
 }
 
 fn cm(name: &str) -> String {
@@ -138,4 +138,18 @@ fn digest_tracks_content() {
     let a = vec![json!({"a": 1})];
     assert_eq!(digest(&a), digest(&a.clone()));
     assert_ne!(digest(&a), digest(&[json!({"a": 2})]));
+}
+
+#[test]
+fn a_path_the_artifact_lacks_is_an_artifact_failure_and_a_bad_manifest_a_build_failure() {
+    let t = tree(&[("apps/bad.yaml", "kind: [unclosed\n")]);
+    let input = |spec| build(&BuildInput { root: t.path(), spec, vars: None, strict: true, owner: &owner() });
+    let missing: KustomizationSpec = serde_json::from_value(json!({"path": "nowhere"})).unwrap();
+    let err = input(&missing).unwrap_err();
+    assert_eq!(err.reason(), "ArtifactFailed", "{err:?}");
+    assert!(err.into_message().contains("kustomization path not found"));
+    let bad: KustomizationSpec = serde_json::from_value(json!({"path": "apps"})).unwrap();
+    let err = input(&bad).unwrap_err();
+    assert_eq!(err.reason(), "BuildFailed", "{err:?}");
+    assert!(err.into_message().contains("bad.yaml"));
 }
