@@ -175,16 +175,22 @@ fn service(obj: &mut Value, old: Option<&Value>, next_ip: &mut u32) {
 
 /// A Secret as kube-apiserver stores it: the write-only `stringData` merged into `data`
 /// (base64-encoded, winning over a `data` key of the same name), `type` defaulted to `Opaque`,
-/// `data` values required to be base64.
+/// `data` values required to be base64 as Go's `encoding/json` reads `[]byte`: line breaks are
+/// ignored (kustomize's secretGenerator wraps long values) and the stored value is the canonical
+/// encoding of the decoded bytes, as kube-apiserver serves it.
 fn secret(obj: &mut Value, out: &mut Vec<Cause>) {
     use base64::Engine as _;
     let engine = base64::engine::general_purpose::STANDARD;
     let m = crate::meta::as_map(obj);
     default_key(m, "type", json!("Opaque"));
-    if let Some(Value::Object(data)) = m.get("data") {
-        for (k, v) in data {
-            if !v.is_null() && v.as_str().is_none_or(|s| engine.decode(s).is_err()) {
-                out.push(Cause::new(INVALID, format!("data[{k}]"), "Invalid value: illegal base64 data"));
+    if let Some(Value::Object(data)) = m.get_mut("data") {
+        for (k, v) in data.iter_mut() {
+            if v.is_null() {
+                continue;
+            }
+            match v.as_str().and_then(go_base64_decode) {
+                Some(bytes) => *v = json!(engine.encode(bytes)),
+                None => out.push(Cause::new(INVALID, format!("data[{k}]"), "Invalid value: illegal base64 data")),
             }
         }
     }
@@ -209,6 +215,16 @@ fn secret(obj: &mut Value, out: &mut Vec<Cause>) {
         }
         Some(_) => out.push(Cause::new(INVALID, "stringData", "Invalid value: must be an object")),
     }
+}
+
+/// Go's `base64.StdEncoding` decoding: padding required, `\r` and `\n` skipped, non-zero
+/// trailing bits accepted.
+fn go_base64_decode(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let config = base64::engine::GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true);
+    let engine = base64::engine::GeneralPurpose::new(&base64::alphabet::STANDARD, config);
+    let compact: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+    engine.decode(compact).ok()
 }
 
 /// Applies defaults to a built-in object and validates it; `old` is set on updates.

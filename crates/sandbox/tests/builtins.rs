@@ -71,6 +71,36 @@ async fn secret_string_data_is_folded_into_data_on_every_write() {
     .unwrap();
 }
 
+/// Go's `encoding/json` decodes `[]byte` with `base64.StdEncoding`, which skips line breaks:
+/// kube-apiserver accepts wrapped values (kustomize's secretGenerator writes them) and serves the
+/// canonical encoding; missing padding stays an error.
+#[tokio::test]
+async fn secret_data_accepts_line_wrapped_base64_and_stores_it_canonically() {
+    tokio::time::timeout(TIMEOUT, async {
+        let sb = start().await;
+        let c = client(&sb).await;
+        let secrets: Api<Secret> = Api::namespaced(c.clone(), "default");
+        let body = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tls"},
+            "data": {"tls.crt": "aGVsbG8gd29y\nbGQ=", "crlf": "aGVs\r\nbG8=", "bits": "aGk="}});
+        let path = "/api/v1/namespaces/default/secrets";
+        let (code, created) = raw(&sb, "POST", path, "application/json", serde_json::to_vec(&body).unwrap()).await;
+        assert_eq!(code, 201, "{created}");
+        assert_eq!(created["data"]["tls.crt"], "aGVsbG8gd29ybGQ=", "{created}");
+        assert_eq!(created["data"]["crlf"], "aGVsbG8=", "{created}");
+        let stored = secrets.get("tls").await.unwrap();
+        assert_eq!(data(&stored, "tls.crt").as_deref(), Some("hello world"));
+        assert_eq!(data(&stored, "crlf").as_deref(), Some("hello"));
+
+        let unpadded = json!({"metadata": {"name": "bad"}, "data": {"k": "aGk"}});
+        let (code, status) = raw(&sb, "POST", path, "application/json", serde_json::to_vec(&unpadded).unwrap()).await;
+        assert_eq!((code, status["reason"].as_str()), (422, Some("Invalid")), "{status}");
+        assert!(status["message"].as_str().unwrap().contains("data[k]"), "{status}");
+        sb.shutdown().await.unwrap();
+    })
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn cluster_configuration_kinds_are_served() {
     tokio::time::timeout(TIMEOUT, async {
