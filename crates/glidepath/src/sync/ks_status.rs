@@ -24,7 +24,12 @@ async fn patch_status(ctx: &Context, ks: &Kustomization, status: &KustomizationS
 }
 
 /// `Reconciling=True`, `Ready=Unknown` before applying a new revision or spec.
-pub(super) async fn progressing(ctx: &Context, ks: &Kustomization, revision: &str) -> Result<(), SyncError> {
+/// Returns the status written.
+pub(super) async fn progressing(
+    ctx: &Context,
+    ks: &Kustomization,
+    revision: &str,
+) -> Result<KustomizationStatus, SyncError> {
     let mut status = ks.status.clone().unwrap_or_default();
     let mut conds = status.conditions.take().unwrap_or_default();
     let generation = ks.meta().generation;
@@ -33,7 +38,39 @@ pub(super) async fn progressing(ctx: &Context, ks: &Kustomization, revision: &st
     c::set_status(&mut conds, c::READY, "Unknown", c::PROGRESSING, "Reconciliation in progress", generation);
     status.conditions = Some(conds);
     status.last_attempted_revision = Some(revision.to_owned());
+    patch_status(ctx, ks, &status).await?;
+    Ok(status)
+}
+
+/// Flux's status while health checks run: the inventory of what was applied, `Reconciling` and
+/// `Healthy=Unknown` saying which revision is checked and for how long at most.
+/// `base` is the status last written (this reconcile's progress, or the object's).
+pub(super) async fn health_checking(
+    ctx: &Context,
+    ks: &Kustomization,
+    base: KustomizationStatus,
+    revision: &str,
+    inventory: &[Entry],
+    timeout: std::time::Duration,
+) -> Result<(), SyncError> {
+    let mut status = base;
+    let mut conds = status.conditions.take().unwrap_or_default();
+    let generation = ks.meta().generation;
+    let timeout = glidepath_api::duration::format(timeout);
+    let msg = format!("Running health checks for revision {revision} with a timeout of {timeout}");
+    c::set(&mut conds, c::RECONCILING, true, c::PROGRESSING, &msg, generation);
+    c::set_status(&mut conds, c::HEALTHY, "Unknown", c::PROGRESSING, &msg, generation);
+    status.conditions = Some(conds);
+    status.inventory = Some(inventory_of(inventory));
+    status.last_attempted_revision = Some(revision.to_owned());
     patch_status(ctx, ks, &status).await
+}
+
+fn inventory_of(inv: &[Entry]) -> ResourceInventory {
+    let mut entries: Vec<_> = inv.iter().map(Entry::to_ref).collect();
+    entries.sort();
+    entries.dedup();
+    ResourceInventory { entries }
 }
 
 /// Final status, and Events only when something changed: objects written, or a new failure.
@@ -63,10 +100,7 @@ pub(super) async fn finish_with(
     let generation = ks.meta().generation;
     let checks = ks.spec.wait() || ks.spec.health_checks.as_ref().is_some_and(|h| !h.is_empty());
     if let Some(inv) = inventory {
-        let mut entries: Vec<_> = inv.iter().map(Entry::to_ref).collect();
-        entries.sort();
-        entries.dedup();
-        status.inventory = Some(ResourceInventory { entries });
+        status.inventory = Some(inventory_of(&inv));
     }
     if let Some(r) = revision {
         status.last_attempted_revision = Some(r.to_owned());

@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::artifacts::Stored;
 use super::conditions::{self as c};
 use super::git::REQUESTED_AT;
-use super::ks_status::{ensure_finalizer, finalize, finish, finish_with, progressing};
+use super::ks_status::{ensure_finalizer, finalize, finish, finish_with, health_checking, progressing};
 use super::manifests::{self, BuildInput};
 use super::plan::{Observed, Plan, plan_kustomization};
 use super::{Context, SyncError};
@@ -166,20 +166,23 @@ pub async fn reconcile(ks: Arc<Kustomization>, ctx: Arc<Context>) -> Result<Acti
     let status = ks.status.clone().unwrap_or_default();
     let new_revision = status.last_applied_revision.as_deref() != Some(&stored.revision)
         || status.observed_generation != Some(generation);
-    if new_revision {
-        progressing(&ctx, &ks, &stored.revision).await?;
-    }
+    let written = if new_revision { Some(progressing(&ctx, &ks, &stored.revision).await?) } else { None };
+    let base = written.unwrap_or_else(|| status.clone());
     let timeout = spec.timeout().unwrap_or(interval);
-    let result = apply(&ctx, &ks, objects, &inventory(&status), timeout, &exprs.health).await;
+    let (result, wrote) = match apply_and_prune(&ctx, &ks, objects, &inventory(&status), timeout).await {
+        Ok(applied) => check_health(&ctx, &ks, base, &stored.revision, applied, timeout, &exprs.health).await,
+        Err(e) => (Err(e), false),
+    };
     let ok = result.is_ok();
     remember(&ctx, &uid, generation, &requested_at, &stored.revision, &digest, ok);
+    let force = new_revision || wrote;
     match result {
         Ok((inv, changes)) => {
-            finish_with(&ctx, &ks, Ok(changes), Some(&stored.revision), Some(inv), new_revision).await?;
+            finish_with(&ctx, &ks, Ok(changes), Some(&stored.revision), Some(inv), force).await?;
             Ok(Action::requeue(interval))
         }
         Err((f, inv)) => {
-            finish_with(&ctx, &ks, Err(f), Some(&stored.revision), inv, new_revision).await?;
+            finish_with(&ctx, &ks, Err(f), Some(&stored.revision), inv, force).await?;
             Ok(Action::requeue(retry))
         }
     }
@@ -329,21 +332,34 @@ async fn dependencies_ready(
     Ok(())
 }
 
-/// Apply, prune and health-check. On failure, the inventory to keep (old plus what was
-/// created, so nothing applied is ever orphaned).
-async fn apply(
+/// What an apply and prune left: the inventory, the change log and the objects to health-check.
+struct Applied {
+    inventory: Vec<Entry>,
+    summary: Option<String>,
+    /// `wait: true`: the applied set (never what was just pruned, as Flux); else `healthChecks`.
+    health: Vec<Entry>,
+}
+
+/// Apply and prune. On failure, the inventory to keep (old plus what was created, so nothing
+/// applied is ever orphaned).
+async fn apply_and_prune(
     ctx: &Context,
     ks: &Kustomization,
     objects: Vec<Value>,
     old: &[Entry],
     timeout: Duration,
-    health_exprs: &[HealthExpr],
-) -> Result<(Vec<Entry>, Option<String>), (Failure, Option<Vec<Entry>>)> {
+) -> Result<Applied, (Failure, Option<Vec<Entry>>)> {
     let spec = &ks.spec;
     let opts = ApplyOptions { force: spec.force(), wait_timeout: timeout };
     let mut changes =
         ctx.applier.apply_all_staged(objects, &opts).await.map_err(|e| (fail(e.reason(), e.to_string()), None))?;
     let mut inv = changes.entries();
+    let health: Vec<Entry> = if spec.wait() {
+        let applied = changes.changes.iter().filter(|c| c.action != glidepath_apply::Action::Skipped);
+        applied.map(|c| c.entry.clone()).collect()
+    } else {
+        health_targets(ks, &inv)
+    };
     if spec.prune() {
         let stale = glidepath_apply::object::stale(old, &inv);
         let outcome = ctx.applier.prune(&stale, &owner(ks)).await;
@@ -354,24 +370,39 @@ async fn apply(
             return Err((fail(c::PRUNE_FAILED, msg.join("; ")), Some(inv)));
         }
     }
-    let targets: Vec<Entry> = if spec.wait() {
-        changes
-            .changes
-            .iter()
-            .filter(|c| c.action != glidepath_apply::Action::Skipped)
-            .map(|c| c.entry.clone())
-            .collect()
-    } else {
-        health_targets(ks, &inv)
-    };
-    if !targets.is_empty() {
-        ctx.applier.wait(&targets, timeout, true, health_exprs).await.map_err(|e| {
-            let msg = format!("health check failed after {timeout:?}: {e}");
-            (fail(c::HEALTH_CHECK_FAILED, msg), Some(inv.clone()))
-        })?;
-    }
     let summary = changes.summary();
-    Ok((inv, (!summary.is_empty()).then_some(summary)))
+    Ok(Applied { inventory: inv, summary: (!summary.is_empty()).then_some(summary), health })
+}
+
+/// Health checks of what was applied. Objects already healthy pass at once; otherwise the
+/// inventory and Flux's "Running health checks" progress are written first, so a long wait shows
+/// what was applied. Returns whether that status was written (the final status must then be).
+async fn check_health(
+    ctx: &Context,
+    ks: &Kustomization,
+    base: KustomizationStatus,
+    revision: &str,
+    applied: Applied,
+    timeout: Duration,
+    exprs: &[HealthExpr],
+) -> (Result<(Vec<Entry>, Option<String>), (Failure, Option<Vec<Entry>>)>, bool) {
+    let Applied { inventory: inv, summary, health } = applied;
+    let failed = |e: glidepath_apply::ApplyError| {
+        let after = glidepath_api::duration::format(timeout);
+        (fail(c::HEALTH_CHECK_FAILED, format!("health check failed after {after}: {e}")), Some(inv.clone()))
+    };
+    match ctx.applier.wait(&health, Duration::ZERO, true, exprs).await {
+        Ok(()) => return (Ok((inv, summary)), false),
+        Err(e @ glidepath_apply::ApplyError::WaitTimeout { .. }) => tracing::debug!(error = %e, "waiting for health"),
+        Err(e) => return (Err(failed(e)), false),
+    }
+    if let Err(e) = health_checking(ctx, ks, base, revision, &inv, timeout).await {
+        return (Err((fail(c::RECONCILIATION_FAILED, e.to_string()), Some(inv))), false);
+    }
+    match ctx.applier.wait(&health, timeout, true, exprs).await {
+        Ok(()) => (Ok((inv, summary)), true),
+        Err(e) => (Err(failed(e)), true),
+    }
 }
 
 fn health_targets(ks: &Kustomization, inv: &[Entry]) -> Vec<Entry> {
