@@ -45,6 +45,7 @@ pub fn all() -> Vec<CustomResourceDefinition> {
                 continue;
             };
             strip_defaults(schema);
+            object_root(schema, &crd.spec.names.kind, &plural);
             for (_, path, value) in defaults.iter().filter(|(p, _, _)| *p == plural) {
                 if let Some(node) = lookup_mut(schema, path) {
                     node.default = Some(JSON(value.clone()));
@@ -53,6 +54,38 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         }
     }
     crds
+}
+
+const API_VERSION_DOC: &str = "APIVersion defines the versioned schema of this representation of an object.\n\
+Servers should convert recognized schemas to the latest internal value, and\n\
+may reject unrecognized values.\n\
+More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources";
+
+const KIND_DOC: &str = "Kind is a string value representing the REST resource this object represents.\n\
+Servers may infer this from the endpoint the client submits requests to.\n\
+Cannot be updated.\n\
+In CamelCase.\n\
+More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds";
+
+/// The object's root as controller-gen writes it (`kubectl explain <kind>.apiVersion` reads
+/// it): `apiVersion`, `kind` and `metadata` declared, and the kind's own description in place of
+/// kube-derive's "Auto-generated derived type" line.
+fn object_root(schema: &mut JSONSchemaProps, kind: &str, plural: &str) {
+    let flagger = matches!(plural, "canaries" | "metrictemplates" | "alertproviders");
+    schema.description = Some(if flagger {
+        format!("{kind} is the Schema for the {kind} API.")
+    } else {
+        format!("{kind} is the Schema for the {plural} API.")
+    });
+    let string = |doc: &str| JSONSchemaProps {
+        description: Some(doc.to_owned()),
+        type_: Some("string".into()),
+        ..JSONSchemaProps::default()
+    };
+    let props = schema.properties.get_or_insert_with(Default::default);
+    props.insert("apiVersion".into(), string(API_VERSION_DOC));
+    props.insert("kind".into(), string(KIND_DOC));
+    props.insert("metadata".into(), JSONSchemaProps { type_: Some("object".into()), ..JSONSchemaProps::default() });
 }
 
 fn strip_defaults(schema: &mut JSONSchemaProps) {
@@ -99,6 +132,18 @@ pub fn file_name(crd: &CustomResourceDefinition) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_root_declares_api_version_kind_and_metadata() {
+        for crd in all() {
+            let schema = crd.spec.versions[0].schema.as_ref().unwrap().open_api_v3_schema.as_ref().unwrap();
+            let props = schema.properties.as_ref().unwrap();
+            for field in ["apiVersion", "kind", "metadata"] {
+                assert!(props.contains_key(field), "{}: no {field}", crd.spec.names.plural);
+            }
+            assert!(schema.description.as_deref().unwrap().starts_with(&crd.spec.names.kind));
+        }
+    }
 
     #[test]
     fn every_declared_default_lands_on_a_field() {

@@ -73,13 +73,6 @@ pub const EXCEPTIONS: &[(&str, &str, &str)] = &[
         "upstream declares Go int fields as `number`; Go rejects 1.5 for them anyway, so `integer` only moves that \
          error from the controller to admission",
     ),
-    (
-        "",
-        "missing:apiVersion",
-        "the API server serves apiVersion/kind/metadata for every kind; kube-derive leaves them implicit",
-    ),
-    ("", "missing:kind", "as above"),
-    ("", "missing:metadata", "as above"),
     ("", "required:spec", "kube-derive requires spec; an object without spec is meaningless for every kind here"),
     (
         "spec.url",
