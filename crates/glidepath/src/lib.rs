@@ -9,5 +9,6 @@ pub mod crds;
 pub mod demo;
 pub mod loadtester;
 pub mod ops;
+pub mod probes;
 pub mod sandbox;
 pub mod sync;

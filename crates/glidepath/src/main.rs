@@ -105,6 +105,12 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             };
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async {
+                // Probes and metrics in every mode, bound first: a taken port is a start-up error.
+                let listener = glidepath::controller::http::bind(args.listen).await?;
+                let metrics = std::sync::Arc::new(glidepath::controller::Metrics::new());
+                let readiness = std::sync::Arc::clone(&sync.readiness);
+                let server =
+                    tokio::spawn(glidepath::controller::http::serve(listener, metrics.clone(), readiness.clone()));
                 let client = glidepath::controller::client(args.kubeconfig.as_deref()).await?;
                 let sync_task = (sync.git || sync.kustomize)
                     .then(|| tokio::spawn(glidepath::sync::run(client.clone(), sync, lease.clone())));
@@ -114,17 +120,19 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                         None => std::future::pending().await,
                     }
                 };
-                if canary {
+                let result = if canary {
                     tokio::select! {
-                        r = glidepath::controller::run(client, settings, args.listen, lease) => r,
+                        r = glidepath::controller::run(client, settings, metrics, readiness, lease) => r,
                         r = sync_done => r,
                     }
                 } else {
                     tokio::select! {
-                        _ = tokio::signal::ctrl_c() => Ok(()),
+                        _ = glidepath::controller::shutdown_signal() => Ok(()),
                         r = sync_done => r,
                     }
-                }
+                };
+                server.abort();
+                result
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -9,7 +9,7 @@ mod caches;
 mod checks;
 mod execute;
 mod finalizer;
-mod http;
+pub mod http;
 pub mod leader;
 mod metrics;
 mod observe;
@@ -17,7 +17,6 @@ mod reconcile;
 mod scheduler;
 mod status;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -166,35 +165,28 @@ async fn count_canaries(
     }
 }
 
-/// Run until SIGINT/SIGTERM: the controller and its HTTP endpoints. With a lease, wait to
-/// become leader first, and stop (exit non-zero, as Flagger) when leadership is lost.
+/// Run until SIGINT/SIGTERM. With a lease, wait to become leader first (ready as a standby
+/// meanwhile), and stop (exit non-zero, as Flagger) when leadership is lost. The HTTP endpoints
+/// are the caller's ([`http::serve`]), so they answer in every mode.
 pub async fn run(
     client: Client,
     settings: Settings,
-    listen: SocketAddr,
+    metrics: Arc<Metrics>,
+    readiness: Arc<crate::probes::Readiness>,
     lease: Option<leader::LeaseConfig>,
 ) -> anyhow::Result<()> {
-    // Health and metrics first: a standby replica waiting for the lease must answer its
-    // probes, or Kubernetes restarts it forever.
-    let metrics = Arc::new(Metrics::new());
-    let server = tokio::spawn(http::serve(listen, metrics.clone()));
+    use crate::probes::Phase;
     let elector = lease.map(|l| leader::Elector::new(client.clone(), l));
     if let Some(e) = &elector {
+        readiness.set("canary", Phase::Standby);
         tokio::select! {
             _ = e.acquire() => {}
-            _ = shutdown_signal() => {
-                server.abort();
-                return Ok(());
-            }
+            _ = shutdown_signal() => return Ok(()),
         }
     }
-    let controller = match Controller::start_with(client, settings, metrics).await {
-        Ok(c) => c,
-        Err(e) => {
-            server.abort();
-            return Err(e);
-        }
-    };
+    readiness.set("canary", Phase::Starting);
+    let controller = Controller::start_with(client, settings, metrics).await?;
+    readiness.set("canary", Phase::Synced);
     let lost = async {
         match &elector {
             Some(e) => e.hold().await,
@@ -206,7 +198,6 @@ pub async fn run(
         _ = lost => Err(anyhow::anyhow!("lost leadership")),
     };
     info!("shutting down");
-    server.abort();
     controller.shutdown().await;
     if let Some(e) = &elector {
         e.release().await;
@@ -214,7 +205,8 @@ pub async fn run(
     result
 }
 
-async fn shutdown_signal() {
+/// SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

@@ -37,6 +37,8 @@ use kube::runtime::watcher;
 use kube::{Api, Client, ResourceExt};
 use tracing::{info, warn};
 
+use crate::probes::Phase;
+
 /// Field manager of status writes and other non-apply writes.
 pub const STATUS_MANAGER: &str = "glidepath";
 
@@ -67,6 +69,8 @@ pub struct Settings {
     pub health_poll: Duration,
     /// Refuse `sourceRef`/`dependsOn` in other namespaces.
     pub no_cross_namespace_refs: bool,
+    /// Where each controller reports its readiness (`/readyz`).
+    pub readiness: Arc<crate::probes::Readiness>,
 }
 
 impl Settings {
@@ -90,6 +94,7 @@ impl Default for Settings {
             ssa_concurrency: 4,
             health_poll: Duration::from_secs(2),
             no_cross_namespace_refs: false,
+            readiness: Arc::default(),
         }
     }
 }
@@ -178,15 +183,38 @@ async fn served(client: &Client, api_version: &str) -> bool {
     client.list_api_group_resources(api_version).await.is_ok()
 }
 
-async fn wait_for_crds(client: &Client, api_version: &str) {
+/// Wait until `api_version` is served; `part` is idle (and ready) meanwhile, starting after.
+async fn wait_for_crds(ctx: &Context, part: &'static str, api_version: &str) {
     let mut warned = false;
-    while !served(client, api_version).await {
+    while !served(&ctx.client, api_version).await {
         if !warned {
             info!(api_version, "Flux CRDs not installed; waiting for them (install with `glidepath crds`)");
+            ctx.settings.readiness.set(part, Phase::Idle);
             warned = true;
         }
         tokio::time::sleep(Duration::from_secs(10)).await;
     }
+    ctx.settings.readiness.set(part, Phase::Starting);
+}
+
+/// Mark `part` synced once the controller's cache has listed everything.
+fn synced_when_ready<K>(ctx: &Context, part: &'static str, store: kube::runtime::reflector::Store<K>)
+where
+    K: kube::Resource + Clone + Send + Sync + 'static,
+    K::DynamicType: std::hash::Hash + Eq + Clone + Send + Sync,
+{
+    let readiness = Arc::clone(&ctx.settings.readiness);
+    // Re-polled: the store's ready signal wakes only its latest waiter (the controller's own
+    // runner), so a lone wait here could sleep forever.
+    tokio::spawn(async move {
+        loop {
+            match tokio::time::timeout(Duration::from_millis(250), store.wait_until_ready()).await {
+                Ok(Ok(())) => return readiness.set(part, Phase::Synced),
+                Ok(Err(_)) => return,
+                Err(_) => {}
+            }
+        }
+    });
 }
 
 /// Running sync controllers; stop them by dropping the handle (or awaiting [`SyncHandle::join`]).
@@ -236,13 +264,15 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
         tasks.push(tokio::spawn(serve::serve(listener, Arc::clone(&ctx.store))));
     }
     if ctx.settings.git {
+        ctx.settings.readiness.set("git", Phase::Starting);
         let ctx = Arc::clone(&ctx);
         tasks.push(tokio::spawn(async move {
-            wait_for_crds(&ctx.client, "source.toolkit.fluxcd.io/v1").await;
+            wait_for_crds(&ctx, "git", "source.toolkit.fluxcd.io/v1").await;
             let repos: Api<GitRepository> = api(&ctx.client, ctx.settings.namespace.as_deref());
             let config = kube::runtime::controller::Config::default().concurrency(ctx.settings.concurrency.max(1));
-            Controller::new(repos, watcher::Config::default())
-                .with_config(config)
+            let controller = Controller::new(repos, watcher::Config::default()).with_config(config);
+            synced_when_ready(&ctx, "git", controller.store());
+            controller
                 .run(git::reconcile, git::error_policy, Arc::clone(&ctx))
                 .for_each(|r| async move {
                     if let Err(e) = r {
@@ -253,11 +283,12 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
         }));
     }
     if ctx.settings.kustomize {
+        ctx.settings.readiness.set("kustomize", Phase::Starting);
         let ctx = Arc::clone(&ctx);
         tasks.push(tokio::spawn(async move {
-            wait_for_crds(&ctx.client, "kustomize.toolkit.fluxcd.io/v1").await;
+            wait_for_crds(&ctx, "kustomize", "kustomize.toolkit.fluxcd.io/v1").await;
             if ctx.settings.git {
-                wait_for_crds(&ctx.client, "source.toolkit.fluxcd.io/v1").await;
+                wait_for_crds(&ctx, "kustomize", "source.toolkit.fluxcd.io/v1").await;
             }
             let ns = ctx.settings.namespace.clone();
             let ks: Api<Kustomization> = api(&ctx.client, ns.as_deref());
@@ -265,6 +296,7 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
             let config = kube::runtime::controller::Config::default().concurrency(ctx.settings.concurrency.max(1));
             let controller = Controller::new(ks, watcher::Config::default()).with_config(config);
             let store = controller.store();
+            synced_when_ready(&ctx, "kustomize", store.clone());
             // A GitRepository change (new artifact) triggers the Kustomizations that use it.
             controller
                 .watches(repos, watcher::Config::default(), move |repo: GitRepository| {
@@ -310,6 +342,11 @@ pub async fn run(
         crate::controller::leader::Elector::new(client.clone(), l)
     });
     if let Some(e) = &elector {
+        for (part, on) in [("git", settings.git), ("kustomize", settings.kustomize)] {
+            if on {
+                settings.readiness.set(part, Phase::Standby);
+            }
+        }
         e.acquire().await;
     }
     let handle = start(client, settings)?;
