@@ -171,7 +171,16 @@ impl Applier {
         self
     }
 
-    async fn api_for(&self, api_version: &str, meta: &ObjMeta) -> Result<(Api<DynamicObject>, Resolved), ApplyError> {
+    /// The field manager of every write.
+    pub fn manager(&self) -> &str {
+        &self.manager
+    }
+
+    pub(crate) async fn api_for(
+        &self,
+        api_version: &str,
+        meta: &ObjMeta,
+    ) -> Result<(Api<DynamicObject>, Resolved), ApplyError> {
         let resolved = self.resolver.resolve(&self.client, api_version, &meta.kind).await?.ok_or_else(|| {
             ApplyError::UnknownKind {
                 object: meta.to_string(),

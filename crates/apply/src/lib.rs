@@ -11,11 +11,15 @@
 //! - identity and inventory in Flux's id format, owner labels, per-object policies
 //!   (`kustomize.toolkit.fluxcd.io/ssa`, `prune`, `reconcile`) ([`object`]);
 //! - owner-gated prune in reverse order and kstatus health waits ([`Applier`]);
+//! - the write path of controllers that own what they apply ([`owned`]): server-side apply
+//!   made when the live object lacks a desired field or keeps one this manager stopped wanting
+//!   (its `managedFields`), so omitted fields are removed as kube-apiserver removes them;
 //! - the kstatus rules as a pure function ([`health::health`]), and Flux's `healthCheckExprs`
 //!   (CEL) for custom resources ([`custom_health`]).
 //!
 //! It talks to the API server with server-side apply (field manager [`FIELD_MANAGER`]); it does
-//! not implement SSA itself. It depends on `glidepath-api`, `glidepath-cel` and kube only: it
+//! not implement SSA itself (it reads `managedFields` with `glidepath-ssa`'s field sets). It depends
+//! on `glidepath-api`, `glidepath-cel`, `glidepath-ssa` and kube only: it
 //! knows nothing about Git, kustomize builds or the Kustomization controller (the `glidepath`
 //! binary wires those).
 
@@ -27,6 +31,7 @@ pub mod health;
 mod live;
 pub mod object;
 pub mod order;
+pub mod owned;
 mod resolve;
 
 pub use custom_health::HealthExpr;

@@ -18,7 +18,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("glidepath-router", &["glidepath-api"]),
     ("glidepath-analysis", &["glidepath-api"]),
     ("glidepath-webhooks", &["glidepath-api"]),
-    ("glidepath-apply", &["glidepath-api", "glidepath-cel", "glidepath-patch"]),
+    ("glidepath-apply", &["glidepath-api", "glidepath-cel", "glidepath-patch", "glidepath-ssa"]),
     ("glidepath-ssa", &["glidepath-patch"]),
     ("glidepath-sandbox", &["glidepath-api", "glidepath-cel", "glidepath-patch", "glidepath-ssa"]),
     ("glidepath", &["*"]),

@@ -197,8 +197,22 @@ async fn nginx_ab_test_clones_the_ingress_with_header_annotations() {
         seen.contains(&(Some("x-canary".into()), Some("insider".into()))),
         "header match written during the analysis: {seen:?}"
     );
-    let after = ingresses.get("podinfo-canary").await.unwrap();
+    // The header routing goes with the analysis (Flagger removes the canary-by-* annotations
+    // when traffic returns to the primary); waits for the promotion's last route write.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let after = loop {
+        let i = ingresses.get("podinfo-canary").await.unwrap();
+        if annotation(&i, "canary-by-header").is_none() || tokio::time::Instant::now() > deadline {
+            break i;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(annotation(&after, "canary-weight").as_deref(), Some("0"), "no traffic to the canary after promotion");
+    for stale in ["canary-by-header", "canary-by-header-value", "canary-by-header-pattern", "canary-by-cookie"] {
+        assert_eq!(annotation(&after, stale), None, "{stale} left after promotion: {:?}", after.metadata.annotations);
+    }
+    assert_eq!(annotation(&after, "canary").as_deref(), Some("true"));
+    assert_eq!(annotation(&after, "proxy-body-size").as_deref(), Some("1m"));
     controller.shutdown().await;
 }
 

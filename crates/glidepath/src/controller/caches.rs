@@ -21,6 +21,8 @@ use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 use tracing::warn;
 
+use super::FIELD_MANAGER;
+
 /// A Canary that changed: namespace, name. (Other kinds wake nothing: canaries run on their
 /// interval, so only the Canary cache reports changes.)
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -93,10 +95,19 @@ where
     K::DynamicType: Eq + std::hash::Hash + Clone + Send + Sync,
 {
     tokio::spawn(async move {
-        // managedFields are never read here and are often the largest part of an object:
-        // dropping them before the store keeps the controller's memory in proportion to what
-        // it uses.
-        let events = watcher(api, watcher::Config::default()).modify(|o| o.meta_mut().managed_fields = None);
+        // managedFields are often the largest part of an object; only our own apply entry is
+        // read (the write decision, `glidepath_apply::owned`), so the rest is dropped before the
+        // store and memory stays in proportion to what is used.
+        let events = watcher(api, watcher::Config::default()).modify(|o| {
+            let meta = o.meta_mut();
+            if let Some(fields) = meta.managed_fields.as_mut() {
+                fields
+                    .retain(|e| e.manager.as_deref() == Some(FIELD_MANAGER) && e.operation.as_deref() == Some("Apply"));
+            }
+            if meta.managed_fields.as_ref().is_some_and(Vec::is_empty) {
+                meta.managed_fields = None;
+            }
+        });
         let stream = reflector::reflector(writer, events).default_backoff().touched_objects();
         let mut stream = std::pin::pin!(stream);
         loop {

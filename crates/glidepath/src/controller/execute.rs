@@ -1,6 +1,7 @@
-//! Execute a decision's actions. Every object write is a server-side apply by `glidepath`,
-//! made only when the desired object differs from the cached one; scaling is a merge patch,
-//! as Flagger does, so the workload's own managers keep their fields.
+//! Execute a decision's actions. Every object write goes through the apply layer
+//! (`glidepath_apply::owned`): a server-side apply by `glidepath`, made only when the cached
+//! object lacks a desired field or keeps one we stopped wanting; scaling is a merge patch, as
+//! Flagger does, so the workload's own managers keep their fields.
 
 use anyhow::Context as _;
 use glidepath_api::flagger::{Canary, CanaryPhase, Provider, Severity, WebhookType};
@@ -9,15 +10,15 @@ use glidepath_canary::workload::primary::{self, PrimarySettings};
 use glidepath_canary::{Action, Routes};
 use glidepath_router::{RouteContext, Router, kubernetes};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
-use kube::api::{Api, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
+use super::checks;
 use super::observe::{Workload, to_weights};
 use super::reconcile::Context;
-use super::{FIELD_MANAGER, checks};
 
 /// Everything an action needs about the canary being reconciled.
 pub struct Step<'a> {
@@ -36,16 +37,6 @@ fn owner(canary: &Canary) -> Option<OwnerReference> {
     let mut o = canary.controller_owner_ref(&())?;
     o.block_owner_deletion = Some(true);
     Some(o)
-}
-
-/// Whether `live` already has every field of `desired` with the same value.
-pub fn contains(live: &Value, desired: &Value) -> bool {
-    match (live, desired) {
-        (Value::Object(l), Value::Object(d)) => d.iter().all(|(k, dv)| l.get(k).is_some_and(|lv| contains(lv, dv))),
-        (Value::Array(l), Value::Array(d)) => l.len() == d.len() && l.iter().zip(d).all(|(a, b)| contains(a, b)),
-        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
-        _ => live == desired,
-    }
 }
 
 impl Step<'_> {
@@ -132,26 +123,20 @@ impl Step<'_> {
         }
     }
 
-    /// Server-side apply of one object, skipped when the cache already matches.
-    pub async fn apply(&self, obj: Value) -> anyhow::Result<()> {
+    /// One object through the apply layer: server-side apply under `glidepath`, skipped when
+    /// the cached object has every desired field and no field we stopped wanting. An object
+    /// that exists without our ownerReference was made by someone else: we never add one.
+    pub async fn apply(&self, mut obj: Value) -> anyhow::Result<()> {
         let api_version = obj["apiVersion"].as_str().unwrap_or_default().to_owned();
         let kind = obj["kind"].as_str().unwrap_or_default().to_owned();
         let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-        if let Ok(Some(live)) = self.ctx.caches.get_json(&api_version, &kind, self.ns(), &name).await
-            && contains(&live, &obj)
-        {
-            return Ok(());
-        }
-        let (group, version) = api_version.split_once('/').unwrap_or(("", &api_version));
-        let gvk = GroupVersionKind::gvk(group, version, &kind);
-        let (resource, _) = kube::discovery::pinned_kind(&self.ctx.client, &gvk)
-            .await
-            .with_context(|| format!("{kind} kind not served ({api_version})"))?;
-        let api: Api<DynamicObject> = Api::namespaced_with(self.ctx.client.clone(), self.ns(), &resource);
-        api.patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&obj))
+        let live = self.ctx.caches.get_json(&api_version, &kind, self.ns(), &name).await.ok().flatten();
+        glidepath_apply::owned::disown_foreign(&mut obj, live.as_ref(), self.canary.uid().as_deref());
+        self.ctx
+            .applier
+            .apply_owned(&obj, live.as_ref())
             .await
             .with_context(|| format!("apply {kind} {}/{name}", self.ns()))?;
-        info!(kind, name, namespace = self.ns(), "applied");
         Ok(())
     }
 

@@ -1,12 +1,14 @@
 //! `revertOnDeletion` (reference §2.8): while the flag is set the Canary carries the finalizer
 //! `finalizer.flagger.app`; when it is deleted the target is scaled back up and must be ready
 //! before the finalizer goes, so the workload keeps serving after Glidepath lets go. The
-//! generated objects (primary, Services, routes) are owned by the Canary and garbage-collected.
+//! generated objects (primary, Services, routes) are owned by the Canary and garbage-collected;
+//! an apex Service the user made (never owned by the Canary) selects the target's pods again.
 
 use std::time::Duration;
 
 use glidepath_api::flagger::{Canary, CanaryPhase};
 use glidepath_canary::Readiness;
+use glidepath_canary::workload::primary::selector_label;
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams};
@@ -97,6 +99,7 @@ pub async fn finalize(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration
             return Ok(retry);
         }
     }
+    revert_apex_service(ctx, canary).await?;
     if canary.status.as_ref().map(|s| s.phase) != Some(CanaryPhase::Terminating) {
         let mut status = canary.status.clone().unwrap_or_default();
         status.phase = CanaryPhase::Terminating;
@@ -108,4 +111,28 @@ pub async fn finalize(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration
     api.patch(&canary.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
     ctx.event(canary, false, &format!("Terminated canary {}.{ns}", canary.name_any())).await;
     Ok(retry)
+}
+
+/// The apex Service, when the user made it: point its selector back at the target's pods, as
+/// Flagger's Finalize does, so it keeps serving once the primary is garbage-collected. Applied
+/// with only the selector, so the fields we alone set (routing annotations) go too.
+async fn revert_apex_service(ctx: &Context, canary: &Canary) -> anyhow::Result<()> {
+    let ns = canary.namespace().unwrap_or_default();
+    let name = canary.spec.service_name();
+    let Ok(Some(live)) = ctx.caches.get_json("v1", "Service", &ns, name).await else { return Ok(()) };
+    let ours = live["metadata"]["ownerReferences"]
+        .as_array()
+        .is_some_and(|refs| refs.iter().any(|r| canary.uid().is_some_and(|uid| r["uid"] == uid.as_str())));
+    let Some(target) = observe::target(&ctx.caches, canary).filter(|_| !ours) else { return Ok(()) };
+    let labels: Vec<&str> = ctx.settings.selector_labels.iter().map(String::as_str).collect();
+    let Ok((label, value)) = selector_label(target.selector(), &labels, target.kind(), &canary.spec.target_ref.name)
+    else {
+        return Ok(());
+    };
+    let desired = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns},
+        "spec": {"selector": {label: value}}});
+    if ctx.applier.apply_owned(&desired, Some(&live)).await? {
+        ctx.event(canary, false, &format!("Service {name}.{ns} selects {} again", canary.spec.target_ref.name)).await;
+    }
+    Ok(())
 }

@@ -36,6 +36,8 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     pub webhooks: WebhookClient,
     pub metric_analysis: Arc<dyn MetricAnalysis>,
+    /// The one write path of every object the controller owns (field manager `glidepath`).
+    pub applier: glidepath_apply::Applier,
     events: std::sync::Mutex<PublishedEvents>,
 }
 
@@ -57,6 +59,7 @@ impl Context {
                 settings: settings.clone(),
                 metrics: metrics.clone(),
             }),
+            applier: glidepath_apply::Applier::new(client.clone()).with_manager(FIELD_MANAGER),
             client,
             settings,
             caches,
