@@ -139,3 +139,79 @@ async fn reapplying_a_deployment_removes_env_vars_and_containers_by_key() {
     .await
     .unwrap();
 }
+
+const WIDGET_CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              parts:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [name]
+                items:
+                  type: object
+                  required: [name]
+                  properties:
+                    name: {type: string}
+                    size: {type: integer}
+              tags:
+                type: array
+                x-kubernetes-list-type: set
+                items: {type: string}
+              selector:
+                type: object
+                x-kubernetes-map-type: atomic
+                additionalProperties: {type: string}
+";
+
+fn widget(parts: &str, tags: &str, selector: &str) -> String {
+    format!(
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: default\nspec:\n  parts: {parts}\n  tags: {tags}\n  selector: {selector}\n"
+    )
+}
+
+#[tokio::test]
+async fn reapplying_a_custom_resource_follows_its_list_and_map_types() {
+    tokio::time::timeout(TIMEOUT * 2, async {
+        let sb = start().await;
+        let k = Kubectl::new(&sb.kubeconfig_yaml());
+        let crd = k.write("crd.yaml", WIDGET_CRD);
+        k.ok(&["apply", "-f", &crd]).await;
+        k.ok(&["wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=20s"]).await;
+
+        let path =
+            k.write("w.yaml", &widget("[{name: a, size: 1}, {name: b, size: 2}]", "[red, blue]", "{app: w, tier: f}"));
+        k.ok(&["apply", "--server-side", "-f", &path]).await;
+        let fields = applied_fields(&get_json(&k, &["get", "widget", "w"]).await);
+        let spec = &fields["f:spec"];
+        assert!(spec["f:parts"].get(r#"k:{"name":"b"}"#).is_some(), "{fields}");
+        assert!(spec["f:tags"].get(r#"v:"blue""#).is_some(), "{fields}");
+        assert_eq!(spec["f:selector"], serde_json::json!({}), "{fields}");
+
+        // Item b and member blue go by key and value; the atomic selector is replaced whole.
+        let path = k.write("w.yaml", &widget("[{name: a, size: 1}]", "[red]", "{app: w}"));
+        k.ok(&["apply", "--server-side", "-f", &path]).await;
+        let obj = get_json(&k, &["get", "widget", "w"]).await;
+        assert_eq!(obj["spec"]["parts"], serde_json::json!([{"name": "a", "size": 1}]));
+        assert_eq!(obj["spec"]["tags"], serde_json::json!(["red"]));
+        assert_eq!(obj["spec"]["selector"], serde_json::json!({"app": "w"}));
+        sb.shutdown().await.unwrap();
+    })
+    .await
+    .unwrap();
+}
