@@ -4,6 +4,8 @@
 //! manager applied before and no longer applies, unless someone else still owns them. An
 //! update (PUT/PATCH) takes ownership of every field it changes.
 
+use std::cell::Cell;
+
 use serde_json::{Value, json};
 
 use crate::fieldset::{FieldSet, Path, PathElement};
@@ -158,7 +160,7 @@ pub fn apply(
         })
         .map(|e| e.fields.clone())
         .unwrap_or_default();
-    prune(&mut merged, &entries, writer, &previous, &applied, typed);
+    let pruned = prune(&mut merged, &entries, writer, &previous, &applied, typed);
     // A no-op apply changes nothing at all, not even its managedFields timestamp (kube-apiserver
     // then skips the write and keeps the resourceVersion).
     if live.is_some() && previous == applied && without_managed(&merged) == without_managed(&base) {
@@ -166,14 +168,12 @@ pub fn apply(
     }
     // Fields the prune took away are nobody's any more (structured-merge-diff's update drops a
     // comparison's removed paths from every manager); a manager left with nothing disappears.
-    let gone = FieldSet::of_subresource(&base, schema, kind, writer.subresource).difference(&FieldSet::of_subresource(
-        &merged,
-        schema,
-        kind,
-        writer.subresource,
-    ));
-    for e in entries.iter_mut().filter(|e| e.subresource.as_deref() == writer.subresource) {
-        e.fields = e.fields.difference(&gone);
+    if pruned {
+        let before = FieldSet::of_subresource(&base, schema, kind, writer.subresource);
+        let gone = before.difference(&FieldSet::of_subresource(&merged, schema, kind, writer.subresource));
+        for e in entries.iter_mut().filter(|e| e.subresource.as_deref() == writer.subresource) {
+            e.fields = e.fields.difference(&gone);
+        }
     }
     entry_mut(&mut entries, writer, Operation::Apply).fields = applied;
     write_managed(&mut merged, &entries);
@@ -213,7 +213,8 @@ fn take_or_refuse(
     if conflicts.is_empty() { Ok(()) } else { Err(SsaError::Conflicts(conflicts)) }
 }
 
-/// Remove what the applier applied before (`previous`) and nobody owns now.
+/// Remove what the applier applied before (`previous`) and nobody owns now; whether anything
+/// went.
 fn prune(
     merged: &mut Value,
     entries: &[ManagedEntry],
@@ -221,7 +222,11 @@ fn prune(
     previous: &FieldSet,
     applied: &FieldSet,
     typed: Typed<'_>,
-) {
+) -> bool {
+    // Nothing applied before, nothing to take back (update.go's prune returns early too).
+    if previous.is_empty() {
+        return false;
+    }
     let others = entries
         .iter()
         .filter(|e| !(e.manager == writer.manager && e.operation == Operation::Apply))
@@ -230,7 +235,7 @@ fn prune(
     // Every object has these, whatever the configuration says; they are never pruned.
     kept.0.extend(["metadata", "apiVersion", "kind"].map(|f| vec![PathElement::Field(f.to_owned())]));
     let last = with_named_fields(previous, typed);
-    Prune { last: &last, kept: &kept, typed }.run(merged);
+    Prune { last: &last, kept: &kept, typed, removed: Cell::new(false) }.run(merged)
 }
 
 fn without_managed(obj: &Value) -> Value {

@@ -1,6 +1,8 @@
 //! Walks over object trees by schema: reading a path, merging an applied configuration into the
 //! live object, and pruning what an applier stopped applying.
 
+use std::cell::Cell;
+
 use serde_json::{Map, Value};
 
 use crate::fieldset::{FieldSet, Path, PathElement, canonical, item_key, names};
@@ -155,11 +157,14 @@ pub(crate) struct Prune<'a> {
     pub last: &'a FieldSet,
     pub kept: &'a FieldSet,
     pub typed: Typed<'a>,
+    pub removed: Cell<bool>,
 }
 
 impl Prune<'_> {
-    pub(crate) fn run(&self, v: &mut Value) {
+    /// Prunes `v`; whether anything went.
+    pub(crate) fn run(&self, v: &mut Value) -> bool {
         self.children(v, &mut Vec::new());
+        self.removed.get()
     }
 
     /// Whether the node at `path` stays; prunes below it when it does.
@@ -168,6 +173,7 @@ impl Prune<'_> {
             return true;
         }
         if !self.kept.contains(path) {
+            self.removed.set(true);
             return false;
         }
         self.children(v, path);
