@@ -1,7 +1,8 @@
 //! Apply and update with field ownership, as kube-apiserver's structured-merge-diff does:
 //! an apply merges the configuration into the live object, fails on fields another manager
 //! owns with a different value (unless forced, which takes them over), and removes fields the
-//! manager applied before and no longer applies, unless someone else still owns them. An
+//! manager applied before and no longer applies, unless someone else still owns them, with the
+//! structs, list items and map entries left with nothing of theirs (see `tree::Prune`). An
 //! update (PUT/PATCH) takes ownership of every field it changes.
 
 use std::cell::Cell;

@@ -1,7 +1,9 @@
 //! Removal of fields an applier stops applying, as table tests ported from
 //! structured-merge-diff (sigs.k8s.io/structured-merge-diff, `merge/nested_test.go`,
-//! `merge/multiple_appliers_test.go`, `merge/set_test.go`), run through a CRD-style
-//! `openAPIV3Schema` equivalent to upstream's test schemas. Each case names its upstream test.
+//! `merge/multiple_appliers_test.go`, `merge/set_test.go`, `merge/default_keys_test.go`), run
+//! through a CRD-style `openAPIV3Schema` equivalent to upstream's test schemas. Each case names
+//! its upstream test. Not ported: multi-version conversions, the deduced (untyped) root, and
+//! upstream's ordering of merged lists.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod fixture;
