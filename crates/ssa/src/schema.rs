@@ -80,8 +80,15 @@ impl ApplySchema for BuiltinSchema {
 /// Service's selector and the env `valueFrom` references (what `managedFields` of a Deployment
 /// or Service shows as `f:selector: {}`).
 fn builtin_atomic_map(kind: &str, path: &[&str]) -> bool {
-    const SELECTOR_KINDS: &[&str] =
-        &["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "PodDisruptionBudget"];
+    const SELECTOR_KINDS: &[&str] = &[
+        "Deployment",
+        "ReplicaSet",
+        "StatefulSet",
+        "DaemonSet",
+        "Job",
+        "PodDisruptionBudget",
+        "PersistentVolumeClaim",
+    ];
     const REFS: &[&str] = &["configMapKeyRef", "secretKeyRef", "fieldRef", "resourceFieldRef"];
     match path {
         ["spec", "selector"] => SELECTOR_KINDS.contains(&kind) || kind == "Service",

@@ -91,3 +91,19 @@ fn an_env_var_another_applier_also_applies_stays() {
         .unwrap();
     assert_eq!(containers(&c)[0]["env"], json!([{"name": "A", "value": "1"}]));
 }
+
+#[test]
+fn service_ports_go_by_port_and_protocol_and_the_selector_is_atomic() {
+    let svc = |ports: Value| {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "default"},
+            "spec": {"selector": {"app": "web"}, "ports": ports}})
+    };
+    let two = json!([{"name": "http", "port": 80}, {"name": "https", "port": 443}]);
+    let a = apply(None, &svc(two), &w("kubectl"), false, &BuiltinSchema).unwrap();
+    // kube-apiserver's fieldsV1 for a Service: `f:selector: {}`, ports keyed by port+protocol.
+    let f = fields_of(&a, "kubectl");
+    assert_eq!(f["f:spec"]["f:selector"], json!({}), "{f}");
+    assert!(f["f:spec"]["f:ports"].get(r#"k:{"port":443,"protocol":"TCP"}"#).is_some(), "{f}");
+    let b = apply(Some(&a), &svc(json!([{"name": "http", "port": 80}])), &w("kubectl"), false, &BuiltinSchema).unwrap();
+    assert_eq!(b["spec"]["ports"], json!([{"name": "http", "port": 80}]));
+}
