@@ -221,7 +221,7 @@ async fn collection(
             };
             let mut obj = parse_body(headers, body)?;
             let (manager, api_version, time) = (field_manager(query, headers), info.api_version(), now());
-            crate::patch::record_update(None, &mut obj, &writer(&manager, &api_version, &time, None));
+            crate::patch::record_update(info, None, &mut obj, &writer(&manager, &api_version, &time, None));
             let obj = crate::convert::to_storage(info, obj);
             let opts = query.write_options()?;
             let mut store = shared.lock();
@@ -300,7 +300,7 @@ fn item(
                     && let Some(current) = current
                 {
                     let w = writer(&manager, &api_version, &time, (part == Part::Status).then_some("status"));
-                    crate::patch::record_update(Some(&present_cow(info, current)), &mut obj, &w);
+                    crate::patch::record_update(info, Some(&present_cow(info, current)), &mut obj, &w);
                 }
                 Ok(crate::convert::to_storage(info, obj))
             };
@@ -331,7 +331,7 @@ fn item(
                 let mut patched = patch.apply(&current)?;
                 if matches!(part, Part::Main | Part::Status) {
                     let w = writer(&manager, &api_version, &time, (part == Part::Status).then_some("status"));
-                    crate::patch::record_update(Some(&current), &mut patched, &w);
+                    crate::patch::record_update(info, Some(&current), &mut patched, &w);
                 }
                 Ok(crate::convert::to_storage(info, patched))
             };
@@ -435,8 +435,7 @@ fn apply_patch(
     let w = writer(&manager, &api_version, &time, sub);
     let mut store = shared.lock();
     let current = store.get(info, ns, name).ok().map(|c| present(info, &c));
-    let mut merged =
-        crate::patch::server_side_apply(current.as_ref(), config, &w, force, &info.group, &info.plural, name)?;
+    let mut merged = crate::patch::server_side_apply(info, current.as_ref(), config, &w, force, name)?;
     if let Some(meta) = merged.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.insert("name".into(), json!(name));
         if info.namespaced {

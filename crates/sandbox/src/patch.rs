@@ -2,10 +2,11 @@
 //! `glidepath-patch`'s shared merge-key table) and server-side apply (through `glidepath-ssa`).
 
 use glidepath_patch::{BuiltinSchema, SmpMode};
-use glidepath_ssa::{SsaError, Writer};
+use glidepath_ssa::{ApplySchema, OpenApiSchema, SsaError, Writer};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
+use crate::resource::ResourceInfo;
 
 /// A parsed PATCH request body.
 #[derive(Debug, Clone)]
@@ -71,30 +72,38 @@ impl Patch {
     }
 }
 
+/// Runs `f` with the schema server-side apply uses for `info`: a custom resource's
+/// `openAPIV3Schema` (list types, map types, keys), the built-in table otherwise.
+fn with_schema<T>(info: &ResourceInfo, f: impl FnOnce(&dyn ApplySchema) -> T) -> T {
+    match info.schema.as_deref().filter(|_| info.custom) {
+        Some(schema) => f(&OpenApiSchema::new(schema.root())),
+        None => f(&BuiltinSchema),
+    }
+}
+
 /// Server-side apply of `config` onto `current` (`None` creates): the merged object with its
 /// managed fields, or a 409 naming every conflicting field and manager.
 pub fn server_side_apply(
+    info: &ResourceInfo,
     current: Option<&Value>,
     config: &Value,
     writer: &Writer<'_>,
     force: bool,
-    group: &str,
-    plural: &str,
     name: &str,
 ) -> Result<Value, ApiError> {
-    glidepath_ssa::apply(current, config, writer, force, &BuiltinSchema).map_err(|e| match &e {
+    with_schema(info, |schema| glidepath_ssa::apply(current, config, writer, force, schema)).map_err(|e| match &e {
         SsaError::Conflicts(conflicts) => {
             let causes: Vec<Value> = conflicts
                 .iter()
                 .map(|c| json!({"reason": "FieldManagerConflict", "message": format!("conflict with \"{}\"", c.manager), "field": c.field}))
                 .collect();
-            ApiError::apply_conflict(e.to_string(), group, plural, name, causes)
+            ApiError::apply_conflict(e.to_string(), &info.group, &info.plural, name, causes)
         }
         SsaError::ParseConfiguration => ApiError::bad_request(e.to_string()),
     })
 }
 
 /// Record an update by `writer` in the managed fields of `new`.
-pub fn record_update(old: Option<&Value>, new: &mut Value, writer: &Writer<'_>) {
-    glidepath_ssa::record_update(old, new, writer, &BuiltinSchema);
+pub fn record_update(info: &ResourceInfo, old: Option<&Value>, new: &mut Value, writer: &Writer<'_>) {
+    with_schema(info, |schema| glidepath_ssa::record_update(old, new, writer, schema));
 }

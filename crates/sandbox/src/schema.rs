@@ -30,6 +30,11 @@ impl Schema {
         Self { root, patterns: Mutex::new(HashMap::new()), programs: Mutex::new(HashMap::new()) }
     }
 
+    /// The `openAPIV3Schema` itself (server-side apply reads its list and map types).
+    pub(crate) fn root(&self) -> &Value {
+        &self.root
+    }
+
     /// The compiled validation rule (compiled once per schema).
     pub(crate) fn program(&self, rule: &str) -> Option<Arc<glidepath_cel::Expr>> {
         let mut cache = self.programs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

@@ -1,13 +1,17 @@
 //! Apply and update with field ownership, as kube-apiserver's structured-merge-diff does:
 //! an apply merges the configuration into the live object, fails on fields another manager
 //! owns with a different value (unless forced, which takes them over), and removes fields the
-//! manager applied before and no longer applies, unless someone else still owns them. An
+//! manager applied before and no longer applies, unless someone else still owns them, with the
+//! structs, list items and map entries left with nothing of theirs (see `tree::Prune`). An
 //! update (PUT/PATCH) takes ownership of every field it changes.
 
-use glidepath_patch::{ListStrategy, Schema};
-use serde_json::{Map, Value, json};
+use std::cell::Cell;
 
-use crate::fieldset::{FieldSet, Path, PathElement, canonical, item_key, strategy};
+use serde_json::{Value, json};
+
+use crate::fieldset::{FieldSet, Path, PathElement};
+use crate::schema::ApplySchema;
+use crate::tree::{Prune, Typed, merge, value_at, with_named_fields};
 
 /// `Apply` (server-side apply) or `Update` (every other write).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,7 +137,7 @@ pub fn apply(
     config: &Value,
     writer: &Writer<'_>,
     force: bool,
-    schema: &dyn Schema,
+    schema: &dyn ApplySchema,
 ) -> Result<Value, SsaError> {
     if !config.is_object() {
         return Err(SsaError::ParseConfiguration);
@@ -142,37 +146,12 @@ pub fn apply(
     let base = live.cloned().unwrap_or_else(|| json!({}));
     let mut entries = managed_fields(&base);
     let applied = FieldSet::of_subresource(config, schema, kind, writer.subresource);
+    let typed = Typed { schema, kind };
     let mut merged = base.clone();
-    merge(&mut merged, config, &mut Vec::new(), schema, kind);
+    merge(&mut merged, config, &mut Vec::new(), typed);
 
-    let mut conflicts = Vec::new();
-    for e in
-        entries.iter_mut().filter(|e| e.manager != writer.manager && e.subresource.as_deref() == writer.subresource)
-    {
-        let shared = e.fields.intersection(&applied);
-        // Keyed items and set members are owned for their existence; only values conflict.
-        let differing: Vec<Path> = shared
-            .0
-            .into_iter()
-            .filter(|p| matches!(p.last(), Some(PathElement::Field(_))))
-            .filter(|p| value_at(&base, p).is_some_and(|old| Some(old) != value_at(&merged, p)))
-            .collect();
-        if force {
-            for p in &differing {
-                e.fields.0.remove(p);
-            }
-        } else {
-            conflicts.extend(differing.iter().map(|p| Conflict { manager: e.manager.clone(), field: display(p) }));
-        }
-    }
-    if !conflicts.is_empty() {
-        return Err(SsaError::Conflicts(conflicts));
-    }
+    take_or_refuse(&mut entries, writer, &applied, &base, &merged, force)?;
 
-    let others = entries
-        .iter()
-        .filter(|e| !(e.manager == writer.manager && e.operation == Operation::Apply))
-        .fold(FieldSet::default(), |acc, e| acc.union(&e.fields));
     let previous = entries
         .iter()
         .find(|e| {
@@ -182,25 +161,82 @@ pub fn apply(
         })
         .map(|e| e.fields.clone())
         .unwrap_or_default();
-    let stale = previous.difference(&applied).difference(&others);
-    // Parents sort before their children: remove a keyed item whole, then skip its fields
-    // (removing its key field first would make the item unfindable).
-    let mut removed: Vec<&Path> = Vec::new();
-    for p in &stale.0 {
-        if removed.iter().any(|r| p.starts_with(r)) {
-            continue;
-        }
-        remove_path(&mut merged, p);
-        removed.push(p);
-    }
+    let pruned = prune(&mut merged, &entries, writer, &previous, &applied, typed);
     // A no-op apply changes nothing at all, not even its managedFields timestamp (kube-apiserver
     // then skips the write and keeps the resourceVersion).
     if live.is_some() && previous == applied && without_managed(&merged) == without_managed(&base) {
         return Ok(base);
     }
+    // Fields the prune took away are nobody's any more (structured-merge-diff's update drops a
+    // comparison's removed paths from every manager); a manager left with nothing disappears.
+    if pruned {
+        let before = FieldSet::of_subresource(&base, schema, kind, writer.subresource);
+        let gone = before.difference(&FieldSet::of_subresource(&merged, schema, kind, writer.subresource));
+        for e in entries.iter_mut().filter(|e| e.subresource.as_deref() == writer.subresource) {
+            e.fields = e.fields.difference(&gone);
+        }
+    }
     entry_mut(&mut entries, writer, Operation::Apply).fields = applied;
     write_managed(&mut merged, &entries);
     Ok(merged)
+}
+
+/// Fields other managers own that the apply changes: conflicts, or with `force` taken from them.
+fn take_or_refuse(
+    entries: &mut [ManagedEntry],
+    writer: &Writer<'_>,
+    applied: &FieldSet,
+    base: &Value,
+    merged: &Value,
+    force: bool,
+) -> Result<(), SsaError> {
+    let mut conflicts = Vec::new();
+    for e in
+        entries.iter_mut().filter(|e| e.manager != writer.manager && e.subresource.as_deref() == writer.subresource)
+    {
+        let shared = e.fields.intersection(applied);
+        // Keyed items and set members are owned for their existence; only values conflict.
+        let differing: Vec<Path> = shared
+            .0
+            .into_iter()
+            .filter(|p| matches!(p.last(), Some(PathElement::Field(_))))
+            .filter(|p| value_at(base, p).is_some_and(|old| Some(old) != value_at(merged, p)))
+            .collect();
+        if force {
+            for p in &differing {
+                e.fields.0.remove(p);
+            }
+        } else {
+            conflicts.extend(differing.iter().map(|p| Conflict { manager: e.manager.clone(), field: display(p) }));
+        }
+    }
+
+    if conflicts.is_empty() { Ok(()) } else { Err(SsaError::Conflicts(conflicts)) }
+}
+
+/// Remove what the applier applied before (`previous`) and nobody owns now; whether anything
+/// went.
+fn prune(
+    merged: &mut Value,
+    entries: &[ManagedEntry],
+    writer: &Writer<'_>,
+    previous: &FieldSet,
+    applied: &FieldSet,
+    typed: Typed<'_>,
+) -> bool {
+    // Nothing applied before, nothing to take back (update.go's prune returns early too).
+    if previous.is_empty() {
+        return false;
+    }
+    let others = entries
+        .iter()
+        .filter(|e| !(e.manager == writer.manager && e.operation == Operation::Apply))
+        .fold(FieldSet::default(), |acc, e| acc.union(&e.fields));
+    let mut kept = with_named_fields(&applied.union(&others), typed);
+    // Every object has these, whatever the configuration says; they are never pruned.
+    kept.0.extend(["metadata", "apiVersion", "kind"].map(|f| vec![PathElement::Field(f.to_owned())]));
+    let last = with_named_fields(previous, typed);
+    Prune { last: &last, kept: &kept, typed, removed: Cell::new(false) }.run(merged)
 }
 
 fn without_managed(obj: &Value) -> Value {
@@ -213,13 +249,12 @@ fn without_managed(obj: &Value) -> Value {
 
 /// Record an update (create, PUT, PATCH) of `old` into `new` by `writer`: it takes ownership
 /// of every field it changed. `new` gets the resulting `managedFields`.
-pub fn record_update(old: Option<&Value>, new: &mut Value, writer: &Writer<'_>, schema: &dyn Schema) {
+pub fn record_update(old: Option<&Value>, new: &mut Value, writer: &Writer<'_>, schema: &dyn ApplySchema) {
     let kind = new["kind"].as_str().unwrap_or_default().to_owned();
     let mut entries = old.map(managed_fields).unwrap_or_default();
     let after = FieldSet::of_subresource(new, schema, &kind, writer.subresource);
     let before = old.map(|o| FieldSet::of_subresource(o, schema, &kind, writer.subresource)).unwrap_or_default();
-    let changed =
-        FieldSet(after.0.iter().filter(|p| old.and_then(|o| value_at(o, p)) != value_at(new, p)).cloned().collect());
+    let changed = FieldSet(after.0.iter().filter(|p| changed_at(old, new, p, &after)).cloned().collect());
     let removed = before.difference(&after);
     if changed.is_empty() && removed.is_empty() {
         write_managed(new, &entries);
@@ -231,6 +266,15 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, writer: &Writer<'_>, 
     let mine = entry_mut(&mut entries, writer, Operation::Update);
     mine.fields = mine.fields.union(&changed);
     write_managed(new, &entries);
+}
+
+/// Whether an update changed the member at `p`. A member with members below it (a list item,
+/// a granular map entry) changes only by appearing; what changed inside it is owned below, as
+/// structured-merge-diff's comparison reports it.
+fn changed_at(old: Option<&Value>, new: &Value, p: &Path, after: &FieldSet) -> bool {
+    let before = old.and_then(|o| value_at(o, p));
+    let has_members_below = after.0.range(p.clone()..).nth(1).is_some_and(|next| next.starts_with(p));
+    if has_members_below { before.is_none() } else { before != value_at(new, p) }
 }
 
 fn display(path: &Path) -> String {
@@ -251,106 +295,4 @@ fn display(path: &Path) -> String {
         }
     }
     out
-}
-
-/// The value at `path`, if present.
-pub fn value_at<'a>(v: &'a Value, path: &[PathElement]) -> Option<&'a Value> {
-    let mut cur = v;
-    for el in path {
-        cur = match el {
-            PathElement::Field(f) => cur.get(f)?,
-            PathElement::Key(k) => {
-                let key: Map<String, Value> = serde_json::from_str(k).ok()?;
-                cur.as_array()?.iter().find(|item| key.iter().all(|(kk, kv)| item.get(kk) == Some(kv)))?
-            }
-            PathElement::Value(want) => cur.as_array()?.iter().find(|item| canonical(item) == *want)?,
-        };
-    }
-    Some(cur)
-}
-
-fn remove_path(v: &mut Value, path: &[PathElement]) {
-    let Some((last, parent_path)) = path.split_last() else { return };
-    let mut cur = v;
-    for el in parent_path {
-        let next = match el {
-            PathElement::Field(f) => cur.get_mut(f),
-            PathElement::Key(k) => {
-                let Ok(key) = serde_json::from_str::<Map<String, Value>>(k) else { return };
-                cur.as_array_mut()
-                    .and_then(|a| a.iter_mut().find(|item| key.iter().all(|(kk, kv)| item.get(kk) == Some(kv))))
-            }
-            PathElement::Value(_) => None,
-        };
-        let Some(n) = next else { return };
-        cur = n;
-    }
-    match last {
-        PathElement::Field(f) => {
-            if let Some(m) = cur.as_object_mut() {
-                m.remove(f);
-            }
-        }
-        PathElement::Key(k) => {
-            let Ok(key) = serde_json::from_str::<Map<String, Value>>(k) else { return };
-            if let Some(a) = cur.as_array_mut() {
-                a.retain(|item| !key.iter().all(|(kk, kv)| item.get(kk) == Some(kv)));
-            }
-        }
-        PathElement::Value(want) => {
-            if let Some(a) = cur.as_array_mut() {
-                a.retain(|item| canonical(item) != *want);
-            }
-        }
-    }
-}
-
-/// Merge an applied configuration into the live object.
-fn merge(live: &mut Value, config: &Value, path: &mut Path, schema: &dyn Schema, kind: &str) {
-    match (live.as_object_mut(), config.as_object()) {
-        (Some(l), Some(c)) => {
-            for (k, cv) in c {
-                path.push(PathElement::Field(k.clone()));
-                match l.get_mut(k) {
-                    Some(lv) if cv.is_object() && lv.is_object() => merge(lv, cv, path, schema, kind),
-                    Some(lv) if cv.is_array() && lv.is_array() => merge_list(lv, cv, path, schema, kind),
-                    _ => {
-                        l.insert(k.clone(), cv.clone());
-                    }
-                }
-                path.pop();
-            }
-        }
-        _ => *live = config.clone(),
-    }
-}
-
-fn merge_list(live: &mut Value, config: &Value, path: &mut Path, schema: &dyn Schema, kind: &str) {
-    let (Some(l), Some(c)) = (live.as_array_mut(), config.as_array()) else { return };
-    match strategy(schema, kind, path) {
-        Some(ListStrategy::MergeByKey(key)) => {
-            for item in c {
-                let Some(k) = item_key(item, key) else {
-                    l.push(item.clone());
-                    continue;
-                };
-                match l.iter_mut().find(|li| item_key(li, key).as_deref() == Some(k.as_str())) {
-                    Some(existing) => {
-                        path.push(PathElement::Key(k));
-                        merge(existing, item, path, schema, kind);
-                        path.pop();
-                    }
-                    None => l.push(item.clone()),
-                }
-            }
-        }
-        Some(ListStrategy::MergePrimitives) => {
-            for item in c {
-                if !l.contains(item) {
-                    l.push(item.clone());
-                }
-            }
-        }
-        _ => *live = config.clone(),
-    }
 }

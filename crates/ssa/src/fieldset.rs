@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use glidepath_patch::{ListStrategy, Schema};
+use crate::schema::{ApplySchema, KeyField, ListType, MapType};
 use serde_json::{Map, Value};
 
 /// One step of a path into an object.
@@ -71,29 +71,31 @@ fn ignored(path: &[PathElement]) -> bool {
     }
 }
 
-/// The list strategy for the list at `path`, named by field names only.
-pub(crate) fn strategy(schema: &dyn Schema, kind: &str, path: &[PathElement]) -> Option<ListStrategy> {
-    let names: Vec<&str> = path
-        .iter()
+/// The field names of `path` (list items skipped), as schemas are asked.
+pub(crate) fn names(path: &[PathElement]) -> Vec<&str> {
+    path.iter()
         .filter_map(|e| match e {
             PathElement::Field(f) => Some(f.as_str()),
             _ => None,
         })
-        .collect();
-    schema.list_strategy(kind, &names)
+        .collect()
 }
 
-/// The key of an associative list item: `{key: value}` of its merge key.
-pub(crate) fn item_key(item: &Value, key: &str) -> Option<String> {
-    let k = item.get(key)?;
+/// The key of an associative list item: its key fields (a missing one takes its schema
+/// default, as structured-merge-diff does), or `None` when it has none of them.
+pub(crate) fn item_key(item: &Value, keys: &[KeyField]) -> Option<String> {
     let mut m = Map::new();
-    m.insert(key.to_owned(), k.clone());
-    Some(canonical(&Value::Object(m)))
+    for k in keys {
+        if let Some(v) = item.get(&k.name).or(k.default.as_ref()) {
+            m.insert(k.name.clone(), v.clone());
+        }
+    }
+    (!m.is_empty()).then(|| canonical(&Value::Object(m)))
 }
 
 impl FieldSet {
     /// Every field an applied configuration sets.
-    pub fn of(config: &Value, schema: &dyn Schema, kind: &str) -> Self {
+    pub fn of(config: &Value, schema: &dyn ApplySchema, kind: &str) -> Self {
         let mut set = FieldSet::default();
         collect(config, &mut Vec::new(), schema, kind, &mut set.0);
         set
@@ -102,7 +104,7 @@ impl FieldSet {
     /// The fields a write to `subresource` can own: a `status` write owns the `status`
     /// subtree only; a write to the object (or another subresource) owns everything but it,
     /// as kube-apiserver's reset-fields strategies decide.
-    pub fn of_subresource(config: &Value, schema: &dyn Schema, kind: &str, subresource: Option<&str>) -> Self {
+    pub fn of_subresource(config: &Value, schema: &dyn ApplySchema, kind: &str, subresource: Option<&str>) -> Self {
         if subresource != Some("status") {
             return Self::of(config, schema, kind);
         }
@@ -184,36 +186,46 @@ fn parse_node(v: &Value, path: &mut Path, out: &mut BTreeSet<Path>) {
     }
 }
 
-fn collect(v: &Value, path: &mut Path, schema: &dyn Schema, kind: &str, out: &mut BTreeSet<Path>) {
+fn collect(v: &Value, path: &mut Path, schema: &dyn ApplySchema, kind: &str, out: &mut BTreeSet<Path>) {
     match v {
         Value::Object(map) if !map.is_empty() => {
+            let map_type = schema.map_type(kind, &names(path));
+            // An atomic map is owned whole; the root is never atomic.
+            if map_type == MapType::Atomic && !path.is_empty() {
+                out.insert(path.clone());
+                return;
+            }
             for (k, child) in map {
                 path.push(PathElement::Field(k.clone()));
                 if !ignored(path) {
+                    // Entries of a granular map are members themselves; struct fields are not.
+                    if map_type == MapType::Granular {
+                        out.insert(path.clone());
+                    }
                     collect(child, path, schema, kind, out);
                 }
                 path.pop();
             }
         }
-        Value::Array(items) => match strategy(schema, kind, path) {
+        Value::Array(items) => match schema.list_type(kind, &names(path)) {
             // Keyed and set lists are owned item by item, never as a whole.
-            Some(ListStrategy::MergeByKey(key)) => {
+            ListType::Map(keys) => {
                 for item in items {
-                    let Some(k) = item_key(item, key) else { continue };
+                    let Some(k) = item_key(item, &keys) else { continue };
                     path.push(PathElement::Key(k));
                     out.insert(path.clone());
                     collect(item, path, schema, kind, out);
                     path.pop();
                 }
             }
-            Some(ListStrategy::MergePrimitives) => {
+            ListType::Set => {
                 for item in items {
                     path.push(PathElement::Value(canonical(item)));
                     out.insert(path.clone());
                     path.pop();
                 }
             }
-            _ => {
+            ListType::Atomic => {
                 out.insert(path.clone());
             }
         },

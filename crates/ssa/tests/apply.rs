@@ -38,7 +38,8 @@ fn create_by_apply_records_fields_v1_like_kube_apiserver() {
             "f:metadata": {"f:labels": {"f:app": {}}},
             "f:spec": {
                 "f:replicas": {},
-                "f:selector": {"f:matchLabels": {"f:app": {}}},
+                // A LabelSelector is atomic (`+structType=atomic`): owned whole.
+                "f:selector": {},
                 "f:template": {"f:metadata": {"f:labels": {"f:app": {}}}, "f:spec": {"f:containers": {
                     "k:{\"name\":\"app\"}": {".": {}, "f:image": {}, "f:name": {}}
                 }}}
