@@ -235,6 +235,19 @@ impl KustomizationSpec {
         {
             v.error(FieldError::not_supported("spec.decryption.provider", &d.provider, &["sops"]));
         }
+        // Accepted by the schema, not built yet: refused before anything is applied, rather than
+        // applying to the wrong cluster, with the wrong identity, or applying encrypted Secrets.
+        let sa = self.service_account_name.as_deref().is_some_and(|s| !s.is_empty());
+        for (field, set, what) in [
+            ("spec.kubeConfig", self.kube_config.is_some(), "remote clusters"),
+            ("spec.serviceAccountName", sa, "impersonation"),
+            ("spec.decryption", self.decryption.is_some(), "SOPS decryption"),
+            ("spec.ignore", self.ignore.as_ref().is_some_and(|i| !i.is_empty()), "drift ignore rules"),
+        ] {
+            if set {
+                v.error(FieldError::forbidden(field, format!("{what} are not supported by Glidepath yet")));
+            }
+        }
         for (i, r) in self.ignore.iter().flatten().enumerate() {
             if r.paths.is_empty() {
                 v.error(FieldError::required(
