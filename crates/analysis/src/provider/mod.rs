@@ -45,6 +45,10 @@ pub struct ProviderOptions {
     pub timeout: Option<Duration>,
 }
 
+/// The `spec.provider.type`s [`new_provider`] builds; a template with another type is refused
+/// when a Canary refers to it, before any analysis runs.
+pub const SUPPORTED_TYPES: &[&str] = &["prometheus"];
+
 /// Build the provider for `spec`, with `secret` the decoded `data` of `spec.secretRef` (which
 /// the caller reads from the **template's** namespace). Unknown or unimplemented types are an
 /// error, never a silent Prometheus fallback.
