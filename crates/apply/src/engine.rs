@@ -119,6 +119,9 @@ pub struct Applier {
     known: Arc<std::sync::Mutex<std::collections::HashMap<ObjMeta, Seen>>>,
     /// Live resourceVersions from metadata-only watches.
     live: Arc<LiveVersions>,
+    /// What [`Applier::apply_owned`] last applied per object: the desired object's hash and the
+    /// resourceVersion the apply returned.
+    pub(crate) applied: Arc<std::sync::Mutex<std::collections::HashMap<ObjMeta, (u64, String)>>>,
     /// Parallel GET + dry-run requests per apply (Flux's `--concurrent-ssa`).
     pub concurrency: usize,
     /// How often waits re-read objects.
@@ -160,6 +163,7 @@ impl Applier {
             resolver: Arc::new(Resolver::default()),
             known: Arc::default(),
             live: Arc::default(),
+            applied: Arc::default(),
             concurrency: 4,
             poll_interval: Duration::from_secs(2),
         }

@@ -2,11 +2,12 @@
 //! Services, routes, autoscalers): server-side apply under one field manager, made only when
 //! the live object is out of line with the desired one.
 //!
-//! "In line" is judged as kube-apiserver would apply it: every desired field is live with the
-//! desired value, **and** every field the manager owns (its `Apply` entry in `managedFields`) is
-//! still desired. A field the manager stopped wanting makes the object out of line, so the apply
-//! is sent and the API server removes the field — a subset check alone would leave a stale
-//! `canary-by-header` annotation or Istio retry policy in place forever.
+//! "In line" ([`decide`]): the same desired object was applied last and nobody wrote since; or
+//! every desired field is live with the desired value **and** every field the manager owns (its
+//! `Apply` entry in `managedFields`) is still desired. A field the manager stopped wanting makes
+//! the object out of line, so the apply is sent and the API server removes the field — a subset
+//! check alone would leave a stale `canary-by-header` annotation or Istio retry policy in place
+//! forever.
 
 use glidepath_ssa::{FieldSet, Operation, managed_fields, value_at};
 use kube::api::{Patch, PatchParams};
@@ -68,21 +69,61 @@ pub fn disown_foreign(desired: &mut Value, live: Option<&Value>, owner_uid: Opti
     }
 }
 
+/// What to do with one desired object, given what was last applied (`last`: the desired
+/// object's hash and the resourceVersion the apply returned) and the cached live object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// The same desired object was applied and nobody wrote since: nothing to do.
+    Unchanged,
+    /// Someone else wrote since, but every desired field is live and nothing we own is stale.
+    InSync,
+    Apply,
+}
+
+/// The write decision (pure). A desired object that differs from the one this process last
+/// applied is always applied: SSA then removes what we stopped wanting, including items of
+/// atomic lists and maps, whose staleness `managedFields` alone cannot show. An object we have
+/// not applied yet (a restart), or that someone else wrote since, is judged by [`in_sync`].
+pub fn decide(desired: &Value, last: Option<&(u64, String)>, live: Option<&Value>, manager: &str) -> Decision {
+    let Some(live) = live else { return Decision::Apply };
+    let live_rv = live.pointer("/metadata/resourceVersion").and_then(Value::as_str);
+    match last {
+        Some((hash, _)) if *hash != hash_of(desired) => Decision::Apply,
+        Some((_, rv)) if live_rv == Some(rv.as_str()) => Decision::Unchanged,
+        _ if in_sync(live, desired, manager) => Decision::InSync,
+        _ => Decision::Apply,
+    }
+}
+
+/// A desired object's identity for [`decide`].
+pub fn hash_of(v: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.to_string().hash(&mut h);
+    h.finish()
+}
+
 impl Applier {
-    /// Server-side apply `desired` (forced, under this engine's manager) unless `live` — the
-    /// caller's cached copy, with at least this manager's `managedFields` — is [`in_sync`].
-    /// Returns whether it wrote.
+    /// Server-side apply `desired` (forced, under this engine's manager) unless [`decide`] says
+    /// the live object — the caller's cached copy, with at least this manager's
+    /// `managedFields` — is in line with it. Returns whether it wrote.
     pub async fn apply_owned(&self, desired: &Value, live: Option<&Value>) -> Result<bool, ApplyError> {
-        if live.is_some_and(|l| in_sync(l, desired, self.manager())) {
+        let meta = ObjMeta::of(desired)?;
+        let last = self.applied.lock().ok().and_then(|m| m.get(&meta).cloned());
+        if decide(desired, last.as_ref(), live, self.manager()) != Decision::Apply {
             return Ok(false);
         }
-        let meta = ObjMeta::of(desired)?;
         let api_version = desired.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
         let (api, _) = self.api_for(api_version, &meta).await?;
         let params = PatchParams::apply(self.manager()).force();
-        api.patch(&meta.name, &params, &Patch::Apply(desired))
+        let written = api
+            .patch(&meta.name, &params, &Patch::Apply(desired))
             .await
             .map_err(|source| ApplyError::ApplyObject { object: meta.to_string(), source })?;
+        let rv = written.metadata.resource_version.unwrap_or_default();
+        if let Ok(mut m) = self.applied.lock() {
+            m.insert(meta.clone(), (hash_of(desired), rv));
+        }
         tracing::info!(object = %meta, manager = self.manager(), "applied");
         Ok(true)
     }
@@ -163,6 +204,31 @@ mod tests {
             disown_foreign(&mut d, live, Some("u1"));
             assert_eq!(d, desired);
         }
+    }
+
+    #[test]
+    fn a_desired_object_that_changed_is_applied_even_when_only_an_atomic_list_item_lost_a_field() {
+        // Istio's `http` list is atomic: managedFields own it whole, so a dropped `retries` inside
+        // a route is invisible to the field sets; the change of the desired object is not.
+        let managed = json!([{"manager": "glidepath", "operation": "Apply", "apiVersion": "v1", "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:spec": {"f:http": {}}}}]);
+        let live = json!({"metadata": {"name": "vs", "resourceVersion": "7", "managedFields": managed},
+            "spec": {"http": [{"route": [{"weight": 100}], "retries": {"attempts": 3}}]}});
+        let before = json!({"metadata": {"name": "vs"}, "spec": {"http": [{"route": [{"weight": 100}], "retries": {"attempts": 3}}]}});
+        let after = json!({"metadata": {"name": "vs"}, "spec": {"http": [{"route": [{"weight": 100}]}]}});
+        assert!(in_sync(&live, &after, "glidepath"), "the field sets cannot see it");
+        let last = (hash_of(&before), "7".to_owned());
+        assert_eq!(decide(&after, Some(&last), Some(&live), "glidepath"), Decision::Apply);
+        assert_eq!(decide(&before, Some(&last), Some(&live), "glidepath"), Decision::Unchanged);
+        // Someone else wrote since (another resourceVersion): judged by the live object.
+        let mut edited = live.clone();
+        edited["metadata"]["resourceVersion"] = json!("9");
+        assert_eq!(decide(&before, Some(&last), Some(&edited), "glidepath"), Decision::InSync);
+        edited["spec"]["http"][0]["route"][0]["weight"] = json!(50);
+        assert_eq!(decide(&before, Some(&last), Some(&edited), "glidepath"), Decision::Apply);
+        // Absent, or never applied by this process.
+        assert_eq!(decide(&before, Some(&last), None, "glidepath"), Decision::Apply);
+        assert_eq!(decide(&before, None, Some(&live), "glidepath"), Decision::InSync);
     }
 
     #[test]

@@ -158,6 +158,44 @@ async fn istio_ab_test_routes_matching_requests_to_the_canary() {
     controller.shutdown().await;
 }
 
+/// The VirtualService's spec once the last route write landed (it equals `want` within the
+/// bound, or the last one seen is returned for the assertion).
+async fn settled_spec(vs: &Api<DynamicObject>, want: &Value) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let spec = vs.get("podinfo").await.unwrap().data["spec"].clone();
+        if &spec == want || tokio::time::Instant::now() > deadline {
+            return spec;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Blue/green with traffic mirroring: the canary gets a mirrored copy during the analysis;
+/// after promotion the VirtualService is field for field what it was before the release (no
+/// `mirror`, no `mirrorPercentage` left behind).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn istio_mirroring_leaves_nothing_behind_after_promotion() {
+    let (env, controller) = istio_initialised(
+        json!({"port": 9898, "retries": {"attempts": 3, "perTryTimeout": "1s"}}),
+        json!({"interval": "10s", "threshold": 1, "iterations": 2, "mirror": true, "mirrorWeight": 100}),
+    )
+    .await;
+    let vs = dynamic(&env.client, "networking.istio.io", "v1beta1", "VirtualService");
+    let before = vs.get("podinfo").await.unwrap().data["spec"].clone();
+    assert!(before["http"][0].get("mirror").is_none(), "{before:#}");
+    apply(&env.client, &deployment("podinfo:2")).await;
+    let seen = collect(&env.client, "Succeeded", async || {
+        let v = vs.get("podinfo").await.ok()?;
+        v.data["spec"]["http"][0]["mirror"]["host"].as_str().map(str::to_owned)
+    })
+    .await;
+    assert!(seen.contains("podinfo-canary"), "mirrored to the canary during the analysis: {seen:?}");
+    let after = settled_spec(&vs, &before).await;
+    assert_eq!(after, before, "the promoted VirtualService differs from the uninterrupted one");
+    controller.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nginx_ab_test_clones_the_ingress_with_header_annotations() {
     let env = env().await;
