@@ -27,11 +27,18 @@ pub struct Stored {
 pub struct ArtifactStore {
     root: PathBuf,
     map: RwLock<HashMap<(String, String), Arc<Stored>>>,
+    /// `(namespace, name)` of each artifact stored, for the Kustomizations that use it.
+    stored: tokio::sync::broadcast::Sender<(String, String)>,
 }
 
 impl ArtifactStore {
     pub fn new(root: PathBuf) -> Self {
-        ArtifactStore { root, map: RwLock::new(HashMap::new()) }
+        ArtifactStore { root, map: RwLock::new(HashMap::new()), stored: tokio::sync::broadcast::channel(1024).0 }
+    }
+
+    /// Hear of every artifact stored from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<(String, String)> {
+        self.stored.subscribe()
     }
 
     pub fn root(&self) -> &Path {
@@ -51,6 +58,8 @@ impl ArtifactStore {
             .write()
             .ok()
             .and_then(|mut m| m.insert((namespace.to_owned(), name.to_owned()), Arc::clone(&stored)));
+        // Nobody listening (no Kustomization controller) is fine.
+        let _ = self.stored.send((namespace.to_owned(), name.to_owned()));
         if let Some(old) = old
             && old.dir != stored.dir
         {

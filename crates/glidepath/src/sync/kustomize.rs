@@ -20,6 +20,7 @@ use super::git::REQUESTED_AT;
 use super::ks_status::{ensure_finalizer, finalize, finish, finish_with, health_checking, progressing};
 use super::manifests::{self, BuildInput};
 use super::plan::{Observed, Plan, plan_kustomization};
+use super::source_ref::{self, Source, source_key};
 use super::{Context, SyncError};
 
 /// Flux's finalizer: prune (per `deletionPolicy`) before the Kustomization goes.
@@ -82,19 +83,21 @@ pub async fn reconcile(ks: Arc<Kustomization>, ctx: Arc<Context>) -> Result<Acti
     let requested_at = ks.annotations().get(REQUESTED_AT).cloned();
 
     // The source.
-    let src = &spec.source_ref;
-    let src_ns = src.namespace.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| ns.clone());
-    if src.kind != "GitRepository" {
-        let msg = format!("source kind {:?} is not supported (only GitRepository)", src.kind);
-        finish(&ctx, &ks, Err(fail(c::ARTIFACT_FAILED, msg)), None, None).await?;
-        return Ok(Action::await_change());
-    }
+    let (src_kind, src_ns, src_name) = source_key(&ks);
     if ctx.settings.no_cross_namespace_refs && src_ns != ns {
-        let msg = format!("cannot access GitRepository/{src_ns}/{}, cross-namespace references are disabled", src.name);
+        let msg = format!("cannot access {src_kind}/{src_ns}/{src_name}, cross-namespace references are disabled");
         finish(&ctx, &ks, Err(fail(c::ARTIFACT_FAILED, msg)), None, None).await?;
         return Ok(Action::await_change());
     }
-    let stored = ctx.store.get(&src_ns, &src.name);
+    let stored = match source_ref::artifact(&ctx, &ks).await {
+        Ok(Source::Ready(s)) => Some(s),
+        Ok(Source::Missing) => None,
+        Ok(Source::Pending) => return Ok(Action::requeue(retry)),
+        Err(f) => {
+            finish(&ctx, &ks, Err(f), None, None).await?;
+            return Ok(Action::requeue(retry));
+        }
+    };
     let memory = ctx.ks_memory.lock().ok().and_then(|m| m.get(&uid).cloned());
 
     // Build only when the revision or spec moved since the last full reconcile: the digest of the
@@ -130,8 +133,7 @@ pub async fn reconcile(ks: Arc<Kustomization>, ctx: Arc<Context>) -> Result<Acti
         (Plan::Suspended, _) => return Ok(Action::await_change()),
         (Plan::Wait(d), _) => return Ok(Action::requeue(d)),
         (Plan::SourceNotReady, _) | (_, None) => {
-            let msg =
-                format!("Source artifact not found for GitRepository/{src_ns}/{}, retrying in {retry:?}", src.name);
+            let msg = format!("Source artifact not found for {src_kind}/{src_ns}/{src_name}, retrying in {retry:?}");
             finish(&ctx, &ks, Err(fail(c::ARTIFACT_FAILED, msg)), None, None).await?;
             return Ok(Action::requeue(retry));
         }
@@ -322,9 +324,8 @@ async fn dependencies_ready(
         if status.observed_generation != d.meta().generation {
             return Err(not_ready("generation not observed yet"));
         }
-        let src = &d.spec.source_ref;
-        let src_ns = src.namespace.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| dns.clone());
-        let source_rev = ctx.store.get(&src_ns, &src.name).map(|s| s.revision.clone());
+        let (kind, src_ns, src_name) = source_key(&d);
+        let source_rev = source_ref::current_revision(ctx, &kind, &src_ns, &src_name);
         if source_rev.is_some() && status.last_applied_revision != source_rev {
             return Err(not_ready("its source revision is not applied yet"));
         }

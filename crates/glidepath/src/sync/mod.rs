@@ -9,9 +9,12 @@
 //!   [`plan::plan_kustomization`]: a new revision whose built manifests are unchanged is only
 //!   recorded (no dry-run, no write, no Event).
 //!
-//! Artifacts are served to Kustomizations in-process: a Kustomization needs the GitRepository
-//! controller running in the same process. With `storage_addr` they are also served over HTTP
-//! ([`serve`]) at the URL in `status.artifact.url`, for other consumers.
+//! Artifacts of this process's GitRepositories reach Kustomizations in-process, and each new one
+//! triggers the Kustomizations that use it (so after a restart they are current again as soon as
+//! the artifact is rebuilt, not an interval later). Any other source (`--controllers kustomize`
+//! alone, another controller's GitRepository, OCIRepository, Bucket, ExternalArtifact) is fetched
+//! from `status.artifact.url` and checked against its digest ([`remote`]). With `storage_addr`
+//! our artifacts are also served over HTTP ([`serve`]) at the URL in `status.artifact.url`.
 
 pub mod artifacts;
 pub mod conditions;
@@ -21,7 +24,9 @@ mod ks_status;
 pub mod kustomize;
 pub mod manifests;
 pub mod plan;
+pub mod remote;
 pub mod serve;
+mod source_ref;
 pub mod substitute;
 
 use std::collections::HashMap;
@@ -123,6 +128,8 @@ pub struct Context {
     pub client: Client,
     pub settings: Settings,
     pub store: Arc<artifacts::ArtifactStore>,
+    /// Artifacts fetched from other controllers' sources.
+    pub remote: remote::RemoteArtifacts,
     pub applier: glidepath_apply::Applier,
     git_memory: Mutex<HashMap<String, git::Memory>>,
     ks_memory: Mutex<HashMap<String, kustomize::Memory>>,
@@ -155,6 +162,7 @@ impl Context {
         Ok(Context {
             client,
             settings,
+            remote: remote::RemoteArtifacts::new(root.clone()),
             store: Arc::new(artifacts::ArtifactStore::new(root)),
             applier,
             git_memory: Mutex::default(),
@@ -297,23 +305,25 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
             let controller = Controller::new(ks, watcher::Config::default()).with_config(config);
             let store = controller.store();
             synced_when_ready(&ctx, "kustomize", store.clone());
-            // A GitRepository change (new artifact) triggers the Kustomizations that use it.
+            // A GitRepository change (new artifact in status) triggers the Kustomizations that use
+            // it, and so does every artifact our GitRepository controller stores (after a restart
+            // the rebuilt artifact is identical: no status change would wake them).
+            let (by_repo, by_store) = (store.clone(), store.clone());
+            let stored = futures::stream::unfold(ctx.store.subscribe(), |mut rx| async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(key) => return Some((key, rx)),
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                    }
+                }
+            })
+            .flat_map(move |(rns, rname)| futures::stream::iter(dependents(&by_store, &rns, &rname)));
             controller
                 .watches(repos, watcher::Config::default(), move |repo: GitRepository| {
-                    let (rns, rname) = (repo.namespace().unwrap_or_default(), repo.name_any());
-                    store
-                        .state()
-                        .into_iter()
-                        .filter(|k| {
-                            let r = &k.spec.source_ref;
-                            let kns = k.namespace().unwrap_or_default();
-                            r.kind == "GitRepository"
-                                && r.name == rname
-                                && r.namespace.as_deref().unwrap_or(&kns) == rns
-                        })
-                        .map(|k| ObjectRef::from_obj(&*k))
-                        .collect::<Vec<_>>()
+                    dependents(&by_repo, &repo.namespace().unwrap_or_default(), &repo.name_any())
                 })
+                .reconcile_on(stored)
                 .run(kustomize::reconcile, kustomize::error_policy, Arc::clone(&ctx))
                 .for_each(|r| async move {
                     if let Err(e) = r {
@@ -327,6 +337,25 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
         warn!("sync engine started with no controller enabled");
     }
     Ok(SyncHandle { context: ctx, tasks })
+}
+
+/// The Kustomizations whose source is the GitRepository `namespace/name`.
+fn dependents(
+    store: &kube::runtime::reflector::Store<Kustomization>,
+    namespace: &str,
+    name: &str,
+) -> Vec<ObjectRef<Kustomization>> {
+    store
+        .state()
+        .into_iter()
+        .filter(|k| {
+            let r = &k.spec.source_ref;
+            let kns = k.namespace().unwrap_or_default();
+            let rns = r.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(&kns);
+            r.kind == "GitRepository" && r.name == name && rns == namespace
+        })
+        .map(|k| ObjectRef::from_obj(&*k))
+        .collect()
 }
 
 /// Run the sync controllers until the task is dropped. With a lease (its own, `<name>-sync`, so
