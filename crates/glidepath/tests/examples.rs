@@ -1,6 +1,6 @@
 //! Every example under `examples/` is applied, as its README says, to a fresh in-process
-//! sandbox with `kubectl apply --server-side` (the kube client applies the same documents when
-//! kubectl is missing; `GLIDEPATH_REQUIRE_KUBECTL=1` makes kubectl mandatory). Each Canary must
+//! sandbox with `kubectl apply --server-side` (kubectl is required, as for every test:
+//! `scripts/install-test-deps.sh` installs it). Each Canary must
 //! be stored, validate, find its MetricTemplates and AlertProviders, and — run by the real
 //! controller — initialise and start a release the way its strategy says (weights, header
 //! matches, mirroring, blue/green).
@@ -94,12 +94,6 @@ async fn env(label: &str) -> Env {
     Env { sandbox, client, dir }
 }
 
-fn have_kubectl() -> bool {
-    let found = std::process::Command::new("kubectl").arg("version").arg("--client").output().is_ok();
-    assert!(found || std::env::var_os("GLIDEPATH_REQUIRE_KUBECTL").is_none(), "kubectl is required");
-    found
-}
-
 /// Run kubectl against the sandbox: success and its output, or failure and its output.
 fn try_kubectl(env_dir: &Path, args: &[&str]) -> (bool, String) {
     let out = std::process::Command::new("kubectl")
@@ -108,7 +102,7 @@ fn try_kubectl(env_dir: &Path, args: &[&str]) -> (bool, String) {
         .env("KUBECONFIG", env_dir.join("kubeconfig"))
         .env("HOME", env_dir)
         .output()
-        .unwrap();
+        .expect("kubectl is required (scripts/install-test-deps.sh installs it)");
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
@@ -119,79 +113,27 @@ fn kubectl(env_dir: &Path, args: &[&str]) -> String {
     text
 }
 
-/// Server-side apply of parsed documents with the kube client (kubectl missing).
-async fn apply_docs(client: &Client, docs: &[Value], namespace: Option<&str>) {
-    for obj in docs {
-        let (group, version) =
-            obj["apiVersion"].as_str().unwrap().rsplit_once('/').unwrap_or(("", obj["apiVersion"].as_str().unwrap()));
-        let gvk = GroupVersionKind::gvk(group, version, obj["kind"].as_str().unwrap());
-        let (resource, caps) = kube::discovery::pinned_kind(client, &gvk).await.unwrap();
-        let api: Api<DynamicObject> = match caps.scope {
-            kube::discovery::Scope::Namespaced => {
-                let ns = obj["metadata"]["namespace"].as_str().or(namespace).unwrap_or("default");
-                Api::namespaced_with(client.clone(), ns, &resource)
-            }
-            kube::discovery::Scope::Cluster => Api::all_with(client.clone(), &resource),
-        };
-        api.patch(
-            obj["metadata"]["name"].as_str().unwrap(),
-            &PatchParams::apply("kubectl").force(),
-            &Patch::Apply(obj),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("apply {obj}: {e}"));
-    }
-}
-
-fn yaml_docs(path: &Path) -> Vec<Value> {
-    use serde::Deserialize;
-    let text = std::fs::read_to_string(path).unwrap();
-    serde_norway::Deserializer::from_str(&text)
-        .map(|d| Value::deserialize(d).unwrap())
-        .filter(|d| !d.is_null())
-        .collect()
-}
-
-/// `kubectl apply --server-side -f PATH [-n NS]`, or the same through the kube client.
+/// `kubectl apply --server-side -f PATH [-n NS]`.
 async fn apply_path(env: &Env, path: &Path, namespace: Option<&str>) {
-    if have_kubectl() {
-        let mut args = vec!["apply", "--server-side", "-f", path.to_str().unwrap()];
-        args.extend(namespace.map(|ns| ["-n", ns]).into_iter().flatten());
-        let dir = env.dir.clone();
-        let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
-        tokio::task::spawn_blocking(move || kubectl(&dir, &args.iter().map(String::as_str).collect::<Vec<_>>()))
-            .await
-            .unwrap();
-        return;
-    }
-    let mut files: Vec<PathBuf> = if path.is_dir() {
-        std::fs::read_dir(path)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-            .collect()
-    } else {
-        vec![path.to_owned()]
-    };
-    files.sort();
-    for f in files {
-        apply_docs(&env.client, &yaml_docs(&f), namespace).await;
-    }
-}
-
-async fn apply_kustomization(env: &Env, dir: &Path) {
-    if have_kubectl() {
-        let (d, k) = (env.dir.clone(), dir.to_owned());
-        tokio::task::spawn_blocking(move || {
-            let args = ["apply", "--server-side", "-k", k.to_str().unwrap()];
-            let (ok, text) = try_kubectl(&d, &args);
-            assert!(ok, "kubectl {args:?} failed:\n{text}");
-        })
+    let mut args = vec!["apply", "--server-side", "-f", path.to_str().unwrap()];
+    args.extend(namespace.map(|ns| ["-n", ns]).into_iter().flatten());
+    let dir = env.dir.clone();
+    let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
+    tokio::task::spawn_blocking(move || kubectl(&dir, &args.iter().map(String::as_str).collect::<Vec<_>>()))
         .await
         .unwrap();
-    } else {
-        apply_docs(&env.client, &glidepath_build::build_dir(dir).unwrap(), None).await;
-    }
+}
+
+/// `kubectl apply --server-side -k DIR`.
+async fn apply_kustomization(env: &Env, dir: &Path) {
+    let (d, k) = (env.dir.clone(), dir.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let args = ["apply", "--server-side", "-k", k.to_str().unwrap()];
+        let (ok, text) = try_kubectl(&d, &args);
+        assert!(ok, "kubectl {args:?} failed:\n{text}");
+    })
+    .await
+    .unwrap();
 }
 
 /// The Canaries now stored in the sandbox: they validate and their references resolve (after

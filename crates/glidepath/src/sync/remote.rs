@@ -153,7 +153,7 @@ fn newest(dir: &Path, n: usize) -> Vec<PathBuf> {
     let mut entries: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)
         .map(|rd| rd.flatten().filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path()))).collect())
         .unwrap_or_default();
-    entries.sort_by(|a, b| b.0.cmp(&a.0));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
     entries.into_iter().take(n).map(|(_, p)| p).collect()
 }
 

@@ -58,8 +58,8 @@ pub async fn dry_run(client: &kube::Client, obj: &Value) -> Result<(), String> {
 }
 
 /// `kubectl apply --dry-run=server -f FILE` (what `helm template | kubectl apply
-/// --dry-run=server -f -` does), or `None` without kubectl.
-pub fn kubectl_dry_run(kubeconfig_yaml: &str, manifests: &str, label: &str) -> Option<String> {
+/// --dry-run=server -f -` does); kubectl is required (scripts/install-test-deps.sh).
+pub fn kubectl_dry_run(kubeconfig_yaml: &str, manifests: &str, label: &str) -> String {
     let dir = std::env::temp_dir().join(format!("glidepath-chart-{}-{label}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("kubeconfig"), kubeconfig_yaml).unwrap();
@@ -70,18 +70,12 @@ pub fn kubectl_dry_run(kubeconfig_yaml: &str, manifests: &str, label: &str) -> O
         .arg(format!("--cache-dir={}", dir.join("cache").display()))
         .env("KUBECONFIG", dir.join("kubeconfig"))
         .env("HOME", &dir)
-        .output();
-    let out = match out {
-        Ok(out) => out,
-        Err(e) => {
-            assert!(std::env::var_os("GLIDEPATH_REQUIRE_KUBECTL").is_none(), "kubectl is required: {e}");
-            return None;
-        }
-    };
+        .output()
+        .expect("kubectl is required (scripts/install-test-deps.sh installs it)");
     let _ = std::fs::remove_dir_all(&dir);
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "kubectl apply --dry-run=server ({label}) failed:\n{text}\n{manifests}");
-    Some(text)
+    text
 }
 
 /// The rendered chart as one multi-document YAML stream.
