@@ -43,8 +43,9 @@ fn triples(list: &[(&str, &str, &[&str])]) -> Grants {
 ///   kind in `Caches::dynamic` (HTTPRoute from the gatewayapi router);
 /// - mod.rs `check_crds`: list of canaries, metrictemplates, alertproviders;
 /// - execute.rs `Step::apply`: server-side apply (patch; create when the object is new) of
-///   Services, ConfigMaps, Secrets, Deployments, DaemonSets, HPAs and routing objects;
-///   `scale_target`: merge patch of Deployments/DaemonSets; `owner()`: ownerReferences with
+///   Services, ConfigMaps, Secrets, Deployments, DaemonSets, HPAs, ScaledObjects and routing
+///   objects; `scale_target`: merge patch of Deployments/DaemonSets and of the target's
+///   ScaledObject (pause); `owner()`: ownerReferences with
 ///   blockOwnerDeletion, which needs update on canaries/finalizers;
 /// - finalizer.rs: merge patch of canaries (finalizer) and of the target (scale back);
 /// - reconcile.rs: events create + patch (counting), canaries/status patch (apply);
@@ -61,6 +62,7 @@ const CANARY_CONTROLLER: &[(&str, &str, &[&str])] = &[
     ("", "configmaps", &["list", "watch", "create", "patch"]),
     ("", "secrets", &["list", "watch", "create", "patch"]),
     ("autoscaling", "horizontalpodautoscalers", &["list", "watch", "create", "patch"]),
+    ("keda.sh", "scaledobjects", &["list", "watch", "create", "patch"]),
     ("gateway.networking.k8s.io", "httproutes", &["list", "watch", "create", "patch"]),
     ("networking.istio.io", "virtualservices", &["list", "watch", "create", "patch"]),
     ("networking.istio.io", "destinationrules", &["list", "watch", "create", "patch"]),
@@ -87,6 +89,9 @@ const KUSTOMIZE_CONTROLLER: &[(&str, &str, &[&str])] = &[
     ("kustomize.toolkit.fluxcd.io", "kustomizations/status", &["get", "patch", "update"]),
     ("kustomize.toolkit.fluxcd.io", "kustomizations/finalizers", &["get", "patch", "update"]),
     ("source.toolkit.fluxcd.io", "gitrepositories", &["get", "list", "watch"]),
+    ("source.toolkit.fluxcd.io", "ocirepositories", &["get"]),
+    ("source.toolkit.fluxcd.io", "buckets", &["get"]),
+    ("source.toolkit.fluxcd.io", "externalartifacts", &["get"]),
     ("", "events", &["create", "patch"]),
 ];
 

@@ -5,3 +5,4 @@ pub mod configs;
 pub mod hash;
 pub mod primary;
 pub mod readiness;
+pub mod scaler;

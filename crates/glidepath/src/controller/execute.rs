@@ -4,9 +4,11 @@
 //! Flagger does, so the workload's own managers keep their fields.
 
 use anyhow::Context as _;
+use glidepath_api::flagger::canary::AutoscalerRef;
 use glidepath_api::flagger::{Canary, CanaryPhase, Provider, Severity, WebhookType};
 use glidepath_canary::workload::configs::ConfigRefs;
 use glidepath_canary::workload::primary::{self, PrimarySettings};
+use glidepath_canary::workload::scaler;
 use glidepath_canary::{Action, Routes};
 use glidepath_router::{RouteContext, Router, kubernetes};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
@@ -14,7 +16,7 @@ use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use serde_json::{Value, json};
-use tracing::{info, warn};
+use tracing::info;
 
 use super::checks;
 use super::observe::{Workload, to_weights};
@@ -64,7 +66,7 @@ impl Step<'_> {
                 }
             }
             Action::Promote => self.write_primary().await?,
-            Action::ReconcilePrimaryScaler => self.primary_hpa().await?,
+            Action::ReconcilePrimaryScaler => self.primary_scaler().await?,
             Action::ScaleTargetToZero => self.scale_target(false).await?,
             Action::ScaleTargetFromZero => self.scale_target(true).await?,
             Action::ReconcileRoutes => {
@@ -201,13 +203,16 @@ impl Step<'_> {
         Ok(())
     }
 
-    /// `<hpa>-primary`, targeting the primary, from the target's HPA.
-    async fn primary_hpa(&self) -> anyhow::Result<()> {
+    /// `<autoscaler>-primary`, scaling the primary: an HPA, or a KEDA ScaledObject.
+    async fn primary_scaler(&self) -> anyhow::Result<()> {
         let Some(r) = &self.canary.spec.autoscaler_ref else { return Ok(()) };
-        if r.kind != "HorizontalPodAutoscaler" {
-            warn!(kind = %r.kind, "autoscaler kind not supported yet");
-            return Ok(());
+        match r.kind.as_str() {
+            "ScaledObject" => self.primary_scaled_object(r).await,
+            _ => self.primary_hpa(r).await,
         }
+    }
+
+    async fn primary_hpa(&self, r: &AutoscalerRef) -> anyhow::Result<()> {
         let Some(hpa) = self.ctx.caches.hpas.get(&ObjectRef::new(&r.name).within(self.ns())) else {
             anyhow::bail!("HorizontalPodAutoscaler {}/{} not found (spec.autoscalerRef)", self.ns(), r.name);
         };
@@ -227,8 +232,44 @@ impl Step<'_> {
         self.apply(obj).await
     }
 
+    async fn primary_scaled_object(&self, r: &AutoscalerRef) -> anyhow::Result<()> {
+        let live = self.ctx.caches.get_json(&r.api_version, "ScaledObject", self.ns(), &r.name).await?;
+        let Some(target) = live else {
+            anyhow::bail!("ScaledObject {}/{} not found (spec.autoscalerRef)", self.ns(), r.name);
+        };
+        let spec = scaler::primary_scaled_object_spec(&target["spec"], r, &self.canary.spec.target_ref.name);
+        let obj = json!({"apiVersion": r.api_version, "kind": "ScaledObject",
+            "metadata": {"name": format!("{}-primary", r.name), "namespace": self.ns(), "ownerReferences": owner(self.canary).map(|o| vec![o])},
+            "spec": spec});
+        self.apply(obj).await
+    }
+
+    /// KEDA: hold the target's ScaledObject while its workload is at zero (Flagger's
+    /// Pause/ResumeTargetScaler), so KEDA does not scale it back up. A merge patch: the
+    /// ScaledObject is the user's, only the annotation is ours.
+    async fn pause_target_scaler(&self, paused: bool) -> anyhow::Result<()> {
+        let Some(r) = self.canary.spec.autoscaler_ref.as_ref().filter(|r| r.kind == "ScaledObject") else {
+            return Ok(());
+        };
+        let Some(live) = self.ctx.caches.get_json(&r.api_version, "ScaledObject", self.ns(), &r.name).await? else {
+            return Ok(());
+        };
+        if live["metadata"]["annotations"].get(scaler::PAUSED_REPLICAS).is_some() == paused {
+            return Ok(());
+        }
+        let (group, version) = r.api_version.split_once('/').unwrap_or(("", &r.api_version));
+        let resource =
+            kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(group, version, "ScaledObject"));
+        let api: Api<kube::api::DynamicObject> = Api::namespaced_with(self.ctx.client.clone(), self.ns(), &resource);
+        api.patch(&r.name, &PatchParams::default(), &Patch::Merge(scaler::pause_patch(paused))).await.with_context(
+            || format!("{} ScaledObject {}/{}", if paused { "pause" } else { "resume" }, self.ns(), r.name),
+        )?;
+        Ok(())
+    }
+
     /// Scale the target down to zero, or back up for a run.
     async fn scale_target(&self, up: bool) -> anyhow::Result<()> {
+        self.pause_target_scaler(!up).await?;
         let name = self.canary.spec.target_ref.name.as_str();
         let pp = PatchParams::default();
         match self.target {
