@@ -27,9 +27,9 @@ if ! command -v kubectl >/dev/null 2>&1; then
   fi
 fi
 
-command -v prometheus >/dev/null && prometheus --version 2>&1 | head -1
+if command -v prometheus >/dev/null; then prometheus --version 2>&1 | sed -n 1p || true; fi
 if command -v kubectl >/dev/null; then
-  kubectl version --client 2>/dev/null | head -1
+  kubectl version --client 2>/dev/null | sed -n 1p || true
 else
   echo "error: kubectl could not be installed; the kubectl-driven tests will fail" >&2
 fi

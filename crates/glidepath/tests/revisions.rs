@@ -13,6 +13,15 @@ use kube::api::Api;
 use serde_json::json;
 use support::{apply, deployment, env, event_messages, image, settings, wait_phase};
 
+/// Reconciles of the `podinfo` canary so far (`flagger_canary_duration_seconds` is observed
+/// once per reconcile).
+fn reconciles(controller: &Controller) -> u64 {
+    let text = controller.metrics.encode();
+    let line =
+        text.lines().find(|l| l.starts_with("flagger_canary_duration_seconds_count") && l.contains("name=\"podinfo\""));
+    line.and_then(|l| l.rsplit(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_revision_restarts_the_analysis_and_a_revert_starts_nothing() {
     let env = env().await;
@@ -64,7 +73,13 @@ async fn a_new_revision_restarts_the_analysis_and_a_revert_starts_nothing() {
         assert!(tokio::time::Instant::now() < deadline, "revert never observed: {s:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    tokio::time::sleep(Duration::from_secs(2)).await; // four more ticks
+    // Four more ticks, counted by the controller's per-reconcile histogram.
+    let ticks = reconciles(&controller);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while reconciles(&controller) < ticks + 4 {
+        assert!(tokio::time::Instant::now() < deadline, "the controller stopped reconciling");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let after = canaries.get("podinfo").await.unwrap().status.unwrap();
     assert_eq!((s.phase.as_str(), after.phase.as_str()), ("Failed", "Failed"), "no run started");
     assert_eq!(image(&deployments.get("podinfo-primary").await.unwrap()), "podinfo:3");

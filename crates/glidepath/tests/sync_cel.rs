@@ -79,8 +79,12 @@ async fn health_check_exprs_decide_the_health_of_a_custom_resource() {
         assert!(tokio::time::Instant::now() < deadline, "the gadget was never applied");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let ok = ks(&e.client, "ok").await;
+    // The marker that its health is being checked: Flux's progress message.
+    let ok = wait_for(&e.client, "Kustomization", "ok", "health checks running", |o| {
+        condition(o, "Reconciling")
+            .is_some_and(|c| c["message"].as_str().unwrap_or_default().starts_with("Running health checks"))
+    })
+    .await;
     assert!(ready(&ok).is_none_or(|r| r.0 != "True"), "Ready before the gadget reported: {:#}", ok["status"]);
     gadgets
         .patch_status("ok", &PatchParams::default(), &Patch::Merge(json!({"status": {"phase": "Ready"}})))

@@ -133,6 +133,18 @@ pub async fn wait_for(client: &Client, kind: &str, name: &str, what: &str, pred:
     }
 }
 
+/// Ask for a reconcile (`reconcile.fluxcd.io/requestedAt`, as `flux reconcile` does) and wait
+/// until the Kustomization reports it handled it: the marker that a full reconcile ran.
+pub async fn reconcile_now(client: &Client, name: &str, token: &str) -> Value {
+    let a = api(client, "kustomize.toolkit.fluxcd.io/v1", "Kustomization", Some(NS));
+    let patch = json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": token}}});
+    a.patch(name, &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
+    wait_for(client, "Kustomization", name, &format!("reconcile request {token} handled"), |o| {
+        o["status"]["lastHandledReconcileAt"] == token
+    })
+    .await
+}
+
 /// Wait until the Kustomization applied `revision` (`<branch>@sha1:<sha>`) and is Ready.
 pub async fn wait_applied(client: &Client, name: &str, sha: &str) -> Value {
     let want = format!("main@sha1:{sha}");
