@@ -135,6 +135,7 @@ pub(crate) fn generate(
     }
     let mut r = Resource::new(obj);
     r.needs_hash = !disable_hash;
+    r.build_annotations = true;
     r.behavior = Some(match spec.behavior.as_deref() {
         None | Some("") | Some("create") => Behavior::Create,
         Some("merge") => Behavior::Merge,

@@ -17,6 +17,7 @@ mod build;
 mod error;
 mod fieldspec;
 mod generators;
+mod json6902;
 mod kustomization;
 mod metadata;
 mod namereference;

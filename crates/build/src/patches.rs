@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use glidepath_patch::{SmpMode, apply_json_patch, strategic_merge_with};
+use glidepath_patch::{SmpMode, strategic_merge_with};
 use regex::Regex;
 use serde_json::{Map, Value};
 
@@ -182,10 +182,8 @@ pub(crate) fn apply_patches(
             for r in resources.iter_mut() {
                 if selects(target, r, kpath)? {
                     let id = r.id();
-                    apply_json_patch(&mut r.obj, &ops).map_err(|source| BuildError::ApplyPatch {
-                        path: kpath.to_path_buf(),
-                        target: id,
-                        source: Box::new(source),
+                    crate::json6902::apply_to_resource(r, &ops, !json6902_only).map_err(|source| {
+                        BuildError::ApplyPatch { path: kpath.to_path_buf(), target: id, source: Box::new(source) }
                     })?;
                     r.record();
                 }
@@ -304,6 +302,10 @@ fn apply_smp(
                 pm.remove("kind");
                 pm.remove("apiVersion");
             }
+        }
+        if allow_name || allow_kind {
+            // kustomize stores the previous id before a patch that may rename the object.
+            r.build_annotations = true;
         }
         let id = r.id();
         let merged = crate::openapi::with_schema(|schema| strategic_merge_with(&r.obj, &p, SmpMode::Kustomize, schema))

@@ -26,6 +26,9 @@ pub(crate) struct Resource {
     /// A generated ConfigMap/Secret that gets kustomize's content-hash suffix at the end.
     pub needs_hash: bool,
     pub behavior: Option<Behavior>,
+    /// kustomize holds internal annotations on this object during the build (a stored previous
+    /// id, generator options), so its `metadata.annotations` map exists for JSON patches.
+    pub build_annotations: bool,
     /// Where the object came from, for `buildMetadata: [originAnnotations]`.
     pub origin: Option<Origin>,
     /// Transformers that ran over this object, for `buildMetadata: [transformerAnnotations]`.
@@ -65,6 +68,7 @@ impl Resource {
             suffixes: Vec::new(),
             needs_hash: false,
             behavior: None,
+            build_annotations: false,
             origin: None,
             transformations: Vec::new(),
         }

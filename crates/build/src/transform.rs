@@ -9,6 +9,8 @@ use crate::resource::{Resource, is_namespaced};
 /// Sets the namespace of every namespaced resource (and the Namespace-dependent fields).
 pub(crate) fn namespace(resources: &mut [Resource], ns: &str) {
     for r in resources.iter_mut() {
+        // kustomize stores every object's previous id before the namespace filter.
+        r.build_annotations = true;
         let kind = r.kind().to_string();
         if is_namespaced(&kind) {
             r.set_namespace(ns);
@@ -53,6 +55,7 @@ pub(crate) fn prefix_suffix(resources: &mut [Resource], prefix: &str, suffix: &s
     for r in resources.iter_mut().filter(|r| !skips_prefix(r)) {
         let new = format!("{prefix}{}{suffix}", r.name());
         r.set_name(&new);
+        r.build_annotations = true;
         if !prefix.is_empty() {
             r.prefixes.push(prefix.to_string());
         }
