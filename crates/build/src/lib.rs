@@ -29,6 +29,8 @@ mod replacements;
 mod resource;
 mod transform;
 mod yaml;
+mod yaml_style;
+mod yaml_time;
 
 use std::path::Path;
 
