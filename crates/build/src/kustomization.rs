@@ -16,34 +16,57 @@ pub(crate) const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomi
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct Kustomization {
     pub kind: Option<String>,
+    #[serde(deserialize_with = "nullable")]
     pub resources: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
     pub bases: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
     pub components: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
     pub crds: Vec<String>,
     pub namespace: Option<String>,
     pub name_prefix: Option<String>,
     pub name_suffix: Option<String>,
+    #[serde(deserialize_with = "nullable")]
     pub common_labels: BTreeMap<String, Value>,
+    #[serde(deserialize_with = "nullable")]
     pub labels: Vec<LabelSpec>,
+    #[serde(deserialize_with = "nullable")]
     pub common_annotations: BTreeMap<String, Value>,
+    #[serde(deserialize_with = "nullable")]
     pub patches: Vec<PatchSpec>,
+    #[serde(deserialize_with = "nullable")]
     pub patches_strategic_merge: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
     pub patches_json6902: Vec<PatchSpec>,
+    #[serde(deserialize_with = "nullable")]
     pub images: Vec<ImageSpec>,
+    #[serde(deserialize_with = "nullable")]
     pub replicas: Vec<ReplicaSpec>,
+    #[serde(deserialize_with = "nullable")]
     pub config_map_generator: Vec<GeneratorSpec>,
+    #[serde(deserialize_with = "nullable")]
     pub secret_generator: Vec<GeneratorSpec>,
     pub generator_options: Option<GeneratorOptions>,
+    #[serde(deserialize_with = "nullable")]
     pub replacements: Vec<Value>,
+    #[serde(deserialize_with = "nullable")]
     pub vars: Vec<Value>,
     pub sort_options: Option<Value>,
+    #[serde(deserialize_with = "nullable")]
     pub build_metadata: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
     pub configurations: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
     pub transformers: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
     pub generators: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
     pub validators: Vec<Value>,
+    #[serde(deserialize_with = "nullable")]
     pub helm_charts: Vec<Value>,
     pub helm_globals: Option<Value>,
+    #[serde(deserialize_with = "nullable")]
     pub helm_chart_inflation_generator: Vec<Value>,
     pub openapi: Option<Value>,
 }
@@ -51,9 +74,11 @@ pub(crate) struct Kustomization {
 #[derive(Debug, Default, Deserialize, Clone)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct LabelSpec {
+    #[serde(deserialize_with = "nullable")]
     pub pairs: BTreeMap<String, Value>,
     pub include_selectors: bool,
     pub include_templates: bool,
+    #[serde(deserialize_with = "nullable")]
     pub fields: Vec<Value>,
 }
 
@@ -63,6 +88,7 @@ pub(crate) struct PatchSpec {
     pub path: Option<String>,
     pub patch: Option<String>,
     pub target: Option<Selector>,
+    #[serde(deserialize_with = "nullable")]
     pub options: BTreeMap<String, bool>,
 }
 
@@ -100,8 +126,11 @@ pub(crate) struct GeneratorSpec {
     pub name: String,
     pub namespace: Option<String>,
     pub behavior: Option<String>,
+    #[serde(deserialize_with = "nullable")]
     pub files: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
     pub literals: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
     pub envs: Vec<String>,
     pub env: Option<String>,
     #[serde(rename = "type")]
@@ -112,10 +141,22 @@ pub(crate) struct GeneratorSpec {
 #[derive(Debug, Default, Deserialize, Clone)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct GeneratorOptions {
+    #[serde(deserialize_with = "nullable")]
     pub labels: BTreeMap<String, String>,
+    #[serde(deserialize_with = "nullable")]
     pub annotations: BTreeMap<String, String>,
     pub disable_name_suffix_hash: Option<bool>,
     pub immutable: Option<bool>,
+}
+
+/// A list or map field left empty (`resources:`) is null in YAML; kustomize (Go's decoder) reads
+/// it as empty.
+fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// Finds the kustomization file in `dir`; errors when there is none or more than one.
