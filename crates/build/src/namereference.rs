@@ -159,14 +159,14 @@ fn find_candidate(
         return Ok(None);
     }
     let ref_ns = ns.unwrap_or_else(|| referrer.namespace());
-    let cluster_referrer = !is_namespaced(referrer.kind());
+    let cluster_referrer = !is_namespaced(referrer);
     if !cluster_referrer || ns.is_some() {
         let same_ns: Vec<usize> = found
             .iter()
             .copied()
             .filter(|&i| {
                 let c = &resources[i];
-                !is_namespaced(c.kind())
+                !is_namespaced(c)
                     || c.namespace() == ref_ns
                     || c.history.iter().any(|(n, _)| n == ref_ns)
                     || (c.namespace().is_empty() && ref_ns == "default")
@@ -289,7 +289,7 @@ fn rewrite(all: &All<'_>, referrer: &Resource, rule: &NameRef, v: &mut Value) ->
             if let Some(i) = find_candidate(all, referrer, rule, &old, ns.as_deref(), true)? {
                 let target = &all.resources[i];
                 m.insert("name".into(), Value::String(target.name().into()));
-                if !target.namespace().is_empty() && is_namespaced(target.kind()) {
+                if !target.namespace().is_empty() && is_namespaced(target) {
                     m.insert("namespace".into(), Value::String(target.namespace().into()));
                 }
             }

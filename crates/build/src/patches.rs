@@ -255,7 +255,7 @@ fn apply_smp(
                 let effective = |n: &str| if n.is_empty() { "default".to_string() } else { n.to_string() };
                 let want_ns = effective(ns.unwrap_or(""));
                 let ns_match =
-                    !crate::resource::is_namespaced(r.kind()) || r.history.iter().any(|(n, _)| effective(n) == want_ns);
+                    !crate::resource::is_namespaced(r) || r.history.iter().any(|(n, _)| effective(n) == want_ns);
                 let kind_match = r.kind() == kind || r.kinds.iter().any(|k| k == kind);
                 let (g, v) = r.group_version();
                 if kind_match && names_match && ns_match && g == group && v == version {

@@ -182,33 +182,35 @@ pub(crate) fn set_at(obj: &mut Value, path: &[&str], value: Value) {
     }
 }
 
-/// Kinds that are not namespaced (kustomize's list).
-pub(crate) const CLUSTER_SCOPED: &[&str] = &[
-    "APIService",
-    "CSIDriver",
-    "CSINode",
-    "CertificateSigningRequest",
-    "Cluster",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "ComponentStatus",
-    "CustomResourceDefinition",
-    "MutatingWebhookConfiguration",
-    "Namespace",
-    "Node",
-    "PersistentVolume",
-    "PodSecurityPolicy",
-    "PriorityClass",
-    "RuntimeClass",
-    "SelfSubjectAccessReview",
-    "SelfSubjectRulesReview",
-    "StorageClass",
-    "SubjectAccessReview",
-    "TokenReview",
-    "ValidatingWebhookConfiguration",
-    "VolumeAttachment",
+/// The cluster-scoped types of kustomize's built-in OpenAPI schema (Kubernetes 1.21, default
+/// API versions): (group, versions, kinds). kustomize treats every other group/version/kind,
+/// including a `Namespace` kind in another group, as namespaced.
+const CLUSTER_SCOPED: &[(&str, &[&str], &[&str])] = &[
+    ("", &["v1"], &["Namespace", "Node", "PersistentVolume", "ComponentStatus"]),
+    (
+        "admissionregistration.k8s.io",
+        &["v1", "v1beta1"],
+        &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"],
+    ),
+    ("apiextensions.k8s.io", &["v1", "v1beta1"], &["CustomResourceDefinition"]),
+    ("apiregistration.k8s.io", &["v1", "v1beta1"], &["APIService"]),
+    ("certificates.k8s.io", &["v1", "v1beta1"], &["CertificateSigningRequest"]),
+    ("flowcontrol.apiserver.k8s.io", &["v1beta1"], &["FlowSchema", "PriorityLevelConfiguration"]),
+    ("networking.k8s.io", &["v1", "v1beta1"], &["IngressClass"]),
+    ("node.k8s.io", &["v1", "v1beta1"], &["RuntimeClass"]),
+    ("policy", &["v1beta1"], &["PodSecurityPolicy"]),
+    ("rbac.authorization.k8s.io", &["v1", "v1beta1"], &["ClusterRole", "ClusterRoleBinding"]),
+    ("scheduling.k8s.io", &["v1", "v1beta1"], &["PriorityClass"]),
+    ("storage.k8s.io", &["v1", "v1beta1"], &["StorageClass", "VolumeAttachment", "CSINode", "CSIDriver"]),
 ];
 
-pub(crate) fn is_namespaced(kind: &str) -> bool {
-    !CLUSTER_SCOPED.contains(&kind)
+/// Is this group/version/kind namespaced for kustomize?
+pub(crate) fn is_namespaced_gvk(group: &str, version: &str, kind: &str) -> bool {
+    !CLUSTER_SCOPED.iter().any(|(g, vs, ks)| *g == group && vs.contains(&version) && ks.contains(&kind))
+}
+
+/// Is `r` namespaced for kustomize (by its current group/version/kind)?
+pub(crate) fn is_namespaced(r: &Resource) -> bool {
+    let (g, v) = r.group_version();
+    is_namespaced_gvk(&g, &v, r.kind())
 }

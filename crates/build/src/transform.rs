@@ -12,7 +12,7 @@ pub(crate) fn namespace(resources: &mut [Resource], ns: &str) {
         // kustomize stores every object's previous id before the namespace filter.
         r.build_annotations = true;
         let kind = r.kind().to_string();
-        if is_namespaced(&kind) {
+        if is_namespaced(r) {
             r.set_namespace(ns);
         }
         match kind.as_str() {
