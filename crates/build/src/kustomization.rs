@@ -208,6 +208,7 @@ pub(crate) fn from_value(doc: Value, path: PathBuf) -> Result<(Kustomization, Pa
             return Err(BuildError::UnsupportedField { path, field: field.into(), reason: reason.into() });
         }
     }
+    check_kind(map, &path)?;
     let doc = normalize_keys(doc);
     if let Some(unknown) = doc.as_object().and_then(|m| m.keys().find(|k| !FIELDS.contains(&k.as_str()))) {
         return Err(BuildError::InvalidKustomization { path, reason: format!("unknown field {unknown:?}") });
@@ -215,6 +216,23 @@ pub(crate) fn from_value(doc: Value, path: PathBuf) -> Result<(Kustomization, Pa
     let k: Kustomization = serde_json::from_value(doc.clone())
         .map_err(|e| BuildError::InvalidKustomization { path: path.clone(), reason: e.to_string() })?;
     Ok((k, path))
+}
+
+/// kustomize's rule: `kind` is Kustomization (the default) or Component, and a set `apiVersion`
+/// must be `kustomize.config.k8s.io/v1beta1` for a Kustomization, `.../v1alpha1` for a Component.
+fn check_kind(map: &serde_json::Map<String, Value>, path: &Path) -> Result<(), BuildError> {
+    let field = |name: &str| map.get(name).and_then(Value::as_str).unwrap_or_default();
+    let invalid = |reason: String| BuildError::InvalidKustomization { path: path.to_path_buf(), reason };
+    let want = match field("kind") {
+        "" | "Kustomization" => ("Kustomization", "kustomize.config.k8s.io/v1beta1"),
+        "Component" => ("Component", "kustomize.config.k8s.io/v1alpha1"),
+        other => return Err(invalid(format!("kind should be Kustomization or Component, not {other:?}"))),
+    };
+    match field("apiVersion") {
+        "" => Ok(()),
+        v if v == want.1 => Ok(()),
+        v => Err(invalid(format!("apiVersion for {} should be {}, not {v:?}", want.0, want.1))),
+    }
 }
 
 /// Top-level fields, matched case-insensitively like Go's `encoding/json` does.

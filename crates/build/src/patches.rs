@@ -191,7 +191,7 @@ pub(crate) fn apply_patches(
             continue;
         }
         for doc in &docs {
-            apply_smp(kpath, resources, doc, spec.target.as_ref(), &spec.options)?;
+            apply_smp(kpath, &source, resources, doc, spec.target.as_ref(), &spec.options)?;
         }
     }
     Ok(())
@@ -206,12 +206,12 @@ pub(crate) fn apply_legacy_smp(
 ) -> Result<(), BuildError> {
     for entry in entries {
         let looks_inline = entry.contains('\n') || entry.contains(": ");
-        let docs = if looks_inline {
-            parse_yaml_stream(entry, kpath)?
+        let (docs, source) = if looks_inline {
+            (parse_yaml_stream(entry, kpath)?, kpath.to_path_buf())
         } else {
             let file = within_root(dir, kpath, entry)?;
             let text = String::from_utf8_lossy(&read_file(&file)?).into_owned();
-            parse_yaml_stream(&text, &file)?
+            (parse_yaml_stream(&text, &file)?, file)
         };
         if docs.is_empty() {
             return Err(transform_err(
@@ -221,14 +221,16 @@ pub(crate) fn apply_legacy_smp(
             ));
         }
         for doc in &docs {
-            apply_smp(kpath, resources, doc, None, &Default::default())?;
+            apply_smp(kpath, &source, resources, doc, None, &Default::default())?;
         }
     }
     Ok(())
 }
 
+/// Applies one strategic merge patch document (from `source`) to its target(s).
 fn apply_smp(
     kpath: &Path,
+    source: &Path,
     resources: &mut Vec<Resource>,
     patch: &Value,
     target: Option<&Selector>,
@@ -250,15 +252,14 @@ fn apply_smp(
             let (group, version) =
                 split_api_version(patch.get("apiVersion").and_then(Value::as_str).unwrap_or_default());
             for (i, r) in resources.iter().enumerate() {
-                let names_match = r.name() == name || r.history.iter().any(|(_, n)| n == name);
                 // kustomize's ResId.Equals: "" and "default" are the same namespace.
                 let effective = |n: &str| if n.is_empty() { "default".to_string() } else { n.to_string() };
                 let want_ns = effective(ns.unwrap_or(""));
-                let ns_match =
-                    !crate::resource::is_namespaced(r) || r.history.iter().any(|(n, _)| effective(n) == want_ns);
-                let kind_match = r.kind() == kind || r.kinds.iter().any(|k| k == kind);
+                let cluster = !crate::resource::is_namespaced(r);
+                let id_match =
+                    r.ids.iter().any(|(k, n_s, n)| k == kind && n == name && (cluster || effective(n_s) == want_ns));
                 let (g, v) = r.group_version();
-                if kind_match && names_match && ns_match && g == group && v == version {
+                if id_match && g == group && v == version {
                     matched.push(i);
                 }
             }
@@ -266,14 +267,20 @@ fn apply_smp(
                 return Err(transform_err(
                     kpath,
                     "apply strategic merge patch",
-                    format!("multiple resources match patch for {kind} {name:?}; failed to find unique target"),
+                    format!(
+                        "multiple resources match patch {} for {kind} {name:?}; failed to find unique target",
+                        source.display()
+                    ),
                 ));
             }
             if matched.is_empty() {
                 return Err(transform_err(
                     kpath,
                     "apply strategic merge patch",
-                    format!("no resource matches patch for {kind} {name:?}"),
+                    format!(
+                        "no resource matches patch {} for {kind} {name:?} (by a current or previous kind, namespace and name together)",
+                        source.display()
+                    ),
                 ));
             }
             matched.truncate(1);

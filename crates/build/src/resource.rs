@@ -18,8 +18,10 @@ pub(crate) struct Resource {
     pub uid: u64,
     /// Every (namespace, name) this object has had, oldest first (the original first).
     pub history: Vec<(String, String)>,
-    /// Every kind this object has had (patches may change it with `allowKindChange`).
-    pub kinds: Vec<String>,
+    /// Every (kind, namespace, name) this object has had, oldest first: kustomize finds the target
+    /// of a strategic merge patch by a whole previous or current id, never by a kind of one and a
+    /// name of another (patches may change kinds with `allowKindChange`).
+    pub ids: Vec<(String, String, String)>,
     /// Prefixes and suffixes applied, innermost first; name references need equal histories.
     pub prefixes: Vec<String>,
     pub suffixes: Vec<String>,
@@ -57,13 +59,13 @@ impl Resource {
             }
         }
         let history = vec![(namespace(&obj).to_string(), name(&obj).to_string())];
-        let kinds = vec![str_at(&obj, &["kind"]).to_string()];
+        let ids = vec![(str_at(&obj, &["kind"]).to_string(), namespace(&obj).to_string(), name(&obj).to_string())];
         static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Resource {
             obj,
             uid: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             history,
-            kinds,
+            ids,
             prefixes: Vec::new(),
             suffixes: Vec::new(),
             needs_hash: false,
@@ -112,9 +114,9 @@ impl Resource {
         if self.history.last() != Some(&now) {
             self.history.push(now);
         }
-        let kind = self.kind().to_string();
-        if !self.kinds.contains(&kind) {
-            self.kinds.push(kind);
+        let id = (self.kind().to_string(), self.namespace().to_string(), self.name().to_string());
+        if self.ids.last() != Some(&id) {
+            self.ids.push(id);
         }
     }
 
