@@ -25,6 +25,7 @@ pub(crate) struct Config {
     pub image_specs: Vec<FieldSpec>,
     pub var_specs: Vec<FieldSpec>,
     pub prefix_specs: Vec<FieldSpec>,
+    pub suffix_specs: Vec<FieldSpec>,
     pub namespace_specs: Vec<FieldSpec>,
     pub replica_specs: Vec<FieldSpec>,
 }
@@ -240,6 +241,7 @@ fn merge_config(into: &mut Config, from: Config) {
         (&mut into.image_specs, from.image_specs),
         (&mut into.var_specs, from.var_specs),
         (&mut into.prefix_specs, from.prefix_specs),
+        (&mut into.suffix_specs, from.suffix_specs),
         (&mut into.namespace_specs, from.namespace_specs),
         (&mut into.replica_specs, from.replica_specs),
     ] {
@@ -374,13 +376,8 @@ fn run_field_transformers(dir: &Path, k: &Kustomization, kpath: &Path, acc: &mut
     }
     let (prefix, suffix) = (k.name_prefix.as_deref().unwrap_or(""), k.name_suffix.as_deref().unwrap_or(""));
     if !prefix.is_empty() || !suffix.is_empty() {
-        transform::prefix_suffix(res, prefix, suffix);
-        let custom: Vec<FieldSpec> =
-            acc.config.prefix_specs.iter().filter(|s| s.path != "metadata/name").cloned().collect();
-        transform::set_custom(res, &custom, |old| match old {
-            Value::String(s) => Value::String(format!("{prefix}{s}{suffix}")),
-            other => other.clone(),
-        });
+        let config = &acc.config;
+        transform::prefix_suffix_with(res, (prefix, suffix), &config.prefix_specs, &config.suffix_specs);
         note(res, "PrefixTransformer", usize::from(!prefix.is_empty()));
         note(res, "SuffixTransformer", usize::from(!suffix.is_empty()));
     }

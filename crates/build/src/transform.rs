@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::fieldspec::{FieldSpec, add_map_entries, annotation_specs, common_label_specs, template_label_specs, visit};
+use crate::fieldspec::{
+    FieldSpec, add_map_entries, annotation_specs, common_label_specs, merge_defaults, template_label_specs, visit,
+};
 use crate::kustomization::{ImageSpec, LabelSpec, ReplicaSpec};
 use crate::resource::{Resource, is_namespaced};
 
@@ -65,6 +67,49 @@ pub(crate) fn prefix_suffix(resources: &mut [Resource], prefix: &str, suffix: &s
     }
 }
 
+/// `namePrefix` / `nameSuffix` with the `namePrefix` / `nameSuffix` field specs of
+/// `configurations`: a user spec for `metadata/name` replaces the builtin one for every kind (so
+/// only the kinds it names are renamed); other paths get only their own affix.
+pub(crate) fn prefix_suffix_with(
+    resources: &mut [Resource],
+    (prefix, suffix): (&str, &str),
+    prefix_specs: &[FieldSpec],
+    suffix_specs: &[FieldSpec],
+) {
+    let names = |user: &[FieldSpec]| -> Vec<FieldSpec> {
+        merge_defaults(vec![FieldSpec::new("", "metadata/name", false)], user)
+            .into_iter()
+            .filter(|fs| fs.path == "metadata/name")
+            .collect()
+    };
+    let (prefix_names, suffix_names) = (names(prefix_specs), names(suffix_specs));
+    for r in resources.iter_mut().filter(|r| !skips_prefix(r)) {
+        let p = if prefix_names.iter().any(|fs| fs.matches(r)) { prefix } else { "" };
+        let s = if suffix_names.iter().any(|fs| fs.matches(r)) { suffix } else { "" };
+        if !p.is_empty() || !s.is_empty() {
+            prefix_suffix(std::slice::from_mut(r), p, s);
+        }
+    }
+    let custom = |specs: &[FieldSpec]| -> Vec<FieldSpec> {
+        specs.iter().filter(|fs| fs.path != "metadata/name").cloned().collect()
+    };
+    let affix = |r: &mut Resource, specs: &[FieldSpec], p: &str, s: &str| {
+        set_custom(std::slice::from_mut(r), specs, |old| match old {
+            Value::String(v) => Value::String(format!("{p}{v}{s}")),
+            other => other.clone(),
+        });
+    };
+    let (custom_prefix, custom_suffix) = (custom(prefix_specs), custom(suffix_specs));
+    for r in resources.iter_mut().filter(|r| !skips_prefix(r)) {
+        if !prefix.is_empty() {
+            affix(r, &custom_prefix, prefix, "");
+        }
+        if !suffix.is_empty() {
+            affix(r, &custom_suffix, "", suffix);
+        }
+    }
+}
+
 /// Label values are always strings.
 pub(crate) fn stringify(pairs: &std::collections::BTreeMap<String, Value>) -> Map<String, Value> {
     pairs
@@ -89,8 +134,7 @@ pub(crate) fn labels(
     labels_specs: &[FieldSpec],
 ) {
     if !common.is_empty() {
-        let mut specs = common_label_specs();
-        specs.extend(extra_specs.iter().cloned());
+        let specs = merge_defaults(common_label_specs(), extra_specs);
         let pairs = stringify(common);
         for r in resources.iter_mut() {
             add_map_entries(r, &specs, &pairs);
@@ -98,9 +142,7 @@ pub(crate) fn labels(
     }
     for entry in entries {
         let mut specs = if entry.include_selectors {
-            let mut s = common_label_specs();
-            s.extend(extra_specs.iter().cloned());
-            s
+            merge_defaults(common_label_specs(), extra_specs)
         } else {
             let mut s = vec![FieldSpec::new("", "metadata/labels", true)];
             if entry.include_templates {
@@ -126,8 +168,7 @@ pub(crate) fn annotations(
     if common.is_empty() {
         return;
     }
-    let mut specs = annotation_specs();
-    specs.extend(extra_specs.iter().cloned());
+    let specs = merge_defaults(annotation_specs(), extra_specs);
     let pairs = stringify(common);
     for r in resources.iter_mut() {
         add_map_entries(r, &specs, &pairs);
