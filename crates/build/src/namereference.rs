@@ -144,6 +144,26 @@ struct All<'a> {
     index: &'a ByKindAndName,
 }
 
+/// Is candidate `c` in namespace `ns` now or before (or cluster-scoped)? "" and "default" are
+/// the same namespace.
+fn same_ns(c: &Resource, ns: &str) -> bool {
+    let effective = |n: &str| if n.is_empty() { "default".to_string() } else { n.to_string() };
+    !is_namespaced(c) || c.history.iter().any(|(n, _)| effective(n) == effective(ns))
+}
+
+/// The namespace rule for a `{name, namespace}` reference (subjects, webhook services): an
+/// explicit namespace must be one the candidate has or had, compared with the candidate's
+/// effective namespace (so `namespace: ""` matches nothing); without one, ServiceAccounts pass
+/// from any namespace (a binding may name another namespace's account), as does everything for a
+/// cluster-scoped referrer.
+fn object_ref_matches(c: &Resource, referrer: &Resource, ns: Option<&str>, cluster_referrer: bool) -> bool {
+    let effective = |n: &str| if n.is_empty() { "default".to_string() } else { n.to_string() };
+    match ns {
+        Some(want) => !is_namespaced(c) || c.history.iter().any(|(n, _)| effective(n) == want),
+        None => cluster_referrer || c.kind() == "ServiceAccount" || same_ns(c, referrer.namespace()),
+    }
+}
+
 /// Picks the referenced candidate for `old` among `resources` of the rule's target kind.
 fn find_candidate(
     all: &All<'_>,
@@ -158,26 +178,19 @@ fn find_candidate(
     if found.is_empty() {
         return Ok(None);
     }
-    let ref_ns = ns.unwrap_or_else(|| referrer.namespace());
     let cluster_referrer = !is_namespaced(referrer);
-    if !cluster_referrer || ns.is_some() {
-        let same_ns: Vec<usize> = found
-            .iter()
-            .copied()
-            .filter(|&i| {
-                let c = &resources[i];
-                !is_namespaced(c)
-                    || c.namespace() == ref_ns
-                    || c.history.iter().any(|(n, _)| n == ref_ns)
-                    || (c.namespace().is_empty() && ref_ns == "default")
-                    || (ref_ns.is_empty() && c.namespace() == "default")
-            })
-            .collect();
-        if !same_ns.is_empty() {
-            found = same_ns;
-        } else if !cluster_referrer {
+    if object_ref {
+        found.retain(|&i| object_ref_matches(&resources[i], referrer, ns, cluster_referrer));
+        if found.is_empty() {
             return Ok(None);
         }
+    } else if !cluster_referrer {
+        let same: Vec<usize> =
+            found.iter().copied().filter(|&i| same_ns(&resources[i], referrer.namespace())).collect();
+        if same.is_empty() {
+            return Ok(None);
+        }
+        found = same;
     }
     if found.len() > 1 {
         for allow_empty in [true, false] {
