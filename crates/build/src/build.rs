@@ -11,7 +11,6 @@ use crate::generators::{content_hash, generate, merge_into};
 use crate::kustomization::{self, Kustomization, is_remote};
 use crate::namereference::{self, NameRef};
 use crate::resource::{Behavior, Resource};
-use crate::yaml::parse_yaml_stream;
 use crate::{order, patches, plugins, replacements, transform};
 
 /// Transformer configuration merged up from every kustomization (builtin plus `configurations`).
@@ -159,7 +158,7 @@ fn append(kpath: &Path, acc: &mut Vec<Resource>, new: Vec<Resource>) -> Result<(
 fn load_resource_file(path: &Path) -> Result<Vec<Resource>, BuildError> {
     let text = String::from_utf8_lossy(&read_file(path)?).into_owned();
     let mut out = Vec::new();
-    for doc in parse_yaml_stream(&text, path)? {
+    for doc in crate::yaml::parse_objects(&text, path)? {
         let items = match doc.get("kind").and_then(Value::as_str) {
             Some(k) if k.ends_with("List") && doc.get("items").is_some() => {
                 doc.get("items").and_then(Value::as_array).cloned().unwrap_or_default()

@@ -10,7 +10,6 @@ use crate::BuildError;
 use crate::build::{read_file, within_root};
 use crate::kustomization::{PatchSpec, Selector};
 use crate::resource::{Resource, split_api_version};
-use crate::yaml::parse_yaml_stream;
 
 fn transform_err(kpath: &Path, action: &str, reason: impl Into<String>) -> BuildError {
     BuildError::Transform { path: kpath.to_path_buf(), action: action.into(), reason: reason.into() }
@@ -153,7 +152,7 @@ fn parse_patch(text: &str, source: &Path) -> Result<Vec<Value>, BuildError> {
     {
         return Ok(vec![v]);
     }
-    parse_yaml_stream(text, source)
+    crate::yaml::parse_objects(text, source)
 }
 
 /// Applies the `patches` field.
@@ -207,11 +206,11 @@ pub(crate) fn apply_legacy_smp(
     for entry in entries {
         let looks_inline = entry.contains('\n') || entry.contains(": ");
         let (docs, source) = if looks_inline {
-            (parse_yaml_stream(entry, kpath)?, kpath.to_path_buf())
+            (crate::yaml::parse_objects(entry, kpath)?, kpath.to_path_buf())
         } else {
             let file = within_root(dir, kpath, entry)?;
             let text = String::from_utf8_lossy(&read_file(&file)?).into_owned();
-            (parse_yaml_stream(&text, &file)?, file)
+            (crate::yaml::parse_objects(&text, &file)?, file)
         };
         if docs.is_empty() {
             return Err(transform_err(

@@ -14,6 +14,12 @@ pub fn parse_yaml_stream(text: &str, path: &Path) -> Result<Vec<Value>, BuildErr
     parse_with(text, path, serde_saphyr::DuplicateKeyPolicy::Error)
 }
 
+/// Parses resource or patch documents like kustomize reads them: unquoted timestamps become RFC
+/// 3339 strings (see [`crate::yaml_time::quote_timestamps`]).
+pub(crate) fn parse_objects(text: &str, path: &Path) -> Result<Vec<Value>, BuildError> {
+    parse_yaml_stream(&crate::yaml_time::quote_timestamps(text), path)
+}
+
 /// Like [`parse_yaml_stream`] but the last of duplicate keys wins (kustomization files).
 pub(crate) fn parse_yaml_stream_lenient(text: &str, path: &Path) -> Result<Vec<Value>, BuildError> {
     parse_with(text, path, serde_saphyr::DuplicateKeyPolicy::LastWins)
