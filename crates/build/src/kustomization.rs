@@ -27,12 +27,12 @@ pub(crate) struct Kustomization {
     pub namespace: Option<String>,
     pub name_prefix: Option<String>,
     pub name_suffix: Option<String>,
-    #[serde(deserialize_with = "nullable")]
-    pub common_labels: BTreeMap<String, Value>,
+    #[serde(deserialize_with = "string_map")]
+    pub common_labels: BTreeMap<String, String>,
     #[serde(deserialize_with = "nullable")]
     pub labels: Vec<LabelSpec>,
-    #[serde(deserialize_with = "nullable")]
-    pub common_annotations: BTreeMap<String, Value>,
+    #[serde(deserialize_with = "string_map")]
+    pub common_annotations: BTreeMap<String, String>,
     #[serde(deserialize_with = "nullable")]
     pub patches: Vec<PatchSpec>,
     #[serde(deserialize_with = "nullable")]
@@ -74,8 +74,8 @@ pub(crate) struct Kustomization {
 #[derive(Debug, Default, Deserialize, Clone)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct LabelSpec {
-    #[serde(deserialize_with = "nullable")]
-    pub pairs: BTreeMap<String, Value>,
+    #[serde(deserialize_with = "string_map")]
+    pub pairs: BTreeMap<String, String>,
     pub include_selectors: bool,
     pub include_templates: bool,
     #[serde(deserialize_with = "nullable")]
@@ -109,7 +109,7 @@ pub(crate) struct Selector {
 pub(crate) struct ImageSpec {
     pub name: String,
     pub new_name: Option<String>,
-    pub new_tag: Option<Value>,
+    pub new_tag: Option<String>,
     pub digest: Option<String>,
 }
 
@@ -141,9 +141,9 @@ pub(crate) struct GeneratorSpec {
 #[derive(Debug, Default, Deserialize, Clone)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct GeneratorOptions {
-    #[serde(deserialize_with = "nullable")]
+    #[serde(deserialize_with = "string_map")]
     pub labels: BTreeMap<String, String>,
-    #[serde(deserialize_with = "nullable")]
+    #[serde(deserialize_with = "string_map")]
     pub annotations: BTreeMap<String, String>,
     pub disable_name_suffix_hash: Option<bool>,
     pub immutable: Option<bool>,
@@ -157,6 +157,16 @@ where
     T: Deserialize<'de> + Default,
 {
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// A `map[string]string` field: kustomize decodes the kustomization into typed Go fields, so a
+/// number or boolean value is an error and a null value is "".
+fn string_map<'de, D>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let map: Option<BTreeMap<String, Option<String>>> = Option::deserialize(deserializer)?;
+    Ok(map.unwrap_or_default().into_iter().map(|(k, v)| (k, v.unwrap_or_default())).collect())
 }
 
 /// Finds the kustomization file in `dir`; errors when there is none or more than one.
@@ -213,8 +223,13 @@ pub(crate) fn from_value(doc: Value, path: PathBuf) -> Result<(Kustomization, Pa
     if let Some(unknown) = doc.as_object().and_then(|m| m.keys().find(|k| !FIELDS.contains(&k.as_str()))) {
         return Err(BuildError::InvalidKustomization { path, reason: format!("unknown field {unknown:?}") });
     }
-    let k: Kustomization = serde_json::from_value(doc.clone())
-        .map_err(|e| BuildError::InvalidKustomization { path: path.clone(), reason: e.to_string() })?;
+    let k: Kustomization = serde_json::from_value(doc.clone()).map_err(|e| BuildError::InvalidKustomization {
+        path: path.clone(),
+        reason: match failing_field(&doc) {
+            Some(field) => format!("field {field}: {e}"),
+            None => e.to_string(),
+        },
+    })?;
     Ok((k, path))
 }
 
@@ -233,6 +248,17 @@ fn check_kind(map: &serde_json::Map<String, Value>, path: &Path) -> Result<(), B
         v if v == want.1 => Ok(()),
         v => Err(invalid(format!("apiVersion for {} should be {}, not {v:?}", want.0, want.1))),
     }
+}
+
+/// The first top-level field that does not decode on its own (to name it in the error).
+fn failing_field(doc: &Value) -> Option<String> {
+    let map = doc.as_object()?;
+    map.iter()
+        .find(|(k, v)| {
+            let single = Value::Object(std::iter::once(((*k).clone(), (*v).clone())).collect());
+            serde_json::from_value::<Kustomization>(single).is_err()
+        })
+        .map(|(k, _)| k.clone())
 }
 
 /// Top-level fields, matched case-insensitively like Go's `encoding/json` does.

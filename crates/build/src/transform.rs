@@ -110,6 +110,11 @@ pub(crate) fn prefix_suffix_with(
     }
 }
 
+/// Kustomization label or annotation pairs as JSON strings.
+fn to_pairs(pairs: &std::collections::BTreeMap<String, String>) -> Map<String, Value> {
+    pairs.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()
+}
+
 /// Label values are always strings.
 pub(crate) fn stringify(pairs: &std::collections::BTreeMap<String, Value>) -> Map<String, Value> {
     pairs
@@ -128,14 +133,14 @@ pub(crate) fn stringify(pairs: &std::collections::BTreeMap<String, Value>) -> Ma
 /// `commonLabels` (with selectors) and `labels` entries.
 pub(crate) fn labels(
     resources: &mut [Resource],
-    common: &std::collections::BTreeMap<String, Value>,
+    common: &std::collections::BTreeMap<String, String>,
     entries: &[LabelSpec],
     extra_specs: &[FieldSpec],
     labels_specs: &[FieldSpec],
 ) {
     if !common.is_empty() {
         let specs = merge_defaults(common_label_specs(), extra_specs);
-        let pairs = stringify(common);
+        let pairs = to_pairs(common);
         for r in resources.iter_mut() {
             add_map_entries(r, &specs, &pairs);
         }
@@ -152,7 +157,7 @@ pub(crate) fn labels(
         };
         specs.extend(entry.fields.iter().filter_map(FieldSpec::from_value));
         specs.extend(labels_specs.iter().cloned());
-        let pairs = stringify(&entry.pairs);
+        let pairs = to_pairs(&entry.pairs);
         for r in resources.iter_mut() {
             add_map_entries(r, &specs, &pairs);
         }
@@ -162,14 +167,14 @@ pub(crate) fn labels(
 /// `commonAnnotations`.
 pub(crate) fn annotations(
     resources: &mut [Resource],
-    common: &std::collections::BTreeMap<String, Value>,
+    common: &std::collections::BTreeMap<String, String>,
     extra_specs: &[FieldSpec],
 ) {
     if common.is_empty() {
         return;
     }
     let specs = merge_defaults(annotation_specs(), extra_specs);
-    let pairs = stringify(common);
+    let pairs = to_pairs(common);
     for r in resources.iter_mut() {
         add_map_entries(r, &specs, &pairs);
     }
@@ -194,11 +199,7 @@ fn update_image(image: &str, spec: &ImageSpec) -> Option<String> {
         return None;
     }
     let name = spec.new_name.as_deref().unwrap_or(name);
-    let new_tag = match &spec.new_tag {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Null) | None => None,
-        Some(other) => Some(other.to_string()),
-    };
+    let new_tag = spec.new_tag.clone();
     let (mut tag, mut digest) = (tag.to_string(), digest.to_string());
     if let Some(t) = new_tag {
         tag = format!(":{t}");

@@ -26,9 +26,12 @@ pub(crate) fn parse_yaml_stream_lenient(text: &str, path: &Path) -> Result<Vec<V
 }
 
 fn parse_with(text: &str, path: &Path, duplicates: serde_saphyr::DuplicateKeyPolicy) -> Result<Vec<Value>, BuildError> {
+    // kustomization files go through sigs.k8s.io/yaml (YAML 1.1: `yes`, `on` are booleans);
+    // resources through go-yaml v3 (only true/false).
+    let kustomization = matches!(duplicates, serde_saphyr::DuplicateKeyPolicy::LastWins);
     let options = serde_saphyr::options! {
         duplicate_keys: duplicates,
-        strict_booleans: true,
+        strict_booleans: !kustomization,
         // go-yaml v3 still reads YAML 1.1 octals (`017` is 15).
         legacy_octal_numbers: true,
     };
