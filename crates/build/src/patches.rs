@@ -178,6 +178,10 @@ pub(crate) fn apply_patches(
             let Some(target) = &spec.target else {
                 return Err(transform_err(kpath, "apply JSON patch", "a JSON 6902 patch requires a target"));
             };
+            if json6902_only && target.name.as_deref().is_none_or(str::is_empty) {
+                // kustomize's PatchJson6902Transformer: "must specify the target name".
+                return Err(transform_err(kpath, "apply patchesJson6902", "must specify the target name"));
+            }
             for r in resources.iter_mut() {
                 if selects(target, r, kpath)? {
                     let id = r.id();
