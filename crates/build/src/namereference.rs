@@ -164,6 +164,27 @@ fn object_ref_matches(c: &Resource, referrer: &Resource, ns: Option<&str>, clust
     }
 }
 
+/// kustomize's `getNamespacesForRoleBinding`, run for every namespaced referrer: a ServiceAccount
+/// subject whose `namespace` is present but not a string (`namespace:` left empty) is an error.
+fn check_subject_namespaces(r: &Resource) -> Result<(), String> {
+    if !is_namespaced(r) {
+        return Ok(());
+    }
+    let subjects = r.obj.get("subjects").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let blank = subjects.iter().any(|s| {
+        s.get("kind").and_then(Value::as_str) == Some("ServiceAccount")
+            && s.get("namespace").is_some_and(|ns| !ns.is_string())
+    });
+    if !blank {
+        return Ok(());
+    }
+    let file = match &r.origin {
+        Some(crate::resource::Origin::File(f)) => format!(" (from {})", f.display()),
+        _ => String::new(),
+    };
+    Err(format!("Invalid Input: namespace is blank for a ServiceAccount subject of {}{file}", r.id()))
+}
+
 /// Picks the referenced candidate for `old` among `resources` of the rule's target kind.
 fn find_candidate(
     all: &All<'_>,
@@ -254,6 +275,11 @@ fn affixes_match(c: &Resource, r: &Resource, allow_empty: bool) -> bool {
 
 /// Rewrites every reference in `resources` to the referred object's current name.
 pub(crate) fn fix(resources: &mut [Resource], rules: &[NameRef]) -> Result<(), String> {
+    for r in resources.iter() {
+        if rules.iter().any(|rule| rule.referrer == r.kind()) {
+            check_subject_namespaces(r)?;
+        }
+    }
     let index = ByKindAndName::new(resources);
     for idx in 0..resources.len() {
         let snapshot = resources[idx].clone();
