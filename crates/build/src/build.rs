@@ -11,7 +11,6 @@ use crate::generators::{content_hash, generate, merge_into};
 use crate::kustomization::{self, Kustomization, is_remote};
 use crate::namereference::{self, NameRef};
 use crate::resource::{Behavior, Resource};
-use crate::yaml::parse_yaml_stream;
 use crate::{order, patches, plugins, replacements, transform};
 
 /// Transformer configuration merged up from every kustomization (builtin plus `configurations`).
@@ -25,6 +24,7 @@ pub(crate) struct Config {
     pub image_specs: Vec<FieldSpec>,
     pub var_specs: Vec<FieldSpec>,
     pub prefix_specs: Vec<FieldSpec>,
+    pub suffix_specs: Vec<FieldSpec>,
     pub namespace_specs: Vec<FieldSpec>,
     pub replica_specs: Vec<FieldSpec>,
 }
@@ -158,7 +158,7 @@ fn append(kpath: &Path, acc: &mut Vec<Resource>, new: Vec<Resource>) -> Result<(
 fn load_resource_file(path: &Path) -> Result<Vec<Resource>, BuildError> {
     let text = String::from_utf8_lossy(&read_file(path)?).into_owned();
     let mut out = Vec::new();
-    for doc in parse_yaml_stream(&text, path)? {
+    for doc in crate::yaml::parse_objects(&text, path)? {
         let items = match doc.get("kind").and_then(Value::as_str) {
             Some(k) if k.ends_with("List") && doc.get("items").is_some() => {
                 doc.get("items").and_then(Value::as_array).cloned().unwrap_or_default()
@@ -240,6 +240,7 @@ fn merge_config(into: &mut Config, from: Config) {
         (&mut into.image_specs, from.image_specs),
         (&mut into.var_specs, from.var_specs),
         (&mut into.prefix_specs, from.prefix_specs),
+        (&mut into.suffix_specs, from.suffix_specs),
         (&mut into.namespace_specs, from.namespace_specs),
         (&mut into.replica_specs, from.replica_specs),
     ] {
@@ -374,13 +375,8 @@ fn run_field_transformers(dir: &Path, k: &Kustomization, kpath: &Path, acc: &mut
     }
     let (prefix, suffix) = (k.name_prefix.as_deref().unwrap_or(""), k.name_suffix.as_deref().unwrap_or(""));
     if !prefix.is_empty() || !suffix.is_empty() {
-        transform::prefix_suffix(res, prefix, suffix);
-        let custom: Vec<FieldSpec> =
-            acc.config.prefix_specs.iter().filter(|s| s.path != "metadata/name").cloned().collect();
-        transform::set_custom(res, &custom, |old| match old {
-            Value::String(s) => Value::String(format!("{prefix}{s}{suffix}")),
-            other => other.clone(),
-        });
+        let config = &acc.config;
+        transform::prefix_suffix_with(res, (prefix, suffix), &config.prefix_specs, &config.suffix_specs);
         note(res, "PrefixTransformer", usize::from(!prefix.is_empty()));
         note(res, "SuffixTransformer", usize::from(!suffix.is_empty()));
     }

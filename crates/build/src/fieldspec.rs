@@ -206,3 +206,28 @@ pub(crate) fn add_map_entries(r: &mut Resource, specs: &[FieldSpec], pairs: &Map
         });
     }
 }
+
+/// Does the user spec `user` stand for the builtin spec `default`? kustomize merges the builtin
+/// field specs into the `configurations` ones and drops a builtin spec when a user spec has the
+/// same path and a group/version/kind that the builtin one selects (its empty parts match
+/// anything): `{kind: App, path: metadata/name}` replaces `{path: metadata/name}`.
+fn shadows(user: &FieldSpec, default: &FieldSpec) -> bool {
+    let sel = |d: &str, u: &str| d.is_empty() || d == u;
+    user.path == default.path
+        && sel(&default.group, &user.group)
+        && sel(&default.version, &user.version)
+        && sel(&default.kind, &user.kind)
+}
+
+/// The builtin `defaults` merged into the `user` specs (kustomize's `FsSlice.MergeAll`).
+pub(crate) fn merge_defaults(defaults: Vec<FieldSpec>, user: &[FieldSpec]) -> Vec<FieldSpec> {
+    let mut out: Vec<FieldSpec> = user.to_vec();
+    out.extend(defaults.into_iter().filter(|d| !user.iter().any(|u| shadows(u, d))));
+    out
+}
+
+/// A user spec that stands for a builtin one with another `create` flag: kustomize refuses to
+/// merge the configurations ("conflicting fieldspecs").
+pub(crate) fn conflicting<'a>(defaults: &[FieldSpec], user: &'a [FieldSpec]) -> Option<&'a FieldSpec> {
+    user.iter().find(|u| defaults.iter().any(|d| shadows(u, d) && d.create != u.create))
+}

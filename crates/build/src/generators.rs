@@ -135,6 +135,7 @@ pub(crate) fn generate(
     }
     let mut r = Resource::new(obj);
     r.needs_hash = !disable_hash;
+    r.build_annotations = true;
     r.behavior = Some(match spec.behavior.as_deref() {
         None | Some("") | Some("create") => Behavior::Create,
         Some("merge") => Behavior::Merge,
@@ -271,7 +272,9 @@ pub(crate) fn merge_into(existing: &mut Resource, new: &Resource, behavior: Beha
         crate::resource::set_at(&mut obj, &parts, Value::Object(merged));
     }
     existing.obj = obj;
-    existing.needs_hash = new.needs_hash;
+    // kubectl adds the hash only when both want it: merging onto an object that was not
+    // generated (or generated without a hash) keeps its name, as does disabling it here.
+    existing.needs_hash = existing.needs_hash && new.needs_hash;
     if behavior == Behavior::Replace {
         existing.origin = new.origin.clone();
     }

@@ -8,7 +8,9 @@
 //!
 //! It must not depend on a Kubernetes client, an async runtime or the network: remote bases,
 //! exec/KRM-function plugins and `helmCharts` are rejected. Patch semantics live in
-//! `glidepath-patch`; this crate only selects targets and calls it.
+//! `glidepath-patch`; this crate selects targets and calls it, rewriting JSON 6902 operations to
+//! kustomize's dialect first (`json6902`). Output follows kubectl's go-yaml v3 encoder
+//! (`yaml_style`), and unquoted timestamps are read as kustomize reads them (`yaml_time`).
 //!
 //! A build keeps a little per-thread state (load restriction, OpenAPI schema, transformer
 //! tracking), reset when the build ends: builds on different threads are independent.
@@ -17,6 +19,7 @@ mod build;
 mod error;
 mod fieldspec;
 mod generators;
+mod json6902;
 mod kustomization;
 mod metadata;
 mod namereference;
@@ -28,6 +31,8 @@ mod replacements;
 mod resource;
 mod transform;
 mod yaml;
+mod yaml_style;
+mod yaml_time;
 
 use std::path::Path;
 

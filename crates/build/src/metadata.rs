@@ -50,6 +50,9 @@ fn transformations_text(top: &Path, entries: &[(PathBuf, Value)]) -> String {
     s
 }
 
+/// The `app.kubernetes.io/managed-by` value `kubectl kustomize` (v1.32, kustomize v5.5.0) writes.
+const MANAGED_BY: &str = "kustomize-(devel)";
+
 /// Annotations kustomize uses internally and removes from its output.
 const BUILD_ANNOTATIONS: &[&str] = &[
     "config.kubernetes.io/path",
@@ -97,10 +100,12 @@ pub(crate) fn finish(top: &Path, resources: &mut [Resource], build_metadata: &[S
     let origins = build_metadata.iter().any(|m| m == "originAnnotations");
     for r in resources.iter_mut() {
         if build_metadata.iter().any(|m| m == "managedByLabel") {
+            // kubectl's embedded kustomize has no release version of its own (its provenance
+            // only reads one from a `devel` build of the kustomize binary): it writes `(devel)`.
             crate::resource::set_at(
                 &mut r.obj,
                 &["metadata", "labels", "app.kubernetes.io/managed-by"],
-                Value::String("kustomize-v5.5.0".into()),
+                Value::String(MANAGED_BY.into()),
             );
         }
         if let Some(Value::Object(ann)) = r.obj.pointer_mut("/metadata/annotations") {

@@ -144,6 +144,47 @@ struct All<'a> {
     index: &'a ByKindAndName,
 }
 
+/// Is candidate `c` in namespace `ns` now or before (or cluster-scoped)? "" and "default" are
+/// the same namespace.
+fn same_ns(c: &Resource, ns: &str) -> bool {
+    let effective = |n: &str| if n.is_empty() { "default".to_string() } else { n.to_string() };
+    !is_namespaced(c) || c.history.iter().any(|(n, _)| effective(n) == effective(ns))
+}
+
+/// The namespace rule for a `{name, namespace}` reference (subjects, webhook services): an
+/// explicit namespace must be one the candidate has or had, compared with the candidate's
+/// effective namespace (so `namespace: ""` matches nothing); without one, ServiceAccounts pass
+/// from any namespace (a binding may name another namespace's account), as does everything for a
+/// cluster-scoped referrer.
+fn object_ref_matches(c: &Resource, referrer: &Resource, ns: Option<&str>, cluster_referrer: bool) -> bool {
+    let effective = |n: &str| if n.is_empty() { "default".to_string() } else { n.to_string() };
+    match ns {
+        Some(want) => !is_namespaced(c) || c.history.iter().any(|(n, _)| effective(n) == want),
+        None => cluster_referrer || c.kind() == "ServiceAccount" || same_ns(c, referrer.namespace()),
+    }
+}
+
+/// kustomize's `getNamespacesForRoleBinding`, run for every namespaced referrer: a ServiceAccount
+/// subject whose `namespace` is present but not a string (`namespace:` left empty) is an error.
+fn check_subject_namespaces(r: &Resource) -> Result<(), String> {
+    if !is_namespaced(r) {
+        return Ok(());
+    }
+    let subjects = r.obj.get("subjects").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let blank = subjects.iter().any(|s| {
+        s.get("kind").and_then(Value::as_str) == Some("ServiceAccount")
+            && s.get("namespace").is_some_and(|ns| !ns.is_string())
+    });
+    if !blank {
+        return Ok(());
+    }
+    let file = match &r.origin {
+        Some(crate::resource::Origin::File(f)) => format!(" (from {})", f.display()),
+        _ => String::new(),
+    };
+    Err(format!("Invalid Input: namespace is blank for a ServiceAccount subject of {}{file}", r.id()))
+}
+
 /// Picks the referenced candidate for `old` among `resources` of the rule's target kind.
 fn find_candidate(
     all: &All<'_>,
@@ -158,26 +199,19 @@ fn find_candidate(
     if found.is_empty() {
         return Ok(None);
     }
-    let ref_ns = ns.unwrap_or_else(|| referrer.namespace());
-    let cluster_referrer = !is_namespaced(referrer.kind());
-    if !cluster_referrer || ns.is_some() {
-        let same_ns: Vec<usize> = found
-            .iter()
-            .copied()
-            .filter(|&i| {
-                let c = &resources[i];
-                !is_namespaced(c.kind())
-                    || c.namespace() == ref_ns
-                    || c.history.iter().any(|(n, _)| n == ref_ns)
-                    || (c.namespace().is_empty() && ref_ns == "default")
-                    || (ref_ns.is_empty() && c.namespace() == "default")
-            })
-            .collect();
-        if !same_ns.is_empty() {
-            found = same_ns;
-        } else if !cluster_referrer {
+    let cluster_referrer = !is_namespaced(referrer);
+    if object_ref {
+        found.retain(|&i| object_ref_matches(&resources[i], referrer, ns, cluster_referrer));
+        if found.is_empty() {
             return Ok(None);
         }
+    } else if !cluster_referrer {
+        let same: Vec<usize> =
+            found.iter().copied().filter(|&i| same_ns(&resources[i], referrer.namespace())).collect();
+        if same.is_empty() {
+            return Ok(None);
+        }
+        found = same;
     }
     if found.len() > 1 {
         for allow_empty in [true, false] {
@@ -241,6 +275,11 @@ fn affixes_match(c: &Resource, r: &Resource, allow_empty: bool) -> bool {
 
 /// Rewrites every reference in `resources` to the referred object's current name.
 pub(crate) fn fix(resources: &mut [Resource], rules: &[NameRef]) -> Result<(), String> {
+    for r in resources.iter() {
+        if rules.iter().any(|rule| rule.referrer == r.kind()) {
+            check_subject_namespaces(r)?;
+        }
+    }
     let index = ByKindAndName::new(resources);
     for idx in 0..resources.len() {
         let snapshot = resources[idx].clone();
@@ -289,7 +328,7 @@ fn rewrite(all: &All<'_>, referrer: &Resource, rule: &NameRef, v: &mut Value) ->
             if let Some(i) = find_candidate(all, referrer, rule, &old, ns.as_deref(), true)? {
                 let target = &all.resources[i];
                 m.insert("name".into(), Value::String(target.name().into()));
-                if !target.namespace().is_empty() && is_namespaced(target.kind()) {
+                if !target.namespace().is_empty() && is_namespaced(target) {
                     m.insert("namespace".into(), Value::String(target.namespace().into()));
                 }
             }

@@ -65,6 +65,7 @@ pub(crate) fn with_schema<T>(f: impl FnOnce(&dyn Schema) -> T) -> T {
 /// Validates `openapi` and, if no kustomization set the schema yet, sets it from this one.
 pub(crate) fn load(dir: &Path, kpath: &Path, k: &Kustomization) -> Result<(), BuildError> {
     let Some(openapi) = &k.openapi else { return Ok(()) };
+    check_fields(openapi, kpath)?;
     let path = openapi.get("path").and_then(Value::as_str);
     if path.is_some() && openapi.get("version").is_some() {
         return Err(BuildError::InvalidKustomization {
@@ -91,6 +92,26 @@ pub(crate) fn load(dir: &Path, kpath: &Path, k: &Kustomization) -> Result<(), Bu
         }
     });
     Ok(())
+}
+
+/// The only OpenAPI version built into kustomize v5.5.
+const BUILTIN_VERSION: &str = "v1.21.2";
+
+/// `openapi` is a map of strings (Go's `map[string]string`); a `version` must be built in.
+fn check_fields(openapi: &Value, kpath: &Path) -> Result<(), BuildError> {
+    let invalid = |reason: String| BuildError::InvalidKustomization { path: kpath.to_path_buf(), reason };
+    let Value::Object(map) = openapi else {
+        return Err(invalid("openapi must be a mapping of strings".into()));
+    };
+    if let Some((key, _)) = map.iter().find(|(_, v)| !v.is_string() && !v.is_null()) {
+        return Err(invalid(format!("openapi.{key} must be a string")));
+    }
+    match map.get("version").and_then(Value::as_str) {
+        Some(v) if !v.is_empty() && v != BUILTIN_VERSION => Err(invalid(format!(
+            "openapi.version {v:?}: the specified OpenAPI version is not built in (only {BUILTIN_VERSION} is)"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Key names live for the whole process (few distinct ones), as `ListStrategy` wants `'static`.

@@ -46,6 +46,13 @@ const ORDER_FIRST: &[&str] = &[
 ];
 const ORDER_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
 
+/// The group/version/kind part of the legacy sort key.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum GvkKey {
+    CoreNamespace(std::cmp::Reverse<String>),
+    Other(String),
+}
+
 fn gvk_string(r: &Resource) -> String {
     let (g, v) = r.group_version();
     let g = if g.is_empty() { "~G".to_string() } else { g };
@@ -77,6 +84,14 @@ pub(crate) fn sort(resources: &mut [Resource], options: Option<&Value>) {
         }
         0
     };
-    // Stable, and each key is computed once.
-    resources.sort_by_cached_key(|r| (rank(r.kind()), gvk_string(r), r.id()));
+    // Stable, and each key is computed once. kustomize's gvkLessThan compares two Namespace
+    // kinds in reverse when one is core, which puts core Namespaces first.
+    resources.sort_by_cached_key(|r| {
+        let gvk = if r.kind() == "Namespace" && r.group_version().0.is_empty() {
+            GvkKey::CoreNamespace(std::cmp::Reverse(gvk_string(r)))
+        } else {
+            GvkKey::Other(gvk_string(r))
+        };
+        (rank(r.kind()), gvk, r.id())
+    });
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use glidepath_patch::{SmpMode, apply_json_patch, strategic_merge_with};
+use glidepath_patch::{SmpMode, strategic_merge_with};
 use regex::Regex;
 use serde_json::{Map, Value};
 
@@ -10,7 +10,6 @@ use crate::BuildError;
 use crate::build::{read_file, within_root};
 use crate::kustomization::{PatchSpec, Selector};
 use crate::resource::{Resource, split_api_version};
-use crate::yaml::parse_yaml_stream;
 
 fn transform_err(kpath: &Path, action: &str, reason: impl Into<String>) -> BuildError {
     BuildError::Transform { path: kpath.to_path_buf(), action: action.into(), reason: reason.into() }
@@ -153,7 +152,7 @@ fn parse_patch(text: &str, source: &Path) -> Result<Vec<Value>, BuildError> {
     {
         return Ok(vec![v]);
     }
-    parse_yaml_stream(text, source)
+    crate::yaml::parse_objects(text, source)
 }
 
 /// Applies the `patches` field.
@@ -179,13 +178,15 @@ pub(crate) fn apply_patches(
             let Some(target) = &spec.target else {
                 return Err(transform_err(kpath, "apply JSON patch", "a JSON 6902 patch requires a target"));
             };
+            if json6902_only && target.name.as_deref().is_none_or(str::is_empty) {
+                // kustomize's PatchJson6902Transformer: "must specify the target name".
+                return Err(transform_err(kpath, "apply patchesJson6902", "must specify the target name"));
+            }
             for r in resources.iter_mut() {
                 if selects(target, r, kpath)? {
                     let id = r.id();
-                    apply_json_patch(&mut r.obj, &ops).map_err(|source| BuildError::ApplyPatch {
-                        path: kpath.to_path_buf(),
-                        target: id,
-                        source: Box::new(source),
+                    crate::json6902::apply_to_resource(r, &ops, !json6902_only).map_err(|source| {
+                        BuildError::ApplyPatch { path: kpath.to_path_buf(), target: id, source: Box::new(source) }
                     })?;
                     r.record();
                 }
@@ -193,7 +194,7 @@ pub(crate) fn apply_patches(
             continue;
         }
         for doc in &docs {
-            apply_smp(kpath, resources, doc, spec.target.as_ref(), &spec.options)?;
+            apply_smp(kpath, &source, resources, doc, spec.target.as_ref(), &spec.options)?;
         }
     }
     Ok(())
@@ -208,12 +209,12 @@ pub(crate) fn apply_legacy_smp(
 ) -> Result<(), BuildError> {
     for entry in entries {
         let looks_inline = entry.contains('\n') || entry.contains(": ");
-        let docs = if looks_inline {
-            parse_yaml_stream(entry, kpath)?
+        let (docs, source) = if looks_inline {
+            (crate::yaml::parse_objects(entry, kpath)?, kpath.to_path_buf())
         } else {
             let file = within_root(dir, kpath, entry)?;
             let text = String::from_utf8_lossy(&read_file(&file)?).into_owned();
-            parse_yaml_stream(&text, &file)?
+            (crate::yaml::parse_objects(&text, &file)?, file)
         };
         if docs.is_empty() {
             return Err(transform_err(
@@ -223,14 +224,16 @@ pub(crate) fn apply_legacy_smp(
             ));
         }
         for doc in &docs {
-            apply_smp(kpath, resources, doc, None, &Default::default())?;
+            apply_smp(kpath, &source, resources, doc, None, &Default::default())?;
         }
     }
     Ok(())
 }
 
+/// Applies one strategic merge patch document (from `source`) to its target(s).
 fn apply_smp(
     kpath: &Path,
+    source: &Path,
     resources: &mut Vec<Resource>,
     patch: &Value,
     target: Option<&Selector>,
@@ -252,15 +255,14 @@ fn apply_smp(
             let (group, version) =
                 split_api_version(patch.get("apiVersion").and_then(Value::as_str).unwrap_or_default());
             for (i, r) in resources.iter().enumerate() {
-                let names_match = r.name() == name || r.history.iter().any(|(_, n)| n == name);
                 // kustomize's ResId.Equals: "" and "default" are the same namespace.
                 let effective = |n: &str| if n.is_empty() { "default".to_string() } else { n.to_string() };
                 let want_ns = effective(ns.unwrap_or(""));
-                let ns_match =
-                    !crate::resource::is_namespaced(r.kind()) || r.history.iter().any(|(n, _)| effective(n) == want_ns);
-                let kind_match = r.kind() == kind || r.kinds.iter().any(|k| k == kind);
+                let cluster = !crate::resource::is_namespaced(r);
+                let id_match =
+                    r.ids.iter().any(|(k, n_s, n)| k == kind && n == name && (cluster || effective(n_s) == want_ns));
                 let (g, v) = r.group_version();
-                if kind_match && names_match && ns_match && g == group && v == version {
+                if id_match && g == group && v == version {
                     matched.push(i);
                 }
             }
@@ -268,14 +270,20 @@ fn apply_smp(
                 return Err(transform_err(
                     kpath,
                     "apply strategic merge patch",
-                    format!("multiple resources match patch for {kind} {name:?}; failed to find unique target"),
+                    format!(
+                        "multiple resources match patch {} for {kind} {name:?}; failed to find unique target",
+                        source.display()
+                    ),
                 ));
             }
             if matched.is_empty() {
                 return Err(transform_err(
                     kpath,
                     "apply strategic merge patch",
-                    format!("no resource matches patch for {kind} {name:?}"),
+                    format!(
+                        "no resource matches patch {} for {kind} {name:?} (by a current or previous kind, namespace and name together)",
+                        source.display()
+                    ),
                 ));
             }
             matched.truncate(1);
@@ -304,6 +312,10 @@ fn apply_smp(
                 pm.remove("kind");
                 pm.remove("apiVersion");
             }
+        }
+        if allow_name || allow_kind {
+            // kustomize stores the previous id before a patch that may rename the object.
+            r.build_annotations = true;
         }
         let id = r.id();
         let merged = crate::openapi::with_schema(|schema| strategic_merge_with(&r.obj, &p, SmpMode::Kustomize, schema))

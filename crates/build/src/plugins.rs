@@ -82,13 +82,14 @@ pub(crate) fn load_configurations(
         let file = within_root(dir, kpath, entry)?;
         let text = String::from_utf8_lossy(&read_file(&file)?).into_owned();
         for doc in parse_yaml_stream(&text, &file)? {
+            check_conflicts(&doc, &file)?;
             config.label_specs.extend(specs(doc.get("commonLabels")));
             config.labels_specs.extend(specs(doc.get("labels")));
             config.annotation_specs.extend(specs(doc.get("commonAnnotations")));
             config.image_specs.extend(specs(doc.get("images")));
             config.var_specs.extend(specs(doc.get("varReference")));
             config.prefix_specs.extend(specs(doc.get("namePrefix")));
-            config.prefix_specs.extend(specs(doc.get("nameSuffix")));
+            config.suffix_specs.extend(specs(doc.get("nameSuffix")));
             // metadata/namespace, Namespace names and binding subjects are handled natively.
             config.namespace_specs.extend(
                 specs(doc.get("namespace"))
@@ -102,6 +103,32 @@ pub(crate) fn load_configurations(
                     config.name_refs.push(NameRef { target: target.clone(), referrer: fs.kind.clone(), path: fs.path });
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// kustomize refuses a `configurations` spec that stands for a builtin one with another `create`.
+fn check_conflicts(doc: &Value, file: &Path) -> Result<(), BuildError> {
+    use crate::fieldspec::{annotation_specs, common_label_specs, conflicting};
+    let name = || vec![FieldSpec::new("", "metadata/name", false)];
+    let categories: [(&str, Vec<FieldSpec>); 4] = [
+        ("commonLabels", common_label_specs()),
+        ("commonAnnotations", annotation_specs()),
+        ("namePrefix", name()),
+        ("nameSuffix", name()),
+    ];
+    for (field, defaults) in categories {
+        if let Some(fs) = conflicting(&defaults, &specs(doc.get(field))) {
+            return Err(BuildError::InvalidKustomization {
+                path: file.to_path_buf(),
+                reason: format!(
+                    "{field}: conflicting fieldspecs: {} {:?} has create: {}, the builtin spec for that path the opposite",
+                    if fs.kind.is_empty() { "any kind" } else { &fs.kind },
+                    fs.path,
+                    fs.create
+                ),
+            });
         }
     }
     Ok(())

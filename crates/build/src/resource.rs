@@ -18,14 +18,19 @@ pub(crate) struct Resource {
     pub uid: u64,
     /// Every (namespace, name) this object has had, oldest first (the original first).
     pub history: Vec<(String, String)>,
-    /// Every kind this object has had (patches may change it with `allowKindChange`).
-    pub kinds: Vec<String>,
+    /// Every (kind, namespace, name) this object has had, oldest first: kustomize finds the target
+    /// of a strategic merge patch by a whole previous or current id, never by a kind of one and a
+    /// name of another (patches may change kinds with `allowKindChange`).
+    pub ids: Vec<(String, String, String)>,
     /// Prefixes and suffixes applied, innermost first; name references need equal histories.
     pub prefixes: Vec<String>,
     pub suffixes: Vec<String>,
     /// A generated ConfigMap/Secret that gets kustomize's content-hash suffix at the end.
     pub needs_hash: bool,
     pub behavior: Option<Behavior>,
+    /// kustomize holds internal annotations on this object during the build (a stored previous
+    /// id, generator options), so its `metadata.annotations` map exists for JSON patches.
+    pub build_annotations: bool,
     /// Where the object came from, for `buildMetadata: [originAnnotations]`.
     pub origin: Option<Origin>,
     /// Transformers that ran over this object, for `buildMetadata: [transformerAnnotations]`.
@@ -54,17 +59,18 @@ impl Resource {
             }
         }
         let history = vec![(namespace(&obj).to_string(), name(&obj).to_string())];
-        let kinds = vec![str_at(&obj, &["kind"]).to_string()];
+        let ids = vec![(str_at(&obj, &["kind"]).to_string(), namespace(&obj).to_string(), name(&obj).to_string())];
         static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Resource {
             obj,
             uid: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             history,
-            kinds,
+            ids,
             prefixes: Vec::new(),
             suffixes: Vec::new(),
             needs_hash: false,
             behavior: None,
+            build_annotations: false,
             origin: None,
             transformations: Vec::new(),
         }
@@ -108,9 +114,9 @@ impl Resource {
         if self.history.last() != Some(&now) {
             self.history.push(now);
         }
-        let kind = self.kind().to_string();
-        if !self.kinds.contains(&kind) {
-            self.kinds.push(kind);
+        let id = (self.kind().to_string(), self.namespace().to_string(), self.name().to_string());
+        if self.ids.last() != Some(&id) {
+            self.ids.push(id);
         }
     }
 
@@ -178,33 +184,35 @@ pub(crate) fn set_at(obj: &mut Value, path: &[&str], value: Value) {
     }
 }
 
-/// Kinds that are not namespaced (kustomize's list).
-pub(crate) const CLUSTER_SCOPED: &[&str] = &[
-    "APIService",
-    "CSIDriver",
-    "CSINode",
-    "CertificateSigningRequest",
-    "Cluster",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "ComponentStatus",
-    "CustomResourceDefinition",
-    "MutatingWebhookConfiguration",
-    "Namespace",
-    "Node",
-    "PersistentVolume",
-    "PodSecurityPolicy",
-    "PriorityClass",
-    "RuntimeClass",
-    "SelfSubjectAccessReview",
-    "SelfSubjectRulesReview",
-    "StorageClass",
-    "SubjectAccessReview",
-    "TokenReview",
-    "ValidatingWebhookConfiguration",
-    "VolumeAttachment",
+/// The cluster-scoped types of kustomize's built-in OpenAPI schema (Kubernetes 1.21, default
+/// API versions): (group, versions, kinds). kustomize treats every other group/version/kind,
+/// including a `Namespace` kind in another group, as namespaced.
+const CLUSTER_SCOPED: &[(&str, &[&str], &[&str])] = &[
+    ("", &["v1"], &["Namespace", "Node", "PersistentVolume", "ComponentStatus"]),
+    (
+        "admissionregistration.k8s.io",
+        &["v1", "v1beta1"],
+        &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"],
+    ),
+    ("apiextensions.k8s.io", &["v1", "v1beta1"], &["CustomResourceDefinition"]),
+    ("apiregistration.k8s.io", &["v1", "v1beta1"], &["APIService"]),
+    ("certificates.k8s.io", &["v1", "v1beta1"], &["CertificateSigningRequest"]),
+    ("flowcontrol.apiserver.k8s.io", &["v1beta1"], &["FlowSchema", "PriorityLevelConfiguration"]),
+    ("networking.k8s.io", &["v1", "v1beta1"], &["IngressClass"]),
+    ("node.k8s.io", &["v1", "v1beta1"], &["RuntimeClass"]),
+    ("policy", &["v1beta1"], &["PodSecurityPolicy"]),
+    ("rbac.authorization.k8s.io", &["v1", "v1beta1"], &["ClusterRole", "ClusterRoleBinding"]),
+    ("scheduling.k8s.io", &["v1", "v1beta1"], &["PriorityClass"]),
+    ("storage.k8s.io", &["v1", "v1beta1"], &["StorageClass", "VolumeAttachment", "CSINode", "CSIDriver"]),
 ];
 
-pub(crate) fn is_namespaced(kind: &str) -> bool {
-    !CLUSTER_SCOPED.contains(&kind)
+/// Is this group/version/kind namespaced for kustomize?
+pub(crate) fn is_namespaced_gvk(group: &str, version: &str, kind: &str) -> bool {
+    !CLUSTER_SCOPED.iter().any(|(g, vs, ks)| *g == group && vs.contains(&version) && ks.contains(&kind))
+}
+
+/// Is `r` namespaced for kustomize (by its current group/version/kind)?
+pub(crate) fn is_namespaced(r: &Resource) -> bool {
+    let (g, v) = r.group_version();
+    is_namespaced_gvk(&g, &v, r.kind())
 }

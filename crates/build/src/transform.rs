@@ -2,15 +2,19 @@
 
 use serde_json::{Map, Value};
 
-use crate::fieldspec::{FieldSpec, add_map_entries, annotation_specs, common_label_specs, template_label_specs, visit};
+use crate::fieldspec::{
+    FieldSpec, add_map_entries, annotation_specs, common_label_specs, merge_defaults, template_label_specs, visit,
+};
 use crate::kustomization::{ImageSpec, LabelSpec, ReplicaSpec};
 use crate::resource::{Resource, is_namespaced};
 
 /// Sets the namespace of every namespaced resource (and the Namespace-dependent fields).
 pub(crate) fn namespace(resources: &mut [Resource], ns: &str) {
     for r in resources.iter_mut() {
+        // kustomize stores every object's previous id before the namespace filter.
+        r.build_annotations = true;
         let kind = r.kind().to_string();
-        if is_namespaced(&kind) {
+        if is_namespaced(r) {
             r.set_namespace(ns);
         }
         match kind.as_str() {
@@ -53,6 +57,7 @@ pub(crate) fn prefix_suffix(resources: &mut [Resource], prefix: &str, suffix: &s
     for r in resources.iter_mut().filter(|r| !skips_prefix(r)) {
         let new = format!("{prefix}{}{suffix}", r.name());
         r.set_name(&new);
+        r.build_annotations = true;
         if !prefix.is_empty() {
             r.prefixes.push(prefix.to_string());
         }
@@ -60,6 +65,54 @@ pub(crate) fn prefix_suffix(resources: &mut [Resource], prefix: &str, suffix: &s
             r.suffixes.push(suffix.to_string());
         }
     }
+}
+
+/// `namePrefix` / `nameSuffix` with the `namePrefix` / `nameSuffix` field specs of
+/// `configurations`: a user spec for `metadata/name` replaces the builtin one for every kind (so
+/// only the kinds it names are renamed); other paths get only their own affix.
+pub(crate) fn prefix_suffix_with(
+    resources: &mut [Resource],
+    (prefix, suffix): (&str, &str),
+    prefix_specs: &[FieldSpec],
+    suffix_specs: &[FieldSpec],
+) {
+    let names = |user: &[FieldSpec]| -> Vec<FieldSpec> {
+        merge_defaults(vec![FieldSpec::new("", "metadata/name", false)], user)
+            .into_iter()
+            .filter(|fs| fs.path == "metadata/name")
+            .collect()
+    };
+    let (prefix_names, suffix_names) = (names(prefix_specs), names(suffix_specs));
+    for r in resources.iter_mut().filter(|r| !skips_prefix(r)) {
+        let p = if prefix_names.iter().any(|fs| fs.matches(r)) { prefix } else { "" };
+        let s = if suffix_names.iter().any(|fs| fs.matches(r)) { suffix } else { "" };
+        if !p.is_empty() || !s.is_empty() {
+            prefix_suffix(std::slice::from_mut(r), p, s);
+        }
+    }
+    let custom = |specs: &[FieldSpec]| -> Vec<FieldSpec> {
+        specs.iter().filter(|fs| fs.path != "metadata/name").cloned().collect()
+    };
+    let affix = |r: &mut Resource, specs: &[FieldSpec], p: &str, s: &str| {
+        set_custom(std::slice::from_mut(r), specs, |old| match old {
+            Value::String(v) => Value::String(format!("{p}{v}{s}")),
+            other => other.clone(),
+        });
+    };
+    let (custom_prefix, custom_suffix) = (custom(prefix_specs), custom(suffix_specs));
+    for r in resources.iter_mut().filter(|r| !skips_prefix(r)) {
+        if !prefix.is_empty() {
+            affix(r, &custom_prefix, prefix, "");
+        }
+        if !suffix.is_empty() {
+            affix(r, &custom_suffix, "", suffix);
+        }
+    }
+}
+
+/// Kustomization label or annotation pairs as JSON strings.
+fn to_pairs(pairs: &std::collections::BTreeMap<String, String>) -> Map<String, Value> {
+    pairs.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()
 }
 
 /// Label values are always strings.
@@ -80,24 +133,21 @@ pub(crate) fn stringify(pairs: &std::collections::BTreeMap<String, Value>) -> Ma
 /// `commonLabels` (with selectors) and `labels` entries.
 pub(crate) fn labels(
     resources: &mut [Resource],
-    common: &std::collections::BTreeMap<String, Value>,
+    common: &std::collections::BTreeMap<String, String>,
     entries: &[LabelSpec],
     extra_specs: &[FieldSpec],
     labels_specs: &[FieldSpec],
 ) {
     if !common.is_empty() {
-        let mut specs = common_label_specs();
-        specs.extend(extra_specs.iter().cloned());
-        let pairs = stringify(common);
+        let specs = merge_defaults(common_label_specs(), extra_specs);
+        let pairs = to_pairs(common);
         for r in resources.iter_mut() {
             add_map_entries(r, &specs, &pairs);
         }
     }
     for entry in entries {
         let mut specs = if entry.include_selectors {
-            let mut s = common_label_specs();
-            s.extend(extra_specs.iter().cloned());
-            s
+            merge_defaults(common_label_specs(), extra_specs)
         } else {
             let mut s = vec![FieldSpec::new("", "metadata/labels", true)];
             if entry.include_templates {
@@ -107,7 +157,7 @@ pub(crate) fn labels(
         };
         specs.extend(entry.fields.iter().filter_map(FieldSpec::from_value));
         specs.extend(labels_specs.iter().cloned());
-        let pairs = stringify(&entry.pairs);
+        let pairs = to_pairs(&entry.pairs);
         for r in resources.iter_mut() {
             add_map_entries(r, &specs, &pairs);
         }
@@ -117,15 +167,14 @@ pub(crate) fn labels(
 /// `commonAnnotations`.
 pub(crate) fn annotations(
     resources: &mut [Resource],
-    common: &std::collections::BTreeMap<String, Value>,
+    common: &std::collections::BTreeMap<String, String>,
     extra_specs: &[FieldSpec],
 ) {
     if common.is_empty() {
         return;
     }
-    let mut specs = annotation_specs();
-    specs.extend(extra_specs.iter().cloned());
-    let pairs = stringify(common);
+    let specs = merge_defaults(annotation_specs(), extra_specs);
+    let pairs = to_pairs(common);
     for r in resources.iter_mut() {
         add_map_entries(r, &specs, &pairs);
     }
@@ -150,11 +199,7 @@ fn update_image(image: &str, spec: &ImageSpec) -> Option<String> {
         return None;
     }
     let name = spec.new_name.as_deref().unwrap_or(name);
-    let new_tag = match &spec.new_tag {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Null) | None => None,
-        Some(other) => Some(other.to_string()),
-    };
+    let new_tag = spec.new_tag.clone();
     let (mut tag, mut digest) = (tag.to_string(), digest.to_string());
     if let Some(t) = new_tag {
         tag = format!(":{t}");

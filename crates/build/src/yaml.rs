@@ -6,11 +6,18 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::BuildError;
+use crate::yaml_style::{Style, block_allowed, escape_double, style_of};
 
 /// Parses a `---`-separated YAML stream; empty documents are dropped and duplicate mapping keys
 /// are an error. `path` names the source in errors.
 pub fn parse_yaml_stream(text: &str, path: &Path) -> Result<Vec<Value>, BuildError> {
     parse_with(text, path, serde_saphyr::DuplicateKeyPolicy::Error)
+}
+
+/// Parses resource or patch documents like kustomize reads them: unquoted timestamps become RFC
+/// 3339 strings (see [`crate::yaml_time::quote_timestamps`]).
+pub(crate) fn parse_objects(text: &str, path: &Path) -> Result<Vec<Value>, BuildError> {
+    parse_yaml_stream(&crate::yaml_time::quote_timestamps(text), path)
 }
 
 /// Like [`parse_yaml_stream`] but the last of duplicate keys wins (kustomization files).
@@ -19,9 +26,14 @@ pub(crate) fn parse_yaml_stream_lenient(text: &str, path: &Path) -> Result<Vec<V
 }
 
 fn parse_with(text: &str, path: &Path, duplicates: serde_saphyr::DuplicateKeyPolicy) -> Result<Vec<Value>, BuildError> {
+    // kustomization files go through sigs.k8s.io/yaml (YAML 1.1: `yes`, `on` are booleans);
+    // resources through go-yaml v3 (only true/false).
+    let kustomization = matches!(duplicates, serde_saphyr::DuplicateKeyPolicy::LastWins);
     let options = serde_saphyr::options! {
         duplicate_keys: duplicates,
-        strict_booleans: true,
+        strict_booleans: !kustomization,
+        // go-yaml v3 still reads YAML 1.1 octals (`017` is 15).
+        legacy_octal_numbers: true,
     };
     let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options)
         .map_err(|source| BuildError::ParseYaml { path: path.to_path_buf(), source: Box::new(source) })?;
@@ -57,9 +69,11 @@ fn emit_map(out: &mut String, map: &Map<String, Value>, level: usize, top: bool)
 }
 
 fn emit_map_entries(out: &mut String, map: &Map<String, Value>, level: usize, top: bool, first_inline: bool) {
-    // kubectl kustomize prints every mapping with its keys sorted, like serde_json's map.
+    // kubectl kustomize prints every mapping with its keys in go-yaml's order.
     let _ = top;
-    for (i, key) in map.keys().enumerate() {
+    let mut keys: Vec<&String> = map.keys().collect();
+    crate::yaml_style::sort_keys(&mut keys);
+    for (i, key) in keys.into_iter().enumerate() {
         if !(first_inline && i == 0) {
             indent(out, level);
         }
@@ -88,8 +102,16 @@ fn emit_value_after_key(out: &mut String, value: &Value, level: usize, _meta: bo
 }
 
 fn emit_list(out: &mut String, items: &[Value], level: usize) {
-    for item in items {
-        indent(out, level);
+    emit_list_from(out, items, level, false);
+}
+
+/// A block sequence at `level`; with `first_inline` the first `-` follows the caller's `- ` (go-yaml
+/// writes nested sequences as `- - x`).
+fn emit_list_from(out: &mut String, items: &[Value], level: usize, first_inline: bool) {
+    for (i, item) in items.iter().enumerate() {
+        if !(first_inline && i == 0) {
+            indent(out, level);
+        }
         out.push('-');
         match item {
             Value::Object(m) if !m.is_empty() => {
@@ -97,12 +119,13 @@ fn emit_list(out: &mut String, items: &[Value], level: usize) {
                 emit_map_entries(out, m, level + 2, false, true);
             }
             Value::Array(inner) if !inner.is_empty() => {
-                out.push('\n');
-                emit_list(out, inner, level + 2);
+                out.push(' ');
+                emit_list_from(out, inner, level + 2, true);
             }
             other => {
                 out.push(' ');
-                emit_scalar_line(out, other, level + 2, false);
+                // Literal blocks and folded lines of an item are indented past its `- `.
+                emit_scalar_line(out, other, level, true);
             }
         }
     }
@@ -116,7 +139,7 @@ fn emit_scalar_line(out: &mut String, value: &Value, level: usize, map_value: bo
             let _ = writeln!(out, "{b}");
         }
         Value::Number(n) => {
-            let _ = writeln!(out, "{n}");
+            let _ = writeln!(out, "{}", crate::yaml_style::number(n));
         }
         Value::Object(_) => out.push_str("{}\n"),
         Value::Array(_) => out.push_str("[]\n"),
@@ -134,23 +157,21 @@ fn emit_scalar_line(out: &mut String, value: &Value, level: usize, map_value: bo
 /// A literal block scalar for `s` with content at `level`; `indicator` allows an explicit
 /// indentation indicator (`|2`, as go-yaml writes) for text starting with a blank line or a space.
 fn literal_block(s: &str, level: usize, indicator: bool) -> Option<String> {
-    if !s.contains('\n') || s.trim_end_matches('\n').is_empty() {
+    if !s.contains('\n') {
         return None;
     }
     let needs_indicator = s.starts_with(' ') || s.starts_with('\n');
     if needs_indicator && !indicator {
         return None;
     }
-    if s.chars().any(|c| (c.is_control() && c != '\n') || c == '\u{feff}') {
-        return None;
-    }
-    if s.lines().any(|l| l.ends_with(' ') || l.ends_with('\t')) {
+    if !block_allowed(s) {
         return None;
     }
     let trailing = s.len() - s.trim_end_matches('\n').len();
+    // go-yaml keeps (`+`) when the text ends in two breaks or is a single break.
     let chomp = match trailing {
         0 => "-",
-        1 => "",
+        1 if s.len() > 1 => "",
         _ => "+",
     };
     let body = s.trim_end_matches('\n');
@@ -168,60 +189,11 @@ fn literal_block(s: &str, level: usize, indicator: bool) -> Option<String> {
     Some(out)
 }
 
-const RESERVED: &[&str] =
-    &["true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", "-.inf", "+.inf", ".nan", "<<"];
-
-/// Would a YAML parser read this plain scalar as something other than a string?
-fn resolves_to_non_string(s: &str) -> bool {
-    if s.is_empty() || RESERVED.contains(&s.to_ascii_lowercase().as_str()) {
-        return true;
-    }
-    let t = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if t.starts_with("0x") || t.starts_with("0o") {
-        return t.len() > 2 && t[2..].chars().all(|c| c.is_ascii_hexdigit() || c == '_');
-    }
-    let has_digit = t.chars().any(|c| c.is_ascii_digit());
-    has_digit
-        && t.replace('_', "").parse::<f64>().is_ok()
-        && !t.chars().any(|c| c.is_alphabetic() && c != 'e' && c != 'E')
-}
-
-/// Can this string be written as a plain (unquoted) scalar?
-fn plain_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else { return false };
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
-        // `-`, `?` and `:` start a plain scalar when followed by a non-space character.
-        let second = s.chars().nth(1);
-        if !("-?:".contains(first) && second.is_some_and(|c| c != ' ')) {
-            return false;
-        }
-    }
-    if s.contains(": ") || s.contains(" #") || s.ends_with(':') || s.ends_with(' ') || s.starts_with(' ') {
-        return false;
-    }
-    if s.starts_with("---") || s.starts_with("...") {
-        return false;
-    }
-    !s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{85}')
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Style {
-    Plain,
-    Single,
-    Double,
-}
-
-fn style_of(s: &str) -> Style {
-    if resolves_to_non_string(s) {
-        Style::Double
-    } else if plain_safe(s) {
-        Style::Plain
-    } else if !s.chars().any(char::is_control) {
-        Style::Single
-    } else {
-        Style::Double
-    }
+/// The style of a string that is not written as a literal block: go-yaml asks for a literal
+/// block for text with a line break and falls back to double quotes (also for keys, where we
+/// write a simple key rather than go-yaml's `? ` form).
+fn scalar_style(s: &str) -> Style {
+    if s.contains('\n') { Style::Double } else { style_of(s) }
 }
 
 /// Line width past which go-yaml folds long scalars at spaces.
@@ -230,7 +202,7 @@ const WIDTH: usize = 80;
 /// Writes a value scalar like go-yaml v3: plain, single- or double-quoted, folded at a space once
 /// the line is longer than 80 columns; continuation lines are indented by `indent`.
 fn write_folded(out: &mut String, s: &str, indent: usize) {
-    let style = style_of(s);
+    let style = scalar_style(s);
     let line_start = out.rfind('\n').map_or(0, |i| i + 1);
     let mut column = out[line_start..].chars().count();
     let chars: Vec<char> = s.chars().collect();
@@ -244,6 +216,7 @@ fn write_folded(out: &mut String, s: &str, indent: usize) {
         Style::Double => push(out, "\"", &mut column),
         Style::Plain => {}
     }
+    let all_escaped = s.starts_with('\u{feff}');
     let mut spaces = false;
     for (i, &c) in chars.iter().enumerate() {
         let next_is_space = chars.get(i + 1) == Some(&' ');
@@ -273,7 +246,7 @@ fn write_folded(out: &mut String, s: &str, indent: usize) {
         let mut buf = [0u8; 4];
         let text: String = match (style, c) {
             (Style::Single, '\'') => "''".into(),
-            (Style::Double, _) => escape_double(c),
+            (Style::Double, _) => escape_double(c, all_escaped).unwrap_or_else(|| c.to_string()),
             _ => c.encode_utf8(&mut buf).to_string(),
         };
         push(out, &text, &mut column);
@@ -285,23 +258,18 @@ fn write_folded(out: &mut String, s: &str, indent: usize) {
     }
 }
 
-fn escape_double(c: char) -> String {
-    match c {
-        '"' => "\\\"".into(),
-        '\\' => "\\\\".into(),
-        '\n' => "\\n".into(),
-        '\t' => "\\t".into(),
-        '\r' => "\\r".into(),
-        c if c.is_control() => format!("\\u{:04x}", u32::from(c)),
-        c => c.to_string(),
-    }
-}
-
-/// A mapping key: keys are never folded.
+/// A mapping key: keys are never folded. A plain `<<` key would read back as a merge key (go-yaml
+/// writes it plain; we quote it so that our output parses to the same object).
 fn key_string(s: &str) -> String {
-    match style_of(s) {
+    match scalar_style(s) {
+        Style::Plain if s == "<<" => "\"<<\"".into(),
         Style::Plain => s.to_string(),
         Style::Single => format!("'{}'", s.replace('\'', "''")),
-        Style::Double => format!("\"{}\"", s.chars().map(escape_double).collect::<String>()),
+        Style::Double => {
+            let all_escaped = s.starts_with('\u{feff}');
+            let escaped: String =
+                s.chars().map(|c| escape_double(c, all_escaped).unwrap_or_else(|| c.to_string())).collect();
+            format!("\"{escaped}\"")
+        }
     }
 }
