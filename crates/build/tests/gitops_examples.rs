@@ -1,7 +1,6 @@
-//! The overlays under `examples/gitops` build, and build exactly like `kubectl kustomize` when
-//! `kubectl` is on PATH (same documents in the same order, and the same text).
-//!
-//! Set `GLIDEPATH_REQUIRE_KUBECTL=1` to fail instead of skipping the comparison without kubectl.
+//! The overlays under `examples/gitops` build, and build exactly like `kubectl kustomize` (same
+//! documents in the same order, and the same text). kubectl is required, as for every test
+//! (`scripts/install-test-deps.sh` installs it).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -18,22 +17,20 @@ fn gitops() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/gitops"))
 }
 
-/// `kubectl kustomize DIR`, or `None` when kubectl is not installed.
-fn kubectl_kustomize(dir: &Path) -> Option<String> {
-    let out = match Command::new("kubectl").arg("kustomize").arg(dir).output() {
-        Ok(out) => out,
-        Err(e) => {
-            assert!(std::env::var_os("GLIDEPATH_REQUIRE_KUBECTL").is_none(), "kubectl is required: {e}");
-            return None;
-        }
-    };
+/// `kubectl kustomize DIR`.
+fn kubectl_kustomize(dir: &Path) -> String {
+    let out = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .expect("kubectl is required (scripts/install-test-deps.sh installs it)");
     assert!(
         out.status.success(),
         "kubectl kustomize {} failed: {}",
         dir.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    Some(String::from_utf8(out.stdout).unwrap())
+    String::from_utf8(out.stdout).unwrap()
 }
 
 fn build_text(dir: &Path) -> (Vec<Value>, String) {
@@ -44,22 +41,17 @@ fn build_text(dir: &Path) -> (Vec<Value>, String) {
 
 #[test]
 fn gitops_examples_match_kubectl_kustomize() {
-    let mut compared = 0;
     for rel in DIRS {
         let dir = gitops().join(rel);
         let (objects, ours) = build_text(&dir);
         assert!(!objects.is_empty(), "{rel}: no objects");
-        let Some(theirs) = kubectl_kustomize(&dir) else { continue };
+        let theirs = kubectl_kustomize(&dir);
         let want = parse_yaml_stream(&theirs, &dir).unwrap();
         assert_eq!(want.len(), objects.len(), "{rel}: object count");
         for (i, (w, g)) in want.iter().zip(&objects).enumerate() {
             assert_eq!(w, g, "{rel}: document {i} differs");
         }
         assert_eq!(ours, theirs, "{rel}: the YAML text differs");
-        compared += 1;
-    }
-    if compared == 0 {
-        eprintln!("kubectl not found: built the examples without comparing them to kubectl kustomize");
     }
 }
 
