@@ -109,6 +109,12 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 let listener = glidepath::controller::http::bind(args.listen).await?;
                 let metrics = std::sync::Arc::new(glidepath::controller::Metrics::new());
                 let readiness = std::sync::Arc::clone(&sync.readiness);
+                // Every enabled controller is "starting" until it says otherwise: /readyz never
+                // answers 200 before they have been heard from.
+                let parts = [("canary", canary), ("git", sync.git), ("kustomize", sync.kustomize)];
+                for (part, _) in parts.iter().filter(|(_, on)| *on) {
+                    readiness.set(part, glidepath::probes::Phase::Starting);
+                }
                 let server =
                     tokio::spawn(glidepath::controller::http::serve(listener, metrics.clone(), readiness.clone()));
                 let client = glidepath::controller::client(args.kubeconfig.as_deref()).await?;

@@ -84,3 +84,37 @@ fn crate_dependencies_point_one_way() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The whole graph, not only direct dependencies: built alone (as `cargo build -p` would, so
+/// with only its own features), no pure crate reaches a Kubernetes client or an async runtime
+/// through anything it depends on (dev-dependencies and build scripts excepted), and no
+/// kube-free crate reaches kube at all. `cargo tree` computes that graph.
+#[test]
+fn pure_crates_stay_pure_through_the_whole_graph() {
+    // The build's own platform: other platforms' crates are not downloaded (offline).
+    let host = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
+    let mut problems = Vec::new();
+    for name in PURE.iter().chain(NO_KUBE).collect::<std::collections::BTreeSet<_>>() {
+        let out = Command::new(env!("CARGO"))
+            .args(["tree", "-p", name, "-e", "normal", "--prefix", "none", "--offline", "--target", &host])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("run cargo tree");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let reached: std::collections::BTreeSet<&str> = text.lines().filter_map(|l| l.split(' ').next()).collect();
+        if PURE.contains(name) {
+            for bad in ["kube-client", "kube-runtime", "tokio", "hyper", "reqwest"] {
+                if reached.contains(bad) {
+                    problems.push(format!("{name} (pure) reaches {bad}"));
+                }
+            }
+        }
+        if NO_KUBE.contains(name) {
+            for bad in reached.iter().filter(|d| d.starts_with("kube") || **d == "k8s-openapi") {
+                problems.push(format!("{name} (kube-free) reaches {bad}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
