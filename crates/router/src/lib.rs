@@ -6,8 +6,9 @@
 //! Providers, one module each: `kubernetes` (Services, selector switch), `gatewayapi`
 //! (HTTPRoute v1/v1beta1; session affinity in `gatewayapi_affinity`), `istio` (VirtualService + DestinationRules; session affinity in
 //! `istio_affinity`), `nginx` (canary Ingress cloned from `spec.ingressRef`: the caller passes
-//! the observed Ingress in [`RouteContext::ingress`]), `smi` (`linkerd`, `smi:v1alpha1|2|3`
-//! TrafficSplit), `contour` (HTTPProxy), `traefik` (TraefikService). Every managed object
+//! the observed Ingress in [`RouteContext::ingress`]), `skipper` (canary Ingress with Skipper's
+//! backend-weights annotation, cloned the same way), `smi` (`linkerd`, `osm`,
+//! `smi:v1alpha1|2|3` TrafficSplit), `contour` (HTTPProxy), `traefik` (TraefikService). Every managed object
 //! carries the Flux opt-out annotations (`meta`). What a provider cannot do (A/B on a
 //! TrafficSplit, mirroring outside Istio/Gateway API) is a [`RouterError`] naming the field,
 //! never a silent approximation.
@@ -26,6 +27,7 @@ pub mod kubernetes;
 mod matching;
 mod meta;
 pub mod nginx;
+pub mod skipper;
 pub mod smi;
 pub mod traefik;
 
@@ -119,6 +121,8 @@ pub fn for_provider_with(provider: Provider, config: &RouterConfig) -> Result<Bo
         Provider::SmiV1alpha1 => Ok(Box::new(smi::SmiRouter::v1alpha1())),
         Provider::SmiV1alpha2 => Ok(Box::new(smi::SmiRouter::v1alpha2())),
         Provider::SmiV1alpha3 => Ok(Box::new(smi::SmiRouter::v1alpha3())),
+        Provider::Osm => Ok(Box::new(smi::SmiRouter::osm())),
+        Provider::Skipper => Ok(Box::new(skipper::SkipperRouter)),
         Provider::Contour => Ok(Box::new(contour::ContourRouter::new(config.ingress_class.clone()))),
         Provider::Traefik => Ok(Box::new(traefik::TraefikRouter)),
         other => Err(RouterError::UnsupportedProvider(other.as_str())),
@@ -148,11 +152,11 @@ pub fn capabilities(provider: Provider) -> Capabilities {
 }
 
 /// Objects the router for `provider` reads but does not manage, which the caller must look up
-/// and pass in the [`RouteContext`]: for `nginx` the Ingress of `spec.ingressRef` (in the
-/// Canary's namespace) goes into [`RouteContext::ingress`].
+/// and pass in the [`RouteContext`]: for `nginx` and `skipper` the Ingress of `spec.ingressRef`
+/// (in the Canary's namespace) goes into [`RouteContext::ingress`].
 pub fn referenced_objects(provider: Provider, canary: &glidepath_api::flagger::Canary) -> Vec<ObjectKey> {
     match (provider, canary.spec.ingress_ref.as_ref()) {
-        (Provider::Nginx, Some(r)) if !r.name.is_empty() => vec![ObjectKey {
+        (Provider::Nginx | Provider::Skipper, Some(r)) if !r.name.is_empty() => vec![ObjectKey {
             api_version: if r.api_version.is_empty() { "networking.k8s.io/v1".into() } else { r.api_version.clone() },
             kind: "Ingress".into(),
             namespace: canary.metadata.namespace.clone().unwrap_or_default(),

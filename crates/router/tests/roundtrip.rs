@@ -36,6 +36,8 @@ fn weighted_configs() -> Vec<(&'static str, Canary, bool)> {
     nginx.spec.ingress_ref =
         serde_json::from_value(json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "name": "podinfo"}))
             .unwrap();
+    let mut skipper = nginx.clone();
+    skipper.spec.provider = Some("skipper".into());
     vec![
         ("gatewayapi", canary("gatewayapi", json!({"port": 80, "gatewayRefs": [{"name": "gw"}]}), steps.clone()), true),
         (
@@ -55,7 +57,9 @@ fn weighted_configs() -> Vec<(&'static str, Canary, bool)> {
         ("linkerd", canary("linkerd", json!({"port": 80}), steps.clone()), false),
         ("smi:v1alpha1", canary("smi:v1alpha1", json!({"port": 80}), steps.clone()), false),
         ("smi:v1alpha2", canary("smi:v1alpha2", json!({"port": 80}), steps.clone()), false),
-        ("smi:v1alpha3", canary("smi:v1alpha3", json!({"port": 80}), steps), false),
+        ("smi:v1alpha3", canary("smi:v1alpha3", json!({"port": 80}), steps.clone()), false),
+        ("osm", canary("osm", json!({"port": 80}), steps.clone()), false),
+        ("skipper", skipper, false),
     ]
 }
 
@@ -118,6 +122,8 @@ fn capabilities_match_what_the_routers_accept() {
         Provider::SmiV1alpha1,
         Provider::SmiV1alpha2,
         Provider::SmiV1alpha3,
+        Provider::Osm,
+        Provider::Skipper,
     ] {
         let caps = glidepath_router::capabilities(provider);
         let name = glidepath_router::for_provider(provider).unwrap().name();
