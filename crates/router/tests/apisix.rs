@@ -25,7 +25,7 @@ fn apisix_release_clones_the_rule_of_the_apex_service() {
     let seen = release(r.as_ref(), &cx, &[10, 20]);
     golden("apisix-init", &seen[0]);
     golden("apisix-step-20", &seen[2]);
-    golden("apisix-promoted", &seen[3]);
+    golden("apisix-canary-100", &seen[3]); // promotion; after it, 100/0 equals init (release)
     let route = &seen[2][0];
     assert_eq!(route["metadata"]["name"], "podinfo-podinfo-canary");
     let http = route["spec"]["http"].as_array().unwrap();

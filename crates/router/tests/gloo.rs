@@ -26,7 +26,7 @@ fn gloo_release_routes_between_generated_upstreams() {
     let seen = release(r.as_ref(), &cx, &[10, 30]);
     golden("gloo-init", &seen[0]);
     golden("gloo-step-30", &seen[2]);
-    golden("gloo-promoted", &seen[3]);
+    golden("gloo-canary-100", &seen[3]); // promotion; after it, 100/0 equals init (release)
     let objs = &seen[2];
     let names: Vec<&str> = objs.iter().map(|o| o["metadata"]["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["test-podinfo-primaryupstream-9898", "test-podinfo-canaryupstream-9898", "podinfo"]);

@@ -16,7 +16,7 @@ fn kuma_release_splits_between_the_service_tags() {
     let seen = release(r.as_ref(), &ctx(&c), &[10, 30]);
     golden("kuma-init", &seen[0]);
     golden("kuma-step-30", &seen[2]);
-    golden("kuma-promoted", &seen[3]);
+    golden("kuma-canary-100", &seen[3]); // promotion; after it, 100/0 equals init (release)
     let tr = &seen[2][0];
     assert_eq!(tr["mesh"], "mesh-a");
     assert!(tr["metadata"].get("namespace").is_none(), "cluster-scoped");

@@ -34,7 +34,7 @@ fn skipper_release_clones_the_ingress_with_backend_weights() {
     let seen = release(r.as_ref(), &cx, &[10, 40]);
     golden("skipper-init", &seen[0]);
     golden("skipper-step-40", &seen[2]);
-    golden("skipper-promoted", &seen[3]);
+    golden("skipper-canary-100", &seen[3]); // promotion; after it, 100/0 equals init (release)
 
     let ing = &seen[2][0];
     assert_eq!(ing["metadata"]["name"], "podinfo-canary");

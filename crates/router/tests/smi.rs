@@ -55,7 +55,7 @@ fn osm_writes_the_v1alpha2_split() {
     let seen = release(r.as_ref(), &ctx(&c), &[10, 50]);
     golden("osm-init", &seen[0]);
     golden("osm-step-10", &seen[1]);
-    golden("osm-promoted", &seen[3]);
+    golden("osm-canary-100", &seen[3]); // promotion; after it, 100/0 equals init (release)
     assert_eq!(
         seen[1][0]["spec"]["backends"],
         json!([
