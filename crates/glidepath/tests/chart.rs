@@ -70,6 +70,10 @@ const CANARY_CONTROLLER: &[(&str, &str, &[&str])] = &[
     ("split.smi-spec.io", "trafficsplits", &["list", "watch", "create", "patch"]),
     ("projectcontour.io", "httpproxies", &["list", "watch", "create", "patch"]),
     ("traefik.io", "traefikservices", &["list", "watch", "create", "patch"]),
+    ("kuma.io", "trafficroutes", &["list", "watch", "create", "patch"]),
+    ("apisix.apache.org", "apisixroutes", &["list", "watch", "create", "patch"]),
+    ("gloo.solo.io", "upstreams", &["list", "watch", "create", "patch"]),
+    ("gateway.solo.io", "routetables", &["list", "watch", "create", "patch"]),
     ("", "events", &["create", "patch"]),
 ];
 

@@ -30,8 +30,11 @@ pub struct RouteContext<'a> {
     /// Extra container ports found by `portDiscovery`: (name, port).
     pub discovered_ports: &'a [(String, i32)],
     pub strategy: Strategy,
-    /// The object `spec.ingressRef` names, as observed in the cluster (`nginx` clones it);
-    /// `None` when the provider needs none or it was not found.
+    /// The object the Canary references, as observed in the cluster
+    /// ([`crate::referenced_objects`]): the Ingress of `spec.ingressRef` (`nginx`, `skipper`
+    /// clone it), the ApisixRoute of `spec.routeRef` (`apisix`), the Upstream of
+    /// `spec.upstreamRef` (`gloo`); `None` when the provider needs none or it was not found.
+    /// (Named for its first use; the controller fills it from `referenced_objects`.)
     pub ingress: Option<&'a Value>,
 }
 

@@ -6,26 +6,33 @@
 //! Providers, one module each: `kubernetes` (Services, selector switch), `gatewayapi`
 //! (HTTPRoute v1/v1beta1; session affinity in `gatewayapi_affinity`), `istio` (VirtualService + DestinationRules; session affinity in
 //! `istio_affinity`), `nginx` (canary Ingress cloned from `spec.ingressRef`: the caller passes
-//! the observed Ingress in [`RouteContext::ingress`]), `smi` (`linkerd`, `smi:v1alpha1|2|3`
-//! TrafficSplit), `contour` (HTTPProxy), `traefik` (TraefikService). Every managed object
+//! the observed Ingress in [`RouteContext::ingress`]), `skipper` (canary Ingress with Skipper's
+//! backend-weights annotation, cloned the same way), `smi` (`linkerd`, `osm`,
+//! `smi:v1alpha1|2|3` TrafficSplit), `contour` (HTTPProxy), `traefik` (TraefikService), `kuma`
+//! (cluster-scoped TrafficRoute), `apisix` (canary ApisixRoute cloned from `spec.routeRef`),
+//! `gloo` (Gloo Edge RouteTable and Upstreams). Every managed object
 //! carries the Flux opt-out annotations (`meta`). What a provider cannot do (A/B on a
 //! TrafficSplit, mirroring outside Istio/Gateway API) is a [`RouterError`] naming the field,
 //! never a silent approximation.
 //!
 //! This crate depends on `glidepath-api` only: no Kubernetes client, no async runtime.
 
+pub mod apisix;
 mod context;
 pub mod contour;
 mod cookies;
 mod fake;
 pub mod gatewayapi;
 mod gatewayapi_affinity;
+pub mod gloo;
 pub mod istio;
 mod istio_affinity;
 pub mod kubernetes;
+pub mod kuma;
 mod matching;
 mod meta;
 pub mod nginx;
+pub mod skipper;
 pub mod smi;
 pub mod traefik;
 
@@ -119,6 +126,11 @@ pub fn for_provider_with(provider: Provider, config: &RouterConfig) -> Result<Bo
         Provider::SmiV1alpha1 => Ok(Box::new(smi::SmiRouter::v1alpha1())),
         Provider::SmiV1alpha2 => Ok(Box::new(smi::SmiRouter::v1alpha2())),
         Provider::SmiV1alpha3 => Ok(Box::new(smi::SmiRouter::v1alpha3())),
+        Provider::Osm => Ok(Box::new(smi::SmiRouter::osm())),
+        Provider::Skipper => Ok(Box::new(skipper::SkipperRouter)),
+        Provider::Kuma => Ok(Box::new(kuma::KumaRouter)),
+        Provider::Apisix => Ok(Box::new(apisix::ApisixRouter)),
+        Provider::Gloo => Ok(Box::new(gloo::GlooRouter)),
         Provider::Contour => Ok(Box::new(contour::ContourRouter::new(config.ingress_class.clone()))),
         Provider::Traefik => Ok(Box::new(traefik::TraefikRouter)),
         other => Err(RouterError::UnsupportedProvider(other.as_str())),
@@ -141,25 +153,41 @@ pub fn capabilities(provider: Provider) -> Capabilities {
     let (mirroring, ab_testing, session_affinity) = match provider {
         Provider::Istio => (true, true, true),
         Provider::GatewayApiV1 | Provider::GatewayApiV1beta1 => (true, true, true),
-        Provider::Nginx | Provider::Contour => (false, true, false),
+        Provider::Nginx | Provider::Contour | Provider::Gloo => (false, true, false),
         _ => (false, false, false),
     };
     Capabilities { mirroring, ab_testing, session_affinity }
 }
 
 /// Objects the router for `provider` reads but does not manage, which the caller must look up
-/// and pass in the [`RouteContext`]: for `nginx` the Ingress of `spec.ingressRef` (in the
-/// Canary's namespace) goes into [`RouteContext::ingress`].
+/// and pass in [`RouteContext::ingress`]: for `nginx` and `skipper` the Ingress of
+/// `spec.ingressRef`, for `apisix` the ApisixRoute of `spec.routeRef` (both in the Canary's
+/// namespace), for `gloo` the Upstream of `spec.upstreamRef` (in its namespace, default the
+/// Canary's).
 pub fn referenced_objects(provider: Provider, canary: &glidepath_api::flagger::Canary) -> Vec<ObjectKey> {
-    match (provider, canary.spec.ingress_ref.as_ref()) {
-        (Provider::Nginx, Some(r)) if !r.name.is_empty() => vec![ObjectKey {
-            api_version: if r.api_version.is_empty() { "networking.k8s.io/v1".into() } else { r.api_version.clone() },
-            kind: "Ingress".into(),
-            namespace: canary.metadata.namespace.clone().unwrap_or_default(),
-            name: r.name.clone(),
-        }],
-        _ => Vec::new(),
-    }
+    let spec = &canary.spec;
+    let namespace = canary.metadata.namespace.clone().unwrap_or_default();
+    let key = |api_version: &str, default_version: &str, kind: &str, namespace: String, name: &str| ObjectKey {
+        api_version: if api_version.is_empty() { default_version.into() } else { api_version.into() },
+        kind: kind.into(),
+        namespace,
+        name: name.into(),
+    };
+    let found = match provider {
+        Provider::Nginx | Provider::Skipper => spec
+            .ingress_ref
+            .as_ref()
+            .map(|r| key(&r.api_version, "networking.k8s.io/v1", "Ingress", namespace, &r.name)),
+        Provider::Apisix => {
+            spec.route_ref.as_ref().map(|r| key(&r.api_version, apisix::API_VERSION, "ApisixRoute", namespace, &r.name))
+        }
+        Provider::Gloo => spec.upstream_ref.as_ref().map(|r| {
+            let ns = r.namespace.clone().filter(|n| !n.is_empty()).unwrap_or(namespace);
+            key(&r.api_version, gloo::GLOO_API_VERSION, "Upstream", ns, &r.name)
+        }),
+        _ => None,
+    };
+    found.into_iter().filter(|k| !k.name.is_empty()).collect()
 }
 
 /// Routers that cannot mirror refuse a mirrored split instead of silently dropping it.
@@ -182,7 +210,7 @@ pub(crate) fn refuse_ab(provider: &'static str, ctx: &RouteContext<'_>) -> Resul
             provider,
             field: "spec.analysis.match",
             message: format!(
-                "{provider} cannot route by header or cookie; A/B testing needs istio, gatewayapi, nginx or contour"
+                "{provider} cannot route by header or cookie; A/B testing needs istio, gatewayapi, nginx, contour or gloo"
             ),
         });
     }

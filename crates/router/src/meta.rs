@@ -46,3 +46,19 @@ pub fn metadata(
     }
     Value::Object(meta)
 }
+
+/// Labels/annotations of a user's object worth copying into a clone (nginx and skipper
+/// Ingresses, apisix routes): not the GitOps engine's own (the clone is not in its inventory),
+/// not kubectl's last-applied state, not the keys the router itself manages (`managed_prefix`).
+pub fn copied(map: &Value, managed_prefix: &str) -> BTreeMap<String, String> {
+    map.as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| {
+            !k.contains("toolkit.fluxcd.io")
+                && k.as_str() != "kubectl.kubernetes.io/last-applied-configuration"
+                && (managed_prefix.is_empty() || !k.starts_with(managed_prefix))
+        })
+        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+        .collect()
+}

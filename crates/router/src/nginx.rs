@@ -11,7 +11,7 @@ use glidepath_api::flagger::service::CustomMetadata;
 use serde_json::{Value, json};
 
 use crate::matching::ExactOrRegex;
-use crate::meta::metadata;
+use crate::meta::{copied, metadata};
 use crate::{RouteContext, Router, RouterError, Weights, refuse_mirroring};
 
 pub const DEFAULT_ANNOTATIONS_PREFIX: &str = "nginx.ingress.kubernetes.io";
@@ -136,21 +136,6 @@ fn retarget(spec: &mut Value, from: &str, to: &str) -> bool {
         }
     }
     found
-}
-
-/// Labels/annotations of the source Ingress worth copying: not the GitOps engine's own (the
-/// clone is not in its inventory), not kubectl's last-applied state, not stale canary keys.
-fn copied(map: &Value, canary_prefix: &str) -> BTreeMap<String, String> {
-    map.as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| {
-            !k.contains("toolkit.fluxcd.io")
-                && k.as_str() != "kubectl.kubernetes.io/last-applied-configuration"
-                && !k.starts_with(canary_prefix)
-        })
-        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
-        .collect()
 }
 
 impl Router for NginxRouter {

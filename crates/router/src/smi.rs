@@ -1,6 +1,7 @@
-//! `linkerd` and `smi:v1alpha1|v1alpha2|v1alpha3`: one TrafficSplit named after the apex
+//! `linkerd`, `osm` and `smi:v1alpha1|v1alpha2|v1alpha3`: one TrafficSplit named after the apex
 //! Service, `spec.service` = `hosts[0]` or the apex, backends canary then primary (reference
-//! §6). `linkerd` writes `split.smi-spec.io/v1alpha1` (linkerd-smi serves it). v1alpha1 weights
+//! §6). `linkerd` writes `split.smi-spec.io/v1alpha1` (linkerd-smi serves it), `osm`
+//! `split.smi-spec.io/v1alpha2` (Flagger's osm provider is its SMI v1alpha2 router). v1alpha1 weights
 //! are Kubernetes quantities, written as strings (`"90"`) as Flagger does.
 //!
 //! A TrafficSplit cannot match requests or mirror them: A/B testing and mirroring are errors
@@ -33,6 +34,11 @@ impl SmiRouter {
 
     pub fn v1alpha2() -> Self {
         SmiRouter { api_version: "split.smi-spec.io/v1alpha2", name: "smi:v1alpha2", quantity_weights: false }
+    }
+
+    /// Open Service Mesh: upstream's `osm` provider is its SMI v1alpha2 router.
+    pub fn osm() -> Self {
+        SmiRouter { api_version: "split.smi-spec.io/v1alpha2", name: "osm", quantity_weights: false }
     }
 
     pub fn v1alpha3() -> Self {

@@ -105,6 +105,10 @@ async fn admit(sb: &SandboxHandle, obj: &Value, origin: &str) {
     }
 }
 
+/// API groups with no upstream CRD in `shared/conformance/crds` yet (Kuma, APISIX, Gloo): their
+/// fixtures are reviewed by hand against the providers' published types, not by a server.
+const NO_CRD_YET: &[&str] = &["kuma.io/", "apisix.apache.org/", "gateway.solo.io/", "gloo.solo.io/"];
+
 fn fixtures() -> Vec<(String, Value)> {
     let mut out = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(FIXTURES).unwrap().map(|e| e.unwrap().path()).collect();
@@ -112,7 +116,8 @@ fn fixtures() -> Vec<(String, Value)> {
     for f in files {
         let objs: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
         let name = f.file_name().unwrap().to_string_lossy().to_string();
-        out.extend(objs.into_iter().map(|o| (name.clone(), o)));
+        let checked = |o: &Value| !NO_CRD_YET.iter().any(|g| o["apiVersion"].as_str().unwrap().starts_with(g));
+        out.extend(objs.into_iter().filter(checked).map(|o| (name.clone(), o)));
     }
     out
 }
@@ -161,7 +166,7 @@ async fn produced_objects_pass_the_upstream_crd_schemas() {
         later.retain(|(_, o)| {
             o["apiVersion"] == "split.smi-spec.io/v1alpha2" || o["apiVersion"] == "split.smi-spec.io/v1alpha3"
         });
-        assert_eq!(later.len(), 2);
+        assert_eq!(later.len(), 5, "smi v1alpha3, generated v1alpha2 and the three osm fixtures");
         for (origin, obj) in &later {
             admit(&sb, obj, origin).await;
         }

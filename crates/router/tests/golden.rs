@@ -107,8 +107,8 @@ fn missing_gateway_refs_and_unsupported_providers_are_clear_errors() {
         .desired(&ctx(&c), Weights::ALL_PRIMARY)
         .unwrap_err();
     assert!(err.to_string().contains("spec.service.gatewayRefs"), "{err}");
-    let err = for_provider(glidepath_api::flagger::Provider::Gloo).err().unwrap();
-    assert_eq!(err, RouterError::UnsupportedProvider("gloo"));
+    let err = for_provider(glidepath_api::flagger::Provider::Knative).err().unwrap();
+    assert_eq!(err, RouterError::UnsupportedProvider("knative"));
 }
 
 #[test]

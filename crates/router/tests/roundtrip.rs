@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{canary, ctx, source_ingress};
+use common::{canary, ctx, referenced_for};
 use glidepath_api::flagger::Canary;
 use glidepath_router::Weights;
 use proptest::prelude::*;
@@ -36,6 +36,17 @@ fn weighted_configs() -> Vec<(&'static str, Canary, bool)> {
     nginx.spec.ingress_ref =
         serde_json::from_value(json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "name": "podinfo"}))
             .unwrap();
+    let mut apisix = canary("apisix", json!({"port": 80}), steps.clone());
+    apisix.spec.route_ref =
+        serde_json::from_value(json!({"apiVersion": "apisix.apache.org/v2", "kind": "ApisixRoute", "name": "podinfo"}))
+            .unwrap();
+    let mut gloo = canary("gloo", json!({"port": 80}), steps.clone());
+    gloo.spec.upstream_ref = serde_json::from_value(
+        json!({"apiVersion": "gloo.solo.io/v1", "kind": "Upstream", "name": "podinfo-config", "namespace": "gloo-system"}),
+    )
+    .unwrap();
+    let mut skipper = nginx.clone();
+    skipper.spec.provider = Some("skipper".into());
     vec![
         ("gatewayapi", canary("gatewayapi", json!({"port": 80, "gatewayRefs": [{"name": "gw"}]}), steps.clone()), true),
         (
@@ -50,17 +61,23 @@ fn weighted_configs() -> Vec<(&'static str, Canary, bool)> {
         ("gatewayapi affinity", gateway_affinity, true),
         ("nginx", nginx, false),
         ("contour", canary("contour", json!({"port": 80}), steps.clone()), false),
-        ("contour a/b", canary("contour", json!({"port": 80}), ab), false),
+        ("contour a/b", canary("contour", json!({"port": 80}), ab.clone()), false),
         ("traefik", canary("traefik", json!({"port": 80}), steps.clone()), false),
         ("linkerd", canary("linkerd", json!({"port": 80}), steps.clone()), false),
         ("smi:v1alpha1", canary("smi:v1alpha1", json!({"port": 80}), steps.clone()), false),
         ("smi:v1alpha2", canary("smi:v1alpha2", json!({"port": 80}), steps.clone()), false),
-        ("smi:v1alpha3", canary("smi:v1alpha3", json!({"port": 80}), steps), false),
+        ("smi:v1alpha3", canary("smi:v1alpha3", json!({"port": 80}), steps.clone()), false),
+        ("osm", canary("osm", json!({"port": 80}), steps.clone()), false),
+        ("skipper", skipper, false),
+        ("kuma", canary("kuma", json!({"port": 80}), steps.clone()), false),
+        ("apisix", apisix, false),
+        ("gloo", gloo, false),
+        ("gloo a/b", canary("gloo", json!({"port": 80}), ab), false),
     ]
 }
 
 fn round_trip(label: &str, c: &Canary, w: Weights) -> Result<(), TestCaseError> {
-    let source = source_ingress();
+    let source = referenced_for(c);
     let cx = ctx(c).with_ingress(Some(&source));
     let router = common::router(c);
     let objs = router.desired(&cx, w).map_err(|e| TestCaseError::fail(format!("{label}: {e}")))?;
@@ -98,7 +115,7 @@ fn all_or_nothing_routers_read_back_both_ends() {
 #[test]
 fn nothing_observed_means_no_weights() {
     for (label, c, _) in weighted_configs() {
-        let source = source_ingress();
+        let source = referenced_for(&c);
         let cx = ctx(&c).with_ingress(Some(&source));
         assert_eq!(common::router(&c).observed(&cx, &[]), None, "{label}");
     }
@@ -118,6 +135,11 @@ fn capabilities_match_what_the_routers_accept() {
         Provider::SmiV1alpha1,
         Provider::SmiV1alpha2,
         Provider::SmiV1alpha3,
+        Provider::Osm,
+        Provider::Skipper,
+        Provider::Kuma,
+        Provider::Apisix,
+        Provider::Gloo,
     ] {
         let caps = glidepath_router::capabilities(provider);
         let name = glidepath_router::for_provider(provider).unwrap().name();
@@ -136,8 +158,12 @@ fn capabilities_match_what_the_routers_accept() {
                 json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "name": "podinfo"}),
             )
             .unwrap();
+            c.spec.route_ref = serde_json::from_value(
+                json!({"apiVersion": "apisix.apache.org/v2", "kind": "ApisixRoute", "name": "podinfo"}),
+            )
+            .unwrap();
         }
-        let source = source_ingress();
+        let source = referenced_for(&b_g);
         let mirrored = Weights { mirrored: true, ..Weights::ALL_PRIMARY };
         let r = common::router(&b_g);
         assert_eq!(

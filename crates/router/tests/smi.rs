@@ -28,6 +28,7 @@ fn smi_versions_and_apex_host() {
         ("smi:v1alpha1", "split.smi-spec.io/v1alpha1"),
         ("smi:v1alpha2", "split.smi-spec.io/v1alpha2"),
         ("smi:v1alpha3", "split.smi-spec.io/v1alpha3"),
+        ("osm", "split.smi-spec.io/v1alpha2"),
     ] {
         let c = canary(
             provider,
@@ -44,4 +45,29 @@ fn smi_versions_and_apex_host() {
             assert_eq!(obj["spec"]["backends"][1], json!({"service": "podinfo-primary", "weight": 70}));
         }
     }
+}
+
+#[test]
+fn osm_writes_the_v1alpha2_split() {
+    let c = canary("osm", json!({"port": 9898}), json!({"interval": "1m", "threshold": 5, "stepWeight": 10}));
+    let r = router(&c);
+    assert_eq!(r.name(), "osm");
+    let seen = release(r.as_ref(), &ctx(&c), &[10, 50]);
+    golden("osm-init", &seen[0]);
+    golden("osm-step-10", &seen[1]);
+    golden("osm-canary-100", &seen[3]); // promotion; after it, 100/0 equals init (release)
+    assert_eq!(
+        seen[1][0]["spec"]["backends"],
+        json!([
+            {"service": "podinfo-canary", "weight": 10}, {"service": "podinfo-primary", "weight": 90}
+        ])
+    );
+    let ab = canary(
+        "osm",
+        json!({"port": 9898}),
+        json!({"interval": "1m", "threshold": 5, "iterations": 5,
+                                                         "match": [{"headers": {"x": {"exact": "1"}}}]}),
+    );
+    let e = r.desired(&ctx(&ab), glidepath_router::Weights::ALL_CANARY).unwrap_err().to_string();
+    assert!(e.contains("spec.analysis.match"), "{e}");
 }

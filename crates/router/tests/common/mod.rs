@@ -95,3 +95,51 @@ pub fn release(router: &dyn glidepath_router::Router, ctx: &RouteContext<'_>, st
     assert_eq!(seen.first(), seen.last(), "{}: back to 100/0 restores the initial objects", router.name());
     seen
 }
+
+/// A user's ApisixRoute for `podinfo`, as the apisix router finds it through `spec.routeRef`.
+pub fn source_apisix_route() -> Value {
+    json!({
+        "apiVersion": "apisix.apache.org/v2", "kind": "ApisixRoute",
+        "metadata": {
+            "name": "podinfo", "namespace": "test", "uid": "def", "resourceVersion": "3",
+            "labels": {"app": "podinfo", "kustomize.toolkit.fluxcd.io/name": "apps"},
+            "annotations": {"team": "web", "kubectl.kubernetes.io/last-applied-configuration": "{}"}
+        },
+        "spec": {
+            "ingressClassName": "apisix",
+            "http": [
+                {"name": "static", "match": {"hosts": ["app.example.com"], "paths": ["/static/*"]},
+                 "backends": [{"serviceName": "cdn", "servicePort": 80}]},
+                {"name": "method", "match": {"hosts": ["app.example.com"], "paths": ["/*"], "methods": ["GET"]},
+                 "timeout": {"read": "15s"},
+                 "backends": [{"serviceName": "podinfo", "servicePort": 80, "resolveGranularity": "service"}],
+                 "plugins": [{"name": "proxy-rewrite", "enable": true, "config": {"regex_uri": ["^/(.*)", "/$1"]}}]}
+            ]
+        },
+        "status": {"conditions": []}
+    })
+}
+
+/// A Gloo Upstream holding connection settings, as `spec.upstreamRef` names it.
+pub fn config_upstream() -> Value {
+    json!({
+        "apiVersion": "gloo.solo.io/v1", "kind": "Upstream",
+        "metadata": {"name": "podinfo-config", "namespace": "gloo-system"},
+        "spec": {
+            "connectionConfig": {"maxRequestsPerConnection": 100, "connectTimeout": "2s"},
+            "circuitBreakers": {"maxConnections": 1024},
+            "useHttp2": true,
+            "kube": {"serviceName": "ignored", "serviceNamespace": "x", "servicePort": 1}
+        }
+    })
+}
+
+/// The object the Canary's provider reads through `referenced_objects`, for
+/// [`RouteContext::with_ingress`].
+pub fn referenced_for(c: &Canary) -> Value {
+    match c.spec.provider.as_deref() {
+        Some("apisix") => source_apisix_route(),
+        Some("gloo") => config_upstream(),
+        _ => source_ingress(),
+    }
+}
