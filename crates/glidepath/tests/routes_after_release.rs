@@ -26,7 +26,24 @@ struct Case {
     route: (&'static str, &'static str, &'static str),
 }
 
+/// Kuma's TrafficRoute is not among the upstream CRDs of the conformance data: a cluster-scoped
+/// stand-in that keeps what it is given.
+fn kuma_crd() -> CustomResourceDefinition {
+    serde_json::from_value(json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "trafficroutes.kuma.io"},
+        "spec": {"group": "kuma.io", "scope": "Cluster",
+            "names": {"plural": "trafficroutes", "singular": "trafficroute", "kind": "TrafficRoute", "listKind": "TrafficRouteList"},
+            "versions": [{"name": "v1alpha1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}}))
+    .unwrap()
+}
+
 async fn install(client: &Client, dir: &str) {
+    if dir == "kuma" {
+        let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+        api.create(&PostParams::default(), &kuma_crd()).await.unwrap();
+        return;
+    }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/crds").join(dir);
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -41,6 +58,7 @@ async fn install(client: &Client, dir: &str) {
     }
 }
 
+/// The route's `spec` (Kuma keeps it under `spec`, as its CRD does).
 async fn spec_of(api: &Api<DynamicObject>) -> Value {
     api.get("podinfo").await.unwrap().data["spec"].clone()
 }
@@ -74,7 +92,11 @@ async fn release_leaves_nothing_behind(case: Case) {
     wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut seen).await;
     let (group, version, kind) = case.route;
     let ar = ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, kind));
-    let routes: Api<DynamicObject> = Api::namespaced_with(env.client.clone(), "test", &ar);
+    let routes: Api<DynamicObject> = if group == "kuma.io" {
+        Api::all_with(env.client.clone(), &ar)
+    } else {
+        Api::namespaced_with(env.client.clone(), "test", &ar)
+    };
     let before = spec_of(&routes).await;
 
     apply(&env.client, &deployment("podinfo:2")).await;
@@ -184,6 +206,18 @@ async fn linkerd_weights_return_to_what_they_were() {
         service: json!({"port": 9898}),
         analysis: weighted(),
         route: ("split.smi-spec.io", "v1alpha2", "TrafficSplit"),
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kuma_splits_return_to_what_they_were() {
+    release_leaves_nothing_behind(Case {
+        provider: "kuma",
+        crds: "kuma",
+        service: json!({"port": 9898}),
+        analysis: weighted(),
+        route: ("kuma.io", "v1alpha1", "TrafficRoute"),
     })
     .await;
 }

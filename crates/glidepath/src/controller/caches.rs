@@ -202,12 +202,15 @@ impl Caches {
         }
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
         let gvk = GroupVersionKind::gvk(group, version, kind);
-        let (resource, _caps) = kube::discovery::pinned_kind(&self.client, &gvk).await.map_err(|_| {
+        let (resource, caps) = kube::discovery::pinned_kind(&self.client, &gvk).await.map_err(|_| {
             anyhow::anyhow!("{kind} kind not served ({api_version}): install the {} CRDs", product(group))
         })?;
+        // A cluster-scoped kind (Kuma's TrafficRoute) is watched cluster-wide even when the
+        // controller watches one namespace.
+        let cluster_scoped = caps.scope == kube::discovery::Scope::Cluster;
         let api: Api<DynamicObject> = match &self.namespace {
-            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &resource),
-            None => Api::all_with(self.client.clone(), &resource),
+            Some(ns) if !cluster_scoped => Api::namespaced_with(self.client.clone(), ns, &resource),
+            _ => Api::all_with(self.client.clone(), &resource),
         };
         let writer = reflector::store::Writer::new(resource.clone());
         let store = writer.as_reader();
@@ -233,7 +236,10 @@ impl Caches {
             ("autoscaling/v2", "HorizontalPodAutoscaler") => json(self.hpas.get(&ObjectRef::new(name).within(ns)))?,
             _ => {
                 let (resource, store) = self.dynamic(api_version, kind).await?;
-                json(store.get(&ObjectRef::new_with(name, resource).within(ns)))?
+                let key = ObjectRef::new_with(name, resource);
+                // Cluster-scoped objects are keyed without a namespace.
+                let key = if ns.is_empty() { key } else { key.within(ns) };
+                json(store.get(&key))?
             }
         };
         Ok(v.map(|mut v| {

@@ -132,13 +132,11 @@ impl Step<'_> {
         let api_version = obj["apiVersion"].as_str().unwrap_or_default().to_owned();
         let kind = obj["kind"].as_str().unwrap_or_default().to_owned();
         let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-        let live = self.ctx.caches.get_json(&api_version, &kind, self.ns(), &name).await.ok().flatten();
+        // The object's own namespace: none for cluster-scoped kinds (Kuma's TrafficRoute).
+        let ns = obj["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
+        let live = self.ctx.caches.get_json(&api_version, &kind, &ns, &name).await.ok().flatten();
         glidepath_apply::owned::disown_foreign(&mut obj, live.as_ref(), self.canary.uid().as_deref());
-        self.ctx
-            .applier
-            .apply_owned(&obj, live.as_ref())
-            .await
-            .with_context(|| format!("apply {kind} {}/{name}", self.ns()))?;
+        self.ctx.applier.apply_owned(&obj, live.as_ref()).await.with_context(|| format!("apply {kind} {ns}/{name}"))?;
         Ok(())
     }
 
