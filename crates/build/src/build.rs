@@ -278,7 +278,14 @@ pub(crate) fn add_generated(kpath: &Path, acc: &mut Acc, r: Resource) -> Result<
             && (e.namespace() == ns || e.history.iter().any(|(n, _)| *n == ns))
     });
     match (behavior, existing) {
-        (Behavior::Create, _) => append(kpath, &mut acc.resources, vec![r]),
+        // kustomize's message says what to do: a generator may only merge into or replace an
+        // object that exists.
+        (Behavior::Create, _) => append(kpath, &mut acc.resources, vec![r]).map_err(|e| match e {
+            BuildError::ConflictingId { path, id } => {
+                BuildError::ConflictingId { path, id: format!("{id} (exists; behavior must be merge or replace)") }
+            }
+            other => other,
+        }),
         (_, Some(i)) => {
             if let Some(e) = acc.resources.get_mut(i) {
                 merge_into(e, &r, behavior);

@@ -1,7 +1,8 @@
 //! Runs every kustomize conformance case under `shared/conformance/kustomize/cases`.
 //!
 //! Cases with `expected.yaml` must produce the same YAML documents in the same order (mapping key
-//! order and formatting ignored); cases with `expected-error.txt` must fail. Set
+//! order and formatting ignored); cases with `expected-error.txt` must fail with an error that
+//! names what kustomize's names (`ERROR_NAMES`). Set
 //! `CONFORMANCE_VERBOSE=1` to print each failing case with its first difference, and
 //! `CONFORMANCE_CASE=substring` to run a subset, `CONFORMANCE_TEXT_DIFF=` to count byte-identical
 //! outputs (`CONFORMANCE_TEXT_DIFF=1` also prints the texts that differ).
@@ -34,25 +35,76 @@ fn first_difference(want: &[Value], got: &[Value]) -> String {
     format!("document count: want {}, got {}", want.len(), got.len())
 }
 
+/// What each failing case's error must name: the cause kustomize's own message
+/// (`expected-error.txt`) names — the file, object, key or setting at fault — in our words.
+const ERROR_NAMES: &[(&str, &[&str])] = &[
+    ("accumulation_test__TestBaseMustHaveKustomizationFile", &["base", "kustomization.yaml"]),
+    ("accumulation_test__TestTargetMustHaveOnlyOneKustomizationFile", &["multiple kustomization files"]),
+    ("baseandoverlaysmall_test__TestSharedPatchDisAllowed", &["shared/deployment-patch.yaml"]),
+    ("basic_io_test__TestBasicIO3812", &["service.yaml"]),
+    ("complexcomposition_test__TestComplexComposition_Dev_Failure", &["already registered id", "my-sts"]),
+    ("complexcomposition_test__TestComplexComposition_Prod_Failure", &["already registered id", "my-sts"]),
+    (
+        "component_test__TestComponentErrors__components-cannot-add-bases-containing-the-same-resource",
+        &["comp-b", "already registered id", "proxy"],
+    ),
+    ("component_test__TestComponentErrors__components-cannot-add-the-same-resource", &["comp-b", "proxy"]),
+    ("component_test__TestComponentErrors__files-cannot-be-added-to-components-list", &["stub.yaml"]),
+    ("component_test__TestComponentErrors__kustomizations-cannot-be-added-to-components", &["base", "Component"]),
+    ("diamondcomposition_test__TestIssue1251_CompositeDiamond_Failure", &["already registered id", "my-deployment"]),
+    ("duplicatekeys_test__TestDuplicateKeys", &["resources.yaml", "env"]),
+    (
+        "generatormergeandreplace_test__TestConfigMapGeneratingIntoSameNamespace",
+        &["ConfigMap", "test", "behavior must be merge or replace"],
+    ),
+    ("multiplepatch_test__TestEmptyPatchesStrategicMergeFails", &["empty-patch.yaml"]),
+    (
+        "namedspacedserviceaccounts_test__TestNamedspacedServiceAccountsWithOverlap",
+        &["crb-a", "multiple possible referrals"],
+    ),
+    ("openapicustomschema_test__TestCustomOpenApiFieldBothPathAndVersion", &["builtin version and custom schema"]),
+    ("openapicustomschema_test__TestCustomOpenApiFieldFileNotFound", &["mycrd_schema.json"]),
+    ("repeatbase_test__TestRepeatBase", &["banana", "multiple"]),
+    (
+        "resourceconflict_test__TestMultibasesWithConflict",
+        &["a-pfx-rolebinding-sfx-suffixA", "multiple possible referrals"],
+    ),
+    ("sortordertransformer_test__TestInvalidLegacySortOptionsWithFIFOOrder", &["legacySortOptions", "fifo"]),
+    ("sortordertransformer_test__TestInvalidLegacySortOptionsWithoutOrderKey", &["sortOptions.order"]),
+    ("sortordertransformer_test__TestSortOrderGivenAsTransformer", &["SortOrderTransformer"]),
+    ("variableref_test__TestBasicVarCollision", &["POD_NAME"]),
+];
+
+fn message_of(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg.push_str(&format!(": {s}"));
+        src = s.source();
+    }
+    msg
+}
+
 /// Runs one case; `Err` carries a description of the failure.
 fn run_case(case: &Path) -> Result<(), String> {
     let target = build_target(case);
     let result = build_dir(&target);
     if case.join("expected-error.txt").exists() {
-        return match result {
-            Ok(_) => Err("build succeeded but kustomize fails".into()),
-            Err(_) => Ok(()),
+        let name = case.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let needles = ERROR_NAMES.iter().find(|(c, _)| *c == name).map(|(_, n)| *n);
+        return match (result, needles) {
+            (Ok(_), _) => Err("build succeeded but kustomize fails".into()),
+            (Err(_), None) => Err("a failing case without its entry in ERROR_NAMES".into()),
+            (Err(e), Some(needles)) => {
+                let msg = message_of(&e);
+                match needles.iter().find(|n| !msg.contains(**n)) {
+                    Some(missing) => Err(format!("the error does not name {missing:?}: {msg}")),
+                    None => Ok(()),
+                }
+            }
         };
     }
-    let objects = result.map_err(|e| {
-        let mut msg = e.to_string();
-        let mut src = std::error::Error::source(&e);
-        while let Some(s) = src {
-            msg.push_str(&format!(": {s}"));
-            src = s.source();
-        }
-        format!("build failed: {msg}")
-    })?;
+    let objects = result.map_err(|e| format!("build failed: {}", message_of(&e)))?;
     let text = to_yaml_stream(&objects).map_err(|e| format!("emit failed: {e}"))?;
     let got = parse_yaml_stream(&text, Path::new("<output>")).map_err(|e| format!("re-parse of our output: {e:?}"))?;
     let expected_path = case.join("expected.yaml");
