@@ -75,9 +75,10 @@ impl GraphiteProvider {
             let username = http_util::required_secret(NAME, secret, "username")?;
             let password = http_util::required_secret(NAME, secret, "password")?;
             let raw = format!("{}:{}", username.expose(), password.expose());
-            let basic = Secret::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw)));
-            headers.push((AUTHORIZATION, basic.clone()));
-            secrets = vec![username, password, basic];
+            let encoded = Secret::new(base64::engine::general_purpose::STANDARD.encode(raw));
+            headers.push((AUTHORIZATION, Secret::new(format!("Basic {}", encoded.expose()))));
+            // The encoded pair is as secret as the password; an echoing server must not show it.
+            secrets = vec![encoded, password];
         }
         Ok(Self {
             client: http_util::client_with_headers(NAME, spec, &headers, options)?,

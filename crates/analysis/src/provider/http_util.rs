@@ -171,7 +171,10 @@ pub(crate) fn transport_error(provider: &'static str, e: reqwest::Error) -> Anal
 /// At most 300 characters of `body`, every secret value replaced by `***`.
 pub(crate) fn excerpt(body: &str, secrets: &[&Secret]) -> String {
     let mut text = body.trim().to_owned();
-    for s in secrets.iter().map(|s| s.expose()).filter(|s| !s.is_empty()) {
+    // Longest first, so a secret containing another is masked whole.
+    let mut values: Vec<&str> = secrets.iter().map(|s| s.expose()).filter(|s| !s.is_empty()).collect();
+    values.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    for s in values {
         text = text.replace(s, "***");
     }
     match text.char_indices().nth(300) {
