@@ -61,6 +61,12 @@ pub struct ProviderOptions {
 }
 
 impl ProviderOptions {
+    /// The options Flagger's factory gets for `metric`: its `interval` (an unparseable one
+    /// falls back to `1m`), the default timeout.
+    pub fn for_metric(metric: &glidepath_api::flagger::CanaryMetric) -> Self {
+        Self { interval: glidepath_api::duration::parse(metric.interval()).ok(), ..Self::default() }
+    }
+
     /// The metric interval, or Flagger's default `1m`.
     pub fn interval(&self) -> Duration {
         self.interval.unwrap_or(DEFAULT_INTERVAL)
@@ -124,6 +130,15 @@ mod tests {
             let err = new_provider(&spec, None, &ProviderOptions::default()).unwrap_err();
             assert!(matches!(err, AnalysisError::CreateProviderUnknownType { .. }), "{kind}: {err}");
         }
+    }
+
+    #[test]
+    fn options_carry_the_metric_interval() {
+        use glidepath_api::flagger::CanaryMetric;
+        let m = |i: Option<&str>| CanaryMetric { name: "m".into(), interval: i.map(Into::into), ..Default::default() };
+        assert_eq!(ProviderOptions::for_metric(&m(Some("30s"))).interval(), Duration::from_secs(30));
+        assert_eq!(ProviderOptions::for_metric(&m(None)).interval(), DEFAULT_INTERVAL);
+        assert_eq!(ProviderOptions::for_metric(&m(Some("soon"))).interval(), DEFAULT_INTERVAL);
     }
 
     #[test]
