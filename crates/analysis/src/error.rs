@@ -39,6 +39,36 @@ pub enum AnalysisError {
         source: reqwest::Error,
     },
 
+    /// A key the provider needs is missing from its Secret (the key name, never a value).
+    #[error("create metric provider {provider}: secret has no {key:?}")]
+    CreateProviderMissingSecretKey { provider: &'static str, key: &'static str },
+    /// CloudWatch needs a region (`spec.provider.region`, or one in the address).
+    #[error("create metric provider {provider}: region is required")]
+    CreateProviderMissingRegion { provider: &'static str },
+    /// CloudWatch found no access key in the Secret nor in the environment.
+    #[error(
+        "create metric provider {provider}: no AWS credentials (secret or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
+    )]
+    CreateProviderMissingCredentials { provider: &'static str },
+
+    /// The rendered query is not what the provider expects (CloudWatch: a JSON array).
+    #[error("parse query for {provider}")]
+    ParseQuery {
+        provider: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The backend answered with an HTTP error status; `body` is an excerpt of its answer with
+    /// the provider's secret values replaced by `***`.
+    #[error("query {provider}: HTTP status {status}: {body}")]
+    QueryHttpStatus { provider: &'static str, status: u16, body: String },
+    /// The backend answered 2xx with a body that is not the documented shape.
+    #[error("query {provider}: parse response: {reason}")]
+    QueryParseResponse { provider: &'static str, reason: String },
+    /// The provider has no range query, so the canary/primary comparison cannot sample it.
+    #[error("sample {provider}: range samples are not supported by this provider")]
+    SamplesUnsupported { provider: &'static str },
+
     /// The query request failed (connection, HTTP status, Prometheus error, bad JSON).
     #[error("query {provider}")]
     Query {

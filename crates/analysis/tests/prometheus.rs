@@ -324,7 +324,7 @@ async fn timeout_bounds_a_hanging_server() {
             held.push(s);
         }
     });
-    let opts = ProviderOptions { timeout: Some(Duration::from_millis(300)) };
+    let opts = ProviderOptions { timeout: Some(Duration::from_millis(300)), ..Default::default() };
     let p = metrics_server(&format!("http://{addr}"), &opts).unwrap();
     let start = Instant::now();
     assert!(matches!(p.query("vector(1)").await, Err(AnalysisError::Query { .. })));

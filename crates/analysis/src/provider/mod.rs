@@ -1,9 +1,17 @@
 //! Metric providers: the [`MetricProvider`] trait, one module per provider, and
 //! [`new_provider`], which builds one from a `MetricTemplate`'s `spec.provider`.
 
+mod aws_sigv4;
+pub mod cloudwatch;
+pub mod datadog;
+pub mod dynatrace;
 pub mod fake;
+pub mod graphite;
 mod http_util;
+pub mod influxdb;
+pub mod newrelic;
 pub mod prometheus;
+pub mod splunk;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -38,16 +46,38 @@ pub trait MetricProvider: Send + Sync + std::fmt::Debug {
     fn samples<'a>(&'a self, query: &'a str, window: Duration, step: Duration) -> ProviderFuture<'a, Vec<f64>>;
 }
 
+/// Flagger's default metric interval (`1m`).
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
+
 /// Settings shared by the providers, from `spec.provider` and its Secret's data.
 #[derive(Clone, Debug, Default)]
 pub struct ProviderOptions {
     /// Query timeout; default [`DEFAULT_TIMEOUT`].
     pub timeout: Option<Duration>,
+    /// The metric's `interval` (Flagger passes it to the provider factory): Datadog, CloudWatch,
+    /// Dynatrace and Splunk query the last 10 intervals, New Relic appends `SINCE <interval>
+    /// seconds ago`. Default [`DEFAULT_INTERVAL`].
+    pub interval: Option<Duration>,
+}
+
+impl ProviderOptions {
+    /// The options Flagger's factory gets for `metric`: its `interval` (an unparseable one
+    /// falls back to `1m`), the default timeout.
+    pub fn for_metric(metric: &glidepath_api::flagger::CanaryMetric) -> Self {
+        Self { interval: glidepath_api::duration::parse(metric.interval()).ok(), ..Self::default() }
+    }
+
+    /// The metric interval, or Flagger's default `1m`.
+    pub fn interval(&self) -> Duration {
+        self.interval.unwrap_or(DEFAULT_INTERVAL)
+    }
 }
 
 /// The `spec.provider.type`s [`new_provider`] builds; a template with another type is refused
 /// when a Canary refers to it, before any analysis runs.
-pub const SUPPORTED_TYPES: &[&str] = &["prometheus"];
+/// `stackdriver` (Google OAuth) and `keptn` (a Kubernetes client) are not built.
+pub const SUPPORTED_TYPES: &[&str] =
+    &["prometheus", "datadog", "newrelic", "graphite", "influxdb", "dynatrace", "splunk", "cloudwatch"];
 
 /// Build the provider for `spec`, with `secret` the decoded `data` of `spec.secretRef` (which
 /// the caller reads from the **template's** namespace). Unknown or unimplemented types are an
@@ -59,6 +89,13 @@ pub fn new_provider(
 ) -> Result<Box<dyn MetricProvider>, AnalysisError> {
     match spec.r#type.as_str() {
         "prometheus" => Ok(Box::new(prometheus::PrometheusProvider::new(spec, secret, options)?)),
+        "datadog" => Ok(Box::new(datadog::DatadogProvider::new(spec, secret, options)?)),
+        "newrelic" => Ok(Box::new(newrelic::NewRelicProvider::new(spec, secret, options)?)),
+        "graphite" => Ok(Box::new(graphite::GraphiteProvider::new(spec, secret, options)?)),
+        "influxdb" => Ok(Box::new(influxdb::InfluxdbProvider::new(spec, secret, options)?)),
+        "dynatrace" => Ok(Box::new(dynatrace::DynatraceProvider::new(spec, secret, options)?)),
+        "splunk" => Ok(Box::new(splunk::SplunkProvider::new(spec, secret, options)?)),
+        "cloudwatch" => Ok(Box::new(cloudwatch::CloudWatchProvider::new(spec, secret, options)?)),
         other => Err(AnalysisError::CreateProviderUnknownType { kind: other.to_owned() }),
     }
 }
@@ -86,12 +123,22 @@ mod tests {
 
     #[test]
     fn unknown_provider_type_is_an_error() {
-        for kind in ["", "datadog", "promethues"] {
+        // stackdriver and keptn are Flagger types Glidepath does not build.
+        for kind in ["", "stackdriver", "keptn", "externalmetrics", "promethues"] {
             let spec =
                 ProviderSpec { r#type: kind.into(), address: Some("http://127.0.0.1:1".into()), ..Default::default() };
             let err = new_provider(&spec, None, &ProviderOptions::default()).unwrap_err();
             assert!(matches!(err, AnalysisError::CreateProviderUnknownType { .. }), "{kind}: {err}");
         }
+    }
+
+    #[test]
+    fn options_carry_the_metric_interval() {
+        use glidepath_api::flagger::CanaryMetric;
+        let m = |i: Option<&str>| CanaryMetric { name: "m".into(), interval: i.map(Into::into), ..Default::default() };
+        assert_eq!(ProviderOptions::for_metric(&m(Some("30s"))).interval(), Duration::from_secs(30));
+        assert_eq!(ProviderOptions::for_metric(&m(None)).interval(), DEFAULT_INTERVAL);
+        assert_eq!(ProviderOptions::for_metric(&m(Some("soon"))).interval(), DEFAULT_INTERVAL);
     }
 
     #[test]
