@@ -45,7 +45,7 @@ impl LiveMetrics {
     async fn check_one(&self, canary: &Canary, provider: Provider, metric: &CanaryMetric) -> Result<Verdict, String> {
         let ns = canary.namespace().unwrap_or_default();
         let source = metric_source(metric, &ns, self.settings.no_cross_namespace_refs).map_err(|e| e.describe())?;
-        let options = ProviderOptions::default();
+        let options = ProviderOptions::for_metric(metric);
         let (backend, template): (Box<dyn MetricProvider>, _) = match &source {
             MetricSource::Template(key) => {
                 let t = self
