@@ -1,6 +1,6 @@
 //! `plan`: one tick of `advanceCanary` (reference §2.3), as a pure function.
 
-use glidepath_api::flagger::defaults::{Severity, WebhookType};
+use glidepath_api::flagger::defaults::{Severity, Strategy, WebhookType};
 use glidepath_api::flagger::{Canary, CanaryPhase};
 use glidepath_api::k8s_openapi::jiff::Timestamp;
 
@@ -73,6 +73,9 @@ fn advance(t: &mut Tick<'_>) -> Flow {
     {
         t.alert(Severity::Warn, "Rolling back manual webhook invoked");
         rollback(t, &format!("Rolling back {} manual webhook invoked", t.id()), false);
+        return Ok(());
+    }
+    if unrecorded_step(t, routes) {
         return Ok(());
     }
     match t.phase() {
@@ -226,6 +229,19 @@ fn restart_on_new_revision(t: &mut Tick<'_>) -> bool {
     t.act(Action::SetRoutes(Routes::ALL_PRIMARY));
     t.sync_status(CanaryPhase::Progressing, 0, 0, 0);
     t.event(format!("New revision detected! Restarting analysis for {}", t.target_id()));
+    true
+}
+
+/// Routes that moved past the recorded weight: a step whose routes were written but whose
+/// status was not (the controller died between the two writes). The step is recorded and gets
+/// its full interval before the next one, so no weight goes without its analysis.
+fn unrecorded_step(t: &mut Tick<'_>, routes: Routes) -> bool {
+    let stepping = matches!(t.phase(), CanaryPhase::Progressing | CanaryPhase::Promoting);
+    let recorded = t.status.canary_weight.unwrap_or(0);
+    if !stepping || t.strategy != Strategy::Canary || routes.mirrored || routes.canary == recorded {
+        return false;
+    }
+    t.set_weight(routes.canary);
     true
 }
 

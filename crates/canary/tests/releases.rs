@@ -81,6 +81,24 @@ fn canary_steps_to_max_weight_then_promotes() {
     );
 }
 
+/// A controller killed between a step's route write and its status write: the routes are
+/// ahead of the status. The next tick records the step and waits its interval (no checks, no
+/// further step), so the weight still gets its full analysis.
+#[test]
+fn a_step_whose_status_was_lost_is_recorded_before_the_next() {
+    let mut w =
+        World::new(canary("istio", json!({"interval": "30s", "threshold": 2, "stepWeight": 20, "maxWeight": 60})));
+    w.initialised_with_new_revision();
+    assert_eq!(w.play(2), [("Progressing", 0, 100, 0, 0), ("Progressing", 20, 80, 0, 0)]);
+    // The next step's routes landed, its status did not.
+    w.obs.routes = Some(Routes::split(40));
+    let d = w.tick();
+    assert_eq!(w.row(), ("Progressing", 40, 60, 0, 0), "the step is recorded");
+    assert!(d.actions.iter().all(|a| !matches!(a, glidepath_canary::Action::SetRoutes(_))), "{:?}", d.actions);
+    assert_eq!(w.asked.last().map(Vec::len), Some(0), "no checks in the recording tick");
+    assert_eq!(w.play(1), [("Progressing", 60, 40, 0, 0)], "the next step a full interval later");
+}
+
 #[test]
 fn step_weights_list() {
     let mut w = World::new(canary("gatewayapi", json!({"interval": "1m", "threshold": 1, "stepWeights": [1, 10, 50]})));

@@ -174,7 +174,7 @@ async fn a_metric_template_of_an_unbuilt_provider_type_is_refused_up_front() {
         &json!({
             "apiVersion": "flagger.app/v1beta1", "kind": "MetricTemplate",
             "metadata": {"name": "latency", "namespace": "test"},
-            "spec": {"provider": {"type": "datadog", "address": "https://api.datadoghq.com"}, "query": "avg:latency{*}"}
+            "spec": {"provider": {"type": "stackdriver"}, "query": "fetch k8s_container | metric latency"}
         }),
     )
     .await;
@@ -198,7 +198,10 @@ async fn a_metric_template_of_an_unbuilt_provider_type_is_refused_up_front() {
         assert!(tokio::time::Instant::now() < deadline, "never refused");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    assert!(message.contains("spec.analysis.metrics[0].templateRef") && message.contains("\"datadog\""), "{message}");
+    assert!(
+        message.contains("spec.analysis.metrics[0].templateRef") && message.contains("\"stackdriver\""),
+        "{message}"
+    );
     let deployments: Api<Deployment> = Api::namespaced(env.client.clone(), "test");
     assert!(deployments.get_opt("podinfo-primary").await.unwrap().is_none(), "a refused canary was initialised");
     controller.shutdown().await;

@@ -2,8 +2,10 @@
 //! exactly as an uninterrupted one does (DESIGN.md §6). The state lives in the Canary status,
 //! so nothing is repeated (hooks, promotion) and no step is lost.
 //!
-//! "Kill" is an abort of every controller task at whatever await point it has reached — a
-//! reconcile can stop between any two API writes, as with SIGKILL.
+//! "Kill" is an abort of every controller task at whatever await point it has reached, as with
+//! SIGKILL: between ticks (when the status shows a point of the release), and between any two
+//! API writes of one tick (the sandbox's write gate holds the next write, the controller is
+//! killed while it hangs, and the held write is never applied).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod support;
@@ -46,9 +48,21 @@ fn canary(hooks: &str) -> Value {
     })
 }
 
-/// Play a release of `podinfo:2`; when `kill_at(status)` first holds, kill the controller and
-/// start a new one.
-async fn release(kill_at: Option<fn(&glidepath_api::flagger::CanaryStatus) -> bool>) -> End {
+type At = fn(&glidepath_api::flagger::CanaryStatus) -> bool;
+
+/// When to kill the controller.
+#[derive(Clone, Copy)]
+enum Kill {
+    Never,
+    /// When the status first shows this: between ticks.
+    AtTick(At),
+    /// When the status first shows this, let that many more API writes through, then kill the
+    /// controller while its next write hangs: between two writes of one tick.
+    AfterWrites(At, u64),
+}
+
+/// Play a release of `podinfo:2`; at the `kill` point, kill the controller and start a new one.
+async fn release(kill: Kill) -> End {
     let env = env().await;
     install_httproute_crd(&env.client).await;
     let (hooks, calls) = recorder().await;
@@ -70,7 +84,7 @@ async fn release(kill_at: Option<fn(&glidepath_api::flagger::CanaryStatus) -> bo
         (b[0]["weight"].as_i64().unwrap_or(-1), b[1]["weight"].as_i64().unwrap_or(-1))
     };
     let mut published = false;
-    let mut killed = kill_at.is_none();
+    let mut killed = matches!(kill, Kill::Never);
     let mut steps = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
@@ -85,10 +99,33 @@ async fn release(kill_at: Option<fn(&glidepath_api::flagger::CanaryStatus) -> bo
             apply(&env.client, &deployment("podinfo:2")).await;
             published = true;
         }
-        if !killed && kill_at.is_some_and(|f| f(&s)) {
-            controller.shutdown().await;
-            controller = Controller::start(env.client.clone(), settings()).await.unwrap();
-            killed = true;
+        match kill {
+            Kill::AtTick(at) if !killed && at(&s) => {
+                controller.shutdown().await;
+                controller = Controller::start(env.client.clone(), settings()).await.unwrap();
+                killed = true;
+            }
+            Kill::AfterWrites(at, n) if !killed && at(&s) => {
+                let gate = env.sandbox.write_gate();
+                let held = gate.hold_after(n);
+                let until = tokio::time::Instant::now() + Duration::from_secs(20);
+                while gate.writes() < held {
+                    assert!(tokio::time::Instant::now() < until, "the controller made fewer than {} writes", n + 1);
+                    // The release goes on meanwhile: keep recording its steps.
+                    if let Ok(r) = routes.get("podinfo").await
+                        && steps.last() != Some(&weights(&r))
+                    {
+                        steps.push(weights(&r));
+                    }
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                // Killed while write number `held` hangs; it is then refused, never applied.
+                controller.shutdown().await;
+                gate.release();
+                controller = Controller::start(env.client.clone(), settings()).await.unwrap();
+                killed = true;
+            }
+            _ => {}
         }
         if published && s.phase.as_str() == "Succeeded" {
             break;
@@ -135,30 +172,75 @@ fn uninterrupted() -> End {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_kill_the_release_goes_as_planned() {
-    assert_eq!(release(None).await, uninterrupted());
+    assert_eq!(release(Kill::Never).await, uninterrupted());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_while_initialising() {
-    assert_eq!(release(Some(|s| s.phase.as_str() == "Initializing")).await, uninterrupted());
+    assert_eq!(release(Kill::AtTick(|s| s.phase.as_str() == "Initializing")).await, uninterrupted());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_at_the_start_of_the_analysis() {
-    assert_eq!(release(Some(|s| s.phase.as_str() == "Progressing")).await, uninterrupted());
+    assert_eq!(release(Kill::AtTick(|s| s.phase.as_str() == "Progressing")).await, uninterrupted());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_between_two_steps() {
-    assert_eq!(release(Some(|s| s.canary_weight == Some(40))).await, uninterrupted());
+    assert_eq!(release(Kill::AtTick(|s| s.canary_weight == Some(40))).await, uninterrupted());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_while_promoting() {
-    assert_eq!(release(Some(|s| s.phase.as_str() == "Promoting")).await, uninterrupted());
+    assert_eq!(release(Kill::AtTick(|s| s.phase.as_str() == "Promoting")).await, uninterrupted());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_while_finalising() {
-    assert_eq!(release(Some(|s| s.phase.as_str() == "Finalising")).await, uninterrupted());
+    assert_eq!(release(Kill::AtTick(|s| s.phase.as_str() == "Finalising")).await, uninterrupted());
+}
+
+/// Kills between any two writes of one tick: after 0, 1, 2, … further writes at each point.
+/// The end is the uninterrupted one, every step routed, except that a hook whose call came
+/// just before the kill (its record was the held write) may run once more: webhooks are
+/// at-least-once across a crash, as in Flagger, so they must be idempotent.
+async fn killed_mid_tick(at: At, writes: std::ops::Range<u64>) {
+    let want = uninterrupted();
+    for n in writes {
+        let end = release(Kill::AfterWrites(at, n)).await;
+        let names = |e: &End| e.hooks.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&end), names(&want), "killed after {n} more writes: {end:?}");
+        let repeated = end.hooks.iter().filter(|(_, calls)| *calls > 1).count();
+        assert!(end.hooks.iter().all(|(_, calls)| (1..=2).contains(calls)) && repeated <= 1, "{end:?}");
+        assert_eq!(
+            End { hooks: vec![], ..end },
+            End { hooks: vec![], ..uninterrupted() },
+            "killed after {n} more writes"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_between_writes_while_initialising() {
+    killed_mid_tick(|s| s.phase.as_str() == "Initializing", 0..4).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_between_writes_at_the_start_of_the_analysis() {
+    killed_mid_tick(|s| s.phase.as_str() == "Progressing", 0..4).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_between_writes_of_a_step() {
+    killed_mid_tick(|s| s.canary_weight == Some(20), 0..4).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_between_writes_while_promoting() {
+    killed_mid_tick(|s| s.phase.as_str() == "Promoting", 0..4).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_between_writes_while_finalising() {
+    killed_mid_tick(|s| s.phase.as_str() == "Finalising", 0..3).await;
 }

@@ -19,7 +19,8 @@
 //! core Events), `discovery`, `openapi`, `table` (`kubectl get` columns), `selector`, `meta`,
 //! `rules` (CEL `x-kubernetes-validations`), `shape` (body vs URL checks), `protobuf`, `http`, `error`, `simulator` (workload status) and
 //! `rollout` (its ReplicaSets per pod-template-hash), `faults` (API fault injection, off by
-//! default), `persist` (`state_dir`: snapshot + append log), `traffic` (synthetic HTTP traffic
+//! default), `gate` (holds API writes so crash tests can kill a client between two of them),
+//! `persist` (`state_dir`: snapshot + append log), `traffic` (synthetic HTTP traffic
 //! routed by HTTPRoutes and Services, exported on `GET /metrics`; per-workload
 //! `FAULT_RATE`/`LATENCY_MS` env vars or the `sandbox.glidepath.io/fault-rate`/`latency-ms` pod
 //! template annotations — see the module).
@@ -51,6 +52,7 @@ mod discovery;
 mod error;
 mod event;
 pub mod faults;
+pub mod gate;
 mod gc;
 mod handlers;
 mod http;

@@ -71,6 +71,8 @@ pub(crate) struct Shared {
     pub requests: crate::requests::RequestCounts,
     /// The fault injector, when configured.
     pub faults: Option<crate::faults::Faults>,
+    /// Holds API writes for crash tests (open unless a test closes it).
+    pub gate: crate::gate::WriteGate,
 }
 
 impl Shared {
@@ -109,6 +111,7 @@ impl Sandbox {
             traffic: crate::traffic::Metrics::default(),
             requests: crate::requests::RequestCounts::default(),
             faults,
+            gate: crate::gate::WriteGate::default(),
         });
         if let Some(sim) = simulator {
             tokio::spawn(crate::simulator::run(shared.clone(), sim));
@@ -142,6 +145,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/readyz", get(|| async { crate::handlers::empty_ok() }))
         .route("/metrics", get(crate::traffic::metrics::serve))
         .fallback(crate::handlers::dispatch)
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), crate::gate::gate))
         .layer(axum::middleware::from_fn_with_state(shared.clone(), crate::faults::inject))
         .layer(axum::middleware::from_fn_with_state(shared.clone(), crate::requests::count))
         .layer(DefaultBodyLimit::disable())
@@ -158,6 +162,11 @@ pub struct SandboxHandle {
 }
 
 impl SandboxHandle {
+    /// The write gate: hold API writes to kill a client between two of them.
+    pub fn write_gate(&self) -> &crate::gate::WriteGate {
+        &self.shared.gate
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

@@ -2,7 +2,8 @@
 //! analysis interval after its last run) or at once when it is new, deleted, or carries a
 //! promote/abort request. Other object changes never make a canary run early: steps keep the
 //! analysis interval, as in Flagger. Each canary runs
-//! at most once at a time; reconciles of different canaries run concurrently, bounded.
+//! at most once at a time; reconciles of different canaries run concurrently, bounded, and
+//! end with the scheduler.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -22,6 +23,9 @@ pub async fn run(ctx: Arc<Context>, mut stop: watch::Receiver<bool>) {
     let mut in_flight: HashSet<Key> = HashSet::new();
     let workers = Arc::new(Semaphore::new(ctx.settings.workers.max(1)));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(Key, Option<Duration>)>();
+    // Reconciles belong to the scheduler: when it is stopped or aborted (a shutdown, a lost
+    // lease), the running ones are aborted with it instead of writing on behind its back.
+    let mut running = tokio::task::JoinSet::new();
     let mut touched = ctx.caches.touched.lock().await;
 
     let schedule = |queue: &mut BTreeSet<(Instant, Key)>, due: &mut HashMap<Key, Instant>, key: Key, at: Instant| {
@@ -53,6 +57,7 @@ pub async fn run(ctx: Arc<Context>, mut stop: watch::Receiver<bool>) {
                     }
                 }
             }
+            Some(_) = running.join_next(), if !running.is_empty() => {}
             Some((key, next)) = done_rx.recv() => {
                 in_flight.remove(&key);
                 if let Some(after) = next {
@@ -72,7 +77,7 @@ pub async fn run(ctx: Arc<Context>, mut stop: watch::Receiver<bool>) {
                     }
                     ctx.metrics.step_lag.observe(now.saturating_duration_since(at).as_secs_f64());
                     let (ctx, tx, workers) = (ctx.clone(), done_tx.clone(), workers.clone());
-                    tokio::spawn(async move {
+                    running.spawn(async move {
                         let _permit = workers.acquire_owned().await;
                         debug!(namespace = %key.0, canary = %key.1, "reconcile");
                         let next = reconcile(&ctx, &key.0, &key.1).await;
