@@ -50,6 +50,13 @@ pub enum AnalysisError {
         "create metric provider {provider}: no AWS credentials (secret or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
     )]
     CreateProviderMissingCredentials { provider: &'static str },
+    /// Stackdriver's `serviceAccountKey` is not a service-account key file (the position of the
+    /// JSON error only: serde's messages may quote the key).
+    #[error("create metric provider {provider}: parse serviceAccountKey: {reason}")]
+    CreateProviderParseServiceAccountKey { provider: &'static str, reason: String },
+    /// The service-account key's `private_key` is not a PEM PKCS#8 RSA key.
+    #[error("create metric provider {provider}: parse private_key: {reason}")]
+    CreateProviderParsePrivateKey { provider: &'static str, reason: &'static str },
 
     /// The rendered query is not what the provider expects (CloudWatch: a JSON array).
     #[error("parse query for {provider}")]
@@ -62,6 +69,16 @@ pub enum AnalysisError {
     /// the provider's secret values replaced by `***`.
     #[error("query {provider}: HTTP status {status}: {body}")]
     QueryHttpStatus { provider: &'static str, status: u16, body: String },
+    /// The OAuth token endpoint answered with an HTTP error status; `body` is masked likewise.
+    #[error("query {provider}: fetch OAuth token: HTTP status {status}: {body}")]
+    QueryFetchTokenHttpStatus { provider: &'static str, status: u16, body: String },
+    /// The OAuth JWT assertion could not be signed.
+    #[error("query {provider}: sign OAuth token assertion")]
+    SignTokenAssertion {
+        provider: &'static str,
+        #[source]
+        source: aws_lc_rs::error::Unspecified,
+    },
     /// The backend answered 2xx with a body that is not the documented shape.
     #[error("query {provider}: parse response: {reason}")]
     QueryParseResponse { provider: &'static str, reason: String },

@@ -126,7 +126,9 @@ pub(crate) async fn traced<T>(
         let result = call.await;
         let outcome = match &result {
             Ok(_) => "ok",
-            Err(AnalysisError::QueryHttpStatus { .. }) => "http_error",
+            Err(AnalysisError::QueryHttpStatus { .. } | AnalysisError::QueryFetchTokenHttpStatus { .. }) => {
+                "http_error"
+            }
             Err(AnalysisError::Query { .. }) => "transport_error",
             Err(_) => "bad_response",
         };

@@ -1,5 +1,6 @@
 //! A loopback HTTP server that records every request and answers per path with a canned
-//! status, content type and body (404 for unknown paths).
+//! status, content type and body (404 for unknown paths); `{request_body}` in a canned body is
+//! replaced by the request's body, for servers that echo what they were sent.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -60,17 +61,13 @@ async fn handle(
         .collect();
     let path = uri.path().to_owned();
     let mut inner = inner.lock().unwrap();
-    inner.requests.push(Recorded {
-        method,
-        path: path.clone(),
-        query,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    });
+    let request_body = String::from_utf8_lossy(&body).into_owned();
+    inner.requests.push(Recorded { method, path: path.clone(), query, headers, body: request_body.clone() });
     match inner.answers.get(&path) {
         Some((status, content_type, body)) => {
             let status = StatusCode::from_u16(*status).unwrap();
-            (status, [("content-type", content_type.clone())], body.clone()).into_response()
+            let body = body.replace("{request_body}", &request_body);
+            (status, [("content-type", content_type.clone())], body).into_response()
         }
         None => (StatusCode::NOT_FOUND, "no answer configured").into_response(),
     }
