@@ -6,12 +6,14 @@ pub mod cloudwatch;
 pub mod datadog;
 pub mod dynatrace;
 pub mod fake;
+mod google_oauth;
 pub mod graphite;
 mod http_util;
 pub mod influxdb;
 pub mod newrelic;
 pub mod prometheus;
 pub mod splunk;
+pub mod stackdriver;
 
 use std::collections::BTreeMap;
 use std::future::Future;
