@@ -3,10 +3,10 @@
 //! This crate owns:
 //! - the [`MetricProvider`] trait and its implementations ([`provider::prometheus`],
 //!   [`provider::datadog`], [`provider::newrelic`], [`provider::graphite`], [`provider::influxdb`],
-//!   [`provider::dynatrace`], [`provider::splunk`], [`provider::cloudwatch`], an in-memory
-//!   [`provider::fake`] for tests), built from a `MetricTemplate`'s `spec.provider` by
-//!   [`provider::new_provider`] (an unknown type, `stackdriver` and `keptn` included, is an error,
-//!   never a Prometheus fallback);
+//!   [`provider::dynatrace`], [`provider::splunk`], [`provider::cloudwatch`],
+//!   [`provider::stackdriver`], an in-memory [`provider::fake`] for tests), built from a
+//!   `MetricTemplate`'s `spec.provider` by [`provider::new_provider`] (an unknown type, `keptn`
+//!   included, is an error, never a Prometheus fallback);
 //! - query templating with exactly Flagger's variables ([`template`]) and `MetricTemplate` reference
 //!   resolution ([`resolve`]);
 //! - the built-in `request-success-rate` / `request-duration` PromQL per routing provider

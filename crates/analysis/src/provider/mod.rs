@@ -77,9 +77,9 @@ impl ProviderOptions {
 
 /// The `spec.provider.type`s [`new_provider`] builds; a template with another type is refused
 /// when a Canary refers to it, before any analysis runs.
-/// `stackdriver` (Google OAuth) and `keptn` (a Kubernetes client) are not built.
+/// `keptn` (a Kubernetes client) is not built.
 pub const SUPPORTED_TYPES: &[&str] =
-    &["prometheus", "datadog", "newrelic", "graphite", "influxdb", "dynatrace", "splunk", "cloudwatch"];
+    &["prometheus", "datadog", "newrelic", "graphite", "influxdb", "dynatrace", "splunk", "cloudwatch", "stackdriver"];
 
 /// Build the provider for `spec`, with `secret` the decoded `data` of `spec.secretRef` (which
 /// the caller reads from the **template's** namespace). Unknown or unimplemented types are an
@@ -98,6 +98,7 @@ pub fn new_provider(
         "dynatrace" => Ok(Box::new(dynatrace::DynatraceProvider::new(spec, secret, options)?)),
         "splunk" => Ok(Box::new(splunk::SplunkProvider::new(spec, secret, options)?)),
         "cloudwatch" => Ok(Box::new(cloudwatch::CloudWatchProvider::new(spec, secret, options)?)),
+        "stackdriver" => Ok(Box::new(stackdriver::StackdriverProvider::new(spec, secret, options)?)),
         other => Err(AnalysisError::CreateProviderUnknownType { kind: other.to_owned() }),
     }
 }
@@ -125,8 +126,8 @@ mod tests {
 
     #[test]
     fn unknown_provider_type_is_an_error() {
-        // stackdriver and keptn are Flagger types Glidepath does not build.
-        for kind in ["", "stackdriver", "keptn", "externalmetrics", "promethues"] {
+        // keptn is a Flagger type Glidepath does not build.
+        for kind in ["", "keptn", "externalmetrics", "promethues"] {
             let spec =
                 ProviderSpec { r#type: kind.into(), address: Some("http://127.0.0.1:1".into()), ..Default::default() };
             let err = new_provider(&spec, None, &ProviderOptions::default()).unwrap_err();

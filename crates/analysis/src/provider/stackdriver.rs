@@ -117,7 +117,9 @@ impl StackdriverProvider {
             })?
             .push(&project)
             .push("timeSeries:query");
-        let tokens = TokenSource::from_key_json(NAME, &key, SCOPE, client.clone())?;
+        // The token endpoint gets neither the template's headers nor its insecureSkipVerify.
+        let token_client = http_util::client_with_headers(NAME, &ProviderSpec::default(), &[], options)?;
+        let tokens = TokenSource::from_key_json(NAME, &key, SCOPE, token_client)?;
         Ok(Self { client, query_url, project, tokens })
     }
 

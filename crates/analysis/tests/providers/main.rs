@@ -10,6 +10,7 @@ mod influxdb;
 mod mock;
 mod newrelic;
 mod splunk;
+mod stackdriver;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -42,8 +43,9 @@ pub fn build(
     new_provider(spec, Some(secret), options).unwrap_or_else(|e| panic!("{}: {e}", spec.r#type))
 }
 
-/// A Secret with every key any provider reads.
-fn every_key() -> BTreeMap<String, String> {
+/// A Secret with every key any provider reads; Stackdriver's token endpoint is at `address`.
+fn every_key(address: &str) -> BTreeMap<String, String> {
+    let service_account_key = stackdriver::service_account_key(&format!("{address}/token"));
     secret(&[
         ("datadog_api_key", "k"),
         ("datadog_application_key", "a"),
@@ -58,18 +60,21 @@ fn every_key() -> BTreeMap<String, String> {
         ("aws_access_key_id", "AKID"),
         ("aws_secret_access_key", "SECRET"),
         ("region", "us-east-1"),
+        ("project", "test-project"),
+        ("serviceAccountKey", &service_account_key),
     ])
 }
 
 #[test]
 fn every_supported_type_builds_and_the_others_are_refused() {
     for kind in SUPPORTED_TYPES {
-        let p = build(&spec(kind, "http://127.0.0.1:1"), &every_key(), &ProviderOptions::default());
+        let p = build(&spec(kind, "http://127.0.0.1:1"), &every_key("http://127.0.0.1:1"), &ProviderOptions::default());
         assert_eq!(p.name(), *kind);
     }
-    for kind in ["stackdriver", "keptn", "externalmetrics"] {
+    for kind in ["keptn", "externalmetrics", "prometheus2"] {
         assert!(!SUPPORTED_TYPES.contains(&kind));
-        let err = new_provider(&spec(kind, "http://127.0.0.1:1"), Some(&every_key()), &ProviderOptions::default());
+        let keys = every_key("http://127.0.0.1:1");
+        let err = new_provider(&spec(kind, "http://127.0.0.1:1"), Some(&keys), &ProviderOptions::default());
         assert!(matches!(err, Err(AnalysisError::CreateProviderUnknownType { .. })), "{kind}");
     }
 }
@@ -87,7 +92,9 @@ async fn every_supported_type_is_bounded_by_the_timeout() {
     });
     let options = ProviderOptions { timeout: Some(Duration::from_millis(300)), ..Default::default() };
     for kind in SUPPORTED_TYPES {
-        let p = build(&spec(kind, &format!("http://{addr}")), &every_key(), &options);
+        // Stackdriver's token endpoint is the silent server too.
+        let address = format!("http://{addr}");
+        let p = build(&spec(kind, &address), &every_key(&address), &options);
         let start = Instant::now();
         let query = if *kind == "cloudwatch" { "[]" } else { "q" };
         let err = p.query(query).await.unwrap_err();
@@ -103,7 +110,7 @@ async fn a_refused_connection_is_a_query_error_without_the_address() {
     let address = format!("http://user:pw-s3cret@127.0.0.1:{port}");
     // Prometheus' errors come from prometheus-http-query; its URL handling is tested elsewhere.
     for kind in SUPPORTED_TYPES.iter().filter(|k| **k != "prometheus") {
-        let p = build(&spec(kind, &address), &every_key(), &ProviderOptions::default());
+        let p = build(&spec(kind, &address), &every_key(&address), &ProviderOptions::default());
         let query = if *kind == "cloudwatch" { "[]" } else { "q" };
         let err = p.query(query).await.unwrap_err();
         assert!(matches!(err, AnalysisError::Query { .. }), "{kind}: {err:?}");
