@@ -73,6 +73,12 @@ fn container_port(ctx: &RouteContext<'_>) -> i64 {
     }
 }
 
+/// Whether the Canary asks for Envoy access logs.
+pub(crate) fn access_log(ctx: &RouteContext<'_>) -> bool {
+    let annotations = ctx.canary.metadata.annotations.as_ref();
+    annotations.and_then(|a| a.get(ACCESS_LOG_ANNOTATION)).is_some_and(|v| v == "enabled")
+}
+
 fn virtual_node(s: &Shared<'_>, name: &str, pods: String) -> Result<Value, RouterError> {
     let ctx = s.ctx;
     let mut listener = s.listener();
@@ -100,11 +106,12 @@ fn virtual_node(s: &Shared<'_>, name: &str, pods: String) -> Result<Value, Route
     if !backends.is_empty() {
         spec.insert("backends".into(), json!(backends));
     }
-    let annotations = ctx.canary.metadata.annotations.as_ref();
-    if annotations.and_then(|a| a.get(ACCESS_LOG_ANNOTATION)).is_some_and(|v| v == "enabled") {
+    if access_log(ctx) {
         spec.insert("logging".into(), json!({"accessLog": {"file": {"path": "/dev/stdout"}}}));
     }
-    Ok(s.object("VirtualNode", spec, s.plain_meta(name)))
+    // Flagger puts the apex metadata on the VirtualNodes (not on the routers or services).
+    let meta = metadata(ctx, name, ctx.service().and_then(|svc| svc.apex.as_ref()), BTreeMap::new());
+    Ok(s.object("VirtualNode", spec, meta))
 }
 
 fn targets(ctx: &RouteContext<'_>, w: Weights) -> Value {
@@ -146,16 +153,28 @@ fn apex_routes(s: &Shared<'_>, weights: Weights) -> Result<Vec<Value>, RouterErr
     let apex = ctx.apex();
     let ab = ctx.ab_matches();
     if ab.is_empty() {
-        return Ok(vec![route(s, apex.to_owned(), None, route_match(ctx, s.protocol, None)?, targets(ctx, weights))?]);
+        return Ok(vec![route(
+            s,
+            apex.to_owned(),
+            None,
+            route_match(ctx, NAME, s.protocol, None)?,
+            targets(ctx, weights),
+        )?]);
     }
     let mut routes = Vec::with_capacity(ab.len() + 1);
     for (i, m) in ab.iter().enumerate() {
         let name = if i == 0 { format!("{apex}-a") } else { format!("{apex}-a-{}", i + 1) };
         let priority = 10 + i64::try_from(i).unwrap_or(9).min(9);
-        routes.push(route(s, name, Some(priority), route_match(ctx, s.protocol, Some(m))?, targets(ctx, weights))?);
+        routes.push(route(
+            s,
+            name,
+            Some(priority),
+            route_match(ctx, NAME, s.protocol, Some(m))?,
+            targets(ctx, weights),
+        )?);
     }
     let primary_only = json!({"weightedTargets": [{"virtualNodeRef": {"name": ctx.primary()}, "weight": 100}]});
-    routes.push(route(s, format!("{apex}-b"), Some(20), route_match(ctx, s.protocol, None)?, primary_only)?);
+    routes.push(route(s, format!("{apex}-b"), Some(20), route_match(ctx, NAME, s.protocol, None)?, primary_only)?);
     Ok(routes)
 }
 
@@ -168,7 +187,7 @@ fn virtual_router(s: &Shared<'_>, name: &str, routes: Vec<Value>) -> Value {
 
 /// Flagger's App Mesh Gateway annotations on the apex VirtualService (domains keep Flagger's
 /// trailing comma, which the gateway splits on).
-fn gateway_annotations(ctx: &RouteContext<'_>) -> BTreeMap<String, String> {
+pub(crate) fn gateway_annotations(ctx: &RouteContext<'_>) -> BTreeMap<String, String> {
     let mut a = BTreeMap::new();
     let Some(svc) = ctx.service() else { return a };
     let hosts = svc.hosts.as_deref().unwrap_or_default();
@@ -211,7 +230,7 @@ impl Router for AppMeshRouter {
             &s,
             canary.clone(),
             None,
-            route_match(ctx, s.protocol, None)?,
+            route_match(ctx, NAME, s.protocol, None)?,
             targets(ctx, Weights::ALL_CANARY),
         )?];
         Ok(vec![

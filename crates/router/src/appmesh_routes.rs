@@ -9,9 +9,14 @@ use serde_json::{Map, Value, json};
 use crate::{RouteContext, RouterError};
 
 pub(crate) const NAME: &str = "appmesh:v1beta2";
+pub(crate) const NAME_V1BETA1: &str = "appmesh";
 
 pub(crate) fn err(field: &'static str, message: impl Into<String>) -> RouterError {
-    RouterError::BuildRoutes { provider: NAME, field, message: message.into() }
+    err_for(NAME, field, message)
+}
+
+pub(crate) fn err_for(provider: &'static str, field: &'static str, message: impl Into<String>) -> RouterError {
+    RouterError::BuildRoutes { provider, field, message: message.into() }
 }
 
 /// The listener protocol, which also decides the route kind: App Mesh only attaches routes of
@@ -81,36 +86,65 @@ const HTTP_EVENTS: &[&str] = &["server-error", "gateway-error", "client-error", 
 const GRPC_EVENTS: &[&str] = &["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"];
 const TCP_EVENTS: &[&str] = &["connection-error"];
 
-/// `spec.service.retries` as a retry policy; Flagger's defaults: one attempt, 250ms per try,
-/// on `gateway-error`. Each `retryOn` event goes to the list App Mesh's schema has it in.
-pub(crate) fn retry_policy(ctx: &RouteContext<'_>, protocol: Protocol) -> Result<Option<Value>, RouterError> {
+/// `spec.service.retries` with Flagger's defaults (one attempt, 250ms per try, on
+/// `gateway-error`), each `retryOn` event sorted into the list App Mesh's schema has it in.
+pub(crate) struct Retry {
+    pub attempts: i32,
+    pub per_try_ms: i64,
+    pub http: Vec<String>,
+    pub grpc: Vec<String>,
+    pub tcp: Vec<String>,
+}
+
+pub(crate) fn retry(
+    ctx: &RouteContext<'_>,
+    provider: &'static str,
+    grpc_events: bool,
+) -> Result<Option<Retry>, RouterError> {
+    const FIELD: &str = "spec.service.retries.perTryTimeout";
     let Some(r) = ctx.service().and_then(|s| s.retries.as_ref()) else { return Ok(None) };
-    let per_try = match r.per_try_timeout.as_deref().filter(|t| !t.is_empty()) {
-        Some(t) => millis("spec.service.retries.perTryTimeout", t)?,
-        None => json!({"unit": "ms", "value": 250}),
+    let per_try_ms = match r.per_try_timeout.as_deref().filter(|t| !t.is_empty()) {
+        Some(t) => {
+            let d = duration::parse(t).map_err(|e| err_for(provider, FIELD, e.to_string()))?;
+            i64::try_from(d.as_millis()).map_err(|_| err_for(provider, FIELD, format!("{t}: out of range")))?
+        }
+        None => 250,
     };
-    let attempts = r.attempts.filter(|a| *a > 0).unwrap_or(1);
     let retry_on = r.retry_on.as_deref().filter(|s| !s.is_empty()).unwrap_or("gateway-error");
-    let (mut http, mut grpc, mut tcp) = (Vec::new(), Vec::new(), Vec::new());
+    let mut out = Retry {
+        attempts: r.attempts.filter(|a| *a > 0).unwrap_or(1),
+        per_try_ms,
+        http: vec![],
+        grpc: vec![],
+        tcp: vec![],
+    };
     for event in retry_on.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        if HTTP_EVENTS.contains(&event) {
-            http.push(event);
+        let list = if HTTP_EVENTS.contains(&event) {
+            &mut out.http
         } else if TCP_EVENTS.contains(&event) {
-            tcp.push(event);
-        } else if protocol == Protocol::Grpc && GRPC_EVENTS.contains(&event) {
-            grpc.push(event);
+            &mut out.tcp
+        } else if grpc_events && GRPC_EVENTS.contains(&event) {
+            &mut out.grpc
         } else {
-            let known = if protocol == Protocol::Grpc { "http, tcp or grpc" } else { "http or tcp" };
-            return Err(err(
+            let known = if grpc_events { "http, tcp or grpc" } else { "http or tcp" };
+            return Err(err_for(
+                provider,
                 "spec.service.retries.retryOn",
                 format!("{event} is not an App Mesh {known} retry event (e.g. gateway-error, server-error)"),
             ));
-        }
+        };
+        list.push(event.to_owned());
     }
+    Ok(Some(out))
+}
+
+/// The v1beta2 retry policy of a route.
+pub(crate) fn retry_policy(ctx: &RouteContext<'_>, protocol: Protocol) -> Result<Option<Value>, RouterError> {
+    let Some(r) = retry(ctx, NAME, protocol == Protocol::Grpc)? else { return Ok(None) };
     let mut policy = Map::new();
-    policy.insert("maxRetries".into(), json!(attempts));
-    policy.insert("perRetryTimeout".into(), per_try);
-    for (key, events) in [("httpRetryEvents", http), ("grpcRetryEvents", grpc), ("tcpRetryEvents", tcp)] {
+    policy.insert("maxRetries".into(), json!(r.attempts));
+    policy.insert("perRetryTimeout".into(), json!({"unit": "ms", "value": r.per_try_ms}));
+    for (key, events) in [("httpRetryEvents", r.http), ("grpcRetryEvents", r.grpc), ("tcpRetryEvents", r.tcp)] {
         if !events.is_empty() {
             policy.insert(key.into(), json!(events));
         }
@@ -123,6 +157,7 @@ pub(crate) fn retry_policy(ctx: &RouteContext<'_>, protocol: Protocol) -> Result
 /// metadata instead and have no prefix.
 pub(crate) fn route_match(
     ctx: &RouteContext<'_>,
+    provider: &'static str,
     protocol: Protocol,
     ab: Option<&AbMatch>,
 ) -> Result<Value, RouterError> {
@@ -139,16 +174,22 @@ pub(crate) fn route_match(
         out.insert("prefix".into(), json!(prefix));
     }
     if let Some(m) = ab {
-        conditions(m, protocol, &mut out)?;
+        conditions(m, provider, protocol, &mut out)?;
     }
     Ok(Value::Object(out))
 }
 
 /// The header (gRPC: metadata) and query parameter conditions of one A/B entry.
-fn conditions(m: &AbMatch, protocol: Protocol, out: &mut Map<String, Value>) -> Result<(), RouterError> {
+fn conditions(
+    m: &AbMatch,
+    provider: &'static str,
+    protocol: Protocol,
+    out: &mut Map<String, Value>,
+) -> Result<(), RouterError> {
     const FIELD: &str = "spec.analysis.match";
+    let err = |field, message: String| err_for(provider, field, message);
     if m.source_labels.as_ref().is_some_and(|l| !l.is_empty()) {
-        return Err(err(FIELD, "App Mesh cannot match source labels; use headers"));
+        return Err(err(FIELD, "App Mesh cannot match source labels; use headers".into()));
     }
     let mut headers = Vec::new();
     for (name, hm) in m.headers.iter().flatten() {
@@ -164,15 +205,18 @@ fn conditions(m: &AbMatch, protocol: Protocol, out: &mut Map<String, Value>) -> 
     }
     let mut params = Vec::new();
     for (name, sm) in m.query_params.iter().flatten() {
+        // The v1beta1 API has no query parameter matches.
         match (&sm.exact, protocol) {
-            (Some(v), Protocol::Http | Protocol::Http2) if sm.prefix.is_none() && sm.regex.is_none() => {
+            (Some(v), Protocol::Http | Protocol::Http2)
+                if provider == NAME && sm.prefix.is_none() && sm.regex.is_none() =>
+            {
                 params.push(json!({"name": name, "match": {"exact": v}}))
             }
             _ => {
                 return Err(err(
                     FIELD,
                     format!(
-                        "query parameter {name}: App Mesh matches query parameters exactly, and not on gRPC routes"
+                        "query parameter {name}: App Mesh matches query parameters exactly, on HTTP routes, not in v1beta1"
                     ),
                 ));
             }
@@ -182,7 +226,7 @@ fn conditions(m: &AbMatch, protocol: Protocol, out: &mut Map<String, Value>) -> 
         out.insert("queryParameters".into(), json!(params));
     }
     if out.get("headers").or(out.get("metadata")).or(out.get("queryParameters")).is_none() {
-        return Err(err(FIELD, "an entry needs at least one header or query parameter"));
+        return Err(err(FIELD, "an entry needs at least one header or query parameter".into()));
     }
     Ok(())
 }

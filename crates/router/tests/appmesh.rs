@@ -6,7 +6,7 @@ mod common;
 
 use common::{canary, ctx, golden, release, router, split};
 use glidepath_api::flagger::{Canary, Provider};
-use glidepath_router::{RouterError, Weights, capabilities, for_provider, referenced_objects};
+use glidepath_router::{Weights, capabilities, for_provider, referenced_objects};
 use serde_json::{Value, json};
 
 fn appmesh_canary(service: Value, analysis: Value) -> Canary {
@@ -197,10 +197,100 @@ fn appmesh_refuses_what_it_cannot_do() {
 }
 
 #[test]
-fn appmesh_reads_nothing_and_leaves_v1beta1_unsupported() {
+fn appmesh_reads_nothing_and_names_its_kinds() {
     let c = appmesh_canary(service(), steps());
     assert!(referenced_objects(Provider::AppMeshV1beta2, &c).is_empty(), "the mesh is the webhook's to assign");
+    assert!(referenced_objects(Provider::AppMesh, &c).is_empty());
     let kinds = for_provider(Provider::AppMeshV1beta2).unwrap().kinds();
-    assert_eq!(kinds.len(), 3);
-    assert_eq!(for_provider(Provider::AppMesh).err(), Some(RouterError::UnsupportedProvider("appmesh")));
+    assert_eq!(kinds.iter().map(|k| k.1).collect::<Vec<_>>(), ["VirtualNode", "VirtualRouter", "VirtualService"]);
+    let kinds = for_provider(Provider::AppMesh).unwrap().kinds();
+    assert_eq!(kinds, [("appmesh.k8s.aws/v1beta1", "VirtualNode"), ("appmesh.k8s.aws/v1beta1", "VirtualService")]);
+}
+
+fn v1beta1_canary(service: Value, analysis: Value) -> Canary {
+    let mut c = appmesh_canary(service, analysis);
+    c.spec.provider = Some("appmesh".into());
+    c
+}
+
+#[test]
+fn appmesh_v1beta1_release_splits_the_apex_virtual_service() {
+    let mut svc = service();
+    svc["apex"] = json!({"labels": {"team": "a"}});
+    let c = v1beta1_canary(svc, steps());
+    let r = router(&c);
+    assert_eq!(r.name(), "appmesh");
+    let seen = release(r.as_ref(), &ctx(&c), &[10, 40]);
+    golden("appmesh-v1beta1-init", &seen[0]);
+    golden("appmesh-v1beta1-step-40", &seen[2]);
+    let objs = &seen[2];
+    let expected = [
+        ("VirtualNode", "podinfo"),
+        ("VirtualNode", "podinfo-primary"),
+        ("VirtualNode", "podinfo-canary"),
+        ("VirtualService", "podinfo.test"),
+        ("VirtualService", "podinfo-canary.test"),
+    ];
+    assert_eq!(names(objs), expected.map(|(k, n)| (k.to_owned(), n.to_owned())));
+    let apex_node = &objs[0]["spec"];
+    assert_eq!(apex_node["meshName"], "global");
+    assert_eq!(apex_node["serviceDiscovery"], json!({"dns": {"hostName": "podinfo-primary.test"}}), "as upstream");
+    assert_eq!(apex_node["listeners"], json!([{"portMapping": {"port": 9898, "protocol": "http"}}]));
+    assert_eq!(
+        apex_node["backends"][1]["virtualService"]["virtualServiceName"].as_str().unwrap().get(..7),
+        Some("arn:aws")
+    );
+    assert_eq!(objs[0]["metadata"]["labels"]["team"], "a");
+    assert_eq!(objs[2]["spec"]["serviceDiscovery"]["dns"]["hostName"], "podinfo-canary.test");
+    let vs = &objs[3]["spec"];
+    assert_eq!(
+        vs["virtualRouter"],
+        json!({"name": "podinfo", "listeners": [{"portMapping": {"port": 9898, "protocol": "http"}}]})
+    );
+    assert_eq!(
+        vs["routes"][0],
+        json!({"name": "podinfo", "http": {
+            "match": {"prefix": "/api"},
+            "action": {"weightedTargets": [{"virtualNodeName": "podinfo-canary", "weight": 40},
+                                           {"virtualNodeName": "podinfo-primary", "weight": 60}]},
+            "retryPolicy": {"perRetryTimeoutMillis": 5000, "maxRetries": 3,
+                            "httpRetryEvents": ["gateway-error"], "tcpRetryEvents": ["connection-error"]}
+        }})
+    );
+    assert_eq!(objs[3]["metadata"]["annotations"]["gateway.appmesh.k8s.aws/domain"], "podinfo.example.com,");
+    assert_eq!(objs[4]["spec"]["routes"][0]["http"]["action"]["weightedTargets"][0]["weight"], 100);
+}
+
+#[test]
+fn appmesh_v1beta1_ab_and_refusals() {
+    let ab = v1beta1_canary(
+        json!({"port": 9898, "meshName": "global"}),
+        json!({"interval": "1m", "threshold": 5, "iterations": 10,
+               "match": [{"headers": {"x-canary": {"regex": "^(a|b)$"}}}]}),
+    );
+    let r = router(&ab);
+    let objs = r.desired(&ctx(&ab), Weights::ALL_CANARY).unwrap();
+    golden("appmesh-v1beta1-ab", &objs);
+    assert_eq!(r.observed(&ctx(&ab), &objs), Some(Weights::ALL_CANARY));
+    let routes = &objs[3]["spec"]["routes"];
+    assert_eq!(routes[0]["http"]["match"]["headers"], json!([{"name": "x-canary", "match": {"regex": "^(a|b)$"}}]));
+    assert_eq!((routes[0]["priority"].as_i64(), routes[1]["name"].as_str()), (Some(10), Some("podinfo-b")));
+
+    let no_mesh = v1beta1_canary(json!({"port": 80}), steps());
+    let e = refusal(&no_mesh, split(10));
+    assert!(e.contains("spec.service.meshName"), "{e}");
+    let params = v1beta1_canary(
+        json!({"port": 80, "meshName": "global"}),
+        json!({"interval": "1m", "threshold": 5, "iterations": 3, "match": [{"queryParams": {"beta": {"exact": "1"}}}]}),
+    );
+    let e = refusal(&params, Weights::ALL_CANARY);
+    assert!(e.contains("spec.analysis.match") && e.contains("v1beta1"), "{e}");
+    let grpc_event =
+        v1beta1_canary(json!({"port": 80, "meshName": "global", "retries": {"retryOn": "unavailable"}}), steps());
+    assert!(refusal(&grpc_event, split(10)).contains("spec.service.retries.retryOn"));
+    let mirrored = Weights { mirrored: true, ..Weights::ALL_PRIMARY };
+    let c = v1beta1_canary(json!({"port": 80, "meshName": "global"}), steps());
+    assert!(refusal(&c, mirrored).contains("spec.analysis.mirror"));
+    let caps = capabilities(Provider::AppMesh);
+    assert!(caps.ab_testing && !caps.mirroring && !caps.session_affinity);
 }

@@ -74,7 +74,9 @@ fn weighted_configs() -> Vec<(&'static str, Canary, bool)> {
         ("gloo", gloo, false),
         ("gloo a/b", canary("gloo", json!({"port": 80}), ab.clone()), false),
         ("appmesh", canary("appmesh:v1beta2", json!({"port": 80, "meshName": "global"}), steps.clone()), false),
-        ("appmesh a/b", canary("appmesh:v1beta2", json!({"port": 80, "meshName": "global"}), ab), false),
+        ("appmesh a/b", canary("appmesh:v1beta2", json!({"port": 80, "meshName": "global"}), ab.clone()), false),
+        ("appmesh v1beta1 a/b", canary("appmesh", json!({"port": 80, "meshName": "global"}), ab), false),
+        ("appmesh v1beta1", canary("appmesh", json!({"port": 80, "meshName": "global"}), steps.clone()), false),
         (
             "appmesh grpc",
             canary("appmesh:v1beta2", json!({"port": 9999, "portName": "grpc", "meshName": "global"}), steps.clone()),
@@ -148,6 +150,7 @@ fn capabilities_match_what_the_routers_accept() {
         Provider::Apisix,
         Provider::Gloo,
         Provider::AppMeshV1beta2,
+        Provider::AppMesh,
     ] {
         let caps = glidepath_router::capabilities(provider);
         let name = glidepath_router::for_provider(provider).unwrap().name();
