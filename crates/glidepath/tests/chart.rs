@@ -74,6 +74,9 @@ const CANARY_CONTROLLER: &[(&str, &str, &[&str])] = &[
     ("apisix.apache.org", "apisixroutes", &["list", "watch", "create", "patch"]),
     ("gloo.solo.io", "upstreams", &["list", "watch", "create", "patch"]),
     ("gateway.solo.io", "routetables", &["list", "watch", "create", "patch"]),
+    ("appmesh.k8s.aws", "virtualnodes", &["list", "watch", "create", "patch"]),
+    ("appmesh.k8s.aws", "virtualrouters", &["list", "watch", "create", "patch"]),
+    ("appmesh.k8s.aws", "virtualservices", &["list", "watch", "create", "patch"]),
     ("", "events", &["create", "patch"]),
 ];
 
@@ -426,6 +429,7 @@ fn rbac_list_covers_every_cached_kind_and_every_router_kind() {
         "traefik",
         "apisix",
         "appmesh",
+        "appmesh:v1beta2",
         "kuma",
         "osm",
         "knative",

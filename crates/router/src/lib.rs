@@ -10,7 +10,9 @@
 //! backend-weights annotation, cloned the same way), `smi` (`linkerd`, `osm`,
 //! `smi:v1alpha1|2|3` TrafficSplit), `contour` (HTTPProxy), `traefik` (TraefikService), `kuma`
 //! (cluster-scoped TrafficRoute), `apisix` (canary ApisixRoute cloned from `spec.routeRef`),
-//! `gloo` (Gloo Edge RouteTable and Upstreams). Every managed object
+//! `gloo` (Gloo Edge RouteTable and Upstreams), `appmesh` (`appmesh:v1beta2` VirtualNodes,
+//! VirtualRouters and VirtualServices; routes in `appmesh_routes`), `appmesh_v1beta1` (plain
+//! `appmesh`: VirtualNodes and VirtualServices with inline routers). Every managed object
 //! carries the Flux opt-out annotations (`meta`). What a provider cannot do (A/B on a
 //! TrafficSplit, mirroring outside Istio/Gateway API) is a [`RouterError`] naming the field,
 //! never a silent approximation.
@@ -18,6 +20,9 @@
 //! This crate depends on `glidepath-api` only: no Kubernetes client, no async runtime.
 
 pub mod apisix;
+pub mod appmesh;
+mod appmesh_routes;
+pub mod appmesh_v1beta1;
 mod context;
 pub mod contour;
 mod cookies;
@@ -131,6 +136,8 @@ pub fn for_provider_with(provider: Provider, config: &RouterConfig) -> Result<Bo
         Provider::Kuma => Ok(Box::new(kuma::KumaRouter)),
         Provider::Apisix => Ok(Box::new(apisix::ApisixRouter)),
         Provider::Gloo => Ok(Box::new(gloo::GlooRouter)),
+        Provider::AppMeshV1beta2 => Ok(Box::new(appmesh::AppMeshRouter)),
+        Provider::AppMesh => Ok(Box::new(appmesh_v1beta1::AppMeshV1beta1Router)),
         Provider::Contour => Ok(Box::new(contour::ContourRouter::new(config.ingress_class.clone()))),
         Provider::Traefik => Ok(Box::new(traefik::TraefikRouter)),
         other => Err(RouterError::UnsupportedProvider(other.as_str())),
@@ -153,7 +160,9 @@ pub fn capabilities(provider: Provider) -> Capabilities {
     let (mirroring, ab_testing, session_affinity) = match provider {
         Provider::Istio => (true, true, true),
         Provider::GatewayApiV1 | Provider::GatewayApiV1beta1 => (true, true, true),
-        Provider::Nginx | Provider::Contour | Provider::Gloo => (false, true, false),
+        Provider::Nginx | Provider::Contour | Provider::Gloo | Provider::AppMesh | Provider::AppMeshV1beta2 => {
+            (false, true, false)
+        }
         _ => (false, false, false),
     };
     Capabilities { mirroring, ab_testing, session_affinity }
@@ -210,7 +219,7 @@ pub(crate) fn refuse_ab(provider: &'static str, ctx: &RouteContext<'_>) -> Resul
             provider,
             field: "spec.analysis.match",
             message: format!(
-                "{provider} cannot route by header or cookie; A/B testing needs istio, gatewayapi, nginx, contour or gloo"
+                "{provider} cannot route by header or cookie; A/B testing needs istio, gatewayapi, nginx, contour, gloo or appmesh"
             ),
         });
     }

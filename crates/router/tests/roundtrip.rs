@@ -72,7 +72,16 @@ fn weighted_configs() -> Vec<(&'static str, Canary, bool)> {
         ("kuma", canary("kuma", json!({"port": 80}), steps.clone()), false),
         ("apisix", apisix, false),
         ("gloo", gloo, false),
-        ("gloo a/b", canary("gloo", json!({"port": 80}), ab), false),
+        ("gloo a/b", canary("gloo", json!({"port": 80}), ab.clone()), false),
+        ("appmesh", canary("appmesh:v1beta2", json!({"port": 80, "meshName": "global"}), steps.clone()), false),
+        ("appmesh a/b", canary("appmesh:v1beta2", json!({"port": 80, "meshName": "global"}), ab.clone()), false),
+        ("appmesh v1beta1 a/b", canary("appmesh", json!({"port": 80, "meshName": "global"}), ab), false),
+        ("appmesh v1beta1", canary("appmesh", json!({"port": 80, "meshName": "global"}), steps.clone()), false),
+        (
+            "appmesh grpc",
+            canary("appmesh:v1beta2", json!({"port": 9999, "portName": "grpc", "meshName": "global"}), steps.clone()),
+            false,
+        ),
     ]
 }
 
@@ -140,10 +149,12 @@ fn capabilities_match_what_the_routers_accept() {
         Provider::Kuma,
         Provider::Apisix,
         Provider::Gloo,
+        Provider::AppMeshV1beta2,
+        Provider::AppMesh,
     ] {
         let caps = glidepath_router::capabilities(provider);
         let name = glidepath_router::for_provider(provider).unwrap().name();
-        let mut service = json!({"port": 80, "gatewayRefs": [{"name": "gw"}]});
+        let mut service = json!({"port": 80, "gatewayRefs": [{"name": "gw"}], "meshName": "global"});
         let mut b_g =
             canary(name, service.clone(), json!({"interval": "1m", "threshold": 5, "iterations": 3, "mirror": true}));
         let mut ab = canary(
