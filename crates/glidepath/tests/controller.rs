@@ -174,7 +174,7 @@ async fn a_metric_template_of_an_unbuilt_provider_type_is_refused_up_front() {
         &json!({
             "apiVersion": "flagger.app/v1beta1", "kind": "MetricTemplate",
             "metadata": {"name": "latency", "namespace": "test"},
-            "spec": {"provider": {"type": "stackdriver"}, "query": "fetch k8s_container | metric latency"}
+            "spec": {"provider": {"type": "externalmetrics", "address": "http://127.0.0.1:1"}, "query": "latency"}
         }),
     )
     .await;
@@ -199,7 +199,7 @@ async fn a_metric_template_of_an_unbuilt_provider_type_is_refused_up_front() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(
-        message.contains("spec.analysis.metrics[0].templateRef") && message.contains("\"stackdriver\""),
+        message.contains("spec.analysis.metrics[0].templateRef") && message.contains("\"externalmetrics\""),
         "{message}"
     );
     let deployments: Api<Deployment> = Api::namespaced(env.client.clone(), "test");

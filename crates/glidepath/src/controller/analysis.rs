@@ -34,11 +34,18 @@ fn secret_data(caches: &Caches, namespace: &str, name: &str) -> Option<BTreeMap<
 }
 
 /// Metric analysis against the providers the Canary names.
-#[derive(Debug)]
 pub struct LiveMetrics {
     pub caches: Caches,
     pub settings: Settings,
     pub metrics: std::sync::Arc<super::Metrics>,
+    /// For the providers that read the cluster (`keptn`).
+    pub client: kube::Client,
+}
+
+impl std::fmt::Debug for LiveMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveMetrics").field("settings", &self.settings).finish_non_exhaustive()
+    }
 }
 
 impl LiveMetrics {
@@ -59,7 +66,11 @@ impl LiveMetrics {
                     .secret_ref
                     .as_ref()
                     .and_then(|r| secret_data(&self.caches, &key.namespace, &r.name));
-                let backend = new_provider(&t.spec.provider, secret.as_ref(), &options).map_err(|e| e.describe())?;
+                let backend: Box<dyn MetricProvider> = if t.spec.provider.r#type == super::keptn::TYPE {
+                    Box::new(super::keptn::KeptnProvider::new(self.client.clone()))
+                } else {
+                    new_provider(&t.spec.provider, secret.as_ref(), &options).map_err(|e| e.describe())?
+                };
                 (backend, Some(t.spec.clone()))
             }
             _ => {

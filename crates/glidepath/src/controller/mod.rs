@@ -10,6 +10,7 @@ mod checks;
 mod execute;
 mod finalizer;
 pub mod http;
+pub mod keptn;
 pub mod leader;
 mod metrics;
 mod observe;

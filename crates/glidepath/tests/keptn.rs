@@ -1,0 +1,88 @@
+//! The `keptn` metrics provider against the embedded API server: a `KeptnMetric`'s value, and
+//! an `Analysis` created for the check, answered by a stand-in for Keptn's controller, read as
+//! 1 (passed) or 0 (failed), and deleted afterwards.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod support;
+
+use std::time::Duration;
+
+use glidepath::controller::keptn::KeptnProvider;
+use glidepath_analysis::MetricProvider;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Client;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use serde_json::json;
+
+/// Keptn's CRDs are not among the conformance data: stand-ins that keep what they are given.
+async fn keptn_crds(client: &Client) {
+    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for (plural, kind) in [("keptnmetrics", "KeptnMetric"), ("analyses", "Analysis")] {
+        let crd = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": format!("{plural}.metrics.keptn.sh")},
+            "spec": {"group": "metrics.keptn.sh", "scope": "Namespaced",
+                "names": {"plural": plural, "singular": kind.to_lowercase(), "kind": kind, "listKind": format!("{kind}List")},
+                "versions": [{"name": "v1beta1", "served": true, "storage": true, "subresources": {"status": {}},
+                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}});
+        api.create(&PostParams::default(), &serde_json::from_value(crd).unwrap()).await.unwrap();
+    }
+}
+
+fn api(client: &Client, kind: &str) -> Api<DynamicObject> {
+    let plural = if kind == "Analysis" { "analyses" } else { "keptnmetrics" };
+    let ar = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("metrics.keptn.sh", "v1beta1", kind), plural);
+    Api::namespaced_with(client.clone(), "test", &ar)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keptn_metrics_and_analyses_answer_checks() {
+    let env = support::env().await;
+    keptn_crds(&env.client).await;
+    let metrics = api(&env.client, "KeptnMetric");
+    let metric = json!({"apiVersion": "metrics.keptn.sh/v1beta1", "kind": "KeptnMetric",
+        "metadata": {"name": "latency", "namespace": "test"},
+        "spec": {"provider": {"name": "prom"}, "query": "q", "fetchIntervalSeconds": 10}});
+    metrics.create(&PostParams::default(), &serde_json::from_value(metric).unwrap()).await.unwrap();
+    let provider = KeptnProvider::new(env.client.clone());
+    let err = provider.query("keptnmetric/test/latency").await.unwrap_err();
+    assert!(err.to_string().contains("no values"), "a metric without a value yet: {err}");
+    let status = json!({"apiVersion": "metrics.keptn.sh/v1beta1", "kind": "KeptnMetric", "status": {"value": "120.5"}});
+    metrics.patch_status("latency", &PatchParams::apply("keptn").force(), &Patch::Apply(&status)).await.unwrap();
+    assert_eq!(provider.query("keptnmetric/test/latency").await.unwrap(), 120.5);
+    assert!(provider.query("keptnmetric/test/missing").await.is_err());
+
+    // Keptn's controller stand-in: completes each Analysis, passing those with args ok=yes.
+    let analyses = api(&env.client, "Analysis");
+    let grader = {
+        let analyses = analyses.clone();
+        tokio::spawn(async move {
+            loop {
+                for a in analyses.list(&Default::default()).await.unwrap().items {
+                    if a.data.pointer("/status/state").is_none() {
+                        assert_eq!(a.data["spec"]["analysisDefinition"]["name"], "slo");
+                        let pass = a.data["spec"]["args"]["ok"] == "yes";
+                        let status = json!({"apiVersion": "metrics.keptn.sh/v1beta1", "kind": "Analysis",
+                            "status": {"state": "Completed", "pass": pass}});
+                        let name = a.metadata.name.clone().unwrap();
+                        let _ = analyses
+                            .patch_status(&name, &PatchParams::apply("keptn").force(), &Patch::Apply(&status))
+                            .await;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    assert_eq!(provider.query("analysis/test/slo/5m/ok=yes;team=web").await.unwrap(), 1.0);
+    assert_eq!(provider.query("analysis/test/slo/1m/ok=no").await.unwrap(), 0.0);
+    grader.abort();
+    assert!(analyses.list(&Default::default()).await.unwrap().items.is_empty(), "analyses are cleaned up");
+
+    // Nobody grades: the check fails after the timeout, and the Analysis still goes.
+    let mut slow = KeptnProvider::new(env.client.clone());
+    slow.analysis_timeout = Duration::from_millis(300);
+    let err = slow.query("analysis/test/slo").await.unwrap_err();
+    assert!(err.to_string().contains("did not complete"), "{err}");
+    assert!(analyses.list(&Default::default()).await.unwrap().items.is_empty());
+    env.sandbox.shutdown().await.unwrap();
+}
