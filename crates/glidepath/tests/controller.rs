@@ -163,51 +163,6 @@ async fn invalid_canary_gets_a_condition_and_others_still_progress() {
     env.sandbox.shutdown().await.unwrap();
 }
 
-/// A MetricTemplate whose provider type Glidepath does not build is refused when a Canary
-/// uses it — never a failed check (and a rollback) at analysis time.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_metric_template_of_an_unbuilt_provider_type_is_refused_up_front() {
-    let env = env().await;
-    apply(&env.client, &deployment("podinfo:1")).await;
-    apply(
-        &env.client,
-        &json!({
-            "apiVersion": "flagger.app/v1beta1", "kind": "MetricTemplate",
-            "metadata": {"name": "latency", "namespace": "test"},
-            "spec": {"provider": {"type": "externalmetrics", "address": "http://127.0.0.1:1"}, "query": "latency"}
-        }),
-    )
-    .await;
-    apply(&env.client, &json!({
-        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
-        "metadata": {"name": "podinfo", "namespace": "test"},
-        "spec": {"provider": "kubernetes", "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
-            "service": {"port": 9898}, "analysis": {"interval": "10s", "threshold": 1, "iterations": 1,
-                "metrics": [{"name": "latency", "templateRef": {"name": "latency"}, "thresholdRange": {"max": 500}}]}}
-    })).await;
-    let controller = Controller::start(env.client.clone(), settings()).await.unwrap();
-    let canaries: Api<Canary> = Api::namespaced(env.client.clone(), "test");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let message = loop {
-        let c = canaries.get("podinfo").await.unwrap();
-        let cond =
-            c.status.and_then(|s| s.conditions).unwrap_or_default().into_iter().find(|c| c.r#type == "Validated");
-        if let Some(cond) = cond.filter(|c| c.status == "False") {
-            break cond.message.unwrap_or_default();
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never refused");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(
-        message.contains("spec.analysis.metrics[0].templateRef") && message.contains("\"externalmetrics\""),
-        "{message}"
-    );
-    let deployments: Api<Deployment> = Api::namespaced(env.client.clone(), "test");
-    assert!(deployments.get_opt("podinfo-primary").await.unwrap().is_none(), "a refused canary was initialised");
-    controller.shutdown().await;
-    env.sandbox.shutdown().await.unwrap();
-}
-
 /// A hook server that records every call: path and JSON body.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_looping_canary_fails_at_the_progress_deadline() {

@@ -1,12 +1,14 @@
 //! The `keptn` metrics provider against the embedded API server: a `KeptnMetric`'s value, and
 //! an `Analysis` created for the check, answered by a stand-in for Keptn's controller, read as
-//! 1 (passed) or 0 (failed), and deleted afterwards.
+//! 1 (passed) or 0 (failed), and deleted afterwards; and a release gated by a KeptnMetric
+//! through a MetricTemplate, as a user writes it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod support;
 
 use std::time::Duration;
 
+use glidepath::controller::Controller;
 use glidepath::controller::keptn::KeptnProvider;
 use glidepath_analysis::MetricProvider;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -84,5 +86,58 @@ async fn keptn_metrics_and_analyses_answer_checks() {
     let err = slow.query("analysis/test/slo").await.unwrap_err();
     assert!(err.to_string().contains("did not complete"), "{err}");
     assert!(analyses.list(&Default::default()).await.unwrap().items.is_empty());
+    env.sandbox.shutdown().await.unwrap();
+}
+
+/// A MetricTemplate of type keptn gates a release: a good KeptnMetric value promotes, a bad one
+/// rolls the next release back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keptn_metric_template_gates_a_release() {
+    let env = support::env().await;
+    keptn_crds(&env.client).await;
+    let metrics = api(&env.client, "KeptnMetric");
+    let metric = json!({"apiVersion": "metrics.keptn.sh/v1beta1", "kind": "KeptnMetric",
+        "metadata": {"name": "latency", "namespace": "test"}, "spec": {"provider": {"name": "prom"}, "query": "q"}});
+    metrics.create(&PostParams::default(), &serde_json::from_value(metric).unwrap()).await.unwrap();
+    let set = |v: &'static str| {
+        let metrics = metrics.clone();
+        async move {
+            let status =
+                json!({"apiVersion": "metrics.keptn.sh/v1beta1", "kind": "KeptnMetric", "status": {"value": v}});
+            metrics
+                .patch_status("latency", &PatchParams::apply("keptn").force(), &Patch::Apply(&status))
+                .await
+                .unwrap();
+        }
+    };
+    set("120").await;
+    support::apply(&env.client, &support::deployment("podinfo:1")).await;
+    support::apply(
+        &env.client,
+        &json!({
+            "apiVersion": "flagger.app/v1beta1", "kind": "MetricTemplate",
+            "metadata": {"name": "latency", "namespace": "test"},
+            "spec": {"provider": {"type": "keptn"}, "query": "keptnmetric/test/latency"}
+        }),
+    )
+    .await;
+    support::apply(&env.client, &json!({
+        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
+        "metadata": {"name": "podinfo", "namespace": "test"},
+        "spec": {"provider": "kubernetes", "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+            "service": {"port": 9898}, "analysis": {"interval": "10s", "threshold": 1, "iterations": 2,
+                "metrics": [{"name": "latency", "templateRef": {"name": "latency"}, "thresholdRange": {"max": 500}}]}}
+    })).await;
+    let controller = Controller::start(env.client.clone(), support::settings()).await.unwrap();
+    let mut seen = Vec::new();
+    support::wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut seen).await;
+    support::apply(&env.client, &support::deployment("podinfo:2")).await;
+    support::wait_phase(&env.client, "Succeeded", Duration::from_secs(60), &mut seen).await;
+    set("900").await;
+    support::apply(&env.client, &support::deployment("podinfo:3")).await;
+    support::wait_phase(&env.client, "Failed", Duration::from_secs(60), &mut seen).await;
+    let events = support::event_messages(&env.client).await;
+    assert!(events.iter().any(|e| e.contains("latency") && e.contains("900")), "{events:?}");
+    controller.shutdown().await;
     env.sandbox.shutdown().await.unwrap();
 }

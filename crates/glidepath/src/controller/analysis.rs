@@ -49,6 +49,28 @@ impl std::fmt::Debug for LiveMetrics {
 }
 
 impl LiveMetrics {
+    /// A template's provider: the ones that read the cluster are built here, on the
+    /// controller's client; the others by `glidepath-analysis`.
+    fn provider_for(
+        &self,
+        spec: &glidepath_api::flagger::MetricProvider,
+        secret: Option<&std::collections::BTreeMap<String, String>>,
+        options: &ProviderOptions,
+    ) -> Result<Box<dyn MetricProvider>, glidepath_analysis::AnalysisError> {
+        use super::external_metrics::{self, ExternalMetricsProvider};
+        match spec.r#type.as_str() {
+            super::keptn::TYPE => Ok(Box::new(super::keptn::KeptnProvider::new(self.client.clone()))),
+            external_metrics::TYPE => match spec.address.as_deref().filter(|a| !a.is_empty()) {
+                Some(address) => {
+                    let token = secret.and_then(|s| s.get("token")).map(|t| t.trim().to_owned());
+                    Ok(Box::new(ExternalMetricsProvider::remote(address, token)?))
+                }
+                None => Ok(Box::new(ExternalMetricsProvider::in_cluster(self.client.clone()))),
+            },
+            _ => new_provider(spec, secret, options),
+        }
+    }
+
     async fn check_one(&self, canary: &Canary, provider: Provider, metric: &CanaryMetric) -> Result<Verdict, String> {
         let ns = canary.namespace().unwrap_or_default();
         let source = metric_source(metric, &ns, self.settings.no_cross_namespace_refs).map_err(|e| e.describe())?;
@@ -66,11 +88,8 @@ impl LiveMetrics {
                     .secret_ref
                     .as_ref()
                     .and_then(|r| secret_data(&self.caches, &key.namespace, &r.name));
-                let backend: Box<dyn MetricProvider> = if t.spec.provider.r#type == super::keptn::TYPE {
-                    Box::new(super::keptn::KeptnProvider::new(self.client.clone()))
-                } else {
-                    new_provider(&t.spec.provider, secret.as_ref(), &options).map_err(|e| e.describe())?
-                };
+                let backend =
+                    self.provider_for(&t.spec.provider, secret.as_ref(), &options).map_err(|e| e.describe())?;
                 (backend, Some(t.spec.clone()))
             }
             _ => {

@@ -8,6 +8,7 @@ mod analysis;
 mod caches;
 mod checks;
 mod execute;
+pub mod external_metrics;
 mod finalizer;
 pub mod http;
 pub mod keptn;

@@ -329,14 +329,15 @@ fn unsupported_metric_provider(ctx: &Context, canary: &Canary) -> Option<String>
         let tns = r.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(&ns);
         let t = ctx.caches.metric_templates.get(&ObjectRef::new(&r.name).within(tns))?;
         let kind = t.spec.provider.r#type.as_str();
-        // `keptn` reads the cluster: the controller builds it (`super::keptn`).
-        let built = SUPPORTED_TYPES.contains(&kind) || kind == super::keptn::TYPE;
+        // `keptn` and `externalmetrics` read the cluster: the controller builds them.
+        let in_controller = [super::keptn::TYPE, super::external_metrics::TYPE];
+        let built = SUPPORTED_TYPES.contains(&kind) || in_controller.contains(&kind);
         (!built).then(|| {
             format!(
                 "spec.analysis.metrics[{i}].templateRef: MetricTemplate {tns}/{} uses provider type {kind:?}, which \
                  Glidepath does not support yet (supported: {})",
                 r.name,
-                [SUPPORTED_TYPES, &[super::keptn::TYPE]].concat().join(", ")
+                [SUPPORTED_TYPES, &in_controller].concat().join(", ")
             )
         })
     })
