@@ -1,5 +1,5 @@
 //! The apply engine: staged server-side apply with dry-run drift detection, immutable-field
-//! recreation, owner-gated prune in reverse order, and kstatus waits.
+//! recreation and owner-gated prune in reverse order (waits are in `wait`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -10,10 +10,8 @@ use kube::Client;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PropagationPolicy};
 use serde_json::Value;
 
-use crate::custom_health::{HealthExpr, custom_health};
 use crate::diff::{content_hash, drifted, fingerprint, is_immutable};
 use crate::error::ApplyError;
-use crate::health::{Health, Status, health};
 use crate::live::LiveVersions;
 use crate::object::{Entry, ObjMeta, Owner, Policy, force_enabled, prune_disabled, version_of};
 use crate::order::{self, Stage};
@@ -112,9 +110,9 @@ pub struct PruneOutcome {
 /// The engine; cheap to clone, one per controller.
 #[derive(Clone)]
 pub struct Applier {
-    client: Client,
+    pub(crate) client: Client,
     manager: String,
-    resolver: Arc<Resolver>,
+    pub(crate) resolver: Arc<Resolver>,
     /// What our last visit of each object found (see [`Seen`]).
     known: Arc<std::sync::Mutex<std::collections::HashMap<ObjMeta, Seen>>>,
     /// Live resourceVersions from metadata-only watches.
@@ -377,7 +375,7 @@ impl Applier {
         }
     }
 
-    async fn get(&self, api: &Api<DynamicObject>, meta: &ObjMeta) -> Result<Option<Value>, ApplyError> {
+    pub(crate) async fn get(&self, api: &Api<DynamicObject>, meta: &ObjMeta) -> Result<Option<Value>, ApplyError> {
         let live = api
             .get_opt(&meta.name)
             .await
@@ -449,78 +447,6 @@ impl Applier {
             Err(source) => Err(ApplyError::DeleteObject { object: entry.meta.to_string(), source }),
         }
     }
-
-    /// The live object (`None` when absent or its kind is not served).
-    async fn live_of(&self, entry: &Entry) -> Result<Option<Value>, ApplyError> {
-        let api_version = entry.api_version();
-        let Some(resolved) = self.resolver.resolve(&self.client, &api_version, &entry.meta.kind).await? else {
-            return Ok(None);
-        };
-        let api: Api<DynamicObject> = if resolved.namespaced {
-            Api::namespaced_with(self.client.clone(), &entry.meta.namespace, &resolved.resource)
-        } else {
-            Api::all_with(self.client.clone(), &resolved.resource)
-        };
-        self.get(&api, &entry.meta).await
-    }
-
-    /// Wait until every target is `Current` — by the first of `custom` that applies to it, else
-    /// by kstatus. With `fail_fast`, stop at the first `Failed` object.
-    pub async fn wait(
-        &self,
-        targets: &[Entry],
-        timeout: Duration,
-        fail_fast: bool,
-        custom: &[HealthExpr],
-    ) -> Result<(), ApplyError> {
-        if targets.is_empty() {
-            return Ok(());
-        }
-        let env = glidepath_cel::Env::new();
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            // Owned items and a cloned engine per future keep the stream `Send` for any caller.
-            let objects: Vec<Result<Option<Value>, ApplyError>> = futures::stream::iter(targets.to_vec())
-                .map(|t| {
-                    let this = self.clone();
-                    async move { this.live_of(&t).await }
-                })
-                .buffered(self.concurrency.max(1))
-                .collect()
-                .await;
-            let statuses = objects.into_iter().map(|o| {
-                o.map(|o| {
-                    o.map_or_else(not_found, |live| custom_health(custom, &env, &live).unwrap_or_else(|| health(&live)))
-                })
-            });
-            let mut pending = Vec::new();
-            let mut failed = Vec::new();
-            for (t, h) in targets.iter().zip(statuses) {
-                let h = h?;
-                let line = format!("{} status: '{}': {}", t.meta, h.status.as_str(), h.message);
-                match h.status {
-                    Status::Current => {}
-                    Status::Failed => failed.push(line),
-                    _ => pending.push(line),
-                }
-            }
-            if fail_fast && !failed.is_empty() {
-                return Err(ApplyError::HealthCheckFailed { failed });
-            }
-            if pending.is_empty() && failed.is_empty() {
-                return Ok(());
-            }
-            if tokio::time::Instant::now() >= deadline {
-                failed.extend(pending);
-                return Err(ApplyError::WaitTimeout { pending: failed });
-            }
-            tokio::time::sleep(self.poll_interval).await;
-        }
-    }
-}
-
-fn not_found() -> Health {
-    Health { status: Status::NotFound, message: "Resource not found".into() }
 }
 
 fn resource_version(v: &Value) -> Option<&str> {

@@ -33,6 +33,7 @@ pub mod object;
 pub mod order;
 pub mod owned;
 mod resolve;
+mod wait;
 
 pub use custom_health::HealthExpr;
 pub use diff::{drifted, is_immutable};
