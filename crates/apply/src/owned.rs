@@ -47,17 +47,19 @@ pub fn in_sync(live: &Value, desired: &Value, manager: &str) -> bool {
     contains(live, desired) && stale_fields(live, desired, manager).is_empty()
 }
 
+/// Whether `obj` has an ownerReference to the object with this uid.
+pub fn owned_by(obj: &Value, uid: &str) -> bool {
+    obj.pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid))
+}
+
 /// Never take ownership of what someone else made: when `live` exists without an
 /// ownerReference to `owner_uid`, the desired object's reference to it is dropped, so deleting
 /// the owner never garbage-collects the object. An object the owner created keeps it.
 pub fn disown_foreign(desired: &mut Value, live: Option<&Value>, owner_uid: Option<&str>) {
     let (Some(live), Some(uid)) = (live, owner_uid) else { return };
-    let refs_uid = |o: &Value| {
-        o.pointer("/metadata/ownerReferences")
-            .and_then(Value::as_array)
-            .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid))
-    };
-    if refs_uid(live) {
+    if owned_by(live, uid) {
         return;
     }
     let Some(meta) = desired.get_mut("metadata").and_then(Value::as_object_mut) else { return };
@@ -84,11 +86,18 @@ pub enum Decision {
 /// applied is always applied: SSA then removes what we stopped wanting, including items of
 /// atomic lists and maps, whose staleness `managedFields` alone cannot show. An object we have
 /// not applied yet (a restart), or that someone else wrote since, is judged by [`in_sync`].
-pub fn decide(desired: &Value, last: Option<&(u64, String)>, live: Option<&Value>, manager: &str) -> Decision {
+/// `hash` is the desired object's [`hash_of`].
+pub fn decide(
+    hash: u64,
+    last: Option<&(u64, String)>,
+    live: Option<&Value>,
+    desired: &Value,
+    manager: &str,
+) -> Decision {
     let Some(live) = live else { return Decision::Apply };
     let live_rv = live.pointer("/metadata/resourceVersion").and_then(Value::as_str);
     match last {
-        Some((hash, _)) if *hash != hash_of(desired) => Decision::Apply,
+        Some((last_hash, _)) if *last_hash != hash => Decision::Apply,
         Some((_, rv)) if live_rv == Some(rv.as_str()) => Decision::Unchanged,
         _ if in_sync(live, desired, manager) => Decision::InSync,
         _ => Decision::Apply,
@@ -109,8 +118,9 @@ impl Applier {
     /// `managedFields` — is in line with it. Returns whether it wrote.
     pub async fn apply_owned(&self, desired: &Value, live: Option<&Value>) -> Result<bool, ApplyError> {
         let meta = ObjMeta::of(desired)?;
+        let hash = hash_of(desired);
         let last = self.applied.lock().ok().and_then(|m| m.get(&meta).cloned());
-        if decide(desired, last.as_ref(), live, self.manager()) != Decision::Apply {
+        if decide(hash, last.as_ref(), live, desired, self.manager()) != Decision::Apply {
             return Ok(false);
         }
         let api_version = desired.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
@@ -122,7 +132,7 @@ impl Applier {
             .map_err(|source| ApplyError::ApplyObject { object: meta.to_string(), source })?;
         let rv = written.metadata.resource_version.unwrap_or_default();
         if let Ok(mut m) = self.applied.lock() {
-            m.insert(meta.clone(), (hash_of(desired), rv));
+            m.insert(meta.clone(), (hash, rv));
         }
         tracing::info!(object = %meta, manager = self.manager(), "applied");
         Ok(true)
@@ -218,17 +228,17 @@ mod tests {
         let after = json!({"metadata": {"name": "vs"}, "spec": {"http": [{"route": [{"weight": 100}]}]}});
         assert!(in_sync(&live, &after, "glidepath"), "the field sets cannot see it");
         let last = (hash_of(&before), "7".to_owned());
-        assert_eq!(decide(&after, Some(&last), Some(&live), "glidepath"), Decision::Apply);
-        assert_eq!(decide(&before, Some(&last), Some(&live), "glidepath"), Decision::Unchanged);
+        assert_eq!(decide(hash_of(&after), Some(&last), Some(&live), &after, "glidepath"), Decision::Apply);
+        assert_eq!(decide(hash_of(&before), Some(&last), Some(&live), &before, "glidepath"), Decision::Unchanged);
         // Someone else wrote since (another resourceVersion): judged by the live object.
         let mut edited = live.clone();
         edited["metadata"]["resourceVersion"] = json!("9");
-        assert_eq!(decide(&before, Some(&last), Some(&edited), "glidepath"), Decision::InSync);
+        assert_eq!(decide(hash_of(&before), Some(&last), Some(&edited), &before, "glidepath"), Decision::InSync);
         edited["spec"]["http"][0]["route"][0]["weight"] = json!(50);
-        assert_eq!(decide(&before, Some(&last), Some(&edited), "glidepath"), Decision::Apply);
+        assert_eq!(decide(hash_of(&before), Some(&last), Some(&edited), &before, "glidepath"), Decision::Apply);
         // Absent, or never applied by this process.
-        assert_eq!(decide(&before, Some(&last), None, "glidepath"), Decision::Apply);
-        assert_eq!(decide(&before, None, Some(&live), "glidepath"), Decision::InSync);
+        assert_eq!(decide(hash_of(&before), Some(&last), None, &before, "glidepath"), Decision::Apply);
+        assert_eq!(decide(hash_of(&before), None, Some(&live), &before, "glidepath"), Decision::InSync);
     }
 
     #[test]

@@ -353,19 +353,7 @@ async fn revert_on_deletion_restores_the_target_before_letting_go() {
     let mut seen = Vec::new();
     let c = wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut seen).await;
     let canaries: Api<Canary> = Api::namespaced(env.client.clone(), "test");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !canaries
-        .get("podinfo")
-        .await
-        .unwrap()
-        .metadata
-        .finalizers
-        .unwrap_or_default()
-        .contains(&"finalizer.flagger.app".to_owned())
-    {
-        assert!(tokio::time::Instant::now() < deadline, "finalizer never added");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::wait_for_finalizer(&env.client).await;
     let deployments: Api<Deployment> = Api::namespaced(env.client.clone(), "test");
     assert_eq!(deployments.get("podinfo").await.unwrap().spec.replicas, Some(0));
     drop(c);

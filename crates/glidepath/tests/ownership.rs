@@ -72,20 +72,7 @@ async fn user_objects_survive_canary_deletion(revert: bool) {
     let canaries: Api<Canary> = Api::namespaced(env.client.clone(), "test");
     if revert {
         // The finalizer is in place before the deletion, or there is nothing to revert.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        while !canaries
-            .get("podinfo")
-            .await
-            .unwrap()
-            .metadata
-            .finalizers
-            .unwrap_or_default()
-            .iter()
-            .any(|f| f == "finalizer.flagger.app")
-        {
-            assert!(tokio::time::Instant::now() < deadline, "finalizer never added");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        support::wait_for_finalizer(&env.client).await;
     }
     canaries.delete("podinfo", &Default::default()).await.unwrap();
     gone(&canaries, "podinfo", "Canary").await;

@@ -167,6 +167,12 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
+/// An artifact's digest as Flux writes it in `status.artifact.digest`: `sha256:<hex>`.
+pub fn digest(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    format!("sha256:{}", hex(&sha2::Sha256::digest(bytes)))
+}
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {

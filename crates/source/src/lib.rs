@@ -43,7 +43,7 @@ pub mod refs;
 pub mod revision;
 mod transport;
 
-pub use artifact::{ArtifactInfo, write_artifact, write_artifact_file};
+pub use artifact::{ArtifactInfo, digest, write_artifact, write_artifact_file};
 pub use auth::{Credentials, Secret};
 pub use checkout::CheckoutStats;
 pub use error::SourceError;

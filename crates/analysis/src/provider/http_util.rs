@@ -171,7 +171,7 @@ pub(crate) fn transport_error(provider: &'static str, e: reqwest::Error) -> Anal
 }
 
 /// At most 300 characters of `body`, every secret value replaced by `***`.
-pub(crate) fn excerpt(body: &str, secrets: &[&Secret]) -> String {
+pub fn excerpt(body: &str, secrets: &[&Secret]) -> String {
     let mut text = body.trim().to_owned();
     // Longest first, so a secret containing another is masked whole.
     let mut values: Vec<&str> = secrets.iter().map(|s| s.expose()).filter(|s| !s.is_empty()).collect();

@@ -9,6 +9,8 @@ pub mod fake;
 mod google_oauth;
 pub mod graphite;
 mod http_util;
+
+pub use http_util::excerpt;
 pub mod influxdb;
 pub mod newrelic;
 pub mod prometheus;

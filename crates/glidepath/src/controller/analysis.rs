@@ -48,29 +48,30 @@ impl std::fmt::Debug for LiveMetrics {
     }
 }
 
-impl LiveMetrics {
-    /// A template's provider: the ones that read the cluster are built here, on the
-    /// controller's client; the others by `glidepath-analysis`.
-    fn provider_for(
-        &self,
-        spec: &glidepath_api::flagger::MetricProvider,
-        secret: Option<&std::collections::BTreeMap<String, String>>,
-        options: &ProviderOptions,
-    ) -> Result<Box<dyn MetricProvider>, glidepath_analysis::AnalysisError> {
-        use super::external_metrics::{self, ExternalMetricsProvider};
-        match spec.r#type.as_str() {
-            super::keptn::TYPE => Ok(Box::new(super::keptn::KeptnProvider::new(self.client.clone()))),
-            external_metrics::TYPE => match spec.address.as_deref().filter(|a| !a.is_empty()) {
-                Some(address) => {
-                    let token = secret.and_then(|s| s.get("token")).map(|t| t.trim().to_owned());
-                    Ok(Box::new(ExternalMetricsProvider::remote(address, token)?))
-                }
-                None => Ok(Box::new(ExternalMetricsProvider::in_cluster(self.client.clone()))),
-            },
-            _ => new_provider(spec, secret, options),
-        }
+/// A template's provider: the ones that read the cluster are built here, on the
+/// controller's client; the others by `glidepath-analysis`. Together they are every type
+/// the CRD accepts (tested below), so no check meets a provider that does not exist.
+pub(crate) fn provider_for(
+    client: &kube::Client,
+    spec: &glidepath_api::flagger::MetricProvider,
+    secret: Option<&std::collections::BTreeMap<String, String>>,
+    options: &ProviderOptions,
+) -> Result<Box<dyn MetricProvider>, glidepath_analysis::AnalysisError> {
+    use super::external_metrics::{self, ExternalMetricsProvider};
+    match spec.r#type.as_str() {
+        super::keptn::TYPE => Ok(Box::new(super::keptn::KeptnProvider::new(client.clone()))),
+        external_metrics::TYPE => match spec.address.as_deref().filter(|a| !a.is_empty()) {
+            Some(address) => {
+                let token = secret.and_then(|s| s.get("token")).map(|t| t.trim().to_owned());
+                Ok(Box::new(ExternalMetricsProvider::remote(address, token)?))
+            }
+            None => Ok(Box::new(ExternalMetricsProvider::in_cluster(client.clone()))),
+        },
+        _ => new_provider(spec, secret, options),
     }
+}
 
+impl LiveMetrics {
     async fn check_one(&self, canary: &Canary, provider: Provider, metric: &CanaryMetric) -> Result<Verdict, String> {
         let ns = canary.namespace().unwrap_or_default();
         let source = metric_source(metric, &ns, self.settings.no_cross_namespace_refs).map_err(|e| e.describe())?;
@@ -88,8 +89,8 @@ impl LiveMetrics {
                     .secret_ref
                     .as_ref()
                     .and_then(|r| secret_data(&self.caches, &key.namespace, &r.name));
-                let backend =
-                    self.provider_for(&t.spec.provider, secret.as_ref(), &options).map_err(|e| e.describe())?;
+                let backend = provider_for(&self.client, &t.spec.provider, secret.as_ref(), &options)
+                    .map_err(|e| e.describe())?;
                 (backend, Some(t.spec.clone()))
             }
             _ => {
@@ -192,5 +193,25 @@ pub fn alert(caches: &Caches, settings: &Settings, canary: &Canary, severity: Se
                 warn!(alert = %name, error = %e, "send alert");
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn every_provider_type_the_crd_accepts_is_built() {
+        use glidepath_analysis::AnalysisError;
+        let client = kube::Client::try_from(kube::Config::new("http://127.0.0.1:1".parse().unwrap())).unwrap();
+        let options = super::ProviderOptions::default();
+        for kind in glidepath_api::flagger::metric_template::METRIC_PROVIDER_TYPES {
+            let spec = glidepath_api::flagger::MetricProvider {
+                r#type: (*kind).into(),
+                address: Some("http://127.0.0.1:1".into()),
+                ..Default::default()
+            };
+            // Missing credentials are fine here; an unknown type is not.
+            let built = super::provider_for(&client, &spec, None, &options);
+            assert!(!matches!(built, Err(AnalysisError::CreateProviderUnknownType { .. })), "{kind} is not built");
+        }
     }
 }

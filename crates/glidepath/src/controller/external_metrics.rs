@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use glidepath_analysis::{AnalysisError, MetricProvider, ProviderFuture};
+use glidepath_analysis::{AnalysisError, MetricProvider, ProviderFuture, Secret};
 use kube::Client;
 use serde_json::Value;
 use tracing::Instrument;
@@ -19,7 +19,7 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 /// Where the external metrics API is.
 enum Backend {
     Cluster(Client),
-    Remote { address: String, token: Option<String>, http: reqwest::Client },
+    Remote { address: String, token: Option<Secret>, http: reqwest::Client },
 }
 
 /// The provider.
@@ -103,6 +103,7 @@ impl ExternalMetricsProvider {
             .build()
             .map_err(|source| AnalysisError::CreateProviderClient { provider: PROVIDER, source })?;
         let address = address.trim_end_matches('/').to_owned();
+        let token = token.map(Secret::new);
         Ok(ExternalMetricsProvider { backend: Backend::Remote { address, token, http } })
     }
 
@@ -118,18 +119,15 @@ impl ExternalMetricsProvider {
             Backend::Remote { address, token, http } => {
                 let mut req = http.get(format!("{address}{path}"));
                 if let Some(t) = token {
-                    req = req.bearer_auth(t);
+                    req = req.bearer_auth(t.expose());
                 }
                 // The URL is left out of errors: an address may carry credentials.
                 let resp = req.send().await.map_err(|e| failed(Box::new(e.without_url())))?;
                 let status = resp.status().as_u16();
                 let text = resp.text().await.map_err(|e| failed(Box::new(e.without_url())))?;
                 if !(200..300).contains(&status) {
-                    let body = match token {
-                        Some(t) if !t.is_empty() => text.replace(t.as_str(), "***"),
-                        _ => text,
-                    };
-                    let body: String = body.chars().take(300).collect();
+                    let secrets: Vec<&Secret> = token.iter().collect();
+                    let body = glidepath_analysis::provider::excerpt(&text, &secrets);
                     return Err(AnalysisError::QueryHttpStatus { provider: PROVIDER, status, body });
                 }
                 serde_json::from_str(&text).map_err(|source| AnalysisError::ParseQuery { provider: PROVIDER, source })

@@ -120,9 +120,7 @@ async fn revert_apex_service(ctx: &Context, canary: &Canary) -> anyhow::Result<(
     let ns = canary.namespace().unwrap_or_default();
     let name = canary.spec.service_name();
     let Ok(Some(live)) = ctx.caches.get_json("v1", "Service", &ns, name).await else { return Ok(()) };
-    let ours = live["metadata"]["ownerReferences"]
-        .as_array()
-        .is_some_and(|refs| refs.iter().any(|r| canary.uid().is_some_and(|uid| r["uid"] == uid.as_str())));
+    let ours = canary.uid().is_some_and(|uid| glidepath_apply::owned::owned_by(&live, &uid));
     let Some(target) = observe::target(&ctx.caches, canary).filter(|_| !ours) else { return Ok(()) };
     let labels: Vec<&str> = ctx.settings.selector_labels.iter().map(String::as_str).collect();
     let Ok((label, value)) = selector_label(target.selector(), &labels, target.kind(), &canary.spec.target_ref.name)

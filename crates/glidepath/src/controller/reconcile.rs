@@ -163,10 +163,6 @@ async fn step(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration> {
         mark_invalid(ctx, canary, &validation.errors.to_string(), now).await?;
         return Ok(interval);
     }
-    if let Some(message) = unsupported_metric_provider(ctx, canary) {
-        mark_invalid(ctx, canary, &message, now).await?;
-        return Ok(interval);
-    }
     let Some(provider) = canary.spec.effective_provider(&ctx.settings.mesh_provider) else {
         return Ok(interval);
     };
@@ -316,29 +312,4 @@ async fn mark_blocked(
     let prefix = if reason == "InvalidSpec" { "Invalid canary spec" } else { "Cannot route traffic" };
     ctx.event(canary, true, &format!("{prefix}: {message}")).await;
     Ok(())
-}
-
-/// A metric whose MetricTemplate names a provider type Glidepath does not build: refused up
-/// front (a failed check at analysis time would roll a healthy release back).
-fn unsupported_metric_provider(ctx: &Context, canary: &Canary) -> Option<String> {
-    use glidepath_analysis::provider::SUPPORTED_TYPES;
-    let ns = canary.namespace().unwrap_or_default();
-    let metrics = canary.spec.analysis.as_ref()?.metrics.as_ref()?;
-    metrics.iter().enumerate().find_map(|(i, m)| {
-        let r = m.template_ref.as_ref()?;
-        let tns = r.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(&ns);
-        let t = ctx.caches.metric_templates.get(&ObjectRef::new(&r.name).within(tns))?;
-        let kind = t.spec.provider.r#type.as_str();
-        // `keptn` and `externalmetrics` read the cluster: the controller builds them.
-        let in_controller = [super::keptn::TYPE, super::external_metrics::TYPE];
-        let built = SUPPORTED_TYPES.contains(&kind) || in_controller.contains(&kind);
-        (!built).then(|| {
-            format!(
-                "spec.analysis.metrics[{i}].templateRef: MetricTemplate {tns}/{} uses provider type {kind:?}, which \
-                 Glidepath does not support yet (supported: {})",
-                r.name,
-                [SUPPORTED_TYPES, &in_controller].concat().join(", ")
-            )
-        })
-    })
 }

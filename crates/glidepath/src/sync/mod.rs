@@ -272,7 +272,6 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
         tasks.push(tokio::spawn(serve::serve(listener, Arc::clone(&ctx.store))));
     }
     if ctx.settings.git {
-        ctx.settings.readiness.set("git", Phase::Starting);
         let ctx = Arc::clone(&ctx);
         tasks.push(tokio::spawn(async move {
             wait_for_crds(&ctx, "git", "source.toolkit.fluxcd.io/v1").await;
@@ -291,7 +290,6 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
         }));
     }
     if ctx.settings.kustomize {
-        ctx.settings.readiness.set("kustomize", Phase::Starting);
         let ctx = Arc::clone(&ctx);
         tasks.push(tokio::spawn(async move {
             wait_for_crds(&ctx, "kustomize", "kustomize.toolkit.fluxcd.io/v1").await;

@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use glidepath_api::flux::meta::Artifact;
-use sha2::{Digest, Sha256};
 
 use super::artifacts::{Stored, unpack};
 
@@ -31,7 +30,7 @@ pub enum FetchError {
     Status { url: String, status: u16 },
     #[error("artifact from {url} is larger than {MAX_ARTIFACT_BYTES} bytes")]
     TooLarge { url: String },
-    #[error("failed to verify artifact: computed digest doesn't match '{expected}' (got 'sha256:{actual}')")]
+    #[error("failed to verify artifact: computed digest doesn't match '{expected}' (got '{actual}')")]
     Digest { expected: String, actual: String },
     #[error("unsupported digest algorithm in '{0}' (sha256 only)")]
     Algorithm(String),
@@ -82,15 +81,17 @@ impl RemoteArtifacts {
         if let Some(held) = self.current(kind, namespace, name).filter(|s| s.digest == artifact.digest) {
             return Ok(held);
         }
-        let expected =
-            artifact.digest.strip_prefix("sha256:").ok_or_else(|| FetchError::Algorithm(artifact.digest.clone()))?;
+        if !artifact.digest.starts_with("sha256:") {
+            return Err(FetchError::Algorithm(artifact.digest.clone()));
+        }
         let bytes = self.download(&artifact.url).await?;
-        let actual = hex(&Sha256::digest(&bytes));
-        if actual != expected {
+        let actual = glidepath_source::digest(&bytes);
+        if actual != artifact.digest {
             return Err(FetchError::Digest { expected: artifact.digest.clone(), actual });
         }
+        let hex = actual.trim_start_matches("sha256:");
         let base = self.root.join(kind.to_lowercase()).join(namespace).join(name);
-        let (tarball, dir) = (base.join(format!("{actual}.tar.gz")), base.join(&actual));
+        let (tarball, dir) = (base.join(format!("{hex}.tar.gz")), base.join(hex));
         let (t, d, b) = (tarball.clone(), dir.clone(), base.clone());
         tokio::task::spawn_blocking(move || store(&b, &t, &d, &bytes))
             .await
@@ -155,8 +156,4 @@ fn newest(dir: &Path, n: usize) -> Vec<PathBuf> {
         .unwrap_or_default();
     entries.sort_by_key(|e| std::cmp::Reverse(e.0));
     entries.into_iter().take(n).map(|(_, p)| p).collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

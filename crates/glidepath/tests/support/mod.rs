@@ -151,3 +151,17 @@ pub fn hooked_analysis(hooks: &str, iterations: i32) -> Value {
         {"name": "post", "type": "post-rollout", "url": format!("{hooks}/post")}
     ]})
 }
+
+/// Wait until the `test/podinfo` Canary carries `finalizer.flagger.app` (`revertOnDeletion`).
+pub async fn wait_for_finalizer(client: &Client) {
+    let canaries: Api<Canary> = Api::namespaced(client.clone(), "test");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let c = canaries.get("podinfo").await.unwrap();
+        if c.metadata.finalizers.unwrap_or_default().iter().any(|f| f == "finalizer.flagger.app") {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "finalizer never added");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
