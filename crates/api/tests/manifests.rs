@@ -241,6 +241,28 @@ fn broken_canaries_fail_naming_the_field() {
     }
 }
 
+/// Flagger's Knative tutorial Canary: no `spec.service` (Knative routes by revision).
+#[test]
+fn knative_canaries_need_no_service_and_refuse_one() {
+    let knative = |d: &mut Value| {
+        d["spec"]["provider"] = json!("knative");
+        d["spec"]["targetRef"] = json!({"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": "podinfo"});
+    };
+    let errors = canary_errors(|d| {
+        knative(d);
+        d["spec"].as_object_mut().unwrap().remove("service");
+    });
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(canary_errors(knative), [("spec.service".to_owned(), FieldErrorType::Forbidden)]);
+    let errors = canary_errors(|d| {
+        knative(d);
+        d["spec"]["provider"] = json!("istio");
+    });
+    assert!(errors.iter().any(|(f, _)| f == "spec.provider"), "a Knative target needs provider knative: {errors:?}");
+    let errors = canary_errors(|d| d["spec"]["provider"] = json!("knative"));
+    assert!(errors.iter().any(|(f, _)| f == "spec.provider"), "provider knative needs a Knative target: {errors:?}");
+}
+
 #[test]
 fn warnings_do_not_block() {
     let mut doc = podinfo();

@@ -36,6 +36,9 @@ pub struct RouteContext<'a> {
     /// `spec.upstreamRef` (`gloo`); `None` when the provider needs none or it was not found.
     /// (Named for its first use; the controller fills it from `referenced_objects`.)
     pub ingress: Option<&'a Value>,
+    /// `knative`: the revision serving as primary (the Service's `flagger.app/primary-revision`,
+    /// or its latest created revision when it is being set).
+    pub primary_revision: Option<&'a str>,
 }
 
 impl<'a> RouteContext<'a> {
@@ -47,12 +50,25 @@ impl<'a> RouteContext<'a> {
         discovered_ports: &'a [(String, i32)],
         strategy: Strategy,
     ) -> Self {
-        RouteContext { canary, selector_label, selector_value, discovered_ports, strategy, ingress: None }
+        RouteContext {
+            canary,
+            selector_label,
+            selector_value,
+            discovered_ports,
+            strategy,
+            ingress: None,
+            primary_revision: None,
+        }
     }
 
     /// The same context with the observed `spec.ingressRef` object.
     pub fn with_ingress(self, ingress: Option<&'a Value>) -> Self {
         RouteContext { ingress, ..self }
+    }
+
+    /// The same context with the Knative primary revision.
+    pub fn with_primary_revision(self, primary_revision: Option<&'a str>) -> Self {
+        RouteContext { primary_revision, ..self }
     }
 
     /// The A/B conditions in effect: `analysis.match` when the strategy is A/B testing.

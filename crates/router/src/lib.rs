@@ -12,7 +12,8 @@
 //! (cluster-scoped TrafficRoute), `apisix` (canary ApisixRoute cloned from `spec.routeRef`),
 //! `gloo` (Gloo Edge RouteTable and Upstreams), `appmesh` (`appmesh:v1beta2` VirtualNodes,
 //! VirtualRouters and VirtualServices; routes in `appmesh_routes`), `appmesh_v1beta1` (plain
-//! `appmesh`: VirtualNodes and VirtualServices with inline routers). Every managed object
+//! `appmesh`: VirtualNodes and VirtualServices with inline routers), `knative` (the target
+//! Knative Service's own revision traffic). Every managed object
 //! carries the Flux opt-out annotations (`meta`). What a provider cannot do (A/B on a
 //! TrafficSplit, mirroring outside Istio/Gateway API) is a [`RouterError`] naming the field,
 //! never a silent approximation.
@@ -32,6 +33,7 @@ mod gatewayapi_affinity;
 pub mod gloo;
 pub mod istio;
 mod istio_affinity;
+pub mod knative;
 pub mod kubernetes;
 pub mod kuma;
 mod matching;
@@ -53,9 +55,6 @@ pub enum RouterError {
     /// The Canary lacks something this provider needs.
     #[error("build {provider} routes: {field}: {message}")]
     BuildRoutes { provider: &'static str, field: &'static str, message: String },
-    /// The provider is valid but has no router in Glidepath yet.
-    #[error("provider {0} is not supported yet")]
-    UnsupportedProvider(&'static str),
 }
 
 /// A managed object's identity, for reading it back from caches.
@@ -115,32 +114,33 @@ impl Default for RouterConfig {
 
 /// The router for a provider, with default [`RouterConfig`]. Every provider also gets the
 /// Kubernetes Services from [`kubernetes::services`].
-pub fn for_provider(provider: Provider) -> Result<Box<dyn Router>, RouterError> {
+pub fn for_provider(provider: Provider) -> Box<dyn Router> {
     for_provider_with(provider, &RouterConfig::default())
 }
 
-/// The router for a provider with the controller's settings.
-pub fn for_provider_with(provider: Provider, config: &RouterConfig) -> Result<Box<dyn Router>, RouterError> {
+/// The router for a provider with the controller's settings. Every provider the CRD accepts
+/// has one.
+pub fn for_provider_with(provider: Provider, config: &RouterConfig) -> Box<dyn Router> {
     match provider {
-        Provider::Kubernetes => Ok(Box::new(kubernetes::SelectorRouter)),
-        Provider::GatewayApiV1 => Ok(Box::new(gatewayapi::GatewayApiRouter::v1())),
-        Provider::GatewayApiV1beta1 => Ok(Box::new(gatewayapi::GatewayApiRouter::v1beta1())),
-        Provider::Istio => Ok(Box::new(istio::IstioRouter)),
-        Provider::Nginx => Ok(Box::new(nginx::NginxRouter::new(&config.ingress_annotations_prefix))),
-        Provider::Linkerd => Ok(Box::new(smi::SmiRouter::linkerd())),
-        Provider::SmiV1alpha1 => Ok(Box::new(smi::SmiRouter::v1alpha1())),
-        Provider::SmiV1alpha2 => Ok(Box::new(smi::SmiRouter::v1alpha2())),
-        Provider::SmiV1alpha3 => Ok(Box::new(smi::SmiRouter::v1alpha3())),
-        Provider::Osm => Ok(Box::new(smi::SmiRouter::osm())),
-        Provider::Skipper => Ok(Box::new(skipper::SkipperRouter)),
-        Provider::Kuma => Ok(Box::new(kuma::KumaRouter)),
-        Provider::Apisix => Ok(Box::new(apisix::ApisixRouter)),
-        Provider::Gloo => Ok(Box::new(gloo::GlooRouter)),
-        Provider::AppMeshV1beta2 => Ok(Box::new(appmesh::AppMeshRouter)),
-        Provider::AppMesh => Ok(Box::new(appmesh_v1beta1::AppMeshV1beta1Router)),
-        Provider::Contour => Ok(Box::new(contour::ContourRouter::new(config.ingress_class.clone()))),
-        Provider::Traefik => Ok(Box::new(traefik::TraefikRouter)),
-        other => Err(RouterError::UnsupportedProvider(other.as_str())),
+        Provider::Kubernetes => Box::new(kubernetes::SelectorRouter),
+        Provider::GatewayApiV1 => Box::new(gatewayapi::GatewayApiRouter::v1()),
+        Provider::GatewayApiV1beta1 => Box::new(gatewayapi::GatewayApiRouter::v1beta1()),
+        Provider::Istio => Box::new(istio::IstioRouter),
+        Provider::Nginx => Box::new(nginx::NginxRouter::new(&config.ingress_annotations_prefix)),
+        Provider::Linkerd => Box::new(smi::SmiRouter::linkerd()),
+        Provider::SmiV1alpha1 => Box::new(smi::SmiRouter::v1alpha1()),
+        Provider::SmiV1alpha2 => Box::new(smi::SmiRouter::v1alpha2()),
+        Provider::SmiV1alpha3 => Box::new(smi::SmiRouter::v1alpha3()),
+        Provider::Osm => Box::new(smi::SmiRouter::osm()),
+        Provider::Skipper => Box::new(skipper::SkipperRouter),
+        Provider::Kuma => Box::new(kuma::KumaRouter),
+        Provider::Apisix => Box::new(apisix::ApisixRouter),
+        Provider::Gloo => Box::new(gloo::GlooRouter),
+        Provider::AppMeshV1beta2 => Box::new(appmesh::AppMeshRouter),
+        Provider::AppMesh => Box::new(appmesh_v1beta1::AppMeshV1beta1Router),
+        Provider::Contour => Box::new(contour::ContourRouter::new(config.ingress_class.clone())),
+        Provider::Traefik => Box::new(traefik::TraefikRouter),
+        Provider::Knative => Box::new(knative::KnativeRouter),
     }
 }
 

@@ -201,9 +201,9 @@ fn appmesh_reads_nothing_and_names_its_kinds() {
     let c = appmesh_canary(service(), steps());
     assert!(referenced_objects(Provider::AppMeshV1beta2, &c).is_empty(), "the mesh is the webhook's to assign");
     assert!(referenced_objects(Provider::AppMesh, &c).is_empty());
-    let kinds = for_provider(Provider::AppMeshV1beta2).unwrap().kinds();
+    let kinds = for_provider(Provider::AppMeshV1beta2).kinds();
     assert_eq!(kinds.iter().map(|k| k.1).collect::<Vec<_>>(), ["VirtualNode", "VirtualRouter", "VirtualService"]);
-    let kinds = for_provider(Provider::AppMesh).unwrap().kinds();
+    let kinds = for_provider(Provider::AppMesh).kinds();
     assert_eq!(kinds, [("appmesh.k8s.aws/v1beta1", "VirtualNode"), ("appmesh.k8s.aws/v1beta1", "VirtualService")]);
 }
 

@@ -8,7 +8,7 @@ mod common;
 use common::{canary, ctx, golden};
 use glidepath_api::flagger::Canary;
 use glidepath_api::flagger::defaults::Strategy;
-use glidepath_router::{RouterError, Weights, for_provider, kubernetes};
+use glidepath_router::{Weights, for_provider, kubernetes};
 use serde_json::{Value, json};
 
 fn gateway_canary() -> Canary {
@@ -33,7 +33,7 @@ fn kubernetes_services() {
         json!({"iterations": 5}),
     );
     golden("kubernetes-services", &kubernetes::services(&ctx(&c), false).unwrap());
-    let router = for_provider(c.spec.effective_provider("istio").unwrap()).unwrap();
+    let router = for_provider(c.spec.effective_provider("istio").unwrap());
     let switched = router.desired(&ctx(&c), Weights::ALL_CANARY).unwrap();
     assert_eq!(switched[0]["spec"]["selector"], json!({"app": "podinfo"}), "blue/green: apex selects the canary pods");
     assert_eq!(router.observed(&ctx(&c), &switched), Some(Weights::ALL_CANARY));
@@ -44,7 +44,7 @@ fn kubernetes_services() {
 #[test]
 fn gatewayapi_steps() {
     let c = gateway_canary();
-    let router = for_provider(c.spec.effective_provider("istio").unwrap()).unwrap();
+    let router = for_provider(c.spec.effective_provider("istio").unwrap());
     let init = router.desired(&ctx(&c), Weights::ALL_PRIMARY).unwrap();
     golden("gatewayapi-init", &init);
     for w in [10, 50, 100] {
@@ -69,7 +69,7 @@ fn gatewayapi_ab_testing() {
         ]}),
     );
     assert_eq!(ctx(&c).strategy, Strategy::AbTesting);
-    let router = for_provider(c.spec.effective_provider("istio").unwrap()).unwrap();
+    let router = for_provider(c.spec.effective_provider("istio").unwrap());
     golden("gatewayapi-ab", &router.desired(&ctx(&c), Weights::ALL_CANARY).unwrap());
 }
 
@@ -80,7 +80,7 @@ fn gatewayapi_blue_green_mirroring() {
         json!({"port": 9898, "gatewayRefs": [{"name": "public"}]}),
         json!({"interval": "1m", "threshold": 5, "iterations": 10, "mirror": true}),
     );
-    let router = for_provider(c.spec.effective_provider("istio").unwrap()).unwrap();
+    let router = for_provider(c.spec.effective_provider("istio").unwrap());
     let mirrored = Weights { mirrored: true, ..Weights::ALL_PRIMARY };
     let objs = router.desired(&ctx(&c), mirrored).unwrap();
     golden("gatewayapi-mirror", &objs);
@@ -90,7 +90,7 @@ fn gatewayapi_blue_green_mirroring() {
 #[test]
 fn gitops_engines_are_told_to_keep_off() {
     let c = gateway_canary();
-    let router = for_provider(c.spec.effective_provider("istio").unwrap()).unwrap();
+    let router = for_provider(c.spec.effective_provider("istio").unwrap());
     let mut objs = router.desired(&ctx(&c), Weights::ALL_PRIMARY).unwrap();
     objs.extend(kubernetes::services(&ctx(&c), false).unwrap());
     for o in objs {
@@ -100,15 +100,11 @@ fn gitops_engines_are_told_to_keep_off() {
 }
 
 #[test]
-fn missing_gateway_refs_and_unsupported_providers_are_clear_errors() {
+fn missing_gateway_refs_are_a_clear_error() {
     let c = canary("gatewayapi", json!({"port": 80}), json!({"stepWeight": 10}));
-    let err = for_provider(c.spec.effective_provider("istio").unwrap())
-        .unwrap()
-        .desired(&ctx(&c), Weights::ALL_PRIMARY)
-        .unwrap_err();
+    let err =
+        for_provider(c.spec.effective_provider("istio").unwrap()).desired(&ctx(&c), Weights::ALL_PRIMARY).unwrap_err();
     assert!(err.to_string().contains("spec.service.gatewayRefs"), "{err}");
-    let err = for_provider(glidepath_api::flagger::Provider::Knative).err().unwrap();
-    assert_eq!(err, RouterError::UnsupportedProvider("knative"));
 }
 
 #[test]
@@ -119,7 +115,7 @@ fn gatewayapi_mesh_route_with_a_service_parent() {
         json!({"port": 9898, "gatewayRefs": [{"group": "core", "kind": "Service", "name": "podinfo", "port": 9898}]}),
         json!({"interval": "1m", "threshold": 5, "stepWeight": 10}),
     );
-    let router = for_provider(c.spec.effective_provider("istio").unwrap()).unwrap();
+    let router = for_provider(c.spec.effective_provider("istio").unwrap());
     let objs = router.desired(&ctx(&c), Weights { primary: 90, canary: 10, mirrored: false }).unwrap();
     golden("gatewayapi-linkerd-step-10", &objs);
     assert_eq!(objs[0]["spec"]["parentRefs"][0]["kind"], "Service");
@@ -139,7 +135,7 @@ fn gatewayapi_session_affinity() {
         "primarySessionAffinityCookie": "primary-cookie=ghijkl"
     }))
     .unwrap();
-    let router = for_provider(c.spec.effective_provider("istio").unwrap()).unwrap();
+    let router = for_provider(c.spec.effective_provider("istio").unwrap());
     let step = Weights { primary: 80, canary: 20, mirrored: false };
     let objs = router.desired(&ctx(&c), step).unwrap();
     golden("gatewayapi-affinity-step-20", &objs);

@@ -61,7 +61,7 @@ fn nginx_annotation_prefix_is_configurable() {
     let cx = ctx(&c).with_ingress(Some(&source));
     let config =
         RouterConfig { ingress_annotations_prefix: "custom.ingress.kubernetes.io".into(), ..RouterConfig::default() };
-    let r = for_provider_with(c.spec.effective_provider("istio").unwrap(), &config).unwrap();
+    let r = for_provider_with(c.spec.effective_provider("istio").unwrap(), &config);
     let objs = r.desired(&cx, split(20)).unwrap();
     let a = objs[0]["metadata"]["annotations"].as_object().unwrap();
     assert_eq!(a["custom.ingress.kubernetes.io/canary-weight"], "20");
@@ -110,7 +110,7 @@ fn contour_release() {
     let seen = release(r.as_ref(), &ctx(&c), &[5, 25, 50]);
     golden("contour-step-25", &seen[2]);
     let config = RouterConfig { ingress_class: Some("contour-public".into()), ..RouterConfig::default() };
-    let with_class = for_provider_with(c.spec.effective_provider("istio").unwrap(), &config).unwrap();
+    let with_class = for_provider_with(c.spec.effective_provider("istio").unwrap(), &config);
     let objs = with_class.desired(&ctx(&c), Weights::ALL_PRIMARY).unwrap();
     assert_eq!(objs[0]["spec"]["ingressClassName"], "contour-public");
 }

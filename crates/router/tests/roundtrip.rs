@@ -153,7 +153,7 @@ fn capabilities_match_what_the_routers_accept() {
         Provider::AppMesh,
     ] {
         let caps = glidepath_router::capabilities(provider);
-        let name = glidepath_router::for_provider(provider).unwrap().name();
+        let name = glidepath_router::for_provider(provider).name();
         let mut service = json!({"port": 80, "gatewayRefs": [{"name": "gw"}], "meshName": "global"});
         let mut b_g =
             canary(name, service.clone(), json!({"interval": "1m", "threshold": 5, "iterations": 3, "mirror": true}));

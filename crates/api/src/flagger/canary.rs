@@ -131,6 +131,16 @@ pub struct TargetRef {
     pub name: String,
 }
 
+/// The API version of Knative Serving's Service, a target kind of its own.
+pub const KNATIVE_API_VERSION: &str = "serving.knative.dev/v1";
+
+impl TargetRef {
+    /// A Knative Service (`serving.knative.dev/v1` `Service`), routed by revision.
+    pub fn is_knative_service(&self) -> bool {
+        self.kind == "Service" && self.api_version == KNATIVE_API_VERSION
+    }
+}
+
 /// A reference by apiVersion, kind and name (`ingressRef`, `routeRef`).
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -17,7 +17,6 @@ use crate::field::{FieldError, Validation};
 pub const BUILTIN_METRICS: &[&str] = &["request-success-rate", "request-duration"];
 
 const TARGET_KINDS: &[&str] = &["Deployment", "DaemonSet", "Service"];
-const KNATIVE_API_VERSION: &str = "serving.knative.dev/v1";
 
 impl CanarySpec {
     /// Validate against the global `--mesh-provider`.
@@ -30,7 +29,15 @@ impl CanarySpec {
             v.error(FieldError::not_supported(field, provider_name, Provider::names()));
         }
         self.validate_refs(provider, &mut v);
-        self.validate_service(provider, &mut v);
+        if !self.target_ref.is_knative_service() {
+            self.validate_service(provider, &mut v);
+        } else if self.service.is_some() {
+            // Knative routes by revision, through its own Services: nothing here would be used.
+            v.error(FieldError::forbidden(
+                "spec.service",
+                "not used for Knative Service targets (Knative routes by revision)",
+            ));
+        }
         match &self.analysis {
             None => v.error(FieldError::required("spec.analysis", "analysis is required")),
             Some(a) => a.validate(provider, &mut v),
@@ -50,7 +57,7 @@ impl CanarySpec {
         } else if !TARGET_KINDS.contains(&t.kind.as_str()) {
             v.error(FieldError::not_supported("spec.targetRef.kind", &t.kind, TARGET_KINDS));
         }
-        let knative_target = t.kind == "Service" && t.api_version == KNATIVE_API_VERSION;
+        let knative_target = t.is_knative_service();
         if knative_target != (provider == Some(Provider::Knative)) && provider.is_some() {
             v.error(FieldError::invalid(
                 "spec.provider",

@@ -18,6 +18,12 @@ pub fn template_hash(template: &PodTemplateSpec) -> String {
     sha256_hex(canonical.as_bytes())[..16].to_owned()
 }
 
+/// Hash of a Knative Service's latest created revision name: a new revision is a new
+/// template, as Flagger's `lastAppliedSpec` for Knative targets.
+pub fn revision_hash(revision: &str) -> String {
+    sha256_hex(revision.as_bytes())[..16].to_owned()
+}
+
 /// Whether a `lastAppliedSpec` value was written by us (16 hex chars).
 pub fn is_our_hash(value: &str) -> bool {
     value.len() == 16 && value.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())

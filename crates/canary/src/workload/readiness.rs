@@ -1,4 +1,5 @@
-//! Readiness of Deployments and DaemonSets (reference §2.6), judged from their status.
+//! Readiness of Deployments, DaemonSets (reference §2.6) and Knative Revisions, judged from
+//! their status.
 
 use std::time::Duration;
 
@@ -6,6 +7,24 @@ use glidepath_api::k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use glidepath_api::k8s_openapi::jiff::Timestamp;
 
 use crate::model::Readiness;
+
+/// Judge a Knative Revision by its `Ready` condition: `True` is ready, `False` is a revision
+/// that will not come up (Knative's own verdict: missing image, crash, its progress
+/// deadline), anything else is still deploying. `None`: the revision does not exist (yet).
+pub fn knative_revision(name: &str, revision: Option<&serde_json::Value>) -> Readiness {
+    let Some(revision) = revision else {
+        return Readiness::Waiting(format!("Knative Revision {name} not found yet"));
+    };
+    let ready = revision["status"]["conditions"].as_array().and_then(|c| c.iter().find(|c| c["type"] == "Ready"));
+    let text = |c: &serde_json::Value, key: &str| c[key].as_str().unwrap_or_default().to_owned();
+    match ready {
+        Some(c) if c["status"] == "True" => Readiness::Ready,
+        Some(c) if c["status"] == "False" => {
+            Readiness::Failed(format!("Knative Revision {name} failed: {}: {}", text(c, "reason"), text(c, "message")))
+        }
+        _ => Readiness::Waiting(format!("Knative Revision {name} is not ready")),
+    }
+}
 
 /// Judge a Deployment: rolled out, and at least `threshold`% of its updated replicas available.
 ///

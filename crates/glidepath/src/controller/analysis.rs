@@ -99,7 +99,17 @@ impl LiveMetrics {
             }
         };
         let observer = Observer::for_provider(provider);
-        let model = TemplateModel::for_metric(canary, metric);
+        let mut model = TemplateModel::for_metric(canary, metric);
+        if canary.spec.target_ref.is_knative_service() {
+            // Flagger's `{{ route }}` for Knative: the latest revision, which is the canary.
+            let api_version = glidepath_router::knative::API_VERSION;
+            let svc = self.caches.get_json(api_version, "Service", &ns, &canary.spec.target_ref.name).await;
+            if let Some(latest) =
+                svc.ok().flatten().and_then(|s| s["status"]["latestCreatedRevisionName"].as_str().map(str::to_owned))
+            {
+                model.route = latest;
+            }
+        }
         let query = render_query(&source, template.as_ref(), observer, &model).map_err(|e| e.describe())?;
         let to_millis = if matches!(source, MetricSource::Builtin(_)) { observer.to_millis() } else { 1.0 };
         let checked =

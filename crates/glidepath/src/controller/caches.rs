@@ -40,6 +40,7 @@ fn product(group: &str) -> &str {
         "projectcontour.io" => "Contour",
         "traefik.io" | "traefik.containo.us" => "Traefik",
         "keda.sh" => "KEDA",
+        "serving.knative.dev" => "Knative Serving",
         other => other,
     }
 }

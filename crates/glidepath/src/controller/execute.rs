@@ -33,6 +33,16 @@ pub struct Step<'a> {
     pub provider: Provider,
     pub tracked: &'a ConfigRefs,
     pub routes: Option<Routes>,
+    /// Knative: the primary revision and split as last written in this tick, so a promotion
+    /// and a route change in one decision build on each other (both live in one object).
+    pub knative: std::sync::Mutex<KnativeWrites>,
+}
+
+/// What a Knative target's Service carries after this tick's writes so far.
+#[derive(Clone, Debug, Default)]
+pub struct KnativeWrites {
+    pub primary: Option<String>,
+    pub routes: Option<Routes>,
 }
 
 fn owner(canary: &Canary) -> Option<OwnerReference> {
@@ -47,6 +57,11 @@ impl Step<'_> {
     }
 
     pub async fn run(&self, action: &Action) -> anyhow::Result<()> {
+        if let Workload::Knative(k) = self.target
+            && self.run_knative(action, &k.latest).await?
+        {
+            return Ok(());
+        }
         match action {
             Action::EnsureServices => {
                 let apex_to_canary =
@@ -98,6 +113,41 @@ impl Step<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The actions that differ for a Knative target, whose primary is a revision: returns
+    /// false for the others. Nothing to scale (Knative scales revisions) and no Services
+    /// (Knative makes its own).
+    async fn run_knative(&self, action: &Action, latest: &str) -> anyhow::Result<bool> {
+        let (primary, routes) = match action {
+            // Initialization takes the revision in place as the primary (Flagger's Initialize).
+            Action::EnsurePrimary => (Some(latest.to_owned()), Some(Routes::ALL_PRIMARY)),
+            Action::Promote => (Some(latest.to_owned()), None),
+            Action::ReconcileRoutes => (None, None),
+            Action::SetRoutes(r) => (None, Some(*r)),
+            Action::EnsureServices
+            | Action::RouteApexToPrimary
+            | Action::ReconcilePrimaryScaler
+            | Action::ScaleTargetToZero
+            | Action::ScaleTargetFromZero => return Ok(true),
+            _ => return Ok(false),
+        };
+        let (primary, routes) = {
+            let mut w = self.knative.lock().map_err(|_| anyhow::anyhow!("knative state lock poisoned"))?;
+            if primary.is_some() {
+                w.primary = primary;
+            }
+            if routes.is_some() {
+                w.routes = routes;
+            }
+            (w.primary.clone(), w.routes.or(self.routes).unwrap_or(Routes::ALL_PRIMARY))
+        };
+        let primary = primary.as_deref().or(self.route_ctx.primary_revision);
+        let ctx = self.route_ctx.clone().with_primary_revision(primary);
+        for obj in self.router.desired(&ctx, to_weights(routes))? {
+            self.apply(obj).await?;
+        }
+        Ok(true)
     }
 
     /// Remove the promote/abort annotations. A merge patch, because they were set by a person
@@ -170,6 +220,8 @@ impl Step<'_> {
                 p["kind"] = json!("DaemonSet");
                 p
             }
+            // Its primary is a revision (`run_knative`).
+            Workload::Knative(_) => return Ok(()),
         };
         if let Some(m) = obj.as_object_mut() {
             m.remove("status");
@@ -306,6 +358,7 @@ impl Step<'_> {
                 .await
                 .with_context(|| format!("scale DaemonSet {}/{name}", self.ns()))?;
             }
+            Workload::Knative(_) => {}
         }
         Ok(())
     }

@@ -3,6 +3,8 @@
 //! before the finalizer goes, so the workload keeps serving after Glidepath lets go. The
 //! generated objects (primary, Services, routes) are owned by the Canary and garbage-collected;
 //! an apex Service the user made (never owned by the Canary) selects the target's pods again.
+//! A Knative Service target loses our annotation and traffic split, so it routes to its
+//! latest revision again.
 
 use std::time::Duration;
 
@@ -46,7 +48,7 @@ pub async fn sync(ctx: &Context, canary: &Canary) -> anyhow::Result<bool> {
 pub async fn finalize(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration> {
     let ns = canary.namespace().unwrap_or_default();
     let retry = Duration::from_secs(3) / ctx.settings.speed.max(1);
-    if let Some(target) = observe::target(&ctx.caches, canary) {
+    if let Some(target) = observe::target(&ctx.caches, canary).await? {
         let primary = observe::primary(&ctx.caches, canary);
         match &target {
             Workload::Deployment(d) => {
@@ -87,6 +89,11 @@ pub async fn finalize(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration
                     return Ok(retry);
                 }
             }
+            Workload::Knative(k) => {
+                if release_knative_service(ctx, canary, &k.service).await? {
+                    return Ok(retry);
+                }
+            }
         }
         let threshold = canary.spec.analysis.as_ref().map_or(100, |a| a.canary_ready_threshold());
         if let Readiness::Waiting(msg) = observe::judge(&target, threshold, canary, Timestamp::now()) {
@@ -121,10 +128,10 @@ async fn revert_apex_service(ctx: &Context, canary: &Canary) -> anyhow::Result<(
     let name = canary.spec.service_name();
     let Ok(Some(live)) = ctx.caches.get_json("v1", "Service", &ns, name).await else { return Ok(()) };
     let ours = canary.uid().is_some_and(|uid| glidepath_apply::owned::owned_by(&live, &uid));
-    let Some(target) = observe::target(&ctx.caches, canary).filter(|_| !ours) else { return Ok(()) };
+    let Some(target) = observe::target(&ctx.caches, canary).await?.filter(|_| !ours) else { return Ok(()) };
+    let Some(selector) = target.selector() else { return Ok(()) };
     let labels: Vec<&str> = ctx.settings.selector_labels.iter().map(String::as_str).collect();
-    let Ok((label, value)) = selector_label(target.selector(), &labels, target.kind(), &canary.spec.target_ref.name)
-    else {
+    let Ok((label, value)) = selector_label(selector, &labels, target.kind(), &canary.spec.target_ref.name) else {
         return Ok(());
     };
     let desired = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns},
@@ -133,4 +140,19 @@ async fn revert_apex_service(ctx: &Context, canary: &Canary) -> anyhow::Result<(
         ctx.event(canary, false, &format!("Service {name}.{ns} selects {} again", canary.spec.target_ref.name)).await;
     }
     Ok(())
+}
+
+/// A Knative target: give up the fields we applied (the primary-revision annotation and
+/// `spec.traffic`), so Knative routes to the latest revision again, as without a Canary.
+/// Returns whether anything was written.
+async fn release_knative_service(ctx: &Context, canary: &Canary, live: &serde_json::Value) -> anyhow::Result<bool> {
+    let ns = canary.namespace().unwrap_or_default();
+    let name = &canary.spec.target_ref.name;
+    let desired = json!({"apiVersion": glidepath_router::knative::API_VERSION, "kind": "Service",
+        "metadata": {"name": name, "namespace": ns}});
+    let wrote = ctx.applier.apply_owned(&desired, Some(live)).await?;
+    if wrote {
+        ctx.event(canary, false, &format!("Knative Service {name}.{ns} routes to its latest revision again")).await;
+    }
+    Ok(wrote)
 }

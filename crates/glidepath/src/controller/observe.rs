@@ -21,20 +21,38 @@ use super::caches::Caches;
 pub enum Workload {
     Deployment(Deployment),
     DaemonSet(DaemonSet),
+    /// A Knative Service: its revisions are the canary and the primary (no primary workload).
+    Knative(KnativeTarget),
+}
+
+/// A Knative Service target and the two revisions a release is about.
+#[derive(Clone, Debug)]
+pub struct KnativeTarget {
+    /// The Service as cached (JSON, with only our own managedFields).
+    pub service: serde_json::Value,
+    /// `status.latestCreatedRevisionName`: the canary.
+    pub latest: String,
+    /// The `flagger.app/primary-revision` annotation: the primary, once initialized.
+    pub primary: Option<String>,
+    pub latest_revision: Option<serde_json::Value>,
+    pub primary_revision: Option<serde_json::Value>,
 }
 
 impl Workload {
-    pub fn template(&self) -> &PodTemplateSpec {
+    fn template(&self) -> Option<&PodTemplateSpec> {
         match self {
-            Self::Deployment(d) => &d.spec.template,
-            Self::DaemonSet(d) => &d.spec.template,
+            Self::Deployment(d) => Some(&d.spec.template),
+            Self::DaemonSet(d) => Some(&d.spec.template),
+            Self::Knative(_) => None,
         }
     }
 
-    pub fn selector(&self) -> &LabelSelector {
+    /// The label selector of a workload the controller clones (none for Knative).
+    pub fn selector(&self) -> Option<&LabelSelector> {
         match self {
-            Self::Deployment(d) => &d.spec.selector,
-            Self::DaemonSet(d) => &d.spec.selector,
+            Self::Deployment(d) => Some(&d.spec.selector),
+            Self::DaemonSet(d) => Some(&d.spec.selector),
+            Self::Knative(_) => None,
         }
     }
 
@@ -42,13 +60,20 @@ impl Workload {
         match self {
             Self::Deployment(_) => "Deployment",
             Self::DaemonSet(_) => "DaemonSet",
+            Self::Knative(_) => "Service",
         }
     }
 
     /// Template hash, ignoring what Glidepath itself changes on the target (the DaemonSet
-    /// scale-to-zero nodeSelector).
+    /// scale-to-zero nodeSelector). A Knative Service's is its latest revision's name.
     pub fn template_hash(&self) -> String {
-        let mut t = self.template().clone();
+        let Some(template) = self.template() else {
+            return match self {
+                Self::Knative(k) => hash::revision_hash(&k.latest),
+                _ => String::new(),
+            };
+        };
+        let mut t = template.clone();
         if let Some(ns) = t.spec.as_mut().and_then(|s| s.node_selector.as_mut()) {
             ns.remove(glidepath_canary::workload::primary::DAEMONSET_SCALE_TO_ZERO);
         }
@@ -56,24 +81,49 @@ impl Workload {
     }
 
     pub fn pod_spec(&self) -> Option<&PodSpec> {
-        self.template().spec.as_ref()
+        self.template()?.spec.as_ref()
     }
 }
 
-pub fn target(caches: &Caches, canary: &Canary) -> Option<Workload> {
+/// The target, from the caches. A Knative Service without a revision yet is an error: there
+/// is nothing to release until Knative has created one.
+pub async fn target(caches: &Caches, canary: &Canary) -> anyhow::Result<Option<Workload>> {
     let ns = canary.metadata.namespace.as_deref().unwrap_or_default();
     let name = &canary.spec.target_ref.name;
-    match canary.spec.target_ref.kind.as_str() {
+    if canary.spec.target_ref.is_knative_service() {
+        return knative_target(caches, ns, name).await;
+    }
+    Ok(match canary.spec.target_ref.kind.as_str() {
         "DaemonSet" => {
             caches.daemon_sets.get(&ObjectRef::new(name).within(ns)).map(|d| Workload::DaemonSet((*d).clone()))
         }
         _ => caches.deployments.get(&ObjectRef::new(name).within(ns)).map(|d| Workload::Deployment((*d).clone())),
+    })
+}
+
+async fn knative_target(caches: &Caches, ns: &str, name: &str) -> anyhow::Result<Option<Workload>> {
+    use glidepath_router::knative::{self, API_VERSION};
+    let Some(service) = caches.get_json(API_VERSION, "Service", ns, name).await? else { return Ok(None) };
+    let latest = service["status"]["latestCreatedRevisionName"].as_str().unwrap_or_default().to_owned();
+    if latest.is_empty() {
+        anyhow::bail!("Knative Service {ns}/{name} has no revision yet (status.latestCreatedRevisionName)");
     }
+    let primary = knative::primary_revision(&service).map(str::to_owned);
+    let latest_revision = caches.get_json(API_VERSION, "Revision", ns, &latest).await?;
+    let primary_revision = match &primary {
+        Some(p) if *p == latest => latest_revision.clone(),
+        Some(p) => caches.get_json(API_VERSION, "Revision", ns, p).await?,
+        None => None,
+    };
+    Ok(Some(Workload::Knative(KnativeTarget { service, latest, primary, latest_revision, primary_revision })))
 }
 
 pub fn primary(caches: &Caches, canary: &Canary) -> Option<Workload> {
     let ns = canary.metadata.namespace.as_deref().unwrap_or_default();
     let name = canary.spec.primary_workload_name();
+    if canary.spec.target_ref.is_knative_service() {
+        return None;
+    }
     match canary.spec.target_ref.kind.as_str() {
         "DaemonSet" => {
             caches.daemon_sets.get(&ObjectRef::new(&name).within(ns)).map(|d| Workload::DaemonSet((*d).clone()))
@@ -86,6 +136,24 @@ pub fn judge(w: &Workload, threshold: i32, canary: &Canary, now: Timestamp) -> R
     match w {
         Workload::Deployment(d) => readiness::deployment(d, threshold, canary.spec.progress_deadline(), now),
         Workload::DaemonSet(d) => readiness::daemon_set(d, threshold),
+        Workload::Knative(k) => readiness::knative_revision(&k.latest, k.latest_revision.as_ref()),
+    }
+}
+
+/// The primary's readiness: of the primary workload, or of a Knative Service's primary
+/// revision (`None` until one is named).
+pub fn judge_primary(
+    target: &Workload,
+    primary: Option<&Workload>,
+    threshold: i32,
+    canary: &Canary,
+    now: Timestamp,
+) -> Option<Readiness> {
+    match target {
+        Workload::Knative(k) => {
+            k.primary.as_deref().map(|p| readiness::knative_revision(p, k.primary_revision.as_ref()))
+        }
+        _ => primary.map(|p| judge(p, threshold, canary, now)),
     }
 }
 
@@ -117,9 +185,19 @@ pub fn tracked_configs(caches: &Caches, ns: &str, target: &Workload) -> (ConfigR
 /// (upstream silently routes 100% to the canary for A/B on SMI and Linkerd).
 pub fn unsupported(provider: Provider, canary: &Canary) -> Option<String> {
     let caps = glidepath_router::capabilities(provider);
-    let ab = canary.spec.analysis.as_ref().is_some_and(|a| !a.r#match.clone().unwrap_or_default().is_empty());
-    (ab && !caps.ab_testing).then(|| {
-        format!("spec.analysis.match: provider {} cannot route by request matches (A/B testing)", provider.as_str())
+    let analysis = canary.spec.analysis.as_ref()?;
+    let ab = analysis.r#match.as_ref().is_some_and(|m| !m.is_empty());
+    if ab && !caps.ab_testing {
+        return Some(format!(
+            "spec.analysis.match: provider {} cannot route by request matches (A/B testing)",
+            provider.as_str()
+        ));
+    }
+    (analysis.session_affinity.is_some() && !caps.session_affinity).then(|| {
+        format!(
+            "spec.analysis.sessionAffinity: provider {} cannot pin sessions with cookies; use istio or gatewayapi",
+            provider.as_str()
+        )
     })
 }
 
@@ -204,6 +282,21 @@ pub fn discover_ports(spec: Option<&PodSpec>, main: &[i32]) -> Vec<(String, i32)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn session_affinity_is_refused_where_no_cookie_can_be_set() {
+        let canary = |provider: &str| -> Canary {
+            serde_json::from_value(serde_json::json!({"metadata": {"name": "podinfo", "namespace": "test"},
+                "spec": {"provider": provider, "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+                    "service": {"port": 80}, "analysis": {"stepWeight": 10,
+                        "sessionAffinity": {"cookieName": "flagger-cookie"}}}}))
+            .unwrap()
+        };
+        let message = unsupported(Provider::Nginx, &canary("nginx")).unwrap();
+        assert!(message.starts_with("spec.analysis.sessionAffinity: provider nginx"), "{message}");
+        assert_eq!(unsupported(Provider::Istio, &canary("istio")), None);
+        assert_eq!(unsupported(Provider::GatewayApiV1, &canary("gatewayapi:v1")), None);
+    }
 
     #[test]
     fn discovered_ports_skip_the_main_port_and_sidecars() {

@@ -166,13 +166,7 @@ async fn step(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration> {
     let Some(provider) = canary.spec.effective_provider(&ctx.settings.mesh_provider) else {
         return Ok(interval);
     };
-    let router = match for_provider_with(provider, &ctx.settings.router) {
-        Ok(r) => r,
-        Err(e) => {
-            mark_invalid(ctx, canary, &e.to_string(), now).await?;
-            return Ok(interval);
-        }
-    };
+    let router = for_provider_with(provider, &ctx.settings.router);
     if let Some(message) = observe::unsupported(provider, canary) {
         mark_invalid(ctx, canary, &message, now).await?;
         return Ok(interval);
@@ -189,7 +183,7 @@ async fn step(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration> {
         None => canary,
     };
     let ns = canary.namespace().unwrap_or_default();
-    let Some(target) = observe::target(&ctx.caches, canary) else {
+    let Some(target) = observe::target(&ctx.caches, canary).await? else {
         anyhow::bail!(
             "{} {}/{} not found (spec.targetRef)",
             canary.spec.target_ref.kind,
@@ -198,7 +192,12 @@ async fn step(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration> {
         );
     };
     let labels: Vec<&str> = ctx.settings.selector_labels.iter().map(String::as_str).collect();
-    let (label, value) = match selector_label(target.selector(), &labels, target.kind(), &canary.spec.target_ref.name) {
+    // A Knative Service is routed by revision: no selector, no Services of ours.
+    let selected = match target.selector() {
+        Some(selector) => selector_label(selector, &labels, target.kind(), &canary.spec.target_ref.name),
+        None => Ok((String::new(), String::new())),
+    };
+    let (label, value) = match selected {
         Ok(lv) => lv,
         Err(e) => {
             mark_invalid(ctx, canary, &e.to_string(), now).await?;
@@ -217,8 +216,13 @@ async fn step(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration> {
         Vec::new()
     };
     let ingress = observe::referenced_ingress(&ctx.caches, provider, canary).await?;
+    let primary_revision = match &target {
+        observe::Workload::Knative(k) => Some(k.primary.as_deref().unwrap_or(&k.latest)),
+        _ => None,
+    };
     let route_ctx = RouteContext::new(canary, &label, &value, &discovered, canary.spec.strategy(Some(provider)))
-        .with_ingress(ingress.as_ref());
+        .with_ingress(ingress.as_ref())
+        .with_primary_revision(primary_revision);
     // Missing CRDs (kind not served) or a spec the router cannot express: a condition and an
     // event, and another try next interval (the CRDs may be installed meanwhile).
     let objects = match observe::route_objects(&ctx.caches, router.as_ref(), &route_ctx).await {
@@ -232,7 +236,8 @@ async fn step(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration> {
     let analysis = canary.spec.analysis.clone().unwrap_or_default();
     let target_ready = observe::judge(&target, analysis.canary_ready_threshold(), canary, now);
     let primary = observe::primary(&ctx.caches, canary);
-    let primary_ready = primary.as_ref().map(|p| observe::judge(p, analysis.primary_ready_threshold(), canary, now));
+    let primary_ready =
+        observe::judge_primary(&target, primary.as_ref(), analysis.primary_ready_threshold(), canary, now);
     let manual = glidepath_canary::Manual::requested(canary);
     let observed = observe::observed(provider, &target, target_ready, primary_ready, configs, routes, manual);
 
@@ -258,6 +263,7 @@ async fn step(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration> {
         provider,
         tracked: &tracked,
         routes,
+        knative: Default::default(),
     };
     for action in &decision.actions {
         exec.run(action).await?;

@@ -30,6 +30,7 @@ pub fn ctx(c: &Canary) -> RouteContext<'_> {
         discovered_ports: &[],
         strategy: c.spec.strategy(c.spec.effective_provider("istio")),
         ingress: None,
+        primary_revision: None,
     }
 }
 
@@ -48,7 +49,7 @@ pub fn golden(name: &str, actual: &[Value]) {
 
 /// The router the Canary's provider selects.
 pub fn router(c: &Canary) -> Box<dyn glidepath_router::Router> {
-    glidepath_router::for_provider(c.spec.effective_provider("istio").unwrap()).unwrap()
+    glidepath_router::for_provider(c.spec.effective_provider("istio").unwrap())
 }
 
 /// `canary`% to the canary, the rest to the primary.
