@@ -263,6 +263,27 @@ fn knative_canaries_need_no_service_and_refuse_one() {
     assert!(errors.iter().any(|(f, _)| f == "spec.provider"), "provider knative needs a Knative target: {errors:?}");
 }
 
+/// A `v1` Service target (external or multi-cluster backends behind a mesh or ingress).
+#[test]
+fn service_targets_need_a_router_between_services() {
+    let service = |d: &mut Value| {
+        d["spec"]["provider"] = json!("gatewayapi:v1");
+        d["spec"]["targetRef"] = json!({"apiVersion": "v1", "kind": "Service", "name": "podinfo"});
+        d["spec"]["service"]["gatewayRefs"] = json!([{"name": "gw"}]);
+    };
+    assert!(canary_errors(service).is_empty());
+    let errors = canary_errors(|d| {
+        service(d);
+        d["spec"]["provider"] = json!("kubernetes");
+        d["spec"]["autoscalerRef"] =
+            json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "name": "x"});
+        d["spec"]["targetRef"]["apiVersion"] = json!("v2");
+    });
+    for field in ["spec.provider", "spec.autoscalerRef", "spec.targetRef.apiVersion"] {
+        assert!(errors.iter().any(|(f, _)| f == field), "{field}: {errors:?}");
+    }
+}
+
 #[test]
 fn warnings_do_not_block() {
     let mut doc = podinfo();

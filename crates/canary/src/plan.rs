@@ -33,6 +33,11 @@ fn advance(t: &mut Tick<'_>) -> Flow {
         manual(t, request);
         return Ok(());
     }
+    // Every tick keeps the Services and routing objects in line with the spec (a changed port,
+    // gateway, header; a Service target's canary copy), at the weights in effect, as Flagger's
+    // per-tick router reconcile does. Writes happen only where something differs.
+    t.act(Action::EnsureServices);
+    t.act(Action::ReconcileRoutes);
     if !should_advance(t) {
         return Ok(());
     }

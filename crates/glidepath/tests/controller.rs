@@ -321,6 +321,38 @@ async fn gateway_api_canary_shifts_httproute_weights() {
     }
     assert!(observed.contains(&(80, 20)) && observed.contains(&(40, 60)), "steps 20 and 60 routed: {observed:?}");
     assert_eq!(weights(&routes.get("podinfo").await.unwrap()), (100, 0), "all traffic back on the primary");
+
+    // A settled Canary whose spec.service changes: the Services and the route follow at the
+    // next tick, with no release.
+    apply(&env.client, &json!({
+        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
+        "metadata": {"name": "podinfo", "namespace": "test"},
+        "spec": {"provider": "gatewayapi:v1", "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+            "service": {"port": 9899, "gatewayRefs": [{"name": "internal", "namespace": "gateway"}]},
+            "analysis": {"interval": "10s", "threshold": 1, "stepWeights": [20, 60]}}
+    })).await;
+    let services: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(env.client.clone(), "test");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let route = routes.get("podinfo").await.unwrap();
+        let ports: Vec<i32> =
+            futures::future::join_all(["podinfo", "podinfo-primary", "podinfo-canary"].map(|n| services.get(n)))
+                .await
+                .into_iter()
+                .map(|s| s.unwrap().spec.unwrap().ports.unwrap()[0].port)
+                .collect();
+        if route.data["spec"]["parentRefs"][0]["name"] == "internal" && ports == [9899; 3] {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "spec.service change not applied: {ports:?} {}",
+            route.data["spec"]
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let c: Canary = Api::namespaced(env.client.clone(), "test").get("podinfo").await.unwrap();
+    assert_eq!(c.status.unwrap().phase.as_str(), "Succeeded", "no release for a routing change");
     controller.shutdown().await;
     env.sandbox.shutdown().await.unwrap();
 }

@@ -64,6 +64,9 @@ impl CanarySpec {
                 "a Knative Service target (serving.knative.dev/v1) requires provider knative, and provider knative requires one",
             ));
         }
+        if t.kind == "Service" && !knative_target {
+            self.validate_service_target(provider, v);
+        }
         if let Some(a) = &self.autoscaler_ref {
             require(v, "spec.autoscalerRef.apiVersion", &a.api_version);
             require(v, "spec.autoscalerRef.name", &a.name);
@@ -109,6 +112,28 @@ impl CanarySpec {
                 require(v, &format!("{field}.kind"), &r.kind);
                 require(v, &format!("{field}.name"), &r.name);
             }
+        }
+    }
+
+    /// A `v1` Service target: its copies are routed by a mesh or ingress; there is no pod
+    /// selector to switch and nothing to scale.
+    fn validate_service_target(&self, provider: Option<Provider>, v: &mut Validation) {
+        let t = &self.target_ref;
+        if t.api_version != "v1" {
+            v.error(FieldError::not_supported(
+                "spec.targetRef.apiVersion",
+                &t.api_version,
+                &["v1", super::canary::KNATIVE_API_VERSION],
+            ));
+        }
+        if provider == Some(Provider::Kubernetes) {
+            v.error(FieldError::invalid(
+                "spec.provider",
+                "a Service target needs a router that splits traffic between Services (gatewayapi, istio, ...); provider kubernetes switches pod selectors",
+            ));
+        }
+        if self.autoscaler_ref.is_some() {
+            v.error(FieldError::forbidden("spec.autoscalerRef", "a Service target has nothing to scale"));
         }
     }
 

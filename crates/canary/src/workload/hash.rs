@@ -13,9 +13,13 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 /// theirs are not, so a status written by Flagger is recognisable (see the controller's
 /// adoption of releases started by Flagger).
 pub fn template_hash(template: &PodTemplateSpec) -> String {
-    // serde_json::Value keeps object keys sorted, so equal templates hash equally.
-    let canonical = serde_json::to_value(template).map(|v| v.to_string()).unwrap_or_default();
-    sha256_hex(canonical.as_bytes())[..16].to_owned()
+    json_hash(&serde_json::to_value(template).unwrap_or_default())
+}
+
+/// The same hash of any spec as JSON (a Service target's `spec`).
+pub fn json_hash(spec: &serde_json::Value) -> String {
+    // serde_json::Value keeps object keys sorted, so equal specs hash equally.
+    sha256_hex(spec.to_string().as_bytes())[..16].to_owned()
 }
 
 /// Hash of a Knative Service's latest created revision name: a new revision is a new

@@ -58,15 +58,22 @@ pub fn selector_label(
 
 fn primary_meta(target: &ObjectMeta, s: &PrimarySettings<'_>, label: &str, value: &str) -> ObjectMeta {
     let name = format!("{}-primary", target.name.as_deref().unwrap_or(""));
-    let mut labels: BTreeMap<String, String> = target
+    let mut meta = copy_meta(target, &name, s);
+    meta.labels.get_or_insert_default().insert(label.to_owned(), format!("{value}-primary"));
+    meta
+}
+
+/// Metadata of an object cloned from `target` and named `name`: the labels matching
+/// `-include-label-prefix`, the annotations but those of GitOps engines (which must not adopt
+/// the clone) and kubectl's last-applied, and the owner reference to the Canary.
+pub(crate) fn copy_meta(target: &ObjectMeta, name: &str, s: &PrimarySettings<'_>) -> ObjectMeta {
+    let labels: BTreeMap<String, String> = target
         .labels
         .iter()
         .flatten()
         .filter(|(k, _)| s.include_label_prefixes.iter().any(|p| p == "*" || k.starts_with(p.as_str())))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    labels.insert(label.to_owned(), format!("{value}-primary"));
-    // GitOps engines must not adopt the clone: drop their ownership annotations.
     let annotations: BTreeMap<String, String> = target
         .annotations
         .iter()
@@ -77,7 +84,7 @@ fn primary_meta(target: &ObjectMeta, s: &PrimarySettings<'_>, label: &str, value
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     ObjectMeta {
-        name: Some(name),
+        name: Some(name.to_owned()),
         namespace: target.namespace.clone(),
         labels: Some(labels),
         annotations: (!annotations.is_empty()).then_some(annotations),

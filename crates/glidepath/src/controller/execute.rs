@@ -62,6 +62,17 @@ impl Step<'_> {
         {
             return Ok(());
         }
+        if let Workload::Service(target) = self.target {
+            match action {
+                // The canary copy follows the target at every tick (Flagger's Initialize).
+                Action::EnsureServices => {
+                    return self.apply(self.service_copy(target, &self.route_ctx.canary_service())?).await;
+                }
+                // The target is the apex, and a Service has nothing to scale.
+                Action::RouteApexToPrimary | Action::ScaleTargetToZero | Action::ScaleTargetFromZero => return Ok(()),
+                _ => {}
+            }
+        }
         match action {
             Action::EnsureServices => {
                 let apex_to_canary =
@@ -220,6 +231,7 @@ impl Step<'_> {
                 p["kind"] = json!("DaemonSet");
                 p
             }
+            Workload::Service(t) => self.service_copy(t, &self.route_ctx.primary())?,
             // Its primary is a revision (`run_knative`).
             Workload::Knative(_) => return Ok(()),
         };
@@ -227,6 +239,21 @@ impl Step<'_> {
             m.remove("status");
         }
         self.apply(obj).await
+    }
+
+    /// A copy of a Service target, named `name` (its `-primary` or `-canary`).
+    fn service_copy(&self, target: &k8s_openapi::api::core::v1::Service, name: &str) -> anyhow::Result<Value> {
+        let settings = PrimarySettings {
+            selector_labels: &[],
+            include_label_prefixes: &self.ctx.settings.include_label_prefixes,
+            tracked: self.tracked,
+            has_autoscaler: false,
+            owner: owner(self.canary),
+        };
+        let mut obj = serde_json::to_value(glidepath_canary::workload::service::service_copy(target, name, &settings))?;
+        obj["apiVersion"] = json!("v1");
+        obj["kind"] = json!("Service");
+        Ok(obj)
     }
 
     async fn write_primary_configs(&self) -> anyhow::Result<()> {
@@ -358,7 +385,7 @@ impl Step<'_> {
                 .await
                 .with_context(|| format!("scale DaemonSet {}/{name}", self.ns()))?;
             }
-            Workload::Knative(_) => {}
+            Workload::Knative(_) | Workload::Service(_) => {}
         }
         Ok(())
     }

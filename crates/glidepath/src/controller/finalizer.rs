@@ -94,6 +94,8 @@ pub async fn finalize(ctx: &Context, canary: &Canary) -> anyhow::Result<Duration
                     return Ok(retry);
                 }
             }
+            // The target Service was never changed; its copies are garbage-collected.
+            Workload::Service(_) => {}
         }
         let threshold = canary.spec.analysis.as_ref().map_or(100, |a| a.canary_ready_threshold());
         if let Readiness::Waiting(msg) = observe::judge(&target, threshold, canary, Timestamp::now()) {

@@ -9,7 +9,7 @@ use glidepath_canary::workload::{hash, readiness};
 use glidepath_canary::{Manual, Observed, Readiness, Routes};
 use glidepath_router::{RouteContext, Router, Weights};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
-use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
+use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::jiff::Timestamp;
 use kube::runtime::reflector::ObjectRef;
@@ -23,6 +23,8 @@ pub enum Workload {
     DaemonSet(DaemonSet),
     /// A Knative Service: its revisions are the canary and the primary (no primary workload).
     Knative(KnativeTarget),
+    /// A `v1` Service: the primary and canary are copies of it.
+    Service(Service),
 }
 
 /// A Knative Service target and the two revisions a release is about.
@@ -43,7 +45,7 @@ impl Workload {
         match self {
             Self::Deployment(d) => Some(&d.spec.template),
             Self::DaemonSet(d) => Some(&d.spec.template),
-            Self::Knative(_) => None,
+            Self::Knative(_) | Self::Service(_) => None,
         }
     }
 
@@ -52,7 +54,7 @@ impl Workload {
         match self {
             Self::Deployment(d) => Some(&d.spec.selector),
             Self::DaemonSet(d) => Some(&d.spec.selector),
-            Self::Knative(_) => None,
+            Self::Knative(_) | Self::Service(_) => None,
         }
     }
 
@@ -60,7 +62,7 @@ impl Workload {
         match self {
             Self::Deployment(_) => "Deployment",
             Self::DaemonSet(_) => "DaemonSet",
-            Self::Knative(_) => "Service",
+            Self::Knative(_) | Self::Service(_) => "Service",
         }
     }
 
@@ -70,6 +72,7 @@ impl Workload {
         let Some(template) = self.template() else {
             return match self {
                 Self::Knative(k) => hash::revision_hash(&k.latest),
+                Self::Service(s) => hash::json_hash(&serde_json::to_value(&s.spec).unwrap_or_default()),
                 _ => String::new(),
             };
         };
@@ -94,6 +97,7 @@ pub async fn target(caches: &Caches, canary: &Canary) -> anyhow::Result<Option<W
         return knative_target(caches, ns, name).await;
     }
     Ok(match canary.spec.target_ref.kind.as_str() {
+        "Service" => caches.services.get(&ObjectRef::new(name).within(ns)).map(|s| Workload::Service((*s).clone())),
         "DaemonSet" => {
             caches.daemon_sets.get(&ObjectRef::new(name).within(ns)).map(|d| Workload::DaemonSet((*d).clone()))
         }
@@ -125,6 +129,10 @@ pub fn primary(caches: &Caches, canary: &Canary) -> Option<Workload> {
         return None;
     }
     match canary.spec.target_ref.kind.as_str() {
+        "Service" => {
+            let name = canary.spec.primary_service_name();
+            caches.services.get(&ObjectRef::new(&name).within(ns)).map(|s| Workload::Service((*s).clone()))
+        }
         "DaemonSet" => {
             caches.daemon_sets.get(&ObjectRef::new(&name).within(ns)).map(|d| Workload::DaemonSet((*d).clone()))
         }
@@ -137,6 +145,8 @@ pub fn judge(w: &Workload, threshold: i32, canary: &Canary, now: Timestamp) -> R
         Workload::Deployment(d) => readiness::deployment(d, threshold, canary.spec.progress_deadline(), now),
         Workload::DaemonSet(d) => readiness::daemon_set(d, threshold),
         Workload::Knative(k) => readiness::knative_revision(&k.latest, k.latest_revision.as_ref()),
+        // A Service has nothing to roll out (Flagger: always ready).
+        Workload::Service(_) => Readiness::Ready,
     }
 }
 
