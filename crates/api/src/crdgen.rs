@@ -13,6 +13,7 @@ use kube::CustomResourceExt;
 use serde_json::{Value, json};
 
 use crate::flagger::{AlertProvider, Canary, MetricTemplate};
+use crate::flux::notification::{Alert, Provider, Receiver};
 use crate::flux::{GitRepository, Kustomization};
 
 /// Schema defaults, as the upstream CRDs declare them: (CRD plural, field path, value).
@@ -35,8 +36,16 @@ pub fn declared_defaults() -> Vec<(&'static str, &'static str, Value)> {
 
 /// Every CRD Glidepath serves, in a stable order.
 pub fn all() -> Vec<CustomResourceDefinition> {
-    let mut crds =
-        vec![Canary::crd(), MetricTemplate::crd(), AlertProvider::crd(), GitRepository::crd(), Kustomization::crd()];
+    let mut crds = vec![
+        Canary::crd(),
+        MetricTemplate::crd(),
+        AlertProvider::crd(),
+        GitRepository::crd(),
+        Kustomization::crd(),
+        Provider::crd(),
+        Alert::crd(),
+        Receiver::crd(),
+    ];
     let defaults = declared_defaults();
     for crd in &mut crds {
         let plural = crd.spec.names.plural.clone();

@@ -112,9 +112,29 @@ pub struct ControllerArgs {
     /// Kubeconfig file (else KUBECONFIG, ~/.kube/config, or the in-cluster service account).
     #[arg(long, env = "GLIDEPATH_KUBECONFIG")]
     pub kubeconfig: Option<std::path::PathBuf>,
-    /// Controllers to run, comma-separated: canary, git, kustomize.
-    #[arg(long, env = "GLIDEPATH_CONTROLLERS", value_delimiter = ',', default_value = "canary,git,kustomize")]
+    /// Controllers to run, comma-separated: canary, git, kustomize, notification.
+    #[arg(
+        long,
+        env = "GLIDEPATH_CONTROLLERS",
+        value_delimiter = ',',
+        default_value = "canary,git,kustomize,notification"
+    )]
     pub controllers: Vec<String>,
+    /// Serve Flux's event server here (notification-controller's `:9090`), for Flux controllers
+    /// that post to it; not served when unset.
+    #[arg(long, env = "GLIDEPATH_NOTIFICATION_ADDR")]
+    pub notification_addr: Option<std::net::SocketAddr>,
+    /// Serve Receiver webhooks here (notification-controller's `:9292`); not served when unset.
+    #[arg(long, env = "GLIDEPATH_RECEIVER_ADDR")]
+    pub receiver_addr: Option<std::net::SocketAddr>,
+    /// POST this process's Flux events to an external notification-controller (Flux's
+    /// `--events-addr`, e.g. http://notification-controller.flux-system.svc.cluster.local./)
+    /// instead of dispatching them here.
+    #[arg(long, env = "GLIDEPATH_EVENTS_ADDR")]
+    pub events_addr: Option<String>,
+    /// Drop duplicate events within this interval (Flux's `--rate-limit-interval`).
+    #[arg(long, env = "GLIDEPATH_RATE_LIMIT_INTERVAL", default_value = "5m", value_parser = parse_duration)]
+    pub rate_limit_interval: std::time::Duration,
     /// GitRepositories and Kustomizations reconciled in parallel (Flux's `--concurrent`).
     #[arg(long, env = "GLIDEPATH_SYNC_WORKERS", default_value_t = 8)]
     pub sync_workers: u16,

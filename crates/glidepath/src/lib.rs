@@ -8,6 +8,7 @@ pub mod controller;
 pub mod crds;
 pub mod demo;
 pub mod loadtester;
+pub mod notification;
 pub mod ops;
 pub mod probes;
 pub mod sandbox;

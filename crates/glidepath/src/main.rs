@@ -63,6 +63,10 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 storage_addr: args.storage_addr,
                 storage_adv_addr: args.storage_adv_addr.clone(),
                 concurrency: args.sync_workers,
+                notification_addr: args.notification_addr,
+                receiver_addr: args.receiver_addr,
+                events_addr: args.events_addr.clone(),
+                rate_limit_interval: args.rate_limit_interval,
                 ..Default::default()
             };
             for c in &args.controllers {
@@ -70,7 +74,10 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     "canary" => canary = true,
                     "git" => sync.git = true,
                     "kustomize" => sync.kustomize = true,
-                    other => anyhow::bail!("--controllers: unknown controller {other:?} (canary, git, kustomize)"),
+                    "notification" => sync.notification = true,
+                    other => anyhow::bail!(
+                        "--controllers: unknown controller {other:?} (canary, git, kustomize, notification)"
+                    ),
                 }
             }
             let lease = args.leader_elect.then(|| {
@@ -111,14 +118,19 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 let readiness = std::sync::Arc::clone(&sync.readiness);
                 // Every enabled controller is "starting" until it says otherwise: /readyz never
                 // answers 200 before they have been heard from.
-                let parts = [("canary", canary), ("git", sync.git), ("kustomize", sync.kustomize)];
+                let parts = [
+                    ("canary", canary),
+                    ("git", sync.git),
+                    ("kustomize", sync.kustomize),
+                    ("notification", sync.notification),
+                ];
                 for (part, _) in parts.iter().filter(|(_, on)| *on) {
                     readiness.set(part, glidepath::probes::Phase::Starting);
                 }
                 let server =
                     tokio::spawn(glidepath::controller::http::serve(listener, metrics.clone(), readiness.clone()));
                 let client = glidepath::controller::client(args.kubeconfig.as_deref()).await?;
-                let sync_task = (sync.git || sync.kustomize)
+                let sync_task = (sync.git || sync.kustomize || sync.notification)
                     .then(|| tokio::spawn(glidepath::sync::run(client.clone(), sync, lease.clone())));
                 let sync_done = async {
                     match sync_task {

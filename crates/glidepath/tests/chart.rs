@@ -85,7 +85,7 @@ const CANARY_CONTROLLER: &[(&str, &str, &[&str])] = &[
 /// leader.rs, only with replicas > 1, in the release namespace.
 const LEADER_ELECTION: &[(&str, &str, &[&str])] = &[("coordination.k8s.io", "leases", &["get", "create", "update"])];
 
-/// The Flux-style controllers (not built yet): Flux's own controller RBAC for these kinds.
+/// The Flux-style controllers: Flux's own controller RBAC for these kinds.
 const GIT_CONTROLLER: &[(&str, &str, &[&str])] = &[
     ("source.toolkit.fluxcd.io", "gitrepositories", &["get", "list", "watch", "patch", "update"]),
     ("source.toolkit.fluxcd.io", "gitrepositories/status", &["get", "patch", "update"]),
@@ -101,6 +101,27 @@ const KUSTOMIZE_CONTROLLER: &[(&str, &str, &[&str])] = &[
     ("source.toolkit.fluxcd.io", "ocirepositories", &["get"]),
     ("source.toolkit.fluxcd.io", "buckets", &["get"]),
     ("source.toolkit.fluxcd.io", "externalartifacts", &["get"]),
+    ("", "events", &["create", "patch"]),
+];
+
+/// notification: Alerts/Providers/Receivers, the Secrets they name, and the Flux objects a
+/// Receiver annotates (`requestedAt`) or an Alert reads labels of.
+const NOTIFICATION_CONTROLLER: &[(&str, &str, &[&str])] = &[
+    ("notification.toolkit.fluxcd.io", "alerts", &["list", "watch"]),
+    ("notification.toolkit.fluxcd.io", "providers", &["list", "watch"]),
+    ("notification.toolkit.fluxcd.io", "receivers", &["list", "watch"]),
+    ("notification.toolkit.fluxcd.io", "receivers/status", &["patch"]),
+    ("", "secrets", &["get", "list", "watch"]),
+    ("source.toolkit.fluxcd.io", "gitrepositories", &["get", "list", "patch"]),
+    ("source.toolkit.fluxcd.io", "ocirepositories", &["get", "list", "patch"]),
+    ("source.toolkit.fluxcd.io", "buckets", &["get", "list", "patch"]),
+    ("source.toolkit.fluxcd.io", "helmrepositories", &["get", "list", "patch"]),
+    ("source.toolkit.fluxcd.io", "helmcharts", &["get", "list", "patch"]),
+    ("kustomize.toolkit.fluxcd.io", "kustomizations", &["get", "list", "patch"]),
+    ("helm.toolkit.fluxcd.io", "helmreleases", &["get", "list", "patch"]),
+    ("image.toolkit.fluxcd.io", "imagerepositories", &["get", "list", "patch"]),
+    ("image.toolkit.fluxcd.io", "imagepolicies", &["get", "list", "patch"]),
+    ("image.toolkit.fluxcd.io", "imageupdateautomations", &["get", "list", "patch"]),
     ("", "events", &["create", "patch"]),
 ];
 
@@ -247,6 +268,7 @@ fn rendered_args_parse_as_the_binary_parses_them() {
         (json!({}), None, false, vec!["canary"]),
         (json!({"namespace": "team-a", "replicas": 2}), Some("team-a"), true, vec!["canary"]),
         (json!({"controllers": {"git": true, "kustomize": true}}), None, false, vec!["canary", "git", "kustomize"]),
+        (json!({"controllers": {"notification": true}}), None, false, vec!["canary", "notification"]),
     ];
     for (overrides, namespace, leader, controllers) in cases {
         let args = args(&render(overrides.clone()));
@@ -262,6 +284,19 @@ fn rendered_args_parse_as_the_binary_parses_them() {
         assert_eq!(c.listen.port(), 8080);
         assert_eq!(c.log_format, "json");
     }
+}
+
+#[test]
+fn the_notification_controller_gets_its_rules_ports_and_services() {
+    let docs = render(json!({"controllers": {"canary": false, "notification": true}}));
+    let a = args(&docs);
+    for want in ["--controllers=notification", "--notification-addr=0.0.0.0:9090", "--receiver-addr=0.0.0.0:9292"] {
+        assert!(a.contains(&want.to_owned()), "{want}: {a:?}");
+    }
+    assert_eq!(unscoped(&granted(&docs)), triples(NOTIFICATION_CONTROLLER));
+    let services: Vec<&str> =
+        of_kind(&docs, "Service").iter().map(|s| s["metadata"]["name"].as_str().unwrap()).collect();
+    assert_eq!(services, ["glidepath", "glidepath-notification", "glidepath-webhook-receiver"]);
 }
 
 #[test]

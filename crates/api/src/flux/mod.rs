@@ -1,9 +1,10 @@
-//! `source.toolkit.fluxcd.io/v1` GitRepository and `kustomize.toolkit.fluxcd.io/v1`
-//! Kustomization.
+//! `source.toolkit.fluxcd.io/v1` GitRepository, `kustomize.toolkit.fluxcd.io/v1`
+//! Kustomization and `notification.toolkit.fluxcd.io` Provider, Alert and Receiver.
 
 pub mod git_repository;
 pub mod kustomization;
 pub mod meta;
+pub mod notification;
 pub mod validate;
 
 pub use git_repository::{GitRepository, GitRepositorySpec, GitRepositoryStatus};

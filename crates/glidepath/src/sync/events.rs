@@ -1,5 +1,7 @@
 //! Kubernetes Events on Flux objects (core/v1, component `glidepath`), emitted only when
-//! something changed: callers decide that; this only writes.
+//! something changed: callers decide that; this only writes. Each one also goes out as a
+//! Flux-format event ([`crate::notification::event`]) to the notification dispatcher or an
+//! external notification-controller.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -14,6 +16,8 @@ use serde_json::json;
 #[derive(Debug, Default)]
 pub struct Events {
     last: Mutex<HashMap<String, String>>,
+    /// Where the Flux-format copies go.
+    pub sink: crate::notification::event::EventSink,
 }
 
 impl Events {

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use super::artifacts::{Stored, unpack};
 use super::conditions::{self as c};
-use super::{Context, STATUS_MANAGER, SyncError, events};
+use super::{Context, SOURCE_CONTROLLER, STATUS_MANAGER, SyncError};
 
 /// Flux's manual-trigger annotation.
 pub const REQUESTED_AT: &str = "reconcile.fluxcd.io/requestedAt";
@@ -102,7 +102,8 @@ pub async fn reconcile(repo: Arc<GitRepository>, ctx: Arc<Context>) -> Result<Ac
             ctx.events.forget(&key);
             // After a restart the same (deterministic) artifact is rebuilt: not news.
             if new && !same_artifact {
-                events::publish(&ctx.client, &*repo, false, "NewArtifact", &msg).await;
+                let rev = stored.revision.as_str();
+                ctx.publish(&*repo, false, "NewArtifact", &msg, &[("revision", rev)], SOURCE_CONTROLLER).await;
             }
         }
         Err((reason, message, stalling)) => {
@@ -114,7 +115,7 @@ pub async fn reconcile(repo: Arc<GitRepository>, ctx: Arc<Context>) -> Result<Ac
                 c::remove(&mut conds, c::STALLED);
             }
             if ctx.events.is_new(&key, &message) {
-                events::publish(&ctx.client, &*repo, true, reason, &message).await;
+                ctx.publish(&*repo, true, reason, &message, &[], SOURCE_CONTROLLER).await;
             }
         }
     }

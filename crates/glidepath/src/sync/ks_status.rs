@@ -12,7 +12,7 @@ use serde_json::json;
 use super::conditions::{self as c};
 use super::git::REQUESTED_AT;
 use super::kustomize::{FINALIZER, Failure, inventory, key, owner};
-use super::{Context, STATUS_MANAGER, SyncError, events};
+use super::{Context, KUSTOMIZE_CONTROLLER, STATUS_MANAGER, SyncError};
 
 async fn patch_status(ctx: &Context, ks: &Kustomization, status: &KustomizationStatus) -> Result<(), SyncError> {
     let api: Api<Kustomization> = Api::namespaced(ctx.client.clone(), &ks.namespace().unwrap_or_default());
@@ -124,8 +124,9 @@ pub(super) async fn finish_with(
             status.last_applied_revision = revision.map(str::to_owned);
             ctx.events.forget(&key(ks));
             if let Some(changes) = changes {
-                events::publish(&ctx.client, ks, false, c::RECONCILIATION_SUCCEEDED, &format!("{changes}\n{msg}"))
-                    .await;
+                let message = format!("{changes}\n{msg}");
+                let meta = [("revision", rev)];
+                ctx.publish(ks, false, c::RECONCILIATION_SUCCEEDED, &message, &meta, KUSTOMIZE_CONTROLLER).await;
             }
         }
         Err(f) => {
@@ -141,7 +142,8 @@ pub(super) async fn finish_with(
             // A source without an artifact yet is a wait, not news: no Event for it.
             let waiting = f.message.starts_with("Source artifact not found");
             if !waiting && ctx.events.is_new(&key(ks), &f.message) {
-                events::publish(&ctx.client, ks, true, f.reason, &f.message).await;
+                let meta: Vec<(&str, &str)> = revision.map(|r| ("revision", r)).into_iter().collect();
+                ctx.publish(ks, true, f.reason, &f.message, &meta, KUSTOMIZE_CONTROLLER).await;
             }
         }
     }

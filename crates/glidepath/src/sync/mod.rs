@@ -18,7 +18,7 @@
 
 pub mod artifacts;
 pub mod conditions;
-mod events;
+pub(crate) mod events;
 pub mod git;
 mod ks_status;
 pub mod kustomize;
@@ -46,6 +46,11 @@ use crate::probes::Phase;
 
 /// Field manager of status writes and other non-apply writes.
 pub const STATUS_MANAGER: &str = "glidepath";
+/// `reportingController` of GitRepository events (Flux's name, which Alerts and receivers of
+/// the `gotk-component` header know).
+pub const SOURCE_CONTROLLER: &str = "source-controller";
+/// `reportingController` of Kustomization events.
+pub const KUSTOMIZE_CONTROLLER: &str = "kustomize-controller";
 
 /// Sync engine settings.
 #[derive(Clone, Debug)]
@@ -76,6 +81,16 @@ pub struct Settings {
     pub no_cross_namespace_refs: bool,
     /// Where each controller reports its readiness (`/readyz`).
     pub readiness: Arc<crate::probes::Readiness>,
+    /// Run the notification controller (Alerts, Providers, Receivers).
+    pub notification: bool,
+    /// The event server's address (Flux's `--events-addr` target, `:9090`); not served when unset.
+    pub notification_addr: Option<std::net::SocketAddr>,
+    /// The webhook receiver's address (Flux's `:9292`); not served when unset.
+    pub receiver_addr: Option<std::net::SocketAddr>,
+    /// POST events to this external notification-controller instead of dispatching them here.
+    pub events_addr: Option<String>,
+    /// Duplicate events within this interval are dropped (Flux's `--rate-limit-interval`).
+    pub rate_limit_interval: Duration,
 }
 
 impl Settings {
@@ -100,6 +115,11 @@ impl Default for Settings {
             health_poll: Duration::from_secs(2),
             no_cross_namespace_refs: false,
             readiness: Arc::default(),
+            notification: false,
+            notification_addr: None,
+            receiver_addr: None,
+            events_addr: None,
+            rate_limit_interval: crate::notification::dispatch::DEFAULT_RATE_LIMIT,
         }
     }
 }
@@ -133,7 +153,9 @@ pub struct Context {
     pub applier: glidepath_apply::Applier,
     git_memory: Mutex<HashMap<String, git::Memory>>,
     ks_memory: Mutex<HashMap<String, kustomize::Memory>>,
-    events: events::Events,
+    pub(crate) events: events::Events,
+    /// The notification servers' sockets, bound at start, taken by the controller.
+    pub notification_listeners: crate::notification::Listeners,
     /// Keeps a temporary storage directory alive.
     _storage: Option<tempfile::TempDir>,
 }
@@ -168,9 +190,46 @@ impl Context {
             git_memory: Mutex::default(),
             ks_memory: Mutex::default(),
             events: events::Events::default(),
+            notification_listeners: crate::notification::Listeners::default(),
             _storage: tmp,
         })
     }
+}
+
+impl Context {
+    /// An Event on `obj` (core/v1) and its Flux-format copy, `metadata` keys unprefixed
+    /// (`revision`), from `controller` (`source-controller`, `kustomize-controller`).
+    pub async fn publish<K>(
+        &self,
+        obj: &K,
+        warning: bool,
+        reason: &str,
+        message: &str,
+        metadata: &[(&str, &str)],
+        controller: &str,
+    ) where
+        K: kube::Resource<DynamicType = ()>,
+    {
+        let event = crate::notification::event::FluxEvent::about(
+            obj,
+            warning,
+            reason,
+            message,
+            metadata,
+            controller,
+            k8s_openapi::jiff::Timestamp::now(),
+        );
+        self.events.sink.send(event);
+        events::publish(&self.client, obj, warning, reason, message).await;
+    }
+}
+
+/// A core/v1 Event on `obj` only (the notification controller's own warnings on Alerts).
+pub async fn publish_event<K>(client: &Client, obj: &K, warning: bool, reason: &str, message: &str)
+where
+    K: kube::Resource<DynamicType = ()>,
+{
+    events::publish(client, obj, warning, reason, message).await;
 }
 
 fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
@@ -192,7 +251,7 @@ async fn served(client: &Client, api_version: &str) -> bool {
 }
 
 /// Wait until `api_version` is served; `part` is idle (and ready) meanwhile, starting after.
-async fn wait_for_crds(ctx: &Context, part: &'static str, api_version: &str) {
+pub(crate) async fn wait_for_crds(ctx: &Context, part: &'static str, api_version: &str) {
     let mut warned = false;
     while !served(&ctx.client, api_version).await {
         if !warned {
@@ -266,8 +325,27 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
         }
         None => None,
     };
-    let ctx = Arc::new(Context::new(client, settings)?);
+    let mut ctx = Context::new(client, settings)?;
     let mut tasks = Vec::new();
+    let notifications = if ctx.settings.notification {
+        ctx.notification_listeners =
+            crate::notification::Listeners::bind(ctx.settings.notification_addr, ctx.settings.receiver_addr)?;
+        let (tx, rx) = tokio::sync::mpsc::channel(crate::notification::QUEUE);
+        ctx.events.sink = crate::notification::event::EventSink::InProcess(tx);
+        Some(rx)
+    } else {
+        None
+    };
+    // An external notification-controller takes the events instead (Flux's `--events-addr`).
+    if let Some(url) = ctx.settings.events_addr.clone() {
+        ctx.events.sink = crate::notification::event::EventSink::remote(&url)
+            .map_err(|e| anyhow::anyhow!("--events-addr {url}: {e}"))?;
+    }
+    let ctx = Arc::new(ctx);
+    if let Some(rx) = notifications {
+        let deliver = crate::notification::deliver::live();
+        tasks.push(tokio::spawn(crate::notification::run(Arc::clone(&ctx), rx, deliver)));
+    }
     if let Some(listener) = listener {
         tasks.push(tokio::spawn(serve::serve(listener, Arc::clone(&ctx.store))));
     }
@@ -369,7 +447,8 @@ pub async fn run(
         crate::controller::leader::Elector::new(client.clone(), l)
     });
     if let Some(e) = &elector {
-        for (part, on) in [("git", settings.git), ("kustomize", settings.kustomize)] {
+        let parts = [("git", settings.git), ("kustomize", settings.kustomize), ("notification", settings.notification)];
+        for (part, on) in parts {
             if on {
                 settings.readiness.set(part, Phase::Standby);
             }

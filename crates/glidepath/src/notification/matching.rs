@@ -1,0 +1,182 @@
+//! Which Alerts an event reaches (notification-controller's `event_handlers.go`), as pure
+//! functions: the dispatcher passes in the Alerts, the event and the involved object's labels.
+
+use std::collections::BTreeMap;
+
+use glidepath_api::flux::notification::Alert;
+use kube::ResourceExt;
+
+use super::event::FluxEvent;
+
+/// An Alert that cannot be evaluated: a regular expression that does not compile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("compile {field}[{index}] {pattern:?}: {message}")]
+pub struct InvalidConfig {
+    pub field: &'static str,
+    pub index: usize,
+    pub pattern: String,
+    pub message: String,
+}
+
+/// Whether any event source of `alert` names the event's object. `labels` are the involved
+/// object's labels, read only when a source has `matchLabels` (None: unknown, no match).
+pub fn source_matches(alert: &Alert, event: &FluxEvent, labels: Option<&BTreeMap<String, String>>) -> bool {
+    let alert_ns = alert.namespace().unwrap_or_default();
+    let obj = &event.involved_object;
+    alert.spec.event_sources.iter().any(|s| {
+        let ns = s.namespace.as_deref().unwrap_or(&alert_ns);
+        if s.kind != obj.kind || ns != obj.namespace {
+            return false;
+        }
+        if s.name == "*" {
+            return match &s.match_labels {
+                Some(want) if !want.is_empty() => labels.is_some_and(|l| want.iter().all(|(k, v)| l.get(k) == Some(v))),
+                _ => true,
+            };
+        }
+        s.name == obj.name
+    })
+}
+
+/// Whether any source of `alert` needs the involved object's labels.
+pub fn needs_labels(alert: &Alert) -> bool {
+    alert.spec.event_sources.iter().any(|s| s.name == "*" && s.match_labels.as_ref().is_some_and(|m| !m.is_empty()))
+}
+
+/// Severity, then `inclusionList` (one must match) and `exclusionList` (none may), on the
+/// message. Suspended Alerts match nothing.
+pub fn filters_pass(alert: &Alert, event: &FluxEvent) -> Result<bool, InvalidConfig> {
+    if alert.spec.suspend == Some(true) || !alert.spec.accepts_severity(&event.severity) {
+        return Ok(false);
+    }
+    let compile = |field: &'static str, list: &Option<Vec<String>>| -> Result<Vec<regex::Regex>, InvalidConfig> {
+        list.iter()
+            .flatten()
+            .enumerate()
+            .map(|(index, p)| {
+                regex::Regex::new(p).map_err(|e| InvalidConfig {
+                    field,
+                    index,
+                    pattern: p.clone(),
+                    message: e.to_string(),
+                })
+            })
+            .collect()
+    };
+    let include = compile("spec.inclusionList", &alert.spec.inclusion_list)?;
+    let exclude = compile("spec.exclusionList", &alert.spec.exclusion_list)?;
+    if !include.is_empty() && !include.iter().any(|r| r.is_match(&event.message)) {
+        return Ok(false);
+    }
+    Ok(!exclude.iter().any(|r| r.is_match(&event.message)))
+}
+
+/// Metadata as the provider sees it, lowest to highest precedence (Flux's RFC 0008): the
+/// event-group keys (prefix stripped), the Alert's `eventMetadata`, its `summary`, then the
+/// involved object's group keys (prefix stripped). Other keys and the group's `checksum` and
+/// `digest` are dropped, as Flux's event server cleans them.
+pub fn combined_metadata(alert: &Alert, event: &FluxEvent, event_group: &str) -> BTreeMap<String, String> {
+    let object_group = event.group();
+    let strip = |group: &str| -> BTreeMap<String, String> {
+        event
+            .metadata
+            .iter()
+            .filter_map(|(k, v)| {
+                let key = k.strip_prefix(group)?.strip_prefix('/')?;
+                (!matches!(key, "checksum" | "digest")).then(|| (key.to_owned(), v.clone()))
+            })
+            .collect()
+    };
+    let mut out = strip(event_group);
+    for (k, v) in alert.spec.event_metadata.iter().flatten() {
+        out.insert(k.clone(), v.clone());
+    }
+    if let Some(summary) = alert.spec.summary.as_ref().filter(|s| !s.is_empty()) {
+        out.insert("summary".into(), summary.clone());
+    }
+    out.extend(strip(object_group));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn alert(spec: serde_json::Value) -> Alert {
+        serde_json::from_value(json!({"apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Alert",
+            "metadata": {"name": "a", "namespace": "apps"}, "spec": spec}))
+        .unwrap()
+    }
+
+    fn event(kind: &str, ns: &str, name: &str, severity: &str, message: &str) -> FluxEvent {
+        FluxEvent {
+            involved_object: super::super::event::InvolvedObject {
+                kind: kind.into(),
+                namespace: ns.into(),
+                name: name.into(),
+                api_version: "kustomize.toolkit.fluxcd.io/v1".into(),
+                ..Default::default()
+            },
+            severity: severity.into(),
+            message: message.into(),
+            metadata: [
+                ("kustomize.toolkit.fluxcd.io/revision", "main@sha1:abc"),
+                ("kustomize.toolkit.fluxcd.io/checksum", "x"),
+                ("other.io/key", "y"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn sources_match_by_kind_namespace_name_or_star_with_labels() {
+        let a = alert(json!({"providerRef": {"name": "p"}, "eventSources": [
+            {"kind": "Kustomization", "name": "web"},
+            {"kind": "GitRepository", "name": "*", "namespace": "flux-system", "matchLabels": {"team": "a"}}]}));
+        assert!(source_matches(&a, &event("Kustomization", "apps", "web", "info", "m"), None));
+        assert!(!source_matches(&a, &event("Kustomization", "other", "web", "info", "m"), None), "namespace");
+        assert!(!source_matches(&a, &event("Kustomization", "apps", "api", "info", "m"), None), "name");
+        let git = event("GitRepository", "flux-system", "repo", "info", "m");
+        let labels: BTreeMap<String, String> = [("team".to_owned(), "a".to_owned())].into();
+        assert!(source_matches(&a, &git, Some(&labels)));
+        assert!(!source_matches(&a, &git, Some(&BTreeMap::new())), "labels must match");
+        assert!(needs_labels(&a));
+    }
+
+    #[test]
+    fn severity_and_message_lists_filter_and_bad_regexes_are_named() {
+        let a = alert(json!({"providerRef": {"name": "p"}, "eventSeverity": "error",
+            "eventSources": [{"kind": "Kustomization", "name": "*"}],
+            "inclusionList": [".*failed.*"], "exclusionList": ["timeout"]}));
+        let ev = |sev: &str, msg: &str| event("Kustomization", "apps", "web", sev, msg);
+        assert_eq!(filters_pass(&a, &ev("info", "apply failed")), Ok(false), "info below error");
+        assert_eq!(filters_pass(&a, &ev("error", "apply failed")), Ok(true));
+        assert_eq!(filters_pass(&a, &ev("error", "all good")), Ok(false), "not included");
+        assert_eq!(filters_pass(&a, &ev("error", "apply failed: timeout")), Ok(false), "excluded");
+        let bad =
+            alert(json!({"providerRef": {"name": "p"}, "eventSources": [], "exclusionList": ["ok", "(unclosed"]}));
+        let err = filters_pass(&bad, &ev("info", "m")).unwrap_err();
+        assert_eq!((err.field, err.index), ("spec.exclusionList", 1));
+        let suspended = alert(json!({"providerRef": {"name": "p"}, "eventSources": [], "suspend": true}));
+        assert_eq!(filters_pass(&suspended, &ev("error", "m")), Ok(false));
+    }
+
+    #[test]
+    fn metadata_merges_with_the_object_group_winning() {
+        let a = alert(json!({"providerRef": {"name": "p"}, "eventSources": [],
+            "eventMetadata": {"env": "prod", "revision": "alert-wins?"}, "summary": "cluster a"}));
+        let m = combined_metadata(
+            &a,
+            &event("Kustomization", "apps", "web", "info", "m"),
+            "notification.toolkit.fluxcd.io",
+        );
+        assert_eq!(m["env"], "prod");
+        assert_eq!(m["summary"], "cluster a");
+        assert_eq!(m["revision"], "main@sha1:abc", "the emitter's own keys win");
+        assert!(!m.contains_key("checksum") && !m.contains_key("key"), "{m:?}");
+    }
+}
