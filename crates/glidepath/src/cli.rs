@@ -132,6 +132,11 @@ pub struct ControllerArgs {
     /// instead of dispatching them here.
     #[arg(long, env = "GLIDEPATH_EVENTS_ADDR")]
     pub events_addr: Option<String>,
+    /// Reconcile only objects matching this label selector (Flux's `--watch-label-selector`,
+    /// e.g. `sharding.fluxcd.io/key=shard1` or `!sharding.fluxcd.io/key`), so several
+    /// controllers (Glidepath or Flux) can share a cluster's objects.
+    #[arg(long, env = "GLIDEPATH_WATCH_LABEL_SELECTOR")]
+    pub watch_label_selector: Option<String>,
     /// Drop duplicate events within this interval (Flux's `--rate-limit-interval`).
     #[arg(long, env = "GLIDEPATH_RATE_LIMIT_INTERVAL", default_value = "5m", value_parser = parse_duration)]
     pub rate_limit_interval: std::time::Duration,

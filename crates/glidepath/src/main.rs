@@ -67,6 +67,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 receiver_addr: args.receiver_addr,
                 events_addr: args.events_addr.clone(),
                 rate_limit_interval: args.rate_limit_interval,
+                watch_label_selector: args.watch_label_selector.clone(),
                 ..Default::default()
             };
             for c in &args.controllers {
@@ -108,6 +109,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     ingress_annotations_prefix: args.ingress_annotations_prefix,
                     ingress_class: args.ingress_class,
                 },
+                watch_label_selector: args.watch_label_selector,
                 ..Default::default()
             };
             let rt = tokio::runtime::Runtime::new()?;

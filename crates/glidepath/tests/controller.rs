@@ -448,3 +448,31 @@ async fn daemon_set_release_scales_by_node_selector() {
     controller.shutdown().await;
     env.sandbox.shutdown().await.unwrap();
 }
+
+/// `--watch-label-selector`: a Canary without the shard's label belongs to another
+/// controller (a Flagger, another Glidepath) and gets no status and no primary from this one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_shard_s_canaries_are_run() {
+    let env = env().await;
+    for name in ["podinfo", "web"] {
+        let mut d = deployment("podinfo:1");
+        d["metadata"]["name"] = json!(name);
+        apply(&env.client, &d).await;
+        let mut c = support::kubernetes_canary(json!({"interval": "10s", "threshold": 1, "iterations": 1}));
+        c["metadata"]["name"] = json!(name);
+        c["spec"]["targetRef"]["name"] = json!(name);
+        if name == "podinfo" {
+            c["metadata"]["labels"] = json!({"sharding.fluxcd.io/key": "shard1"});
+        }
+        apply(&env.client, &c).await;
+    }
+    let settings = Settings { watch_label_selector: Some("sharding.fluxcd.io/key=shard1".into()), ..settings() };
+    let controller = Controller::start(env.client.clone(), settings).await.unwrap();
+    wait_phase(&env.client, "Initialized", Duration::from_secs(30), &mut Vec::new()).await;
+    let canaries: Api<Canary> = Api::namespaced(env.client.clone(), "test");
+    assert!(canaries.get("web").await.unwrap().status.is_none(), "another shard's Canary");
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> = Api::namespaced(env.client.clone(), "test");
+    assert!(deployments.get_opt("web-primary").await.unwrap().is_none());
+    controller.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
+}

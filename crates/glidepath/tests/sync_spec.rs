@@ -30,3 +30,29 @@ async fn unimplemented_fields_are_refused_and_nothing_is_applied() {
     assert!(get(&e.client, "v1", "ConfigMap", Some("default"), "a").await.is_some());
     assert!(cm(&e.client, "a").await.is_none(), "a refused Kustomization applied its objects");
 }
+
+/// `--watch-label-selector` (Flux's sharding): objects without the shard's label belong to
+/// another controller and are never touched, while the shard's own are reconciled.
+#[tokio::test]
+async fn only_the_shard_s_objects_are_reconciled() {
+    let e = env_with(|s| s.watch_label_selector = Some("sharding.fluxcd.io/key=shard1".into())).await;
+    e.repo.write("apps/a.yaml", &config_map("a", "1"));
+    let sha = e.repo.commit("one");
+    let labels = |shard: bool| if shard { json!({"sharding.fluxcd.io/key": "shard1"}) } else { json!({}) };
+    for (name, shard) in [("ours", true), ("theirs", false)] {
+        let repo = json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+            "metadata": {"name": name, "namespace": NS, "labels": labels(shard)},
+            "spec": {"url": e.repo.url(), "interval": "1s", "ref": {"branch": "main"}}});
+        apply(&e.client, &repo, "test").await;
+        let ks = json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+            "metadata": {"name": name, "namespace": NS, "labels": labels(shard)},
+            "spec": {"interval": "1s", "path": "./apps", "prune": true,
+                "sourceRef": {"kind": "GitRepository", "name": "ours"}}});
+        apply(&e.client, &ks, "test").await;
+    }
+    // The marker: the shard's Kustomization applied from the shard's repository.
+    wait_applied(&e.client, "ours", &sha).await;
+    let untouched = |o: &serde_json::Value| o.get("status").is_none_or(|s| s.get("conditions").is_none());
+    assert!(untouched(&gitrepo(&e.client, "theirs").await), "another shard's GitRepository");
+    assert!(untouched(&ks(&e.client, "theirs").await), "another shard's Kustomization");
+}

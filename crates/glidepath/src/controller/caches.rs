@@ -87,6 +87,7 @@ where
 fn spawn_watch<K>(
     writer: reflector::store::Writer<K>,
     api: Api<K>,
+    config: watcher::Config,
     kind: &'static str,
     tx: Option<mpsc::UnboundedSender<Touched>>,
     mut stop: watch::Receiver<bool>,
@@ -99,7 +100,7 @@ where
         // managedFields are often the largest part of an object; only our own apply entry is
         // read (the write decision, `glidepath_apply::owned`), so the rest is dropped before the
         // store and memory stays in proportion to what is used.
-        let events = watcher(api, watcher::Config::default()).modify(|o| {
+        let events = watcher(api, config).modify(|o| {
             let meta = o.meta_mut();
             if let Some(fields) = meta.managed_fields.as_mut() {
                 fields
@@ -133,6 +134,7 @@ where
 
 fn spawn_reflector<K>(
     api: Api<K>,
+    config: watcher::Config,
     kind: &'static str,
     tx: Option<mpsc::UnboundedSender<Touched>>,
     stop: watch::Receiver<bool>,
@@ -142,21 +144,28 @@ where
     K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
 {
     let (store, writer) = reflector::store();
-    (store, spawn_watch(writer, api, kind, tx, stop))
+    (store, spawn_watch(writer, api, config, kind, tx, stop))
 }
 
 impl Caches {
+    /// Start every static cache; `selector` filters the Canaries (sharding), nothing else.
     pub fn start(
         client: Client,
         namespace: Option<&str>,
+        selector: Option<&str>,
         stop: watch::Receiver<bool>,
     ) -> (Caches, Vec<tokio::task::JoinHandle<()>>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut tasks = Vec::new();
         macro_rules! cache {
             ($ty:ty, $kind:literal) => {{
-                let tx = ($kind == "Canary").then(|| tx.clone());
-                let (store, task) = spawn_reflector(api::<$ty>(&client, namespace), $kind, tx, stop.clone());
+                let canary = $kind == "Canary";
+                let tx = canary.then(|| tx.clone());
+                let config = match selector.filter(|_| canary) {
+                    Some(s) => watcher::Config::default().labels(s),
+                    None => watcher::Config::default(),
+                };
+                let (store, task) = spawn_reflector(api::<$ty>(&client, namespace), config, $kind, tx, stop.clone());
                 tasks.push(task);
                 store
             }};
@@ -215,7 +224,7 @@ impl Caches {
         };
         let writer = reflector::store::Writer::new(resource.clone());
         let store = writer.as_reader();
-        drop(spawn_watch(writer, api, "Route", None, self.stop.clone()));
+        drop(spawn_watch(writer, api, watcher::Config::default(), "Route", None, self.stop.clone()));
         tokio::time::timeout(Duration::from_secs(30), store.wait_until_ready()).await??;
         let entry = (resource, store);
         self.dynamic.lock().map_err(|_| anyhow::anyhow!("cache lock poisoned"))?.insert(key, entry.clone());

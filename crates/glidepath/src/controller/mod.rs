@@ -53,6 +53,9 @@ pub struct Settings {
     pub speed: u32,
     /// Ingress annotation prefix and class for the nginx and contour routers.
     pub router: glidepath_router::RouterConfig,
+    /// Only Canaries matching this label selector (Flux's `--watch-label-selector`, for
+    /// sharding): the rest belong to another controller.
+    pub watch_label_selector: Option<String>,
 }
 
 impl Default for Settings {
@@ -69,6 +72,7 @@ impl Default for Settings {
             webhook_backoff: Duration::from_secs(1),
             speed: 1,
             router: glidepath_router::RouterConfig::default(),
+            watch_label_selector: None,
         }
     }
 }
@@ -92,7 +96,12 @@ impl Controller {
     pub async fn start_with(client: Client, settings: Settings, metrics: Arc<Metrics>) -> anyhow::Result<Controller> {
         check_crds(&client, settings.namespace.as_deref()).await?;
         let (stop, stopped) = watch::channel(false);
-        let (caches, mut tasks) = caches::Caches::start(client.clone(), settings.namespace.as_deref(), stopped.clone());
+        let (caches, mut tasks) = caches::Caches::start(
+            client.clone(),
+            settings.namespace.as_deref(),
+            settings.watch_label_selector.as_deref(),
+            stopped.clone(),
+        );
         tokio::time::timeout(Duration::from_secs(60), caches.ready()).await.context("wait for caches")??;
         info!("caches synced");
         metrics

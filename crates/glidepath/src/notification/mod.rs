@@ -51,13 +51,12 @@ where
 }
 
 /// A reflector store kept current by a background watch.
-fn store<K>(api: Api<K>) -> reflector::Store<K>
+fn store<K>(api: Api<K>, config: watcher::Config) -> reflector::Store<K>
 where
     K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
 {
     let (reader, writer) = reflector::store();
-    let stream =
-        reflector::reflector(writer, watcher(api, watcher::Config::default())).default_backoff().applied_objects();
+    let stream = reflector::reflector(writer, watcher(api, config)).default_backoff().applied_objects();
     tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream);
         while let Some(r) = stream.next().await {
@@ -113,9 +112,11 @@ pub async fn run(ctx: Arc<Context>, mut rx: mpsc::Receiver<event::FluxEvent>, de
     crate::sync::wait_for_crds(&ctx, "notification", API_VERSION).await;
     let ns = ctx.settings.namespace.clone();
     let client = ctx.client.clone();
-    let alerts = store(api::<Alert>(&client, ns.as_deref()));
-    let providers = store(api::<Provider>(&client, ns.as_deref()));
-    let secrets = store(api::<Secret>(&client, ns.as_deref()));
+    // Sharding filters what this controller owns (Alerts, Receivers); Providers and Secrets
+    // are looked up by name from them.
+    let alerts = store(api::<Alert>(&client, ns.as_deref()), ctx.settings.own_watch());
+    let providers = store(api::<Provider>(&client, ns.as_deref()), watcher::Config::default());
+    let secrets = store(api::<Secret>(&client, ns.as_deref()), watcher::Config::default());
     let dispatcher = Arc::new(
         dispatch::Dispatcher::new(client.clone(), alerts.clone(), providers.clone(), secrets.clone(), deliver)
             .with_limits(ctx.settings.rate_limit_interval, ctx.settings.no_cross_namespace_refs),
@@ -133,7 +134,7 @@ pub async fn run(ctx: Arc<Context>, mut rx: mpsc::Receiver<event::FluxEvent>, de
         }));
     }
     let receivers_api = api::<Receiver>(&client, ns.as_deref());
-    let controller = Controller::new(receivers_api, watcher::Config::default());
+    let controller = Controller::new(receivers_api, ctx.settings.own_watch());
     let receivers = controller.store();
     if let Some(listener) = ctx.notification_listeners.take_hooks() {
         let router = server::hooks(server::Hooks {

@@ -91,9 +91,20 @@ pub struct Settings {
     pub events_addr: Option<String>,
     /// Duplicate events within this interval are dropped (Flux's `--rate-limit-interval`).
     pub rate_limit_interval: Duration,
+    /// Only objects matching this label selector (Flux's `--watch-label-selector`, e.g.
+    /// `sharding.fluxcd.io/key=shard1`): the rest belong to another controller.
+    pub watch_label_selector: Option<String>,
 }
 
 impl Settings {
+    /// The watch of the objects this controller owns: filtered by `watch_label_selector`.
+    pub fn own_watch(&self) -> watcher::Config {
+        match &self.watch_label_selector {
+            Some(s) => watcher::Config::default().labels(s),
+            None => watcher::Config::default(),
+        }
+    }
+
     /// The host (and port) of artifact URLs.
     pub fn artifact_host(&self) -> &str {
         self.storage_adv_addr.as_deref().unwrap_or("glidepath.flux-system.svc.cluster.local.")
@@ -120,6 +131,7 @@ impl Default for Settings {
             receiver_addr: None,
             events_addr: None,
             rate_limit_interval: crate::notification::dispatch::DEFAULT_RATE_LIMIT,
+            watch_label_selector: None,
         }
     }
 }
@@ -355,7 +367,7 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
             wait_for_crds(&ctx, "git", "source.toolkit.fluxcd.io/v1").await;
             let repos: Api<GitRepository> = api(&ctx.client, ctx.settings.namespace.as_deref());
             let config = kube::runtime::controller::Config::default().concurrency(ctx.settings.concurrency.max(1));
-            let controller = Controller::new(repos, watcher::Config::default()).with_config(config);
+            let controller = Controller::new(repos, ctx.settings.own_watch()).with_config(config);
             synced_when_ready(&ctx, "git", controller.store());
             controller
                 .run(git::reconcile, git::error_policy, Arc::clone(&ctx))
@@ -378,7 +390,7 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
             let ks: Api<Kustomization> = api(&ctx.client, ns.as_deref());
             let repos: Api<GitRepository> = api(&ctx.client, ns.as_deref());
             let config = kube::runtime::controller::Config::default().concurrency(ctx.settings.concurrency.max(1));
-            let controller = Controller::new(ks, watcher::Config::default()).with_config(config);
+            let controller = Controller::new(ks, ctx.settings.own_watch()).with_config(config);
             let store = controller.store();
             synced_when_ready(&ctx, "kustomize", store.clone());
             // A GitRepository change (new artifact in status) triggers the Kustomizations that use
