@@ -65,7 +65,6 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 concurrency: args.sync_workers,
                 notification_addr: args.notification_addr,
                 receiver_addr: args.receiver_addr,
-                events_addr: args.events_addr.clone(),
                 rate_limit_interval: args.rate_limit_interval,
                 watch_label_selector: args.watch_label_selector.clone(),
                 ..Default::default()
@@ -81,6 +80,19 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     ),
                 }
             }
+            // Flux-format events of every controller: to an external notification-controller,
+            // or through one in-process queue to this process's dispatcher.
+            let events = match &args.events_addr {
+                Some(url) => glidepath::notification::event::EventSink::remote(url)
+                    .map_err(|e| anyhow::anyhow!("--events-addr {url}: {e}"))?,
+                None if sync.notification => {
+                    let (sink, inbox) = glidepath::notification::event::queue();
+                    sync.inbox = inbox;
+                    sink
+                }
+                None => glidepath::notification::event::EventSink::None,
+            };
+            sync.events = events.clone();
             let lease = args.leader_elect.then(|| {
                 let ns = args.leader_election_namespace.clone().or_else(|| args.namespace.clone());
                 let identity = format!(
@@ -110,6 +122,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     ingress_class: args.ingress_class,
                 },
                 watch_label_selector: args.watch_label_selector,
+                events,
                 ..Default::default()
             };
             let rt = tokio::runtime::Runtime::new()?;

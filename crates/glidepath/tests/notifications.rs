@@ -5,6 +5,7 @@
 //! and asks the GitRepository to reconcile at once, and refuses a bad signature.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod support;
 mod sync_env;
 
 use std::sync::{Arc, Mutex};
@@ -278,4 +279,70 @@ async fn wait_receiver(c: &kube::Client) -> Value {
         assert!(tokio::time::Instant::now() < deadline, "receiver never ready: {}", r["status"]);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Canary events go out in Flux's format too, so an Alert can select a Canary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_events_reach_an_alert_on_the_canary() {
+    let env = support::env().await;
+    let (url, calls) = target().await;
+    let c = &env.client;
+    let (sink, inbox) = glidepath::notification::event::queue();
+    let settings = glidepath::sync::Settings {
+        git: false,
+        kustomize: false,
+        notification: true,
+        events: sink.clone(),
+        inbox,
+        notification_addr: loopback(),
+        ..Default::default()
+    };
+    let sync = glidepath::sync::start(c.clone(), settings).unwrap();
+    apply(c, &json!({"apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Provider",
+        "metadata": {"name": "plain", "namespace": "test"}, "spec": {"type": "generic", "address": format!("{url}/x")}}), "test").await;
+    apply(
+        c,
+        &json!({"apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Alert",
+        "metadata": {"name": "canaries", "namespace": "test"},
+        "spec": {"providerRef": {"name": "plain"}, "eventSources": [{"kind": "Canary", "name": "*"}],
+            "inclusionList": ["^probe", "^Initialization done"]}}),
+        "test",
+    )
+    .await;
+    // A probe through the event server until it is delivered: then the Alert is cached, and
+    // the controller's one initialization event cannot miss it.
+    let addr = sync.context.notification_listeners.events_addr.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for n in 0.. {
+        let probe = json!({"involvedObject": {"kind": "Canary", "namespace": "test", "name": "probe",
+            "apiVersion": "flagger.app/v1beta1"}, "severity": "info", "timestamp": "2026-12-06T00:00:00Z",
+            "message": format!("probe {n}"), "reason": "Synced", "reportingController": "flagger"});
+        reqwest::Client::new().post(format!("http://{addr}/")).json(&probe).send().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if !calls.lock().unwrap().is_empty() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "probe never delivered");
+    }
+    calls.lock().unwrap().clear();
+    support::apply(c, &support::deployment("podinfo:1")).await;
+    support::apply(c, &support::kubernetes_canary(support::hooked_analysis(&env.hooks, 1))).await;
+    let settings = glidepath::controller::Settings { events: sink, ..support::settings() };
+    let controller = glidepath::controller::Controller::start(c.clone(), settings).await.unwrap();
+    // Late probes may still arrive: wait for the canary's own event.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let (headers, _, event) = loop {
+        let found = calls.lock().unwrap().iter().find(|(_, _, e)| e["involvedObject"]["name"] == "podinfo").cloned();
+        if let Some(call) = found {
+            break call;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the canary's initialization event never arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(headers["gotk-component"], "flagger");
+    assert_eq!(event["involvedObject"]["kind"], "Canary");
+    assert_eq!(event["involvedObject"]["apiVersion"], "flagger.app/v1beta1");
+    assert!(event["message"].as_str().unwrap().starts_with("Initialization done!"), "{event}");
+    controller.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
 }

@@ -48,8 +48,26 @@ pub const PROVIDER_TYPES: &[&str] = &[
     "incident.io",
 ];
 
-/// The kinds an Alert or Receiver can refer to.
+/// The kinds a Receiver can refer to (Flux's).
+pub const RECEIVER_RESOURCE_KINDS: &[&str] = &[
+    "Bucket",
+    "GitRepository",
+    "Kustomization",
+    "HelmRelease",
+    "HelmChart",
+    "HelmRepository",
+    "ImageRepository",
+    "ImagePolicy",
+    "ImageUpdateAutomation",
+    "OCIRepository",
+    "ArtifactGenerator",
+    "ExternalArtifact",
+];
+
+/// The kinds an Alert can select: Flux's, and Flagger's `Canary` (Glidepath's canary
+/// controller emits Flux-format events too).
 pub const EVENT_SOURCE_KINDS: &[&str] = &[
+    "Canary",
     "Bucket",
     "GitRepository",
     "Kustomization",
@@ -269,8 +287,20 @@ pub struct ReceiverSpec {
 #[serde(rename_all = "camelCase")]
 #[schemars(extend("required" = ["kind", "name"]))]
 pub struct ReceiverResource {
-    #[serde(flatten)]
-    pub reference: CrossNamespaceObjectReference,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    #[serde(default)]
+    #[schemars(extend("enum" = RECEIVER_RESOURCE_KINDS))]
+    pub kind: String,
+    /// A name, or `*` for every object (with `matchLabels`).
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253))]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_labels: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<String>,
 }

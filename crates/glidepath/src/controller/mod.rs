@@ -56,6 +56,9 @@ pub struct Settings {
     /// Only Canaries matching this label selector (Flux's `--watch-label-selector`, for
     /// sharding): the rest belong to another controller.
     pub watch_label_selector: Option<String>,
+    /// Where the Flux-format copies of Canary events go (notification dispatcher, or an
+    /// external notification-controller).
+    pub events: crate::notification::event::EventSink,
 }
 
 impl Default for Settings {
@@ -73,6 +76,7 @@ impl Default for Settings {
             speed: 1,
             router: glidepath_router::RouterConfig::default(),
             watch_label_selector: None,
+            events: Default::default(),
         }
     }
 }

@@ -82,6 +82,17 @@ impl Context {
         if let Err(e) = self.publish(canary, warning, message).await {
             debug!(error = %e, "publish event");
         }
+        // Flagger's reason for every event; Alerts select Canaries like any Flux kind.
+        let flux = crate::notification::event::FluxEvent::about(
+            canary,
+            warning,
+            "Synced",
+            message,
+            &[],
+            "flagger",
+            Timestamp::now(),
+        );
+        self.settings.events.send(flux);
     }
 
     async fn publish(&self, canary: &Canary, warning: bool, message: &str) -> anyhow::Result<()> {

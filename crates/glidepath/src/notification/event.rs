@@ -3,6 +3,7 @@
 //! a 429 is not retried), or handed in-process to Glidepath's own dispatcher.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use k8s_openapi::jiff::Timestamp;
@@ -149,4 +150,21 @@ impl EventSink {
             }
         }
     }
+}
+
+/// The dispatcher's end of the in-process queue, handed from where the queue is made to the
+/// notification controller.
+#[derive(Clone, Debug, Default)]
+pub struct Inbox(Arc<Mutex<Option<mpsc::Receiver<FluxEvent>>>>);
+
+impl Inbox {
+    pub fn take(&self) -> Option<mpsc::Receiver<FluxEvent>> {
+        self.0.lock().ok()?.take()
+    }
+}
+
+/// An in-process queue: the sink every controller sends to, and the dispatcher's inbox.
+pub fn queue() -> (EventSink, Inbox) {
+    let (tx, rx) = mpsc::channel(crate::notification::QUEUE);
+    (EventSink::InProcess(tx), Inbox(Arc::new(Mutex::new(Some(rx)))))
 }

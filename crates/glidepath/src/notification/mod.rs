@@ -108,7 +108,7 @@ impl Listeners {
 
 /// Run the notification controller: the dispatcher fed by `rx` (this process's controllers)
 /// and the event server, and the Receivers with their webhook server.
-pub async fn run(ctx: Arc<Context>, mut rx: mpsc::Receiver<event::FluxEvent>, deliver: Arc<dyn dispatch::Deliver>) {
+pub async fn run(ctx: Arc<Context>, rx: Option<mpsc::Receiver<event::FluxEvent>>, deliver: Arc<dyn dispatch::Deliver>) {
     crate::sync::wait_for_crds(&ctx, "notification", API_VERSION).await;
     let ns = ctx.settings.namespace.clone();
     let client = ctx.client.clone();
@@ -169,10 +169,16 @@ pub async fn run(ctx: Arc<Context>, mut rx: mpsc::Receiver<event::FluxEvent>, de
     ));
     ctx.settings.readiness.set("notification", Phase::Synced);
     info!("notification controller running");
-    while let Some(event) = rx.recv().await {
-        if dispatcher.admit(&event, Instant::now()).is_ok() {
-            dispatcher.dispatch(event).await;
+    match rx {
+        Some(mut rx) => {
+            while let Some(event) = rx.recv().await {
+                if dispatcher.admit(&event, Instant::now()).is_ok() {
+                    dispatcher.dispatch(event).await;
+                }
+            }
         }
+        // This process's events go to an external notification-controller.
+        None => std::future::pending().await,
     }
     for t in tasks {
         t.abort();

@@ -117,11 +117,11 @@ pub async fn write_status(client: &Client, receiver: &Receiver, verdict: &Verdic
 /// (Flux knows no default for Kustomization and HelmRelease; their v1 and v2 are the only
 /// versions served, so Glidepath defaults them too.)
 pub fn api_version(r: &ReceiverResource) -> Option<String> {
-    if let Some(v) = r.reference.api_version.as_ref().filter(|v| !v.is_empty()) {
+    if let Some(v) = r.api_version.as_ref().filter(|v| !v.is_empty()) {
         return Some(v.clone());
     }
     Some(
-        match r.reference.kind.as_str() {
+        match r.kind.as_str() {
             "GitRepository" | "Bucket" | "HelmChart" | "HelmRepository" | "OCIRepository" => {
                 "source.toolkit.fluxcd.io/v1"
             }
@@ -150,25 +150,24 @@ pub async fn request_reconciles(
     let mut done = Vec::new();
     for r in &receiver.spec.resources {
         let own = compile(&r.filter).map_err(|e| e.to_string())?;
-        let version = api_version(r).ok_or_else(|| format!("{}: no apiVersion known; set it", r.reference.kind))?;
+        let version = api_version(r).ok_or_else(|| format!("{}: no apiVersion known; set it", r.kind))?;
         let (group, ver) = version.rsplit_once('/').unwrap_or(("", &version));
-        let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(group, ver, &r.reference.kind));
-        let ns = r.reference.namespace.clone().unwrap_or_else(|| receiver_ns.clone());
+        let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(group, ver, &r.kind));
+        let ns = r.namespace.clone().unwrap_or_else(|| receiver_ns.clone());
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &resource);
-        let objects = if r.reference.name == "*" {
-            let labels: Vec<String> =
-                r.reference.match_labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
+        let objects = if r.name == "*" {
+            let labels: Vec<String> = r.match_labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
             let lp = ListParams::default().labels(&labels.join(","));
-            api.list(&lp).await.map_err(|e| format!("list {}: {e}", r.reference.kind))?.items
+            api.list(&lp).await.map_err(|e| format!("list {}: {e}", r.kind))?.items
         } else {
-            match api.get_opt(&r.reference.name).await.map_err(|e| format!("get {}: {e}", r.reference.kind))? {
+            match api.get_opt(&r.name).await.map_err(|e| format!("get {}: {e}", r.kind))? {
                 Some(o) => vec![o],
-                None => return Err(format!("{} {ns}/{} not found", r.reference.kind, r.reference.name)),
+                None => return Err(format!("{} {ns}/{} not found", r.kind, r.name)),
             }
         };
         for obj in objects {
             let res = json!({"metadata": serde_json::to_value(&obj.metadata).unwrap_or_default(),
-                "kind": r.reference.kind, "apiVersion": version});
+                "kind": r.kind, "apiVersion": version});
             let vars: [(&str, &Value); 2] = [("res", &res), ("req", body)];
             // A filter that does not evaluate to true (false, or an error such as a missing
             // key in the body) skips the resource.
@@ -180,8 +179,8 @@ pub async fn request_reconciles(
             let patch = json!({"metadata": {"annotations": {REQUESTED_AT: now.to_string()}}});
             api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
                 .await
-                .map_err(|e| format!("annotate {} {ns}/{name}: {e}", r.reference.kind))?;
-            done.push(format!("{}/{ns}/{name}", r.reference.kind));
+                .map_err(|e| format!("annotate {} {ns}/{name}: {e}", r.kind))?;
+            done.push(format!("{}/{ns}/{name}", r.kind));
         }
     }
     Ok(done)

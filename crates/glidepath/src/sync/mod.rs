@@ -87,8 +87,11 @@ pub struct Settings {
     pub notification_addr: Option<std::net::SocketAddr>,
     /// The webhook receiver's address (Flux's `:9292`); not served when unset.
     pub receiver_addr: Option<std::net::SocketAddr>,
-    /// POST events to this external notification-controller instead of dispatching them here.
-    pub events_addr: Option<String>,
+    /// Where Flux-format events go (an external notification-controller, or the in-process
+    /// queue of `inbox`). With `notification` and no sink, the engine makes its own queue.
+    pub events: crate::notification::event::EventSink,
+    /// The dispatcher's end of the in-process queue.
+    pub inbox: crate::notification::event::Inbox,
     /// Duplicate events within this interval are dropped (Flux's `--rate-limit-interval`).
     pub rate_limit_interval: Duration,
     /// Only objects matching this label selector (Flux's `--watch-label-selector`, e.g.
@@ -129,7 +132,8 @@ impl Default for Settings {
             notification: false,
             notification_addr: None,
             receiver_addr: None,
-            events_addr: None,
+            events: Default::default(),
+            inbox: Default::default(),
             rate_limit_interval: crate::notification::dispatch::DEFAULT_RATE_LIMIT,
             watch_label_selector: None,
         }
@@ -339,20 +343,25 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
     };
     let mut ctx = Context::new(client, settings)?;
     let mut tasks = Vec::new();
+    ctx.events.sink = ctx.settings.events.clone();
     let notifications = if ctx.settings.notification {
         ctx.notification_listeners =
             crate::notification::Listeners::bind(ctx.settings.notification_addr, ctx.settings.receiver_addr)?;
-        let (tx, rx) = tokio::sync::mpsc::channel(crate::notification::QUEUE);
-        ctx.events.sink = crate::notification::event::EventSink::InProcess(tx);
-        Some(rx)
+        let inbox = match (&ctx.events.sink, ctx.settings.inbox.take()) {
+            (_, Some(rx)) => Some(rx),
+            // Run alone (tests, embedders): a queue of its own.
+            (crate::notification::event::EventSink::None, None) => {
+                let (sink, inbox) = crate::notification::event::queue();
+                ctx.events.sink = sink;
+                inbox.take()
+            }
+            // Events go to an external notification-controller; this one serves its servers.
+            _ => None,
+        };
+        Some(inbox)
     } else {
         None
     };
-    // An external notification-controller takes the events instead (Flux's `--events-addr`).
-    if let Some(url) = ctx.settings.events_addr.clone() {
-        ctx.events.sink = crate::notification::event::EventSink::remote(&url)
-            .map_err(|e| anyhow::anyhow!("--events-addr {url}: {e}"))?;
-    }
     let ctx = Arc::new(ctx);
     if let Some(rx) = notifications {
         let deliver = crate::notification::deliver::live();
