@@ -409,6 +409,7 @@ impl Parser<'_> {
                 Tok::Char if next.val == "," => {
                     self.next_non_space();
                     pipe.decl.push(v.val.clone());
+                    self.vars.push(v.val.clone());
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek_non_space().typ {
                             Tok::Variable | Tok::RightDelim | Tok::RightParen => continue,
