@@ -18,7 +18,7 @@ impl Tree {
     pub fn is_empty(&self) -> bool {
         self.root.nodes.iter().all(|n| match n {
             Node::Text { text, .. } => text.trim().is_empty(),
-            Node::Comment { .. } => true,
+            Node::Comment => true,
             _ => false,
         })
     }
@@ -44,7 +44,7 @@ pub(crate) struct List {
 #[derive(Debug)]
 pub(crate) enum Node {
     Text { text: String },
-    Comment { text: String },
+    Comment,
     Action { pipe: Pipe },
     If(Branch),
     With(Branch),
@@ -177,35 +177,54 @@ impl Display for Pipe {
 
 impl Display for List {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        self.nodes.iter().try_for_each(|n| write!(f, "{n}"))
+        f.write_str(&render_list(self, false))
     }
 }
 
 impl Display for Node {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        let branch = |f: &mut Formatter<'_>, kw: &str, b: &Branch| {
-            write!(f, "{{{{{kw} {}}}}}{}", b.pipe, b.list)?;
-            if let Some(e) = &b.else_list {
-                write!(f, "{{{{else}}}}{e}")?;
-            }
-            f.write_str("{{end}}")
-        };
-        match self {
-            Node::Text { text } => f.write_str(text),
-            Node::Comment { text } => write!(f, "{{{{{text}}}}}"),
-            Node::Action { pipe } => write!(f, "{{{{{pipe}}}}}"),
-            Node::If(b) => branch(f, "if", b),
-            Node::With(b) => branch(f, "with", b),
-            Node::Range(b) => branch(f, "range", b),
-            Node::Template { name, pipe, .. } => {
-                let name = crate::fmt::quote(name);
-                match pipe {
-                    None => write!(f, "{{{{template {name}}}}}"),
-                    Some(p) => write!(f, "{{{{template {name} {p}}}}}"),
-                }
-            }
-            Node::Break { .. } => f.write_str("{{break}}"),
-            Node::Continue { .. } => f.write_str("{{continue}}"),
+        let mut out = String::new();
+        render_node(&mut out, self, false);
+        f.write_str(&out)
+    }
+}
+
+/// Go's `ListNode.String`; `quote_text` renders text nodes quoted (as Go's parse tests do).
+/// Comments are left out, as Go's parser drops them unless asked to keep them.
+pub(crate) fn render_list(list: &List, quote_text: bool) -> String {
+    let mut out = String::new();
+    for n in &list.nodes {
+        render_node(&mut out, n, quote_text);
+    }
+    out
+}
+
+fn render_node(out: &mut String, node: &Node, q: bool) {
+    let branch = |out: &mut String, kw: &str, b: &Branch| {
+        let _ = write!(out, "{{{{{kw} {}}}}}{}", b.pipe, render_list(&b.list, q));
+        if let Some(e) = &b.else_list {
+            let _ = write!(out, "{{{{else}}}}{}", render_list(e, q));
         }
+        out.push_str("{{end}}");
+    };
+    match node {
+        Node::Text { text } if q => out.push_str(&crate::fmt::quote(text)),
+        Node::Text { text } => out.push_str(text),
+        Node::Comment => {}
+        Node::Action { pipe } => {
+            let _ = write!(out, "{{{{{pipe}}}}}");
+        }
+        Node::If(b) => branch(out, "if", b),
+        Node::With(b) => branch(out, "with", b),
+        Node::Range(b) => branch(out, "range", b),
+        Node::Template { name, pipe, .. } => {
+            let name = crate::fmt::quote(name);
+            let _ = match pipe {
+                None => write!(out, "{{{{template {name}}}}}"),
+                Some(p) => write!(out, "{{{{template {name} {p}}}}}"),
+            };
+        }
+        Node::Break { .. } => out.push_str("{{break}}"),
+        Node::Continue { .. } => out.push_str("{{continue}}"),
     }
 }

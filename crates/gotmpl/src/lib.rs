@@ -188,6 +188,13 @@ impl Template {
         if names.is_empty() { String::new() } else { format!("; defined templates are: {}", names.join(", ")) }
     }
 
+    /// The main template's tree as Go's `Root.String()` prints it with text nodes quoted
+    /// (what Go's parse tests compare). For tests and debugging.
+    #[doc(hidden)]
+    pub fn debug_tree(&self) -> Option<String> {
+        self.trees.get(&self.name).map(|t| ast::render_list(&t.root, true))
+    }
+
     /// Executes the main template with `data`.
     pub fn execute(&self, data: &Value) -> Result<String, Error> {
         if !self.trees.contains_key(&self.name) {

@@ -136,7 +136,9 @@ pub(crate) fn parse_number(text: &str, is_char: bool) -> Result<Number, String> 
         n.float = f64::from(u32::from(c));
         return Ok(n);
     }
-    if text.ends_with('i') {
+    if let Some(im) = text.strip_suffix('i')
+        && (parse_float(im).is_some() || im.contains(['+', '-']))
+    {
         return Err(format!("complex numbers are not supported: {text}"));
     }
     let u = parse_uint(text);

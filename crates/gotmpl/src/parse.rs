@@ -222,7 +222,7 @@ impl Parser<'_> {
                 self.action_line = 0;
                 out
             }
-            Tok::Comment => Ok(Ok(Node::Comment { text: tok.val })),
+            Tok::Comment => Ok(Ok(Node::Comment)),
             _ => self.unexpected(&tok, "input"),
         }
     }
