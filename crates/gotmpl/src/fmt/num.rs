@@ -19,6 +19,7 @@ impl Printer {
                 let c = rune(i);
                 self.pad(&c.to_string());
             }
+            'q' if !(0..=0x10FFFF).contains(&i) => self.bad_verb(v, verb),
             'q' => {
                 let c = rune(i);
                 let q = if self.f.plus { quote_rune_ascii(c) } else { quote_rune(c) };
