@@ -2,6 +2,8 @@
 //! that prints `N passed, M failed` per table.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+pub mod fmtargs;
+
 use glidepath_gotmpl::{Func, FuncMap, Numbers, Param, Template, Value};
 
 /// Go's `tVal`, as the interface{} tree Helm would feed (maps for structs).
