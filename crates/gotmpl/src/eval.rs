@@ -168,11 +168,13 @@ impl<'t> State<'t> {
         if let Some(v) = fin {
             argv.push(self.validate(v, param(args.len()))?);
         }
-        let result = (f.body)(self, &argv);
-        self.at = match cmd {
+        let at = match cmd {
             Some(c) => At::Cmd(c),
             None => At::Arg(ident),
         };
+        self.at = at;
+        let result = (f.body)(self, &argv);
+        self.at = at;
         match result {
             Ok(v) => {
                 if let Value::String(s) = &v

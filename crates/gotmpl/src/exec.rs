@@ -302,7 +302,7 @@ impl<'t> State<'t> {
     /// Runs a whole template with `data` into a fresh output buffer (for [`crate::Exec`]).
     pub fn nested(&mut self, name: &str, data: &Value) -> R<String> {
         let Some(tree) = self.set.trees.get(name) else {
-            return self.errorf(format!("template {} not defined", crate::fmt::quote(name)));
+            return Err(Error::NoTemplate { name: name.to_string(), set: self.set.name.clone() });
         };
         if self.depth >= self.set.options.max_depth {
             return self.errorf("exceeded maximum template depth (100000)");
