@@ -48,6 +48,12 @@ fn strings() -> Vec<Case> {
         ("% x", by(b"xyz"), "78 79 7a"),
         ("%#x", by(b"xyz"), "0x78797a"),
         ("%# X", by(b"xyz"), "0X78 0X79 0X7A"),
+    ]
+}
+
+/// Quoted strings (`%q`, `%#q`, `%+q`) with widths.
+fn quoted() -> Vec<Case> {
+    vec![
         // escaped strings
         ("%q", s(""), r#""""#),
         ("%#q", s(""), "``"),
@@ -88,6 +94,12 @@ fn strings() -> Vec<Case> {
         ("%q", s("\u{10ffff}"), r#""\U0010ffff""#),
         ("%+q", s("\u{10ffff}"), r#""\U0010ffff""#),
         ("%#q", s("\u{10ffff}"), "`\u{10ffff}`"),
+    ]
+}
+
+/// Characters (`%c`, `%q` of runes) and widths.
+fn characters() -> Vec<Case> {
+    vec![
         // characters
         ("%c", i('x' as i64), "x"),
         ("%c", i(0xe4), "ä"),
@@ -231,6 +243,16 @@ fn integers() -> Vec<Case> {
 #[test]
 fn fmt_string_tests() {
     run_table("fmt strings", &strings());
+}
+
+#[test]
+fn fmt_quoted_tests() {
+    run_table("fmt quoted", &quoted());
+}
+
+#[test]
+fn fmt_character_tests() {
+    run_table("fmt characters", &characters());
 }
 
 #[test]

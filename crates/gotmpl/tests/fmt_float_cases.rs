@@ -88,6 +88,12 @@ fn floats() -> Vec<Case> {
         ("%v", nan, "NaN"),
         ("%v", pinf, "+Inf"),
         ("%v", ninf, "-Inf"),
+    ]
+}
+
+/// Plain `%e %f %g %E %G` with widths (the old test/fmt_test.go).
+fn floats_plain() -> Vec<Case> {
+    vec![
         // old test/fmt_test.go
         ("%e", f(1.0), "1.000000e+00"),
         ("%e", f(1234.5678e3), "1.234568e+06"),
@@ -349,6 +355,11 @@ fn sprint_cases() -> Vec<(Vec<Value>, &'static str, &'static str)> {
 #[test]
 fn fmt_float_tests() {
     run_table("fmt floats", &floats());
+}
+
+#[test]
+fn fmt_plain_float_tests() {
+    run_table("fmt plain floats", &floats_plain());
 }
 
 #[test]

@@ -135,6 +135,41 @@ fn one_verb(st: &mut State<'_>, format: &str, mut i: usize) -> usize {
         }
         i += 1;
     }
+    let (ni, after_index) = width_and_precision(st, fmt, i);
+    i = ni;
+    if !after_index {
+        let (ni, _) = st.arg_number(fmt, i);
+        i = ni;
+    }
+    if i >= end {
+        st.p.buf.push_str("%!(NOVERB)");
+        return end;
+    }
+    let Some(verb) = format[i..].chars().next() else { return end };
+    i += verb.len_utf8();
+    if verb == '%' {
+        st.p.buf.push('%');
+    } else if !st.good_arg_num {
+        st.p.buf.push_str(&format!("%!{verb}(BADINDEX)"));
+    } else if st.arg_num >= st.args.len() {
+        st.p.buf.push_str(&format!("%!{verb}(MISSING)"));
+    } else {
+        if verb == 'v' {
+            st.p.f.sharp_v = st.p.f.sharp;
+            st.p.f.sharp = false;
+            st.p.f.plus = false;
+        }
+        let a = &st.args[st.arg_num];
+        st.p.print_arg(a, verb);
+        st.arg_num += 1;
+    }
+    i
+}
+
+/// The argument index, width and precision of a directive at `i`: the new position and
+/// whether an argument index was the last thing read.
+fn width_and_precision(st: &mut State<'_>, fmt: &[u8], mut i: usize) -> (usize, bool) {
+    let end = fmt.len();
     let (ni, mut after_index) = st.arg_number(fmt, i);
     i = ni;
     if i < end && fmt[i] == b'*' {
@@ -180,31 +215,5 @@ fn one_verb(st: &mut State<'_>, format: &str, mut i: usize) -> usize {
             st.p.f.prec = Some(p.unwrap_or(0));
         }
     }
-    if !after_index {
-        let (ni, _) = st.arg_number(fmt, i);
-        i = ni;
-    }
-    if i >= end {
-        st.p.buf.push_str("%!(NOVERB)");
-        return end;
-    }
-    let Some(verb) = format[i..].chars().next() else { return end };
-    i += verb.len_utf8();
-    if verb == '%' {
-        st.p.buf.push('%');
-    } else if !st.good_arg_num {
-        st.p.buf.push_str(&format!("%!{verb}(BADINDEX)"));
-    } else if st.arg_num >= st.args.len() {
-        st.p.buf.push_str(&format!("%!{verb}(MISSING)"));
-    } else {
-        if verb == 'v' {
-            st.p.f.sharp_v = st.p.f.sharp;
-            st.p.f.sharp = false;
-            st.p.f.plus = false;
-        }
-        let a = &st.args[st.arg_num];
-        st.p.print_arg(a, verb);
-        st.arg_num += 1;
-    }
-    i
+    (i, after_index)
 }
