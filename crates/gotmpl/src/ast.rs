@@ -31,7 +31,8 @@ impl Tree {
             Some(nl) => pos - (nl + 1),
         };
         let line = 1 + text.matches('\n').count();
-        let context = if node.chars().count() > 20 { format!("{}...", node.chars().take(20).collect::<String>()) } else { node };
+        let context =
+            if node.chars().count() > 20 { format!("{}...", node.chars().take(20).collect::<String>()) } else { node };
         (format!("{}:{}:{}", self.parse_name, line, col), context)
     }
 }

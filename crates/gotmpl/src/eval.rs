@@ -17,7 +17,9 @@ impl<'t> State<'t> {
                 return self.eval_field_chain(dot.clone(), first, idents, cmd.args.len() > 1 || fin.is_some());
             }
             Arg::Chain { .. } => return self.eval_chain(dot, first, cmd.args.len() > 1 || fin.is_some()),
-            Arg::Identifier { name, .. } => return self.eval_function(dot, first, name, Some(cmd), &cmd.args[1..], fin),
+            Arg::Identifier { name, .. } => {
+                return self.eval_function(dot, first, name, Some(cmd), &cmd.args[1..], fin);
+            }
             Arg::Pipe(p) => {
                 self.not_a_function(cmd, fin.is_some())?;
                 return self.eval_pipeline(dot, p);
@@ -112,7 +114,9 @@ impl<'t> State<'t> {
                     None => match self.missing_key() {
                         MissingKey::Default => Ok(Val::plain(Value::Invalid)),
                         MissingKey::Zero => Ok(Val { v: Value::Nil, boxed: true }),
-                        MissingKey::Error => self.errorf(format!("map has no entry for key {}", crate::fmt::quote(name))),
+                        MissingKey::Error => {
+                            self.errorf(format!("map has no entry for key {}", crate::fmt::quote(name)))
+                        }
                     },
                 }
             }
@@ -152,7 +156,8 @@ impl<'t> State<'t> {
         let fixed = f.fixed.len();
         if f.variadic.is_some() {
             if num_in < fixed {
-                return self.errorf(format!("wrong number of args for {name}: want at least {fixed} got {}", args.len()));
+                return self
+                    .errorf(format!("wrong number of args for {name}: want at least {fixed} got {}", args.len()));
             }
         } else if num_in != fixed {
             return self.errorf(format!("wrong number of args for {name}: want {fixed} got {num_in}"));
@@ -234,7 +239,12 @@ impl<'t> State<'t> {
                 }
                 return self.errorf(format!("cannot assign nil to {}", param.go_type()));
             }
-            Arg::Dot { .. } | Arg::Field { .. } | Arg::Variable { .. } | Arg::Pipe(_) | Arg::Identifier { .. } | Arg::Chain { .. } => {
+            Arg::Dot { .. }
+            | Arg::Field { .. }
+            | Arg::Variable { .. }
+            | Arg::Pipe(_)
+            | Arg::Identifier { .. }
+            | Arg::Chain { .. } => {
                 let v = self.eval_operand(dot, a)?;
                 self.at = At::Arg(a);
                 return self.validate(v, param);
@@ -265,16 +275,16 @@ impl<'t> State<'t> {
             }
             return self.errorf(format!("invalid value; expected {}", param.go_type()));
         }
-        let ok = match (param, &v.v) {
-            (Param::Any, _) => true,
-            (Param::String, Value::String(_))
-            | (Param::Int, Value::Int(_))
-            | (Param::Float, Value::Float(_))
-            | (Param::Bool, Value::Bool(_))
-            | (Param::List, Value::List(_))
-            | (Param::Map, Value::Map(_)) => true,
-            _ => false,
-        };
+        let ok = matches!(
+            (param, &v.v),
+            (Param::Any, _)
+                | (Param::String, Value::String(_))
+                | (Param::Int, Value::Int(_))
+                | (Param::Float, Value::Float(_))
+                | (Param::Bool, Value::Bool(_))
+                | (Param::List, Value::List(_))
+                | (Param::Map, Value::Map(_))
+        );
         if ok {
             return Ok(v.v);
         }

@@ -164,7 +164,7 @@ impl<'t> State<'t> {
         self.at = At::Node(node);
         match node {
             Node::Text { text } => self.write(text)?,
-            Node::Comment { .. } => {}
+            Node::Comment => {}
             Node::Action { pipe } => {
                 let v = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
@@ -329,6 +329,6 @@ fn node_pos(n: &Node) -> usize {
         Node::Action { pipe } => pipe.pos,
         Node::If(b) | Node::With(b) | Node::Range(b) => b.pos,
         Node::Template { pos, .. } | Node::Break { pos } | Node::Continue { pos } => *pos,
-        Node::Text { .. } | Node::Comment { .. } => 0,
+        Node::Text { .. } | Node::Comment => 0,
     }
 }

@@ -147,9 +147,13 @@ impl FuncMap {
     pub fn builtins() -> FuncMap {
         use Param::{Any, String as Str};
         let mut m = FuncMap::new();
-        let mut and = Func::variadic(&[Any], Any, |a| Ok(a.iter().find(|v| !v.truth()).or(a.last()).cloned().unwrap_or(Value::Nil)));
+        let mut and = Func::variadic(&[Any], Any, |a| {
+            Ok(a.iter().find(|v| !v.truth()).or(a.last()).cloned().unwrap_or(Value::Nil))
+        });
         and.short_circuit = Some(false);
-        let mut or = Func::variadic(&[Any], Any, |a| Ok(a.iter().find(|v| v.truth()).or(a.last()).cloned().unwrap_or(Value::Nil)));
+        let mut or = Func::variadic(&[Any], Any, |a| {
+            Ok(a.iter().find(|v| v.truth()).or(a.last()).cloned().unwrap_or(Value::Nil))
+        });
         or.short_circuit = Some(true);
         m.insert("and", and).insert("or", or);
         m.insert("not", Func::pure(&[Any], |a| Ok(Value::Bool(!a[0].truth()))));

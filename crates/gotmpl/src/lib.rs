@@ -198,7 +198,8 @@ impl Template {
     /// Executes the main template with `data`.
     pub fn execute(&self, data: &Value) -> Result<String, Error> {
         if !self.trees.contains_key(&self.name) {
-            let message = format!("template: {0}: {1} is an incomplete or empty template", self.name, fmt::quote(&self.name));
+            let message =
+                format!("template: {0}: {1} is an incomplete or empty template", self.name, fmt::quote(&self.name));
             return Err(Error::Execute { name: self.name.clone(), message });
         }
         self.execute_template(&self.name, data)
@@ -223,7 +224,10 @@ impl Template {
 /// execution is bounded by the limits, and the bound fits this stack).
 fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, Error> {
     std::thread::scope(|s| {
-        let handle = std::thread::Builder::new().stack_size(STACK_SIZE).spawn_scoped(s, f).map_err(|e| Error::Thread(Arc::new(e)))?;
+        let handle = std::thread::Builder::new()
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(s, f)
+            .map_err(|e| Error::Thread(Arc::new(e)))?;
         handle.join().map_err(|_| Error::Thread(Arc::new(std::io::Error::other("template worker panicked"))))
     })
 }

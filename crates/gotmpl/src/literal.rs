@@ -12,7 +12,7 @@ fn underscore_ok(s: &str) -> bool {
     if s.len() >= 2 && s[0] == b'0' && matches!(s[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
         i = 2;
         saw = b'0';
-        hex = s[1].to_ascii_lowercase() == b'x';
+        hex = s[1].eq_ignore_ascii_case(&b'x');
     }
     while i < s.len() {
         let c = s[i];
@@ -162,7 +162,7 @@ pub(crate) fn parse_number(text: &str, is_char: bool) -> Result<Number, String> 
         }
         n.is_float = true;
         n.float = f;
-        if f.fract() == 0.0 && f >= -9.223_372_036_854_776e18 && f < 9.223_372_036_854_776e18 {
+        if f.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
             n.is_int = true;
             n.int = f as i64;
         }
@@ -218,7 +218,7 @@ fn unquote_char(s: &str, quote: char) -> Option<(char, &str)> {
             return None;
         }
     }
-    let c = if e == 'x' || radix == 8 { char::from_u32(v)? } else { char::from_u32(v)? };
+    let c = char::from_u32(v)?;
     Some((c, &rest[len..]))
 }
 

@@ -49,7 +49,12 @@ const EXEC: &[Case] = &[
     ("declare in action", "{{$x := $.U.V}}{{$x}}", "tval", O("v")),
     ("simple assignment", "{{$x := 2}}{{$x = 3}}{{$x}}", "", O("3")),
     ("nested assignment", "{{$x := 2}}{{if true}}{{$x = 3}}{{end}}{{$x}}", "", O("3")),
-    ("nested assignment changes the last declaration", "{{$x := 1}}{{if true}}{{$x := 2}}{{if true}}{{$x = 3}}{{end}}{{end}}{{$x}}", "", O("1")),
+    (
+        "nested assignment changes the last declaration",
+        "{{$x := 1}}{{if true}}{{$x := 2}}{{if true}}{{$x = 3}}{{end}}{{end}}{{$x}}",
+        "",
+        O("1"),
+    ),
     ("undefined variable", "{{$x}}", "", E("undefined variable \"$x\"")),
     // Pointers become plain values.
     ("*int", "{{.PI}}", "tval", O("23")),
@@ -110,8 +115,18 @@ const EXEC: &[Case] = &[
     ("printf var", r#"{{with $x := .I}}{{printf "%d" $x}}{{end}}"#, "tval", O("17")),
     ("printf lots", r#"{{printf "%d %s %g %s" 127 "hello" 7.5 .X}}"#, "tval", O("127 hello 7.5 x")),
     // HTML.
-    ("html", r#"{{html "<script>alert(\"XSS\");</script>"}}"#, "", O("&lt;script&gt;alert(&#34;XSS&#34;);&lt;/script&gt;")),
-    ("html pipeline", r#"{{printf "<script>alert(\"XSS\");</script>" | html}}"#, "", O("&lt;script&gt;alert(&#34;XSS&#34;);&lt;/script&gt;")),
+    (
+        "html",
+        r#"{{html "<script>alert(\"XSS\");</script>"}}"#,
+        "",
+        O("&lt;script&gt;alert(&#34;XSS&#34;);&lt;/script&gt;"),
+    ),
+    (
+        "html pipeline",
+        r#"{{printf "<script>alert(\"XSS\");</script>" | html}}"#,
+        "",
+        O("&lt;script&gt;alert(&#34;XSS&#34;);&lt;/script&gt;"),
+    ),
     ("html field", "{{html .PS}}", "tval", O("a string")),
     ("html nil", "{{html .Empty0}}", "tval", O("&lt;nil&gt;")),
     // JavaScript.
@@ -200,14 +215,24 @@ const EXEC: &[Case] = &[
     ("with variable and action", "{{with $x := $}}{{$y := $.U.V}}{{$y}}{{end}}", "tval", O("v")),
     ("with on typed nil interface value", "{{with .NIL}}not-nil{{else}}nil{{end}}", "tval", O("nil")),
     ("with else with", "{{with 0}}{{.}}{{else with true}}{{.}}{{end}}", "tval", O("true")),
-    ("with else with chain", "{{with 0}}{{.}}{{else with false}}{{.}}{{else with `notempty`}}{{.}}{{end}}", "tval", O("notempty")),
+    (
+        "with else with chain",
+        "{{with 0}}{{.}}{{else with false}}{{.}}{{else with `notempty`}}{{.}}{{end}}",
+        "tval",
+        O("notempty"),
+    ),
     // Range.
     ("range []int", "{{range .SI}}-{{.}}-{{end}}", "tval", O("-3--4--5-")),
     ("range empty no else", "{{range .SIEmpty}}-{{.}}-{{end}}", "tval", O("")),
     ("range []int else", "{{range .SI}}-{{.}}-{{else}}EMPTY{{end}}", "tval", O("-3--4--5-")),
     ("range empty else", "{{range .SIEmpty}}-{{.}}-{{else}}EMPTY{{end}}", "tval", O("EMPTY")),
     ("range []int break else", "{{range .SI}}-{{.}}-{{break}}NOTREACHED{{else}}EMPTY{{end}}", "tval", O("-3-")),
-    ("range []int continue else", "{{range .SI}}-{{.}}-{{continue}}NOTREACHED{{else}}EMPTY{{end}}", "tval", O("-3--4--5-")),
+    (
+        "range []int continue else",
+        "{{range .SI}}-{{.}}-{{continue}}NOTREACHED{{else}}EMPTY{{end}}",
+        "tval",
+        O("-3--4--5-"),
+    ),
     ("range []bool", "{{range .SB}}-{{.}}-{{end}}", "tval", O("-true--false-")),
     ("range map", "{{range .MSI}}-{{.}}-{{end}}", "tval", O("-1--3--2-")),
     ("range empty map no else", "{{range .MSIEmpty}}-{{.}}-{{end}}", "tval", O("")),
@@ -236,7 +261,12 @@ const EXEC: &[Case] = &[
     ("range break in if", "{{range .SI}}{{if eq . 4}}{{break}}{{end}}{{.}}{{end}}", "tval", O("3")),
     ("range break nested", "{{range .SI}}{{range .}}x{{end}}{{end}}", "tval", O("xxxxxxxxxxxx")),
     ("range dot is element", "{{range .SMSI}}{{.one}}{{end}}", "tval", O("1<no value>")),
-    ("range element field of int", "{{range .SI}}{{.X}}{{end}}", "tval", E("can't evaluate field X in type interface {}")),
+    (
+        "range element field of int",
+        "{{range .SI}}{{.X}}{{end}}",
+        "tval",
+        E("can't evaluate field X in type interface {}"),
+    ),
     ("range $ is root", "{{range .SI}}{{$.X}}{{end}}", "tval", O("xxx")),
     ("range vars scoped", "{{range $x := .SI}}{{end}}{{$x}}", "tval", E("undefined variable \"$x\"")),
     // Cute examples.
@@ -261,7 +291,12 @@ const EXEC: &[Case] = &[
     ("bug13", "{{print (.Copy).I}}", r#"{"Copy": {"I": 17}}"#, O("17")),
     ("bug14a", "{{(nil).True}}", "tval", E("nil is not a command")),
     ("bug14b", "{{$x := nil}}{{$x.anything}}", "tval", E("nil is not a command")),
-    ("bug14c", r#"{{$x := (1.0)}}{{$y := ("hello")}}{{$x.anything}}{{$y.true}}"#, "tval", E("can't evaluate field anything in type float64")),
+    (
+        "bug14c",
+        r#"{{$x := (1.0)}}{{$y := ("hello")}}{{$x.anything}}{{$y.true}}"#,
+        "tval",
+        E("can't evaluate field anything in type float64"),
+    ),
     ("bug15", "{{valueString returnInt}}", "tval", E("wrong type for value; expected string; got int")),
     ("bug16a", "{{true|printf}}", "tval", E("wrong type for value; expected string; got bool")),
     ("bug16b", "{{1|printf}}", "tval", E("wrong type for value; expected string; got int")),
@@ -284,8 +319,18 @@ const EXEC: &[Case] = &[
     ("too many args", "{{oneArg `a` `b`}}", "", E("wrong number of args for oneArg: want 1 got 2")),
     ("too few variadic", "{{printf}}", "", E("wrong number of args for printf: want at least 1 got 0")),
     ("char literal", "{{'a'}} {{'\\n'}} {{'\\x41'}}", "", O("97 10 65")),
-    ("number forms", "{{0x1F}} {{0o17}} {{017}} {{0b101}} {{1_000}} {{1e3}} {{1.5e-7}} {{0x1p-2}} {{-5}} {{+5}}", "", O("31 15 15 5 1000 1000 1.5e-07 0.25 -5 5")),
-    ("float printing", "{{.a}} {{.b}} {{.c}} {{.d}}", r#"{"a": 1000000.0, "b": 3.0, "c": 0.1, "d": 123456789.0}"#, O("1e+06 3 0.1 1.23456789e+08")),
+    (
+        "number forms",
+        "{{0x1F}} {{0o17}} {{017}} {{0b101}} {{1_000}} {{1e3}} {{1.5e-7}} {{0x1p-2}} {{-5}} {{+5}}",
+        "",
+        O("31 15 15 5 1000 1000 1.5e-07 0.25 -5 5"),
+    ),
+    (
+        "float printing",
+        "{{.a}} {{.b}} {{.c}} {{.d}}",
+        r#"{"a": 1000000.0, "b": 3.0, "c": 0.1, "d": 123456789.0}"#,
+        O("1e+06 3 0.1 1.23456789e+08"),
+    ),
     ("string escapes", r#"{{"a\tb\u00e9\x41"}}"#, "", O("a\tbéA")),
     ("raw string", "{{`a\\tb`}}", "", O("a\\tb")),
     // Trim markers and comments.
@@ -297,12 +342,26 @@ const EXEC: &[Case] = &[
     // Templates.
     ("template", r#"{{define "x"}}[{{.}}]{{end}}{{template "x" 3}}"#, "", O("[3]")),
     ("template no pipe", r#"{{define "x"}}[{{.}}]{{end}}{{template "x"}}"#, "5", O("[<no value>]")),
-    ("template vars not inherited", r#"{{define "x"}}{{$y}}{{end}}{{$y := 1}}{{template "x"}}"#, "", E("undefined variable \"$y\"")),
+    (
+        "template vars not inherited",
+        r#"{{define "x"}}{{$y}}{{end}}{{$y := 1}}{{template "x"}}"#,
+        "",
+        E("undefined variable \"$y\""),
+    ),
     ("template undefined", r#"{{template "nope"}}"#, "", E("template \"nope\" not defined")),
     ("block", r#"a({{block "inner" .}}bar({{.}})baz{{end}})b"#, r#""hello""#, O("a(bar(hello)baz)b")),
-    ("recursion limit", r#"{{define "r"}}{{template "r"}}{{end}}{{template "r"}}"#, "", E("exceeded maximum template depth (100000)")),
-    ("tree recursion", r#"{{define "t"}}[{{.v}}{{with .l}}{{template "t" .}}{{end}}{{with .r}}{{template "t" .}}{{end}}]{{end}}{{template "t" .}}"#,
-        r#"{"v": 1, "l": {"v": 2, "l": {"v": 3}}, "r": {"v": 4}}"#, O("[1[2[3]][4]]")),
+    (
+        "recursion limit",
+        r#"{{define "r"}}{{template "r"}}{{end}}{{template "r"}}"#,
+        "",
+        E("exceeded maximum template depth (100000)"),
+    ),
+    (
+        "tree recursion",
+        r#"{{define "t"}}[{{.v}}{{with .l}}{{template "t" .}}{{end}}{{with .r}}{{template "t" .}}{{end}}]{{end}}{{template "t" .}}"#,
+        r#"{"v": 1, "l": {"v": 2, "l": {"v": 3}}, "r": {"v": 4}}"#,
+        O("[1[2[3]][4]]"),
+    ),
 ];
 
 #[test]

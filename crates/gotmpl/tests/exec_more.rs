@@ -126,7 +126,9 @@ fn comparison_messages() {
     assert!(err("{{lt true false}}").ends_with("error calling lt: invalid type for comparison"));
     assert!(err("{{eq 1}}").ends_with("missing argument for comparison"));
     assert!(err("{{eq .s .s}}").ends_with("non-comparable type [1]: []interface {}"));
-    assert!(err("{{eq .s .m}}").ends_with("non-comparable types [1]: []interface {}, map[string]interface {}: map[a:1]"));
+    assert!(
+        err("{{eq .s .m}}").ends_with("non-comparable types [1]: []interface {}, map[string]interface {}: map[a:1]")
+    );
 }
 
 const EXEC_ERROR_TEXT: &str = "line 1\nline 2\nline 3\n{{template \"one\" .}}\n{{define \"one\"}}{{template \"two\" .}}{{end}}\n{{define \"two\"}}{{template \"three\" .}}{{end}}\n{{define \"three\"}}{{index \"hi\" $}}{{end}}";
@@ -134,11 +136,17 @@ const EXEC_ERROR_TEXT: &str = "line 1\nline 2\nline 3\n{{template \"one\" .}}\n{
 #[test]
 fn exec_error_names_the_nested_template() {
     let got = run("top", EXEC_ERROR_TEXT, &Value::Int(5)).unwrap_err();
-    assert_eq!(got, r#"template: top:7:20: executing "three" at <index "hi" $>: error calling index: index out of range: 5"#);
+    assert_eq!(
+        got,
+        r#"template: top:7:20: executing "three" at <index "hi" $>: error calling index: index out of range: 5"#
+    );
     let got = run("X", "hello, {{.X.Y}}", &Value::Int(0)).unwrap_err();
     assert_eq!(got, r#"template: X:1:11: executing "X" at <.X.Y>: can't evaluate field X in type int"#);
     let got = run("long", "{{index .x 1 2 3 4 5 6 7}}", &data("{}")).unwrap_err();
-    assert_eq!(got, r#"template: long:1:2: executing "long" at <index .x 1 2 3 4 5 6...>: error calling index: index of untyped nil"#);
+    assert_eq!(
+        got,
+        r#"template: long:1:2: executing "long" at <index .x 1 2 3 4 5 6...>: error calling index: index of untyped nil"#
+    );
 }
 
 #[test]

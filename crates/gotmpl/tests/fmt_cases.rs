@@ -9,7 +9,6 @@ mod common;
 use common::fmtargs::{Case, by, i, run_table, s, zero_fill};
 use glidepath_gotmpl::Value;
 
-
 /// Strings, bytes, quoting, characters and widths.
 fn strings() -> Vec<Case> {
     vec![

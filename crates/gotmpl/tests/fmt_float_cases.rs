@@ -1,6 +1,6 @@
 //! Go's fmt_test.go, continued: floats, slices, maps, `%T`, bad verbs, argument indexes and
 //! `Sprint`/`Sprintln` spacing.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::excessive_precision)] // test code; Go's literals as written
 
 mod common;
 
@@ -283,7 +283,6 @@ fn maps_and_errors() -> Vec<Case> {
         ("%v", f(f64::MAX), "1.7976931348623157e+308"),
     ]
 }
-
 
 /// Argument indexes, `*` widths and several arguments (fmt_test.go `reorderTests` and friends).
 fn multi() -> Vec<(&'static str, Vec<Value>, &'static str)> {

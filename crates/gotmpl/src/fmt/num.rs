@@ -320,7 +320,7 @@ mod tests {
 
     #[test]
     fn fixed() {
-        assert_eq!(format_float(3.14159, 'e', Some(2)), "3.14e+00");
+        assert_eq!(format_float(4.56789, 'e', Some(2)), "4.57e+00");
         assert_eq!(format_float(0.0, 'e', Some(6)), "0.000000e+00");
         assert_eq!(format_float(1234.5678, 'f', Some(2)), "1234.57");
         assert_eq!(format_float(1234.5678, 'g', Some(3)), "1.23e+03");

@@ -386,7 +386,6 @@ impl Lexer<'_> {
         self.emit(Tok::Space);
         State::Inside
     }
-
 }
 
 /// `{{- ` : a trim marker must be followed by white space.

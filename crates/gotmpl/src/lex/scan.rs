@@ -81,13 +81,16 @@ impl Lexer<'_> {
 
     pub(super) fn number(&mut self) -> State {
         if !self.scan_number() {
-            return self.error(format!("bad number syntax: {}", quote_prefix(&self.input[self.start..self.pos], usize::MAX)));
+            return self
+                .error(format!("bad number syntax: {}", quote_prefix(&self.input[self.start..self.pos], usize::MAX)));
         }
         if matches!(self.peek(), Some('+' | '-')) {
             // Complex: 1+2i. No spaces, must end in 'i'.
             if !self.scan_number() || !self.input[..self.pos].ends_with('i') {
-                return self
-                    .error(format!("bad number syntax: {}", quote_prefix(&self.input[self.start..self.pos], usize::MAX)));
+                return self.error(format!(
+                    "bad number syntax: {}",
+                    quote_prefix(&self.input[self.start..self.pos], usize::MAX)
+                ));
             }
             self.emit(Tok::Complex);
         } else {

@@ -350,5 +350,4 @@ impl Parser<'_> {
         self.add_tree(name.clone(), list)?;
         Ok(Node::Template { pos: tok.pos, name, pipe: Some(pipe) })
     }
-
 }

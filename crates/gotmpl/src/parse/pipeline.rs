@@ -169,10 +169,12 @@ impl Parser<'_> {
             }
             Tok::Field => Arg::Field { pos, idents: tok.val[1..].split('.').map(str::to_string).collect() },
             Tok::Bool => Arg::Bool { pos, val: tok.val == "true" },
-            Tok::CharConstant | Tok::Number | Tok::Complex => match parse_number(&tok.val, tok.typ == Tok::CharConstant) {
-                Ok(num) => Arg::Number { pos, num: Box::new(num) },
-                Err(e) => return self.fail(e),
-            },
+            Tok::CharConstant | Tok::Number | Tok::Complex => {
+                match parse_number(&tok.val, tok.typ == Tok::CharConstant) {
+                    Ok(num) => Arg::Number { pos, num: Box::new(num) },
+                    Err(e) => return self.fail(e),
+                }
+            }
             Tok::LeftParen => Arg::Pipe(Box::new(self.pipeline("parenthesized pipeline", Tok::RightParen)?)),
             Tok::String | Tok::RawString => match unquote(&tok.val) {
                 Some(text) => Arg::String { pos, quoted: tok.val, text },

@@ -31,7 +31,9 @@ pub fn test_funcs() -> FuncMap {
     let mut m = FuncMap::new();
     m.insert(
         "add",
-        Func::variadic(&[], Int, |a| Ok(Value::Int(a.iter().map(|v| if let Value::Int(i) = v { *i } else { 0 }).sum()))),
+        Func::variadic(&[], Int, |a| {
+            Ok(Value::Int(a.iter().map(|v| if let Value::Int(i) = v { *i } else { 0 }).sum()))
+        }),
     );
     m.insert("echo", Func::pure(&[Any], |a| Ok(a[0].clone())));
     m.insert(
