@@ -11,6 +11,21 @@ pub(crate) struct Tree {
     pub parse_name: String,
     pub text: Arc<str>,
     pub root: List,
+    /// The deepest nesting its parse reached (an upper bound for this tree).
+    pub nesting: usize,
+}
+
+/// Trees nested deeper than this are dropped on the big-stack worker: dropping nested boxes
+/// recurses, and a caller's thread may have a small stack.
+const DEEP_TREE: usize = 200;
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        if self.nesting > DEEP_TREE {
+            let root = std::mem::take(&mut self.root);
+            let _ = crate::on_big_stack(move || drop(root));
+        }
+    }
 }
 
 impl Tree {

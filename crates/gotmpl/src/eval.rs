@@ -318,6 +318,7 @@ impl Exec for State<'_> {
             return self.errorf("exceeded maximum template depth (100000)");
         }
         let mut st = State::new(set, tree, data.clone(), self.depth + 1, self.steps);
+        st.nesting = self.nesting;
         let res = st.walk_list(&st.vars[0].1.clone(), &tree.root);
         self.steps = st.steps;
         if let Err(e @ (Error::StepLimit { .. } | Error::OutputLimit { .. })) = &res {

@@ -52,7 +52,13 @@ pub(crate) struct State<'t> {
     /// A limit error raised inside a function's nested execution: it wins over the
     /// function's own error text.
     pub fatal: Option<Error>,
+    /// Nested walks (control structures and template calls) on the stack right now.
+    pub nesting: usize,
 }
+
+/// Nested walks allowed at once: control structures nested inside recursive template calls
+/// multiply, and this bound keeps the worker's stack safe whatever the product.
+const MAX_NESTING: usize = 50_000;
 
 impl<'t> State<'t> {
     pub fn new(set: &'t Template, tree: &'t Tree, data: Value, depth: usize, steps: u64) -> State<'t> {
@@ -66,6 +72,7 @@ impl<'t> State<'t> {
             at: At::None,
             steps,
             fatal: None,
+            nesting: 0,
         }
     }
 
@@ -162,6 +169,16 @@ impl<'t> State<'t> {
     fn walk(&mut self, dot: &Val, node: &'t Node) -> R<Flow> {
         self.step()?;
         self.at = At::Node(node);
+        if self.nesting >= MAX_NESTING {
+            return self.errorf("exceeded maximum template depth (100000)");
+        }
+        self.nesting += 1;
+        let flow = self.walk_node(dot, node);
+        self.nesting -= 1;
+        flow
+    }
+
+    fn walk_node(&mut self, dot: &Val, node: &'t Node) -> R<Flow> {
         match node {
             Node::Text { text } => self.write(text)?,
             Node::Comment => {}

@@ -192,7 +192,8 @@ impl Template {
     /// (what Go's parse tests compare). For tests and debugging.
     #[doc(hidden)]
     pub fn debug_tree(&self) -> Option<String> {
-        self.trees.get(&self.name).map(|t| ast::render_list(&t.root, true))
+        let tree = self.trees.get(&self.name)?;
+        on_big_stack(|| ast::render_list(&tree.root, true)).ok()
     }
 
     /// Executes the main template with `data`.
@@ -222,7 +223,7 @@ impl Template {
 
 /// Runs `f` on a worker thread with a [`STACK_SIZE`] stack (recursion in parsing and
 /// execution is bounded by the limits, and the bound fits this stack).
-fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, Error> {
+pub(crate) fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, Error> {
     std::thread::scope(|s| {
         let handle = std::thread::Builder::new()
             .stack_size(STACK_SIZE)

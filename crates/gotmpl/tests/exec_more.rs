@@ -333,3 +333,20 @@ fn limits() {
     let nested = "{{if 1}}".repeat(5000) + &"{{end}}".repeat(5000);
     Template::new("ifs").parse(&nested).unwrap();
 }
+
+#[test]
+fn deep_trees_parse_run_and_drop_safely() {
+    // The deepest nesting Go's parser accepts, parsed, executed and dropped on a test thread.
+    let n = 9_990;
+    let deep = format!("{{{{{}1{}}}}}", "(".repeat(n), ")".repeat(n));
+    let mut t = Template::new("parens");
+    t.parse(&deep).unwrap();
+    assert_eq!(t.execute(&Value::Nil).unwrap(), "1");
+    drop(t);
+    // Nested control structures inside recursive calls hit the nesting bound, not the stack.
+    let ifs = "{{if 1}}".repeat(2000) + "{{template \"r\" .}}" + &"{{end}}".repeat(2000);
+    let mut t = Template::new("r");
+    t.parse(&ifs).unwrap();
+    let e = t.execute(&Value::Nil).unwrap_err().to_string();
+    assert!(e.ends_with("exceeded maximum template depth (100000)"), "{e}");
+}

@@ -34,12 +34,16 @@ pub(crate) fn parse(
         range_depth: 0,
         action_line: 0,
         depth: 0,
+        max_depth: 0,
         has_func,
         trees: Vec::new(),
     };
     let root = p.top()?;
-    let mut trees = vec![Tree { name: name.to_string(), parse_name: name.to_string(), text, root }];
+    let mut trees = vec![Tree { name: name.to_string(), parse_name: name.to_string(), text, root, nesting: 0 }];
     trees.append(&mut p.trees);
+    for t in &mut trees {
+        t.nesting = p.max_depth;
+    }
     Ok(trees)
 }
 
@@ -53,6 +57,7 @@ struct Parser<'a> {
     range_depth: usize,
     action_line: usize,
     depth: usize,
+    max_depth: usize,
     has_func: &'a dyn Fn(&str) -> bool,
     trees: Vec<Tree>,
 }
@@ -131,6 +136,7 @@ impl Parser<'_> {
 
     fn enter(&mut self) -> PResult<()> {
         self.depth += 1;
+        self.max_depth = self.max_depth.max(self.depth);
         if self.depth >= MAX_STACK_DEPTH {
             return self.fail("max expression depth exceeded");
         }
@@ -189,7 +195,8 @@ impl Parser<'_> {
 
     /// Go's `Tree.add`: a second non-empty definition in one parse is an error.
     fn add_tree(&mut self, name: String, root: List) -> PResult<()> {
-        let tree = Tree { name: name.clone(), parse_name: self.parse_name.clone(), text: self.text.clone(), root };
+        let tree =
+            Tree { name: name.clone(), parse_name: self.parse_name.clone(), text: self.text.clone(), root, nesting: 0 };
         if let Some(i) = self.trees.iter().position(|t| t.name == name) {
             if !self.trees[i].is_empty() && !tree.is_empty() {
                 return self.fail(format!("template: multiple definition of template {}", crate::fmt::quote(&name)));
