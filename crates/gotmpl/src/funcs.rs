@@ -186,11 +186,16 @@ impl FuncMap {
     }
 }
 
-/// Go's `evalArgs`: a lone string as is, otherwise `fmt.Sprint`.
+/// Go's `evalArgs`: a lone string as is, otherwise `fmt.Sprint` of the printable values
+/// (where nil is the string `<no value>`).
 fn eval_args(args: &[Value]) -> String {
     match args {
         [Value::String(s)] => s.to_string(),
-        _ => crate::fmt::sprint(args),
+        _ => {
+            let printable: Vec<Value> =
+                args.iter().map(|a| if a.is_nil() { Value::str("<no value>") } else { a.clone() }).collect();
+            crate::fmt::sprint(&printable)
+        }
     }
 }
 

@@ -128,7 +128,9 @@ const EXEC: &[Case] = &[
         O("&lt;script&gt;alert(&#34;XSS&#34;);&lt;/script&gt;"),
     ),
     ("html field", "{{html .PS}}", "tval", O("a string")),
-    ("html nil", "{{html .Empty0}}", "tval", O("&lt;nil&gt;")),
+    ("html nil", "{{html .Empty0}}", "tval", O("&lt;no value&gt;")),
+    ("html nil and int", "{{html 1 nil 2}}", "", O("1&lt;no value&gt;2")),
+    ("urlquery two", "{{urlquery 1 2 `a b`}}", "", O("1+2a+b")),
     // JavaScript.
     ("js", "{{js .}}", r#""It'd be nice.""#, O(r"It\'d be nice.")),
     ("js angle", "{{js .}}", r#""<html>""#, O(r"\u003Chtml\u003E")),
