@@ -226,7 +226,7 @@ fn unquote_char(s: &str, quote: char) -> Option<(char, &str)> {
 /// become the character of that code point (Rust strings are UTF-8; Go's are bytes).
 pub(crate) fn unquote(s: &str) -> Option<String> {
     let quote = s.chars().next()?;
-    if s.len() < 2 || !s.ends_with(quote) {
+    if !matches!(quote, '`' | '"' | '\'') || s.len() < 2 || !s.ends_with(quote) {
         return None;
     }
     let inner = &s[1..s.len() - 1];

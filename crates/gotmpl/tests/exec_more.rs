@@ -350,3 +350,14 @@ fn deep_trees_parse_run_and_drop_safely() {
     let e = t.execute(&Value::Nil).unwrap_err().to_string();
     assert!(e.ends_with("exceeded maximum template depth (100000)"), "{e}");
 }
+
+#[test]
+fn printf_widths_cannot_amplify_without_bound() {
+    let format = "%999999d".repeat(200);
+    let args = vec![Value::Int(1); 200];
+    let out = glidepath_gotmpl::fmt::sprintf(&format, &args);
+    assert!(out.len() <= (64 << 20) + 1_000_000, "{}", out.len());
+    let mut t = Template::new("wide");
+    t.parse(&format!("{{{{printf \"{format}\" {}}}}}", "1 ".repeat(200))).unwrap();
+    assert!(matches!(t.execute(&Value::Nil), Err(Error::OutputLimit { .. })));
+}

@@ -6,6 +6,10 @@ use crate::value::Value;
 /// Go's `tooLarge`: widths and precisions beyond a million are refused.
 const TOO_LARGE: usize = 1_000_000;
 
+/// Formatting stops once the result passes this many bytes (a short format of large widths
+/// would otherwise allocate without bound); the executor's output cap then rejects the result.
+const MAX_RESULT: usize = 64 << 20;
+
 /// Reads a decimal number at `i`; `None` (and the end of the format) when absent or too large.
 fn parse_num(s: &[u8], mut i: usize, end: usize) -> (Option<usize>, usize) {
     if i >= end {
@@ -81,7 +85,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
     let end = fmt.len();
     let mut st = State { p: Printer::default(), args, arg_num: 0, reordered: false, good_arg_num: true };
     let mut i = 0;
-    while i < end {
+    while i < end && st.p.buf.len() <= MAX_RESULT {
         st.good_arg_num = true;
         let last = i;
         while i < end && fmt[i] != b'%' {
