@@ -153,7 +153,9 @@ impl<'t> State<'t> {
         fin: Option<Val>,
     ) -> R<Val> {
         let num_in = args.len() + usize::from(fin.is_some());
-        let fixed = f.fixed.len();
+        // Go's `call` gets the callee's text first (for "non-function .X of type T").
+        let offset = usize::from(f.callee_name);
+        let fixed = f.fixed.len() - offset;
         if f.variadic.is_some() {
             if num_in < fixed {
                 return self
@@ -162,11 +164,19 @@ impl<'t> State<'t> {
         } else if num_in != fixed {
             return self.errorf(format!("wrong number of args for {name}: want {fixed} got {num_in}"));
         }
-        let param = |i: usize| f.fixed.get(i).copied().or(f.variadic).unwrap_or(Param::Any);
+        let param = |i: usize| f.fixed.get(i + offset).copied().or(f.variadic).unwrap_or(Param::Any);
         if let Some(or) = f.short_circuit {
             return self.and_or(dot, or, args, fin);
         }
-        let mut argv = Vec::with_capacity(num_in);
+        let mut argv = Vec::with_capacity(num_in + offset);
+        if f.callee_name {
+            let callee = match (args.first(), &fin) {
+                (Some(a), _) => a.to_string(),
+                (None, Some(v)) => crate::fmt::print_value(&v.v),
+                (None, None) => String::new(),
+            };
+            argv.push(Value::str(callee));
+        }
         for (i, a) in args.iter().enumerate() {
             argv.push(self.eval_arg(dot, param(i), a)?);
         }
@@ -201,13 +211,13 @@ impl<'t> State<'t> {
     fn and_or(&mut self, dot: &Val, or: bool, args: &'t [Arg], fin: Option<Val>) -> R<Val> {
         let mut v = Value::Invalid;
         for a in args {
-            v = self.eval_arg(dot, Param::Any, a)?;
+            v = self.eval_arg(dot, Param::Value, a)?;
             if v.truth() == or {
                 return Ok(Val::plain(v));
             }
         }
         if let Some(f) = fin {
-            v = self.validate(f, Param::Any)?;
+            v = self.validate(f, Param::Value)?;
         }
         Ok(Val::plain(v))
     }
@@ -234,6 +244,9 @@ impl<'t> State<'t> {
         self.at = At::Arg(a);
         match a {
             Arg::Nil { .. } => {
+                if param == Param::Value {
+                    return Ok(Value::Invalid);
+                }
                 if param.nilable() {
                     return Ok(Value::Nil);
                 }
@@ -252,7 +265,7 @@ impl<'t> State<'t> {
             _ => {}
         }
         match (param, a) {
-            (Param::Any, _) => Ok(self.eval_operand(dot, a)?.v),
+            (Param::Any | Param::Value, _) => Ok(self.eval_operand(dot, a)?.v),
             (Param::Bool, Arg::Bool { val, .. }) => Ok(Value::Bool(*val)),
             (Param::Bool, _) => self.errorf(format!("expected bool; found {a}")),
             (Param::String, Arg::String { text, .. }) => Ok(Value::str(text.as_str())),
@@ -270,6 +283,9 @@ impl<'t> State<'t> {
     /// Go's `validateType`: the value must be assignable to the parameter.
     fn validate(&self, v: Val, param: Param) -> R<Value> {
         if v.v == Value::Invalid {
+            if param == Param::Value {
+                return Ok(Value::Invalid);
+            }
             if param.nilable() {
                 return Ok(Value::Nil);
             }
@@ -277,7 +293,7 @@ impl<'t> State<'t> {
         }
         let ok = matches!(
             (param, &v.v),
-            (Param::Any, _)
+            (Param::Any | Param::Value, _)
                 | (Param::String, Value::String(_))
                 | (Param::Int, Value::Int(_))
                 | (Param::Float, Value::Float(_))

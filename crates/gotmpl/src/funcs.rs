@@ -31,8 +31,11 @@ pub trait Exec {
 /// A parameter's Go type, which decides how arguments are converted and checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Param {
-    /// `interface{}` (also Go's `reflect.Value` parameters): anything, nil included.
+    /// `interface{}`: anything; no value arrives as [`Value::Nil`].
     Any,
+    /// Go's `reflect.Value` (the builtins' parameters): anything, and no value arrives as
+    /// [`Value::Invalid`] (so `len` can tell a missing key from a nil one, as Go does).
+    Value,
     /// `string`: a string literal or a string value.
     String,
     /// `int`: an integer literal (or a float literal with an integral value) or an int value.
@@ -52,6 +55,7 @@ impl Param {
     pub fn go_type(self) -> &'static str {
         match self {
             Param::Any => "interface {}",
+            Param::Value => "reflect.Value",
             Param::String => "string",
             Param::Int => "int",
             Param::Float => "float64",
@@ -63,7 +67,7 @@ impl Param {
 
     /// Whether an untyped nil can be passed (Go's `canBeNil`).
     pub fn nilable(self) -> bool {
-        matches!(self, Param::Any | Param::List | Param::Map)
+        matches!(self, Param::Any | Param::Value | Param::List | Param::Map)
     }
 }
 
@@ -77,6 +81,8 @@ pub struct Func {
     pub(crate) body: Arc<Body>,
     /// `and`/`or` short-circuit in the executor.
     pub(crate) short_circuit: Option<bool>,
+    /// The builtin `call`: the executor passes the callee's text first.
+    pub(crate) callee_name: bool,
 }
 
 impl fmt::Debug for Func {
@@ -93,7 +99,7 @@ impl Func {
         variadic: Option<Param>,
         body: impl Fn(&mut dyn Exec, &[Value]) -> FuncResult + Send + Sync + 'static,
     ) -> Func {
-        Func { fixed: fixed.to_vec(), variadic, body: Arc::new(body), short_circuit: None }
+        Func { fixed: fixed.to_vec(), variadic, body: Arc::new(body), short_circuit: None, callee_name: false }
     }
 
     /// A function of `fixed` parameters that does not need the execution handle.
@@ -145,21 +151,19 @@ impl FuncMap {
     /// Go's builtin functions. `call` exists (so templates parse) but refuses every call:
     /// template values hold no Go functions.
     pub fn builtins() -> FuncMap {
-        use Param::{Any, String as Str};
+        use Param::{Any, String as Str, Value as V};
         let mut m = FuncMap::new();
-        let mut and = Func::variadic(&[Any], Any, |a| {
-            Ok(a.iter().find(|v| !v.truth()).or(a.last()).cloned().unwrap_or(Value::Nil))
-        });
+        let mut and =
+            Func::variadic(&[V], V, |a| Ok(a.iter().find(|v| !v.truth()).or(a.last()).cloned().unwrap_or_default()));
         and.short_circuit = Some(false);
-        let mut or = Func::variadic(&[Any], Any, |a| {
-            Ok(a.iter().find(|v| v.truth()).or(a.last()).cloned().unwrap_or(Value::Nil))
-        });
+        let mut or =
+            Func::variadic(&[V], V, |a| Ok(a.iter().find(|v| v.truth()).or(a.last()).cloned().unwrap_or_default()));
         or.short_circuit = Some(true);
         m.insert("and", and).insert("or", or);
-        m.insert("not", Func::pure(&[Any], |a| Ok(Value::Bool(!a[0].truth()))));
-        m.insert("len", Func::pure(&[Any], |a| length(&a[0])));
-        m.insert("index", Func::variadic(&[Any], Any, |a| index(&a[0], &a[1..])));
-        m.insert("slice", Func::variadic(&[Any], Any, |a| slice(&a[0], &a[1..])));
+        m.insert("not", Func::pure(&[V], |a| Ok(Value::Bool(!a[0].truth()))));
+        m.insert("len", Func::pure(&[V], |a| length(&a[0])));
+        m.insert("index", Func::variadic(&[V], V, |a| index(&a[0], &a[1..])));
+        m.insert("slice", Func::variadic(&[V], V, |a| slice(&a[0], &a[1..])));
         m.insert("print", Func::variadic(&[], Any, |a| Ok(Value::str(crate::fmt::sprint(a)))));
         m.insert("println", Func::variadic(&[], Any, |a| Ok(Value::str(crate::fmt::sprintln(a)))));
         m.insert(
@@ -169,19 +173,18 @@ impl FuncMap {
         m.insert("html", Func::variadic(&[], Any, |a| Ok(Value::str(escape::html(&eval_args(a))))));
         m.insert("js", Func::variadic(&[], Any, |a| Ok(Value::str(escape::js(&eval_args(a))))));
         m.insert("urlquery", Func::variadic(&[], Any, |a| Ok(Value::str(escape::query(&eval_args(a))))));
-        m.insert("eq", Func::variadic(&[Any], Any, |a| compare::eq(&a[0], &a[1..]).map(Value::Bool)));
-        m.insert("ne", Func::pure(&[Any, Any], |a| compare::eq(&a[0], &a[1..2]).map(|b| Value::Bool(!b))));
-        m.insert("lt", Func::pure(&[Any, Any], |a| compare::lt(&a[0], &a[1]).map(Value::Bool)));
-        m.insert("le", Func::pure(&[Any, Any], |a| compare::le(&a[0], &a[1]).map(Value::Bool)));
-        m.insert("gt", Func::pure(&[Any, Any], |a| compare::le(&a[0], &a[1]).map(|b| Value::Bool(!b))));
-        m.insert("ge", Func::pure(&[Any, Any], |a| compare::lt(&a[0], &a[1]).map(|b| Value::Bool(!b))));
-        m.insert(
-            "call",
-            Func::variadic(&[Any], Any, |a| match &a[0] {
-                v if v.is_nil() => Err("call of nil".into()),
-                v => Err(format!("non-function of type {}", v.type_name())),
-            }),
-        );
+        m.insert("eq", Func::variadic(&[V], V, |a| compare::eq(&a[0], &a[1..]).map(Value::Bool)));
+        m.insert("ne", Func::pure(&[V, V], |a| compare::eq(&a[0], &a[1..2]).map(|b| Value::Bool(!b))));
+        m.insert("lt", Func::pure(&[V, V], |a| compare::lt(&a[0], &a[1]).map(Value::Bool)));
+        m.insert("le", Func::pure(&[V, V], |a| compare::le(&a[0], &a[1]).map(Value::Bool)));
+        m.insert("gt", Func::pure(&[V, V], |a| compare::le(&a[0], &a[1]).map(|b| Value::Bool(!b))));
+        m.insert("ge", Func::pure(&[V, V], |a| compare::lt(&a[0], &a[1]).map(|b| Value::Bool(!b))));
+        let mut call = Func::variadic(&[Str, V], V, |a| match &a[1] {
+            v if v.is_nil() => Err("call of nil".into()),
+            v => Err(format!("non-function {} of type {}", a[0].as_str().unwrap_or(""), v.type_name())),
+        });
+        call.callee_name = true;
+        m.insert("call", call);
         m
     }
 }
@@ -205,7 +208,8 @@ fn length(v: &Value) -> FuncResult {
         Value::Bytes(b) => b.len(),
         Value::List(l) => l.len(),
         Value::Map(m) => m.len(),
-        Value::Invalid | Value::Nil => return Err("reflect: call of reflect.Value.Type on zero Value".into()),
+        Value::Invalid => return Err("reflect: call of reflect.Value.Type on zero Value".into()),
+        Value::Nil => return Err("len of nil pointer".into()),
         v => return Err(format!("len of type {}", v.type_name())),
     };
     Ok(Value::Int(n as i64))

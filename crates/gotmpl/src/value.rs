@@ -22,11 +22,12 @@ pub trait Opaque: fmt::Debug + Send + Sync {
 
 /// A template value. Maps have string keys and iterate in sorted key order, as Go's
 /// `fmt` and `range` do. Containers are reference counted, so cloning is cheap.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub enum Value {
     /// Go's invalid `reflect.Value`: "no value" (a missing map key under `missingkey=default`,
     /// a nil looked at through an interface). Prints as `<no value>`; functions receive it as
-    /// [`Value::Nil`].
+    /// [`Value::Nil`] (or as is, for [`crate::Param::Value`] parameters).
+    #[default]
     Invalid,
     /// A nil `interface{}` (JSON `null`).
     Nil,

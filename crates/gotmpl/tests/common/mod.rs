@@ -27,7 +27,7 @@ pub fn data(spec: &str) -> Value {
 
 /// The functions Go's exec_test.go registers (those that make sense without Go values).
 pub fn test_funcs() -> FuncMap {
-    use Param::*;
+    use Param::{Any, Int, String};
     let mut m = FuncMap::new();
     m.insert(
         "add",
