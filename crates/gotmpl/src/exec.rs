@@ -191,7 +191,7 @@ impl<'t> State<'t> {
             }
             Node::If(b) => return self.walk_if_or_with(false, dot, b),
             Node::With(b) => return self.walk_if_or_with(true, dot, b),
-            Node::Range(b) => return self.walk_range(dot, node, b),
+            Node::Range(b) => return self.walk_range(dot, b),
             Node::Template { name, pipe, .. } => self.walk_template(dot, node, name, pipe.as_ref())?,
             Node::Break { .. } => return Ok(Flow::Break),
             Node::Continue { .. } => return Ok(Flow::Continue),
@@ -213,7 +213,7 @@ impl<'t> State<'t> {
         Ok(flow)
     }
 
-    fn walk_range(&mut self, dot: &Val, node: &'t Node, r: &'t Branch) -> R<Flow> {
+    fn walk_range(&mut self, dot: &Val, r: &'t Branch) -> R<Flow> {
         let outer = self.vars.len();
         let val = self.eval_pipeline(dot, &r.pipe)?;
         let mark = self.vars.len();
@@ -228,14 +228,12 @@ impl<'t> State<'t> {
             }
             Value::Int(n) => {
                 if r.pipe.decl.len() > 1 {
-                    self.at = At::Node(node);
                     return self.errorf(format!("can't use {n} to iterate over more than one variable"));
                 }
                 return self.range_int(dot, r, *n, mark, outer);
             }
             Value::Invalid | Value::Nil => Vec::new(),
             v => {
-                self.at = At::Node(node);
                 return self.errorf(format!("range can't iterate over {}", crate::fmt::print_value(v)));
             }
         };

@@ -26,6 +26,17 @@
 //! are data), no complex numbers, `call` refuses every call, strings are UTF-8 (`\xff`
 //! escapes give U+00FF), `%x`/`%b` of floats print as bad verbs.
 //!
+//! ```
+//! use glidepath_gotmpl::{Template, Value};
+//!
+//! let mut t = Template::new("deployment.yaml");
+//! t.option("missingkey=zero")?;
+//! t.parse(r#"replicas: {{ .Values.replicas }}{{ with .Values.name }} name: {{ . | printf "%q" }}{{ end }}"#)?;
+//! let values = Value::from(serde_json::json!({"Values": {"replicas": 3, "name": "web"}}));
+//! assert_eq!(t.execute(&values)?, r#"replicas: 3 name: "web""#);
+//! # Ok::<(), glidepath_gotmpl::Error>(())
+//! ```
+//!
 //! It must not depend on kube, tokio or other Glidepath crates.
 
 mod ast;

@@ -361,3 +361,21 @@ fn printf_widths_cannot_amplify_without_bound() {
     t.parse(&format!("{{{{printf \"{format}\" {}}}}}", "1 ".repeat(200))).unwrap();
     assert!(matches!(t.execute(&Value::Nil), Err(Error::OutputLimit { .. })));
 }
+
+#[test]
+fn templates_and_values_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Template>();
+    send_sync::<Value>();
+    send_sync::<Error>();
+    let mut t = Template::new("t");
+    t.parse("{{.}}").unwrap();
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let t = t.clone();
+            std::thread::spawn(move || t.execute(&Value::Int(i)).unwrap())
+        })
+        .collect();
+    let outs: Vec<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(outs, ["0", "1", "2", "3"]);
+}

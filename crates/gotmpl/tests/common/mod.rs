@@ -70,6 +70,27 @@ pub fn test_funcs() -> FuncMap {
         }),
     );
     m.insert("fail", Func::pure(&[], |_| Err("my error".into())));
+    m.insert(
+        "half",
+        Func::pure(&[Param::Float], |a| Ok(Value::Float(if let Value::Float(x) = a[0] { x / 2.0 } else { f64::NAN }))),
+    );
+    m.insert("neg", Func::pure(&[Param::Bool], |a| Ok(Value::Bool(!a[0].truth()))));
+    m.insert(
+        "first",
+        Func::pure(&[Param::List], |a| {
+            Ok(if let Value::List(l) = &a[0] { l.first().cloned().unwrap_or_default() } else { Value::Nil })
+        }),
+    );
+    m.insert(
+        "keys",
+        Func::pure(&[Param::Map], |a| {
+            Ok(if let Value::Map(m) = &a[0] {
+                Value::list(m.keys().map(|k| Value::str(k.as_str())).collect())
+            } else {
+                Value::Nil
+            })
+        }),
+    );
     m
 }
 
