@@ -24,7 +24,7 @@
 //!
 //! Differences from Go, all documented where they arise: no methods or struct fields (values
 //! are data), no complex numbers, `call` refuses every call, strings are UTF-8 (`\xff`
-//! escapes give U+00FF), `%x`/`%b` of floats print as bad verbs.
+//! escapes give U+00FF).
 //!
 //! ```
 //! use glidepath_gotmpl::{Template, Value};

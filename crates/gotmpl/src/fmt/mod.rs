@@ -1,8 +1,9 @@
 //! Go's `fmt` as templates print: `Sprint`, `Sprintln`, `Sprintf` over [`Value`]s, with Go's
 //! verbs, flags, widths, precisions, argument indexes and error forms (`%!d(string=x)`,
 //! `%!v(MISSING)`, `%!(EXTRA ...)`, `%!(NOVERB)`, `%!(BADWIDTH)`...). Not supported: `%p`,
-//! `%x`/`%b` of floats (printed as bad verbs), complex numbers.
+//! complex numbers.
 
+mod hexfloat;
 mod num;
 mod printf;
 pub(crate) mod quote;

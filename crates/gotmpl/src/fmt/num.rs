@@ -101,10 +101,15 @@ impl Printer {
             'g' | 'G' => (verb, None),
             'e' | 'E' | 'f' => (verb, Some(6)),
             'F' => ('f', Some(6)),
+            'b' | 'x' | 'X' => (verb, None),
             _ => return self.bad_verb(v, verb),
         };
-        let prec = self.f.prec.or(prec);
-        let mut num = format_float(x, verb, prec);
+        let prec = if verb == 'b' { None } else { self.f.prec.or(prec) };
+        let mut num = match verb {
+            'b' if x.is_finite() => super::hexfloat::format_b(x),
+            'x' | 'X' if x.is_finite() => super::hexfloat::format_x(x, prec, verb == 'X'),
+            _ => format_float(x, verb, prec),
+        };
         if !num.starts_with(['-', '+']) {
             num.insert(0, '+');
         }
@@ -118,8 +123,8 @@ impl Printer {
             self.pad_spaces(&num);
             return;
         }
-        if self.f.sharp {
-            num = sharp_float(num, verb, prec);
+        if self.f.sharp && verb != 'b' {
+            num = sharp_float(&num, verb, prec);
         }
         if self.f.plus || !num.starts_with('+') {
             let wid = self.f.wid.unwrap_or(0);
@@ -136,22 +141,19 @@ impl Printer {
     }
 }
 
-/// `%#g` etc.: always a decimal point; `%#g` keeps trailing zeros up to the precision.
-fn sharp_float(num: String, verb: char, prec: Option<usize>) -> String {
+/// `%#g` etc. (Go's sharp-flag pass): always a decimal point; `%#g` and `%#x` keep zeros up
+/// to the precision (6 when none was given).
+fn sharp_float(num: &str, verb: char, prec: Option<usize>) -> String {
     let mut digits: i64 = match verb {
-        'g' | 'G' => prec.map_or(6, |p| p as i64),
+        'g' | 'G' | 'x' => prec.map_or(6, |p| p as i64),
         _ => 0,
     };
-    let (mut body, tail) = match num.find(['e', 'E']) {
-        Some(i) => (num[..i].to_string(), num[i..].to_string()),
-        None => (num, String::new()),
-    };
-    let has_point = body.contains('.');
+    let hex = matches!(verb, 'x' | 'X');
+    let tail_at = num[1..].find(|c| matches!(c, 'p' | 'P') || (!hex && matches!(c, 'e' | 'E'))).map(|i| i + 1);
+    let (body, tail) = num.split_at(tail_at.unwrap_or(num.len()));
+    let mut body = body.to_string();
     let mut saw_nonzero = false;
-    for c in body[1..].chars() {
-        if c == '.' {
-            continue;
-        }
+    for c in body[1..].chars().filter(|&c| c != '.') {
         if c != '0' {
             saw_nonzero = true;
         }
@@ -159,7 +161,7 @@ fn sharp_float(num: String, verb: char, prec: Option<usize>) -> String {
             digits -= 1;
         }
     }
-    if !has_point {
+    if !body.contains('.') {
         if body.len() == 2 && body.ends_with('0') {
             digits -= 1;
         }
@@ -169,7 +171,7 @@ fn sharp_float(num: String, verb: char, prec: Option<usize>) -> String {
         body.push('0');
         digits -= 1;
     }
-    body + &tail
+    body + tail
 }
 
 fn rune(i: i64) -> char {
