@@ -54,6 +54,15 @@ fn floats() -> Vec<Case> {
         ("%+.3g", f(-1.0), "-1"),
         ("% .3g", f(-1.0), "-1"),
         ("% .3g", f(1.0), " 1"),
+    ]
+}
+
+/// The sharp flag with floats (`%#g`, `%#.4x`...), infinities and NaN.
+fn floats_sharp() -> Vec<Case> {
+    let nan = f(f64::NAN);
+    let pinf = f(f64::INFINITY);
+    let ninf = f(f64::NEG_INFINITY);
+    vec![
         ("%#g", f(1e-323), "1.00000e-323"),
         ("%#g", f(-1.0), "-1.00000"),
         ("%#g", f(1.1), "1.10000"),
@@ -372,6 +381,11 @@ fn sprint_cases() -> Vec<(Vec<Value>, &'static str, &'static str)> {
 #[test]
 fn fmt_float_tests() {
     run_table("fmt floats", &floats());
+}
+
+#[test]
+fn fmt_sharp_float_tests() {
+    run_table("fmt sharp floats", &floats_sharp());
 }
 
 #[test]
