@@ -168,6 +168,53 @@ impl Value {
     pub fn is_nil(&self) -> bool {
         matches!(self, Value::Invalid | Value::Nil)
     }
+
+    /// The bool inside a bool value.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The integer inside an int value.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The float inside a float value.
+    pub fn as_float(&self) -> Option<f64> {
+        match self {
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// The items of a list value.
+    pub fn as_list(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The entries of a map value.
+    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    /// What `{{ . }}` prints (Go's `fmt.Print` of the value; no value is `<no value>`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::fmt::print_value(self))
+    }
 }
 
 impl From<serde_json::Value> for Value {
@@ -267,5 +314,14 @@ mod tests {
         let Value::Map(m) = &i else { panic!() };
         assert_eq!(m["a"], Value::Int(1));
         assert_eq!(i.to_json(), j);
+        assert_eq!(i.to_string(), "map[a:1 b:1.5 c:[<nil> true]]");
+        assert_eq!(f.to_string(), "map[a:1 b:1.5 c:[<nil> true]]");
+        assert_eq!(Value::Invalid.to_string(), "<no value>");
+        let Value::Map(m) = &i else { panic!() };
+        assert_eq!(m["c"].as_list().map(<[Value]>::len), Some(2));
+        assert_eq!(m["a"].as_int(), Some(1));
+        assert_eq!(m["b"].as_float(), Some(1.5));
+        assert_eq!(i.as_map().map(BTreeMap::len), Some(3));
+        assert_eq!(Value::Bool(true).as_bool(), Some(true));
     }
 }
