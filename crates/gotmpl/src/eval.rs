@@ -14,9 +14,9 @@ impl<'t> State<'t> {
         match first {
             Arg::Field { idents, .. } => {
                 self.at = At::Arg(first);
-                return self.eval_field_chain(dot.clone(), first, idents, cmd.args.len() > 1 || fin.is_some());
+                return self.eval_field_chain(dot, dot.clone(), first, idents, &cmd.args[1..], fin);
             }
-            Arg::Chain { .. } => return self.eval_chain(dot, first, cmd.args.len() > 1 || fin.is_some()),
+            Arg::Chain { .. } => return self.eval_chain(dot, first, &cmd.args[1..], fin),
             Arg::Identifier { name, .. } => {
                 return self.eval_function(dot, first, name, Some(cmd), &cmd.args[1..], fin);
             }
@@ -24,7 +24,7 @@ impl<'t> State<'t> {
                 self.not_a_function(cmd, fin.is_some())?;
                 return self.eval_pipeline(dot, p);
             }
-            Arg::Variable { .. } => return self.eval_variable(dot, first, cmd.args.len() > 1 || fin.is_some()),
+            Arg::Variable { .. } => return self.eval_variable(dot, first, &cmd.args[1..], fin),
             _ => {}
         }
         self.at = At::Arg(first);
@@ -62,7 +62,7 @@ impl<'t> State<'t> {
         Ok(Value::Invalid)
     }
 
-    fn eval_chain(&mut self, dot: &Val, chain: &'t Arg, has_args: bool) -> R<Val> {
+    fn eval_chain(&mut self, dot: &Val, chain: &'t Arg, args: &'t [Arg], fin: Option<Val>) -> R<Val> {
         self.at = At::Arg(chain);
         let Arg::Chain { node, fields, .. } = chain else { return Ok(dot.clone()) };
         if matches!(**node, Arg::Nil { .. }) {
@@ -70,33 +70,52 @@ impl<'t> State<'t> {
         }
         let recv = self.eval_operand(dot, node)?;
         self.at = At::Arg(chain);
-        self.eval_field_chain(recv, chain, fields, has_args)
+        self.eval_field_chain(dot, recv, chain, fields, args, fin)
     }
 
-    fn eval_variable(&mut self, dot: &Val, var: &'t Arg, has_args: bool) -> R<Val> {
+    fn eval_variable(&mut self, dot: &Val, var: &'t Arg, args: &'t [Arg], fin: Option<Val>) -> R<Val> {
         self.at = At::Arg(var);
         let Arg::Variable { idents, .. } = var else { return Ok(dot.clone()) };
         let value = self.var_value(&idents[0])?;
         if idents.len() == 1 {
-            if has_args {
+            if !args.is_empty() || fin.is_some() {
                 return self.errorf(format!("can't give argument to non-function {var}"));
             }
             return Ok(value);
         }
-        self.eval_field_chain(value, var, &idents[1..], has_args)
+        self.eval_field_chain(dot, value, var, &idents[1..], args, fin)
     }
 
-    fn eval_field_chain(&mut self, mut recv: Val, node: &'t Arg, idents: &[String], has_args: bool) -> R<Val> {
+    /// `.X.Y.Z` on `recv`: the last name gets the command's arguments (a method call's).
+    fn eval_field_chain(
+        &mut self,
+        dot: &Val,
+        mut recv: Val,
+        node: &'t Arg,
+        idents: &[String],
+        args: &'t [Arg],
+        mut fin: Option<Val>,
+    ) -> R<Val> {
         self.at = At::Arg(node);
         let n = idents.len();
         for (i, name) in idents.iter().enumerate() {
-            recv = self.eval_field(name, i + 1 == n && has_args, recv)?;
+            let (a, f) = if i + 1 == n { (args, fin.take()) } else { (&[][..], None) };
+            recv = self.eval_field(dot, name, node, a, f, recv)?;
         }
         Ok(recv)
     }
 
-    fn eval_field(&mut self, name: &str, has_args: bool, recv: Val) -> R<Val> {
+    fn eval_field(
+        &mut self,
+        dot: &Val,
+        name: &str,
+        node: &'t Arg,
+        args: &'t [Arg],
+        fin: Option<Val>,
+        recv: Val,
+    ) -> R<Val> {
         let typ = if recv.boxed { "interface {}".to_string() } else { recv.v.type_name() };
+        let has_args = !args.is_empty() || fin.is_some();
         match &recv.v {
             Value::Invalid => {
                 if self.missing_key() == MissingKey::Error {
@@ -118,6 +137,18 @@ impl<'t> State<'t> {
                             self.errorf(format!("map has no entry for key {}", crate::fmt::quote(name)))
                         }
                     },
+                }
+            }
+            Value::Opaque(o) => {
+                if let Some(method) = o.method(name) {
+                    return self.eval_call(dot, &method, node, None, name, args, fin);
+                }
+                match o.field(name) {
+                    Some(_) if has_args => {
+                        self.errorf(format!("{name} has arguments but cannot be invoked as function"))
+                    }
+                    Some(v) => Ok(Val::plain(v)),
+                    None => self.errorf(format!("can't evaluate field {name} in type {typ}")),
                 }
             }
             _ => self.errorf(format!("can't evaluate field {name} in type {typ}")),
@@ -145,7 +176,7 @@ impl<'t> State<'t> {
     fn eval_call(
         &mut self,
         dot: &Val,
-        f: &'t Func,
+        f: &Func,
         ident: &'t Arg,
         cmd: Option<&'t Command>,
         name: &str,
@@ -227,11 +258,11 @@ impl<'t> State<'t> {
         self.at = At::Arg(a);
         match a {
             Arg::Dot { .. } => Ok(dot.clone()),
-            Arg::Field { idents, .. } => self.eval_field_chain(dot.clone(), a, idents, false),
-            Arg::Variable { .. } => self.eval_variable(dot, a, false),
+            Arg::Field { idents, .. } => self.eval_field_chain(dot, dot.clone(), a, idents, &[], None),
+            Arg::Variable { .. } => self.eval_variable(dot, a, &[], None),
             Arg::Pipe(p) => self.eval_pipeline(dot, p),
             Arg::Identifier { name, .. } => self.eval_function(dot, a, name, None, &[], None),
-            Arg::Chain { .. } => self.eval_chain(dot, a, false),
+            Arg::Chain { .. } => self.eval_chain(dot, a, &[], None),
             Arg::Nil { .. } => self.errorf("nil is not a command"),
             Arg::Bool { val, .. } => Ok(Val::plain(Value::Bool(*val))),
             Arg::Number { num, .. } => self.ideal_constant(num).map(Val::plain),

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-/// A value a later crate defines (a Go struct, a time, a semver...). Printing, truth and the
-/// Go type name come from the implementation; templates cannot read fields of it.
+/// A value a later crate defines (a Go struct such as Helm's `.Capabilities` or `.Files`, a
+/// time, a semver...). Printing, truth, the Go type name, fields and methods come from the
+/// implementation.
 pub trait Opaque: fmt::Debug + Send + Sync {
     /// The Go type name, as `%T` and error messages print it.
     fn type_name(&self) -> String;
@@ -18,6 +19,15 @@ pub trait Opaque: fmt::Debug + Send + Sync {
     }
     /// Downcasting support for the crate that defined the value.
     fn as_any(&self) -> &dyn std::any::Any;
+    /// A field (`.Name` on a Go struct), if the value has one by that name.
+    fn field(&self, _name: &str) -> Option<Value> {
+        None
+    }
+    /// A method (`.Name arg...` on a Go value), called with the command's arguments; methods
+    /// win over fields, as in Go.
+    fn method(&self, _name: &str) -> Option<crate::Func> {
+        None
+    }
 }
 
 /// A template value. Maps have string keys and iterate in sorted key order, as Go's
