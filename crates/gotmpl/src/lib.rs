@@ -22,9 +22,10 @@
 //! lower default); output and string results at [`Options::max_output`]; nodes walked and loop
 //! iterations at [`Options::max_steps`].
 //!
-//! Differences from Go, all documented where they arise: no methods or struct fields (values
-//! are data), no complex numbers, `call` refuses every call, strings are UTF-8 (`\xff`
-//! escapes give U+00FF).
+//! Go structs and their methods (Helm's `.Capabilities`, `.Files`) are [`Opaque`] values
+//! with fields and methods. Differences from Go, all documented where they arise: no complex
+//! numbers, no unsigned or sized integer types, `call` refuses every call (values hold no Go
+//! functions), strings are UTF-8 (`\xff` escapes give U+00FF).
 //!
 //! ```
 //! use glidepath_gotmpl::{Template, Value};
