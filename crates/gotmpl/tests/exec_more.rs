@@ -248,6 +248,10 @@ fn template_set_api() {
     assert_eq!(t.template_names().collect::<Vec<_>>(), ["one", "secondary", "two"]);
     assert_eq!(t.defined_templates(), r#"; defined templates are: "one", "secondary", "two""#);
     assert!(t.has_template("two"));
+    // A definition named like the file wins over the file's empty top level.
+    let mut t = Template::new("a");
+    t.parse(r#"{{define "a"}}defined{{end}}"#).unwrap();
+    assert_eq!(t.execute(&Value::Nil).unwrap(), "defined");
     // `"x" | printf` with a final argument of the right type.
     assert_eq!(run("final", r#"{{"x" | printf}}"#, &Value::Nil).unwrap(), "x");
 }

@@ -167,6 +167,7 @@ const PARSE: &[Case] = &[
     ("number", "{{0xi}}", Err("number syntax")),
     ("multidefine", "{{define `a`}}a{{end}}{{define `a`}}b{{end}}", Err("multiple definition of template")),
     ("eof", "{{range .X}}", Err("unexpected EOF")),
+    ("multidefine top", "{{define `multidefine top`}}a{{end}}b", Err("multiple definition of template")),
     ("variable", "{{$x := 23}}{{with $x.y := 3}}{{$x 23}}{{end}}", Err(r#"unexpected ":=""#)),
     ("multidecl", "{{$a,$b,$c := 23}}", Err("too many declarations")),
     ("undefvar", "{{$a}}", Err("undefined variable")),

@@ -39,7 +39,14 @@ pub(crate) fn parse(
         trees: Vec::new(),
     };
     let root = p.top()?;
-    let mut trees = vec![Tree { name: name.to_string(), parse_name: name.to_string(), text, root, nesting: 0 }];
+    let top = Tree { name: name.to_string(), parse_name: name.to_string(), text, root, nesting: 0 };
+    // The top-level tree is added last, as Go's `Parse` does: a same-named definition wins
+    // over an empty top level, and two non-empty ones are an error.
+    let defined = p.trees.iter().find(|t| t.name == top.name);
+    if defined.is_some_and(|d| !d.is_empty()) && !top.is_empty() {
+        return p.fail(format!("template: multiple definition of template {}", crate::fmt::quote(&top.name)));
+    }
+    let mut trees = vec![top];
     trees.append(&mut p.trees);
     for t in &mut trees {
         t.nesting = p.max_depth;
