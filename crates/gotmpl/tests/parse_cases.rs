@@ -216,6 +216,19 @@ fn parse_tests() {
 }
 
 #[test]
+fn keywords_and_functions() {
+    // Go's TestKeywordsAndFuncs: with a function named `break`, `break` is that function.
+    let input = "{{range .X}}{{break 20}}{{end}}";
+    assert!(Template::new("kw").parse(input).is_err());
+    let mut t = Template::new("kw");
+    let mut f = FuncMap::new();
+    f.insert("break", Func::pure(&[Param::Any], |a| Ok(a[0].clone())));
+    t.funcs(&f);
+    t.parse(input).unwrap();
+    assert_eq!(t.execute(&common::data(r#"{"X": [1, 2]}"#)).unwrap(), "2020");
+}
+
+#[test]
 fn is_empty_tree() {
     // Go's isEmptyTests: an empty main template does not replace an existing one.
     for (input, empty) in [

@@ -125,9 +125,23 @@ enum State {
     Done,
 }
 
-/// Lexes `input` with the given delimiters.
-pub(crate) fn lex(input: &str, left: &str, right: &str) -> Vec<Item> {
-    let mut l = Lexer { input, left, right, pos: 0, start: 0, line: 1, start_line: 1, paren: 0, items: Vec::new() };
+/// Lexes `input` with the given delimiters. `break` and `continue` are keywords unless
+/// `functions` says a function of that name exists (Go's `breakOK`/`continueOK`).
+pub(crate) fn lex(input: &str, left: &str, right: &str, functions: &dyn Fn(&str) -> bool) -> Vec<Item> {
+    let (break_ok, continue_ok) = (!functions("break"), !functions("continue"));
+    let mut l = Lexer {
+        input,
+        left,
+        right,
+        pos: 0,
+        start: 0,
+        line: 1,
+        start_line: 1,
+        paren: 0,
+        items: Vec::new(),
+        break_ok,
+        continue_ok,
+    };
     let mut state = State::Text;
     loop {
         state = match state {
@@ -151,6 +165,8 @@ struct Lexer<'a> {
     start_line: usize,
     paren: i32,
     items: Vec<Item>,
+    break_ok: bool,
+    continue_ok: bool,
 }
 
 impl Lexer<'_> {
@@ -405,7 +421,7 @@ mod tests {
     use super::*;
 
     fn types(s: &str) -> Vec<(Tok, String)> {
-        lex(s, "{{", "}}").into_iter().map(|i| (i.typ, i.val)).collect()
+        lex(s, "{{", "}}", &|_| false).into_iter().map(|i| (i.typ, i.val)).collect()
     }
 
     #[test]

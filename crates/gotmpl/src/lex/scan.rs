@@ -17,6 +17,8 @@ impl Lexer<'_> {
                 return self.error(format!("bad character {}", crate::fmt::unicode_hash(c.unwrap_or('\0'))));
             }
             let typ = match keyword(word) {
+                Some(Tok::Break) if !self.break_ok => Tok::Identifier,
+                Some(Tok::Continue) if !self.continue_ok => Tok::Identifier,
                 Some(k) => k,
                 None if word.starts_with('.') => Tok::Field,
                 None if word == "true" || word == "false" => Tok::Bool,

@@ -25,7 +25,7 @@ pub(crate) fn parse(
 ) -> PResult<Vec<Tree>> {
     let text: Arc<str> = Arc::from(text);
     let mut p = Parser {
-        items: lex(&text, left, right),
+        items: lex(&text, left, right, has_func),
         idx: 0,
         last_line: 1,
         parse_name: name.to_string(),
