@@ -320,6 +320,25 @@ mod tests {
         }
     }
 
+    /// Shortest `%g`/`%e` read back as the same float, over many bit patterns.
+    #[test]
+    fn shortest_round_trips() {
+        let mut seed: u64 = 7;
+        for _ in 0..20_000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let x = f64::from_bits(seed);
+            if !x.is_finite() {
+                continue;
+            }
+            for verb in ['g', 'e'] {
+                let s = format_float(x, verb, None);
+                assert_eq!(s.parse::<f64>().ok(), Some(x), "{verb} {x:?} -> {s}");
+            }
+            let s = format_float(x, 'e', Some(16));
+            assert_eq!(s.parse::<f64>().ok(), Some(x), "%.16e {x:?} -> {s}");
+        }
+    }
+
     #[test]
     fn fixed() {
         assert_eq!(format_float(4.56789, 'e', Some(2)), "4.57e+00");
