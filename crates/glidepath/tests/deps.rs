@@ -14,6 +14,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("glidepath-build", &["glidepath-patch"]),
     ("glidepath-source", &[]),
     ("glidepath-cel", &[]),
+    ("glidepath-notify", &[]),
     ("glidepath-canary", &["glidepath-api"]),
     ("glidepath-router", &["glidepath-api"]),
     ("glidepath-analysis", &["glidepath-api"]),
@@ -35,7 +36,8 @@ const PURE: &[&str] = &[
     "glidepath-cel",
 ];
 /// Crates that must not depend on kube or k8s-openapi at all.
-const NO_KUBE: &[&str] = &["glidepath-patch", "glidepath-ssa", "glidepath-build", "glidepath-source", "glidepath-cel"];
+const NO_KUBE: &[&str] =
+    &["glidepath-patch", "glidepath-ssa", "glidepath-build", "glidepath-source", "glidepath-cel", "glidepath-notify"];
 
 fn metadata() -> Value {
     let out = Command::new(env!("CARGO"))
