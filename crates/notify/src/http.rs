@@ -151,6 +151,10 @@ fn chain(e: &reqwest::Error) -> String {
 /// The strings a message must not contain: address (and its host), token, password, proxy.
 fn secrets_of(cfg: &ProviderConfig) -> Vec<String> {
     let mut secrets = vec![cfg.address.clone(), cfg.token.clone(), cfg.password.clone()];
+    // A `<user>:<password>` token (Bitbucket): the password alone too.
+    if let Some((_, password)) = cfg.token.split_once(':') {
+        secrets.push(password.to_string());
+    }
     if let Ok(url) = Url::parse(&cfg.address) {
         secrets.push(url.as_str().to_string());
         secrets.extend(url.host_str().map(str::to_string));
