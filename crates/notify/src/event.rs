@@ -79,8 +79,9 @@ impl ObjectReference {
 }
 
 /// A report of an event issued by a controller, as POSTed to notification-controller.
+/// Decoding is as lenient as Go's: a missing field is empty.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct Event {
     pub involved_object: ObjectReference,
     pub severity: Severity,

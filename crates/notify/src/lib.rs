@@ -9,6 +9,24 @@
 //! Must not depend on: kube, k8s-openapi or any other Glidepath crate. The controller reads
 //! Provider, Alert and Secret objects and hands this crate a [`ProviderConfig`]; this crate only
 //! speaks HTTP (reqwest, rustls). Errors never contain the address, token, password or proxy.
+//!
+//! Per Alert and Provider, the controller merges metadata, checks the routing rule, builds the
+//! notifier and posts:
+//!
+//! ```no_run
+//! # use glidepath_notify::*;
+//! # async fn demo(mut event: Event, alert_metadata: std::collections::BTreeMap<String, String>)
+//! #     -> Result<(), NotifyError> {
+//! let object_group = event.involved_object.group().to_string();
+//! let merged = combine_metadata(&event, &alert_metadata, None, "event.toolkit.fluxcd.io", &object_group);
+//! event.metadata = merged.metadata;
+//! let mut cfg = ProviderConfig::new("slack", "https://hooks.slack.com/services/T0/B0/XXX");
+//! cfg.channel = "#flux".into();
+//! if provider_accepts(&cfg.provider_type, &event) {
+//!     notifier(&cfg)?.post(&event).await?;
+//! }
+//! # Ok(()) }
+//! ```
 
 mod config;
 mod digest;
@@ -31,7 +49,7 @@ pub use event::{
     default_commit_status_id,
 };
 pub use providers::{GIT_TYPES, SUPPORTED_TYPES, notifier};
-pub use routing::{combine_metadata, event_key, is_git_provider, provider_accepts};
+pub use routing::{CombinedMetadata, combine_metadata, event_key, is_git_provider, provider_accepts};
 
 /// What [`Notifier::post`] returns.
 pub type PostFuture<'a> = Pin<Box<dyn Future<Output = Result<(), NotifyError>> + Send + 'a>>;

@@ -81,6 +81,7 @@ fn message_card(event: &Event, name: &str) -> Value {
             facts: event.metadata.iter().map(|(k, v)| Fact { name: k, value: v }).collect(),
         }],
     };
+    // Plain strings and vectors: serializing cannot fail.
     serde_json::to_value(card).unwrap_or(Value::Null)
 }
 
