@@ -15,6 +15,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("glidepath-source", &[]),
     ("glidepath-cel", &[]),
     ("glidepath-gotmpl", &[]),
+    ("glidepath-notify", &[]),
     ("glidepath-canary", &["glidepath-api"]),
     ("glidepath-router", &["glidepath-api"]),
     ("glidepath-analysis", &["glidepath-api"]),
@@ -38,7 +39,7 @@ const PURE: &[&str] = &[
 ];
 /// Crates that must not depend on kube or k8s-openapi at all.
 const NO_KUBE: &[&str] =
-    &["glidepath-patch", "glidepath-ssa", "glidepath-build", "glidepath-source", "glidepath-cel", "glidepath-gotmpl"];
+    &["glidepath-patch", "glidepath-ssa", "glidepath-build", "glidepath-source", "glidepath-cel", "glidepath-gotmpl", "glidepath-notify"];
 
 fn metadata() -> Value {
     let out = Command::new(env!("CARGO"))
