@@ -38,8 +38,15 @@ const PURE: &[&str] = &[
     "glidepath-gotmpl",
 ];
 /// Crates that must not depend on kube or k8s-openapi at all.
-const NO_KUBE: &[&str] =
-    &["glidepath-patch", "glidepath-ssa", "glidepath-build", "glidepath-source", "glidepath-cel", "glidepath-gotmpl", "glidepath-notify"];
+const NO_KUBE: &[&str] = &[
+    "glidepath-patch",
+    "glidepath-ssa",
+    "glidepath-build",
+    "glidepath-source",
+    "glidepath-cel",
+    "glidepath-gotmpl",
+    "glidepath-notify",
+];
 
 fn metadata() -> Value {
     let out = Command::new(env!("CARGO"))

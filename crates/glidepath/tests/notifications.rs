@@ -82,9 +82,14 @@ async fn kustomization_events_reach_matching_alerts_in_flux_format() {
         "test",
     )
     .await;
+    let (slack_url, slack) = target().await;
     for (name, spec) in [
         ("plain", json!({"type": "generic", "address": format!("{url}/plain")})),
         ("signed", json!({"type": "generic-hmac", "secretRef": {"name": "hmac"}})),
+        (
+            "chat",
+            json!({"type": "slack", "address": format!("{slack_url}/services/T0/B0/X"), "channel": "#flux", "username": "flux"}),
+        ),
     ] {
         apply(
             c,
@@ -112,6 +117,14 @@ async fn kustomization_events_reach_matching_alerts_in_flux_format() {
         "test",
     )
     .await;
+    apply(
+        c,
+        &json!({"apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Alert",
+        "metadata": {"name": "chat", "namespace": NS},
+        "spec": {"providerRef": {"name": "chat"}, "eventSources": [{"kind": "Kustomization", "name": "apps"}]}}),
+        "test",
+    )
+    .await;
     env.repo.write("apps/cm.yaml", &config_map("one", "1"));
     let sha = env.repo.commit("one");
     git_repository(c, "repo", &env.repo.url(), json!({})).await;
@@ -131,6 +144,12 @@ async fn kustomization_events_reach_matching_alerts_in_flux_format() {
     assert_eq!(event["metadata"]["cluster"], "test", "the Alert's eventMetadata");
     assert!(event["message"].as_str().unwrap().contains("ConfigMap/app/one created"), "{event}");
     assert!(signed.lock().unwrap().is_empty(), "info events do not reach an error-only Alert");
+    let chat = wait_calls(&slack, 1, "the Slack message").await;
+    let msg = &chat[0].2;
+    assert_eq!(msg["channel"], "#flux");
+    assert_eq!(msg["username"], "flux");
+    assert_eq!(msg["attachments"][0]["author_name"], "kustomization/apps.flux-system");
+    assert_eq!(msg["attachments"][0]["color"], "good");
 
     // A failure is an error event: both Alerts, the signed one with Flux's HMAC header.
     env.repo.write("apps/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [broken\n");

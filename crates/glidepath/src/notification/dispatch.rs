@@ -13,7 +13,6 @@ use glidepath_api::flux::notification::{Alert, Provider};
 use kube::api::{Api, ApiResource, GroupVersionKind};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, ResourceExt};
-use sha2::{Digest, Sha256};
 
 use super::event::FluxEvent;
 use super::matching;
@@ -38,7 +37,11 @@ pub struct Target {
 
 /// One seam: sending an event to a Provider. Errors must not contain credentials.
 pub trait Deliver: Send + Sync {
-    fn deliver<'a>(&'a self, target: &'a Target, event: &'a FluxEvent) -> BoxFuture<'a, Result<(), String>>;
+    fn deliver<'a>(
+        &'a self,
+        target: &'a Target,
+        event: &'a glidepath_notify::Event,
+    ) -> BoxFuture<'a, Result<(), String>>;
 }
 
 /// Why an event was not accepted.
@@ -56,7 +59,7 @@ pub struct Dispatcher {
     deliver: Arc<dyn Deliver>,
     no_cross_namespace_refs: bool,
     interval: Duration,
-    seen: Mutex<HashMap<[u8; 32], Instant>>,
+    seen: Mutex<HashMap<String, Instant>>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -65,20 +68,9 @@ impl std::fmt::Debug for Dispatcher {
     }
 }
 
-/// Flux's dedup key: the object, the message and the revision-like metadata.
-pub fn event_key(event: &FluxEvent) -> [u8; 32] {
-    let o = &event.involved_object;
-    let mut h = Sha256::new();
-    for part in [&o.name, &o.namespace, &o.kind, &event.message] {
-        h.update(part.as_bytes());
-    }
-    let group = event.group();
-    for key in ["originRevision", "revision", "token"] {
-        if let Some(v) = event.metadata.get(&format!("{group}/{key}")) {
-            h.update(v.as_bytes());
-        }
-    }
-    h.finalize().into()
+/// The event as the notifiers take it (the same JSON).
+pub fn to_notify(event: &FluxEvent) -> Option<glidepath_notify::Event> {
+    serde_json::to_value(event).ok().and_then(|v| serde_json::from_value(v).ok())
 }
 
 impl Dispatcher {
@@ -109,7 +101,7 @@ impl Dispatcher {
 
     /// Admit an event unless the same one was admitted within the interval.
     pub fn admit(&self, event: &FluxEvent, now: Instant) -> Result<(), Refused> {
-        let key = event_key(event);
+        let Some(key) = to_notify(event).map(|e| glidepath_notify::event_key(&e)) else { return Ok(()) };
         let Ok(mut seen) = self.seen.lock() else { return Ok(()) };
         if seen.len() > 100_000 {
             seen.retain(|_, t| now.duration_since(*t) < self.interval);
@@ -146,8 +138,13 @@ impl Dispatcher {
                 }
             }
             let Some(target) = self.target(&alert) else { continue };
-            let mut event = event.clone();
-            event.metadata = matching::combined_metadata(&alert, &event, EVENT_GROUP);
+            let Some(mut event) = to_notify(&event) else { continue };
+            let object_group = event.involved_object.group().to_owned();
+            let alert_metadata = alert.spec.event_metadata.clone().unwrap_or_default();
+            let summary = alert.spec.summary.as_deref();
+            event.metadata =
+                glidepath_notify::combine_metadata(&event, &alert_metadata, summary, EVENT_GROUP, &object_group)
+                    .metadata;
             let this = Arc::clone(self);
             tokio::spawn(async move {
                 let timeout = target

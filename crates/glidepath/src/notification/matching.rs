@@ -71,33 +71,6 @@ pub fn filters_pass(alert: &Alert, event: &FluxEvent) -> Result<bool, InvalidCon
     Ok(!exclude.iter().any(|r| r.is_match(&event.message)))
 }
 
-/// Metadata as the provider sees it, lowest to highest precedence (Flux's RFC 0008): the
-/// event-group keys (prefix stripped), the Alert's `eventMetadata`, its `summary`, then the
-/// involved object's group keys (prefix stripped). Other keys and the group's `checksum` and
-/// `digest` are dropped, as Flux's event server cleans them.
-pub fn combined_metadata(alert: &Alert, event: &FluxEvent, event_group: &str) -> BTreeMap<String, String> {
-    let object_group = event.group();
-    let strip = |group: &str| -> BTreeMap<String, String> {
-        event
-            .metadata
-            .iter()
-            .filter_map(|(k, v)| {
-                let key = k.strip_prefix(group)?.strip_prefix('/')?;
-                (!matches!(key, "checksum" | "digest")).then(|| (key.to_owned(), v.clone()))
-            })
-            .collect()
-    };
-    let mut out = strip(event_group);
-    for (k, v) in alert.spec.event_metadata.iter().flatten() {
-        out.insert(k.clone(), v.clone());
-    }
-    if let Some(summary) = alert.spec.summary.as_ref().filter(|s| !s.is_empty()) {
-        out.insert("summary".into(), summary.clone());
-    }
-    out.extend(strip(object_group));
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,20 +136,5 @@ mod tests {
         assert_eq!((err.field, err.index), ("spec.exclusionList", 1));
         let suspended = alert(json!({"providerRef": {"name": "p"}, "eventSources": [], "suspend": true}));
         assert_eq!(filters_pass(&suspended, &ev("error", "m")), Ok(false));
-    }
-
-    #[test]
-    fn metadata_merges_with_the_object_group_winning() {
-        let a = alert(json!({"providerRef": {"name": "p"}, "eventSources": [],
-            "eventMetadata": {"env": "prod", "revision": "alert-wins?"}, "summary": "cluster a"}));
-        let m = combined_metadata(
-            &a,
-            &event("Kustomization", "apps", "web", "info", "m"),
-            "notification.toolkit.fluxcd.io",
-        );
-        assert_eq!(m["env"], "prod");
-        assert_eq!(m["summary"], "cluster a");
-        assert_eq!(m["revision"], "main@sha1:abc", "the emitter's own keys win");
-        assert!(!m.contains_key("checksum") && !m.contains_key("key"), "{m:?}");
     }
 }
