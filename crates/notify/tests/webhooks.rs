@@ -162,6 +162,13 @@ async fn telegram_send_message_with_the_token_in_the_path() {
     let r = srv.single();
     assert_eq!((r.method.as_str(), r.uri.as_str()), ("POST", format!("/bot{TOKEN}/sendMessage").as_str()));
     assert_fixture("telegram.json", &r.json());
+    // `<chat>:<thread>` posts to a forum topic.
+    let srv = Server::start(vec![]).await;
+    let mut cfg = config("telegram", &srv.base);
+    cfg.channel = "-100123:42".into();
+    post(&cfg, &event(Severity::Info)).await;
+    let body = srv.single().json();
+    assert_eq!((body["chat_id"].as_str(), body["message_thread_id"].as_str()), (Some("-100123"), Some("42")));
 }
 
 #[tokio::test]
@@ -248,7 +255,9 @@ async fn chat_providers_skip_commit_status_updates_but_generic_does_not() {
     let srv = Server::start(vec![]).await;
     let mut e = event(Severity::Info);
     e.metadata.insert("commit_status".into(), "update".into());
-    for kind in ["slack", "msteams", "discord", "rocket", "googlechat", "lark", "alertmanager", "grafana", "opsgenie"] {
+    for kind in
+        ["slack", "msteams", "discord", "rocket", "googlechat", "webex", "lark", "alertmanager", "grafana", "opsgenie"]
+    {
         post(&config(kind, &srv.base), &e).await;
     }
     assert!(srv.requests().is_empty(), "{:#?}", srv.requests());

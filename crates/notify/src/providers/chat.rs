@@ -30,7 +30,7 @@ fn require(cfg: &ProviderConfig, value: &str, what: &str) -> Result<(), NotifyEr
     Ok(())
 }
 
-/// Emoji heading shared by Lark, Matrix and Telegram.
+/// Emoji heading shared by Lark and Matrix.
 fn heading(event: &Event) -> String {
     let emoji = if event.severity == Severity::Error { "🚨" } else { "💫" };
     format!("{emoji} {}", object_name(event))
@@ -85,7 +85,8 @@ impl GoogleChat {
 }
 notifier_impl!(GoogleChat);
 
-/// Webex: markdown to the room in `channel`, the bot token as Bearer.
+/// Webex: markdown (`<emoji> **Kind/namespace/name**`, the message, `>**key**: value` lines)
+/// to the room in `channel`, the bot token as Bearer.
 #[derive(Debug)]
 pub(crate) struct Webex {
     http: Http,
@@ -96,8 +97,6 @@ pub(crate) struct Webex {
 
 impl Webex {
     pub(crate) fn new(cfg: &ProviderConfig) -> Result<Self, NotifyError> {
-        require(cfg, &cfg.token, "the bot token")?;
-        require(cfg, &cfg.channel, "the room id (channel)")?;
         let url = parse_url(&cfg.provider_type, &cfg.address)?;
         Ok(Webex { http: Http::new(cfg)?, url, room: cfg.channel.clone(), headers: bearer(cfg)? })
     }
@@ -107,12 +106,10 @@ impl Webex {
             return Ok(());
         }
         let emoji = if event.severity == Severity::Error { "💣" } else { "✅" };
-        let mut md = format!("{emoji} **{}**\n{}", object_name(event), event.message);
-        if !event.metadata.is_empty() {
-            md.push_str("\n>");
-            for (k, v) in &event.metadata {
-                md.push_str(&format!("\n>**{k}**: {v}"));
-            }
+        let o = &event.involved_object;
+        let mut md = format!("{emoji} **{}/{}/{}**\n{}\n", o.kind, o.namespace, o.name, event.message);
+        for (k, v) in &event.metadata {
+            md.push_str(&format!(">**{k}**: {v}\n"));
         }
         let payload = json!({"roomId": self.room, "markdown": md});
         self.http.send_json(Method::POST, self.url.clone(), &payload, self.headers.clone()).await.map(drop)
@@ -120,7 +117,9 @@ impl Webex {
 }
 notifier_impl!(Webex);
 
-/// Telegram: `sendMessage` in MarkdownV2 to the chat in `channel`; the token is in the path.
+/// Telegram: `sendMessage` in MarkdownV2 to the chat in `channel` (`<chat>:<thread>` posts to a
+/// forum topic); the token is in the path. Flux always uses api.telegram.org; a non-empty
+/// address replaces that base here.
 #[derive(Debug)]
 pub(crate) struct Telegram {
     http: Http,
@@ -146,14 +145,18 @@ impl Telegram {
     }
 
     async fn send(&self, event: &Event) -> Result<(), NotifyError> {
-        if event.is_commit_status_update() {
-            return Ok(());
-        }
-        let mut text = format!("*{}*\n{}\n", escape_markdown_v2(&heading(event)), escape_markdown_v2(&event.message));
+        let emoji = if event.severity == Severity::Error { "🚨" } else { "💫" };
+        let o = &event.involved_object;
+        let heading = format!("{emoji} {}/{}/{}", o.kind.to_lowercase(), o.name, o.namespace);
+        let mut text = format!("*{}*\n{}\n", escape_markdown_v2(&heading), escape_markdown_v2(&event.message));
         for (k, v) in &event.metadata {
             text.push_str(&format!("\\- *{}*: {}\n", escape_markdown_v2(k), escape_markdown_v2(v)));
         }
-        let payload = json!({"chat_id": self.chat, "text": text, "parse_mode": "MarkdownV2"});
+        let mut payload = json!({"chat_id": self.chat, "text": text, "parse_mode": "MarkdownV2"});
+        if let Some((chat, thread)) = self.chat.split_once(':') {
+            payload["chat_id"] = json!(chat);
+            payload["message_thread_id"] = json!(thread);
+        }
         self.http.post_json(self.url.clone(), &payload).await.map(drop)
     }
 }
