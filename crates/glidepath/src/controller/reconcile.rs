@@ -83,15 +83,8 @@ impl Context {
             debug!(error = %e, "publish event");
         }
         // Flagger's reason for every event; Alerts select Canaries like any Flux kind.
-        let flux = crate::notification::event::FluxEvent::about(
-            canary,
-            warning,
-            "Synced",
-            message,
-            &[],
-            "flagger",
-            Timestamp::now(),
-        );
+        let flux =
+            crate::notification::event::about(canary, warning, "Synced", message, &[], "flagger", Timestamp::now());
         self.settings.events.send(flux);
     }
 

@@ -68,11 +68,6 @@ impl std::fmt::Debug for Dispatcher {
     }
 }
 
-/// The event as the notifiers take it (the same JSON).
-pub fn to_notify(event: &FluxEvent) -> Option<glidepath_notify::Event> {
-    serde_json::to_value(event).ok().and_then(|v| serde_json::from_value(v).ok())
-}
-
 impl Dispatcher {
     pub fn new(
         client: Client,
@@ -101,7 +96,7 @@ impl Dispatcher {
 
     /// Admit an event unless the same one was admitted within the interval.
     pub fn admit(&self, event: &FluxEvent, now: Instant) -> Result<(), Refused> {
-        let Some(key) = to_notify(event).map(|e| glidepath_notify::event_key(&e)) else { return Ok(()) };
+        let key = glidepath_notify::event_key(event);
         let Ok(mut seen) = self.seen.lock() else { return Ok(()) };
         if seen.len() > 100_000 {
             seen.retain(|_, t| now.duration_since(*t) < self.interval);
@@ -138,7 +133,7 @@ impl Dispatcher {
                 }
             }
             let Some(target) = self.target(&alert) else { continue };
-            let Some(mut event) = to_notify(&event) else { continue };
+            let mut event = event.clone();
             let object_group = event.involved_object.group().to_owned();
             let alert_metadata = alert.spec.event_metadata.clone().unwrap_or_default();
             let summary = alert.spec.summary.as_deref();

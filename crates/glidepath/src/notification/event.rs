@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use k8s_openapi::jiff::Timestamp;
 use kube::{Resource, ResourceExt};
-use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 /// Annotations on an object copied into its events' metadata (Flux's runtime).
@@ -16,92 +15,49 @@ pub const EVENT_ANNOTATION_PREFIX: &str = "event.toolkit.fluxcd.io/";
 /// Flux caps a message at 39000 characters.
 const MAX_MESSAGE: usize = 39_000;
 
-/// The object an event is about.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InvolvedObject {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub name: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub uid: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub api_version: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub resource_version: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub field_path: String,
-}
+/// Flux's event (`fluxcd/pkg` `apis/event/v1beta1`), the type the notifiers take.
+pub type FluxEvent = glidepath_notify::Event;
 
-/// One event, as Flux's controllers POST it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FluxEvent {
-    pub involved_object: InvolvedObject,
-    /// `info` or `error`.
-    pub severity: String,
-    pub timestamp: String,
-    pub message: String,
-    pub reason: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub metadata: BTreeMap<String, String>,
-    #[serde(default)]
-    pub reporting_controller: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reporting_instance: String,
-}
-
-impl FluxEvent {
-    /// An event about `obj`: `metadata` keys (`revision`, `originRevision`, `token`, ...) are
-    /// prefixed with the object's API group, and the object's `event.toolkit.fluxcd.io/*`
-    /// annotations are added, as Flux's event recorder does.
-    pub fn about<K>(
-        obj: &K,
-        error: bool,
-        reason: &str,
-        message: &str,
-        metadata: &[(&str, &str)],
-        controller: &str,
-        now: Timestamp,
-    ) -> FluxEvent
-    where
-        K: Resource<DynamicType = ()>,
-    {
-        let api_version = K::api_version(&()).to_string();
-        let group = K::group(&()).to_string();
-        let mut meta: BTreeMap<String, String> =
-            metadata.iter().map(|(k, v)| (format!("{group}/{k}"), (*v).to_owned())).collect();
-        for (k, v) in obj.annotations() {
-            if let Some(key) = k.strip_prefix(EVENT_ANNOTATION_PREFIX) {
-                meta.insert(format!("{group}/{key}"), v.clone());
-            }
-        }
-        FluxEvent {
-            involved_object: InvolvedObject {
-                kind: K::kind(&()).to_string(),
-                namespace: obj.namespace().unwrap_or_default(),
-                name: obj.name_any(),
-                uid: obj.uid().unwrap_or_default(),
-                api_version,
-                resource_version: obj.resource_version().unwrap_or_default(),
-                field_path: String::new(),
-            },
-            severity: if error { "error" } else { "info" }.to_owned(),
-            timestamp: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            message: message.chars().take(MAX_MESSAGE).collect(),
-            reason: reason.to_owned(),
-            metadata: meta,
-            reporting_controller: controller.to_owned(),
-            reporting_instance: std::env::var("HOSTNAME").unwrap_or_default(),
+/// An event about `obj`: `metadata` keys (`revision`, `originRevision`, `token`, ...) are
+/// prefixed with the object's API group, and the object's `event.toolkit.fluxcd.io/*`
+/// annotations are added, as Flux's event recorder does.
+pub fn about<K>(
+    obj: &K,
+    error: bool,
+    reason: &str,
+    message: &str,
+    metadata: &[(&str, &str)],
+    controller: &str,
+    now: Timestamp,
+) -> FluxEvent
+where
+    K: Resource<DynamicType = ()>,
+{
+    let group = K::group(&()).to_string();
+    let mut meta: BTreeMap<String, String> =
+        metadata.iter().map(|(k, v)| (format!("{group}/{k}"), (*v).to_owned())).collect();
+    for (k, v) in obj.annotations() {
+        if let Some(key) = k.strip_prefix(EVENT_ANNOTATION_PREFIX) {
+            meta.insert(format!("{group}/{key}"), v.clone());
         }
     }
-
-    /// The API group of the involved object (`kustomize.toolkit.fluxcd.io`).
-    pub fn group(&self) -> &str {
-        self.involved_object.api_version.rsplit_once('/').map_or("", |(g, _)| g)
+    FluxEvent {
+        involved_object: glidepath_notify::ObjectReference {
+            kind: K::kind(&()).to_string(),
+            namespace: obj.namespace().unwrap_or_default(),
+            name: obj.name_any(),
+            uid: obj.uid().unwrap_or_default(),
+            api_version: K::api_version(&()).to_string(),
+            resource_version: obj.resource_version().unwrap_or_default(),
+            field_path: String::new(),
+        },
+        severity: if error { glidepath_notify::Severity::Error } else { glidepath_notify::Severity::Info },
+        timestamp: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        message: message.chars().take(MAX_MESSAGE).collect(),
+        reason: reason.to_owned(),
+        metadata: meta,
+        reporting_controller: controller.to_owned(),
+        reporting_instance: std::env::var("HOSTNAME").unwrap_or_default(),
     }
 }
 

@@ -46,7 +46,7 @@ pub fn needs_labels(alert: &Alert) -> bool {
 /// Severity, then `inclusionList` (one must match) and `exclusionList` (none may), on the
 /// message. Suspended Alerts match nothing.
 pub fn filters_pass(alert: &Alert, event: &FluxEvent) -> Result<bool, InvalidConfig> {
-    if alert.spec.suspend == Some(true) || !alert.spec.accepts_severity(&event.severity) {
+    if alert.spec.suspend == Some(true) || !alert.spec.accepts_severity(event.severity.as_str()) {
         return Ok(false);
     }
     let compile = |field: &'static str, list: &Option<Vec<String>>| -> Result<Vec<regex::Regex>, InvalidConfig> {
@@ -84,14 +84,18 @@ mod tests {
 
     fn event(kind: &str, ns: &str, name: &str, severity: &str, message: &str) -> FluxEvent {
         FluxEvent {
-            involved_object: super::super::event::InvolvedObject {
+            involved_object: glidepath_notify::ObjectReference {
                 kind: kind.into(),
                 namespace: ns.into(),
                 name: name.into(),
                 api_version: "kustomize.toolkit.fluxcd.io/v1".into(),
                 ..Default::default()
             },
-            severity: severity.into(),
+            severity: if severity == "error" {
+                glidepath_notify::Severity::Error
+            } else {
+                glidepath_notify::Severity::Info
+            },
             message: message.into(),
             metadata: [
                 ("kustomize.toolkit.fluxcd.io/revision", "main@sha1:abc"),

@@ -226,7 +226,7 @@ impl Context {
     ) where
         K: kube::Resource<DynamicType = ()>,
     {
-        let event = crate::notification::event::FluxEvent::about(
+        let event = crate::notification::event::about(
             obj,
             warning,
             reason,
