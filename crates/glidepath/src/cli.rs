@@ -274,7 +274,8 @@ pub struct CrdsArgs {
 pub fn version_text() -> String {
     format!(
         "glidepath {}\nAPIs: flagger.app/v1beta1 (Canary, MetricTemplate, AlertProvider), \
-         source.toolkit.fluxcd.io/v1 (GitRepository), kustomize.toolkit.fluxcd.io/v1 (Kustomization)",
+         source.toolkit.fluxcd.io/v1 (GitRepository), kustomize.toolkit.fluxcd.io/v1 (Kustomization), \
+         notification.toolkit.fluxcd.io/v1beta3 (Provider, Alert), notification.toolkit.fluxcd.io/v1 (Receiver)",
         env!("CARGO_PKG_VERSION")
     )
 }

@@ -36,7 +36,10 @@ fn crds_prints_every_crd_as_a_yaml_stream() {
             "metrictemplates.flagger.app",
             "alertproviders.flagger.app",
             "gitrepositories.source.toolkit.fluxcd.io",
-            "kustomizations.kustomize.toolkit.fluxcd.io"
+            "kustomizations.kustomize.toolkit.fluxcd.io",
+            "providers.notification.toolkit.fluxcd.io",
+            "alerts.notification.toolkit.fluxcd.io",
+            "receivers.notification.toolkit.fluxcd.io"
         ]
     );
 }
@@ -132,7 +135,7 @@ fn kubectl_accepts_the_crds_against_glidepath_sandbox() {
     let crds = glidepath(&["crds"]).stdout;
     let (ok, out) = kubectl(&["apply", "--dry-run=client", "-f", "-"], Some(&crds));
     assert!(ok, "{out}");
-    assert_eq!(out.matches("created (dry run)").count(), 5, "{out}");
+    assert_eq!(out.matches("created (dry run)").count(), 8, "{out}");
     let (ok, out) = kubectl(&["apply", "--server-side", "-f", "-"], Some(&crds));
     assert!(ok, "{out}");
     let (ok, out) = kubectl(&["create", "namespace", "test"], None);
