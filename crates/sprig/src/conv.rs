@@ -160,7 +160,9 @@ pub fn register(m: &mut FuncMap) {
     m.insert("any", Func::variadic(&[], Any, |a| Ok(Value::Bool(a.iter().any(|v| !empty(v))))));
     m.insert(
         "ternary",
-        Func::pure(&[Any, Any, Param::Bool], |a| Ok(if a[2].as_bool() == Some(true) { a[0].clone() } else { a[1].clone() })),
+        Func::pure(&[Any, Any, Param::Bool], |a| {
+            Ok(if a[2].as_bool() == Some(true) { a[0].clone() } else { a[1].clone() })
+        }),
     );
     m.insert("fail", Func::pure(&[Str], |a| Err(arg_str(a, 0).to_string())));
     m.insert("toString", Func::pure(&[Any], |a| Ok(Value::str(strval(&a[0])))));

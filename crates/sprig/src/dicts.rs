@@ -70,7 +70,12 @@ fn dig(a: &[Value]) -> Result<Value, String> {
     }
     let mut dict = match &a[a.len() - 1] {
         Value::Map(m) => m.clone(),
-        v => return Err(format!("interface conversion: interface {{}} is {}, not map[string]interface {{}}", v.type_name())),
+        v => {
+            return Err(format!(
+                "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
+                v.type_name()
+            ));
+        }
     };
     let def = &a[a.len() - 2];
     let keys = &a[..a.len() - 2];
@@ -84,7 +89,12 @@ fn dig(a: &[Value]) -> Result<Value, String> {
         }
         dict = match step {
             Value::Map(m) => m.clone(),
-            v => return Err(format!("interface conversion: interface {{}} is {}, not map[string]interface {{}}", v.type_name())),
+            v => {
+                return Err(format!(
+                    "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
+                    v.type_name()
+                ));
+            }
         };
     }
     Ok(def.clone())
@@ -93,7 +103,10 @@ fn dig(a: &[Value]) -> Result<Value, String> {
 pub fn register(m: &mut FuncMap) {
     use Param::{Any, Map as M, String as Str};
     m.insert("dict", Func::variadic(&[], Any, |a| Ok(dict(a))));
-    m.insert("get", Func::pure(&[M, Str], |a| Ok(map_of(&a[0]).get(arg_str(a, 1)).cloned().unwrap_or_else(|| Value::str("")))));
+    m.insert(
+        "get",
+        Func::pure(&[M, Str], |a| Ok(map_of(&a[0]).get(arg_str(a, 1)).cloned().unwrap_or_else(|| Value::str("")))),
+    );
     m.insert(
         "set",
         Func::pure(&[M, Str, Any], |a| {
@@ -136,7 +149,9 @@ pub fn register(m: &mut FuncMap) {
             Ok(Value::map(d.into_iter().filter(|(k, _)| !keys.contains(&k.as_str())).collect()))
         }),
     );
-    for (name, overwrite) in [("merge", false), ("mustMerge", false), ("mergeOverwrite", true), ("mustMergeOverwrite", true)] {
+    for (name, overwrite) in
+        [("merge", false), ("mustMerge", false), ("mergeOverwrite", true), ("mustMergeOverwrite", true)]
+    {
         m.insert(name, Func::variadic(&[M], M, move |a| merge(a, overwrite)));
     }
     m.insert("dig", Func::variadic(&[], Any, dig));

@@ -26,7 +26,7 @@ fn encode(data: &[u8], abc: &[u8], bits: u32) -> String {
     if n > 0 {
         out.push(char::from(abc[((acc << (bits - n)) & ((1 << bits) - 1)) as usize]));
     }
-    while out.len() % group != 0 {
+    while !out.len().is_multiple_of(group) {
         out.push('=');
     }
     out
@@ -53,7 +53,7 @@ fn decode(s: &str, abc: &[u8], bits: u32, name: &str) -> Result<Vec<u8>, String>
     if !valid_rem.contains(&rem) {
         return Err(bad(body_len - rem));
     }
-    if b.len() % group != 0 || (rem == 0 && body_len != b.len()) {
+    if !b.len().is_multiple_of(group) || (rem == 0 && body_len != b.len()) {
         return Err(bad(body_len.min(b.len())));
     }
     Ok(out)
@@ -146,7 +146,8 @@ pub fn register(m: &mut FuncMap, options: &Options) {
     m.insert(
         "randBytes",
         Func::pure(&[Param::Int], move |a| {
-            let n = usize::try_from(arg_int(a, 0)).map_err(|_| "runtime error: makeslice: len out of range".to_string())?;
+            let n =
+                usize::try_from(arg_int(a, 0)).map_err(|_| "runtime error: makeslice: len out of range".to_string())?;
             let b = rng.lock().map_err(|_| "random source poisoned".to_string())?.bytes(n);
             Ok(Value::from(encode(&b, B64, 6)))
         }),

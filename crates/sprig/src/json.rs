@@ -119,7 +119,13 @@ pub fn encode(v: &Value, html: bool, indent: bool) -> Result<String, String> {
 
 pub fn register(m: &mut FuncMap) {
     for (name, html, indent) in [("Json", true, false), ("PrettyJson", true, true), ("RawJson", false, false)] {
-        m.insert(format!("to{name}"), Func::pure(&[Param::Any], move |a| Ok(Value::from(encode(&a[0], html, indent).unwrap_or_default()))));
-        m.insert(format!("mustTo{name}"), Func::pure(&[Param::Any], move |a| encode(&a[0], html, indent).map(Value::from)));
+        m.insert(
+            format!("to{name}"),
+            Func::pure(&[Param::Any], move |a| Ok(Value::from(encode(&a[0], html, indent).unwrap_or_default()))),
+        );
+        m.insert(
+            format!("mustTo{name}"),
+            Func::pure(&[Param::Any], move |a| encode(&a[0], html, indent).map(Value::from)),
+        );
     }
 }

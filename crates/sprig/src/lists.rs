@@ -14,7 +14,13 @@ fn slice_arg(v: &Value, what: &str) -> Result<Vec<Value>, String> {
     items(v).ok_or_else(|| what.replace("%s", kind(v)))
 }
 
-fn list_func(m: &mut FuncMap, names: &[&str], fixed: &[Param], rest: Option<Param>, f: fn(&[Value]) -> Result<Value, String>) {
+fn list_func(
+    m: &mut FuncMap,
+    names: &[&str],
+    fixed: &[Param],
+    rest: Option<Param>,
+    f: fn(&[Value]) -> Result<Value, String>,
+) {
     for name in names {
         m.insert(*name, Func::new(fixed, rest, move |_, a| f(a)));
     }
@@ -36,7 +42,11 @@ fn trimmed(a: &[Value], what: &str, front: bool) -> Result<Value, String> {
 fn push(a: &[Value], front: bool) -> Result<Value, String> {
     let what = if front { "Cannot prepend on type %s" } else { "Cannot push on type %s" };
     let mut l = slice_arg(&a[0], what)?;
-    if front { l.insert(0, a[1].clone()) } else { l.push(a[1].clone()) }
+    if front {
+        l.insert(0, a[1].clone())
+    } else {
+        l.push(a[1].clone())
+    }
     Ok(Value::list(l))
 }
 

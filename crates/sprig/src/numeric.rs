@@ -150,8 +150,14 @@ pub fn register(m: &mut FuncMap) {
     let max = Func::variadic(&[Any], Any, |a| Ok(Value::Int(ints(a).max().unwrap_or(0))));
     m.insert("max", max.clone()).insert("biggest", max);
     m.insert("min", Func::variadic(&[Any], Any, |a| Ok(Value::Int(ints(a).min().unwrap_or(0)))));
-    m.insert("maxf", Func::variadic(&[Any], Any, |a| Ok(Value::Float(a.iter().map(to_f64).fold(f64::NEG_INFINITY, go_max)))));
-    m.insert("minf", Func::variadic(&[Any], Any, |a| Ok(Value::Float(a.iter().map(to_f64).fold(f64::INFINITY, go_min)))));
+    m.insert(
+        "maxf",
+        Func::variadic(&[Any], Any, |a| Ok(Value::Float(a.iter().map(to_f64).fold(f64::NEG_INFINITY, go_max)))),
+    );
+    m.insert(
+        "minf",
+        Func::variadic(&[Any], Any, |a| Ok(Value::Float(a.iter().map(to_f64).fold(f64::INFINITY, go_min)))),
+    );
     m.insert("floor", Func::pure(&[Any], |a| Ok(Value::Float(to_f64(&a[0]).floor()))));
     m.insert("ceil", Func::pure(&[Any], |a| Ok(Value::Float(to_f64(&a[0]).ceil()))));
     m.insert("round", Func::new(&[Any, Int], Some(Float), |_, a| Ok(Value::Float(round(a)))));
@@ -169,7 +175,10 @@ pub fn register(m: &mut FuncMap) {
             Ok(int_list(until_step(0, n, if n < 0 { -1 } else { 1 })))
         }),
     );
-    m.insert("untilStep", Func::pure(&[Int, Int, Int], |a| Ok(int_list(until_step(arg_int(a, 0), arg_int(a, 1), arg_int(a, 2))))));
+    m.insert(
+        "untilStep",
+        Func::pure(&[Int, Int, Int], |a| Ok(int_list(until_step(arg_int(a, 0), arg_int(a, 1), arg_int(a, 2))))),
+    );
 }
 
 /// Go's `math.Max` (NaN wins).

@@ -75,11 +75,19 @@ fn both(m: &mut FuncMap, name: &str, params: &'static [Param], f: fn(&Regex, &[V
 
 pub fn register(m: &mut FuncMap) {
     use Param::{Int, String as S};
-    m.insert("regexMatch", Func::pure(&[S, S], |a| Ok(Value::Bool(compile(arg_str(a, 0)).is_ok_and(|r| r.is_match(arg_str(a, 1)))))));
-    m.insert("mustRegexMatch", Func::pure(&[S, S], |a| Ok(Value::Bool(compile(arg_str(a, 0))?.is_match(arg_str(a, 1))))));
+    m.insert(
+        "regexMatch",
+        Func::pure(&[S, S], |a| Ok(Value::Bool(compile(arg_str(a, 0)).is_ok_and(|r| r.is_match(arg_str(a, 1)))))),
+    );
+    m.insert(
+        "mustRegexMatch",
+        Func::pure(&[S, S], |a| Ok(Value::Bool(compile(arg_str(a, 0))?.is_match(arg_str(a, 1))))),
+    );
     both(m, "regexFindAll", &[S, S, Int], |r, a| str_list(find_all(r, arg_str(a, 1), arg_int(a, 2))));
     both(m, "regexFind", &[S, S], |r, a| Value::from(r.find(arg_str(a, 1)).map_or("", |x| x.as_str())));
-    both(m, "regexReplaceAll", &[S, S, S], |r, a| Value::from(r.replace_all(arg_str(a, 1), arg_str(a, 2)).into_owned()));
+    both(m, "regexReplaceAll", &[S, S, S], |r, a| {
+        Value::from(r.replace_all(arg_str(a, 1), arg_str(a, 2)).into_owned())
+    });
     both(m, "regexReplaceAllLiteral", &[S, S, S], |r, a| {
         Value::from(r.replace_all(arg_str(a, 1), regex::NoExpand(arg_str(a, 2))).into_owned())
     });

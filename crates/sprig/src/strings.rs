@@ -8,7 +8,8 @@ use crate::conv::{arg_int, arg_str, str_list, strval};
 
 /// Go's `unicode.IsSpace`.
 pub fn is_space(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{85}' | '\u{a0}') || (c as u32 > 0xff && c.is_whitespace())
+    matches!(c, '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{85}' | '\u{a0}')
+        || (c as u32 > 0xff && c.is_whitespace())
 }
 
 /// Sprig's `strslice`: a list's non-nil items as strings, a lone value as one string,
@@ -29,7 +30,11 @@ fn title(s: &str) -> String {
     let mut prev = ' ';
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if sep(prev) { out.extend(c.to_uppercase()) } else { out.push(c) }
+        if sep(prev) {
+            out.extend(c.to_uppercase())
+        } else {
+            out.push(c)
+        }
         prev = c;
     }
     out
@@ -142,7 +147,8 @@ pub fn split_n(s: &str, sep: &str, n: i64) -> Vec<String> {
 }
 
 fn indexed(parts: Vec<String>) -> Value {
-    let m: BTreeMap<String, Value> = parts.into_iter().enumerate().map(|(i, p)| (format!("_{i}"), Value::from(p))).collect();
+    let m: BTreeMap<String, Value> =
+        parts.into_iter().enumerate().map(|(i, p)| (format!("_{i}"), Value::from(p))).collect();
     Value::map(m)
 }
 
@@ -200,19 +206,30 @@ pub fn register(m: &mut FuncMap) {
             n => Ok(Value::from(arg_str(a, 1).repeat(n as usize))),
         }),
     );
-    m.insert("substr", Func::pure(&[Int, Int, Str], |a| substr(arg_int(a, 0), arg_int(a, 1), arg_str(a, 2)).map(Value::from)));
+    m.insert(
+        "substr",
+        Func::pure(&[Int, Int, Str], |a| substr(arg_int(a, 0), arg_int(a, 1), arg_str(a, 2)).map(Value::from)),
+    );
     m.insert("trunc", Func::pure(&[Int, Str], |a| Ok(Value::from(trunc(arg_int(a, 0), arg_str(a, 1))))));
     m.insert("indent", Func::pure(&[Int, Str], |a| Ok(Value::from(indent(arg_int(a, 0), arg_str(a, 1))))));
-    m.insert("nindent", Func::pure(&[Int, Str], |a| Ok(Value::from(format!("\n{}", indent(arg_int(a, 0), arg_str(a, 1)))))));
+    m.insert(
+        "nindent",
+        Func::pure(&[Int, Str], |a| Ok(Value::from(format!("\n{}", indent(arg_int(a, 0), arg_str(a, 1)))))),
+    );
     m.insert(
         "replace",
         Func::pure(&[Str, Str, Str], |a| Ok(Value::from(go_replace(arg_str(a, 2), arg_str(a, 0), arg_str(a, 1))))),
     );
     m.insert(
         "plural",
-        Func::pure(&[Str, Str, Int], |a| Ok(Value::from(if arg_int(a, 2) == 1 { arg_str(a, 0) } else { arg_str(a, 1) }))),
+        Func::pure(&[Str, Str, Int], |a| {
+            Ok(Value::from(if arg_int(a, 2) == 1 { arg_str(a, 0) } else { arg_str(a, 1) }))
+        }),
     );
-    m.insert("quote", Func::variadic(&[], Any, |a| Ok(Value::from(quote_all(a, |v| glidepath_gotmpl::fmt::quote(&strval(v)))))));
+    m.insert(
+        "quote",
+        Func::variadic(&[], Any, |a| Ok(Value::from(quote_all(a, |v| glidepath_gotmpl::fmt::quote(&strval(v)))))),
+    );
     m.insert("squote", Func::variadic(&[], Any, |a| Ok(Value::from(quote_all(a, |v| format!("'{}'", sprint1(v)))))));
     m.insert("cat", Func::variadic(&[], Any, |a| Ok(Value::from(quote_all(a, sprint1)))));
     m.insert("toStrings", Func::pure(&[Any], |a| Ok(str_list(strslice(&a[0])))));

@@ -126,7 +126,10 @@ fn dicts() {
             (r#"{{ dig "b" "x" "def" .m }}"#, "def"),
             (r#"{{ dig "a" "def" .m }}"#, "1"),
             (r#"{{ dig "zz" "y" "def" .m }}"#, "def"),
-            (r#"{{ dig "a" "x" "def" .m }}"#, "ERR:interface conversion: interface {} is int, not map[string]interface {}"),
+            (
+                r#"{{ dig "a" "x" "def" .m }}"#,
+                "ERR:interface conversion: interface {} is int, not map[string]interface {}",
+            ),
             (r#"{{ dig "a" .m }}"#, "ERR:dig needs at least three arguments"),
             (r#"{{ merge (dict "a" 1 "b" 2) (dict "b" 3 "c" 4) }}"#, "map[a:1 b:2 c:4]"),
             (r#"{{ merge (dict "a" 1) (dict "a" 2) (dict "a" 3 "b" 4) }}"#, "map[a:1 b:4]"),
@@ -143,7 +146,10 @@ fn dicts() {
                 r#"{{ mergeOverwrite (dict "default" "default" "overwrite" "me" "key" true) (dict "overwrite" "overwritten" "key" false) }}"#,
                 "map[default:default key:false overwrite:overwritten]",
             ),
-            (r#"{{ mergeOverwrite (dict "a" (dict "x" 1 "z" 0)) (dict "a" (dict "x" 2 "y" 3)) }}"#, "map[a:map[x:2 y:3 z:0]]"),
+            (
+                r#"{{ mergeOverwrite (dict "a" (dict "x" 1 "z" 0)) (dict "a" (dict "x" 2 "y" 3)) }}"#,
+                "map[a:map[x:2 y:3 z:0]]",
+            ),
             (r#"{{ mergeOverwrite (dict "a" 1) (dict "a" .n) }}"#, "map[a:<nil>]"),
             (r#"{{ mergeOverwrite (dict "a" (list 1)) (dict "a" (list 2)) }}"#, "map[a:[2]]"),
             (r#"{{ mustMergeOverwrite (dict "a" 1) (dict "a" 2) (dict "a" 3) }}"#, "map[a:3]"),
