@@ -13,7 +13,7 @@
 //! seedable generator, so tests are deterministic; outputs can not match Go's byte for byte.
 //!
 //! Not built (absent from the map, so templates using them fail to parse with Go's
-//! `function "x" not defined`): dates (`now`, `date`, `toDate`...), semver, certificate and
+//! `function "x" not defined`): dates (`now`, `date`, `toDate`...), certificate and
 //! key generation, `htpasswd`/`bcrypt`, `derivePassword`, `encryptAES`/`decryptAES`,
 //! `getHostByName`, `urlParse`/`urlJoin`.
 //!
@@ -31,6 +31,7 @@ mod lists;
 mod numeric;
 mod regexp;
 mod rng;
+mod semver;
 mod strings;
 mod text;
 
@@ -78,4 +79,5 @@ pub fn extend(map: &mut FuncMap, options: &Options) {
     encoding::register(map, options);
     json::register(map);
     regexp::register(map);
+    semver::register(map);
 }
