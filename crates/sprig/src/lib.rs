@@ -10,10 +10,11 @@
 //! template executor recovers it into `error calling NAME: ...`).
 //!
 //! Randomness (`rand*`, `shuffle`, `uuidv4`, `randBytes`) comes from [`Options::rng`], a
-//! seedable generator, so tests are deterministic; outputs can not match Go's byte for byte.
+//! seedable generator, and time from [`Options::clock`], so tests are deterministic; random
+//! outputs can not match Go's byte for byte. Every time is UTC (see the `dates` module).
 //!
 //! Not built (absent from the map, so templates using them fail to parse with Go's
-//! `function "x" not defined`): dates (`now`, `date`, `toDate`...), certificate and
+//! `function "x" not defined`): certificate and
 //! key generation, `htpasswd`/`bcrypt`, `derivePassword`, `encryptAES`/`decryptAES`,
 //! `getHostByName`, `urlParse`/`urlJoin`.
 //!
@@ -24,6 +25,7 @@
 //! It must not depend on kube, tokio or Glidepath crates other than `glidepath-gotmpl`.
 
 mod conv;
+mod dates;
 mod dicts;
 mod encoding;
 mod json;
@@ -34,30 +36,71 @@ mod rng;
 mod semver;
 mod strings;
 mod text;
+mod timefmt;
 
 use std::sync::{Arc, Mutex};
 
+pub use dates::Time;
 pub use glidepath_gotmpl::{Func, FuncMap, Param, Value};
 pub use rng::Rng;
+
+/// What `now` (and `ago`, `date` of a non-time...) reads: the system clock or a fixed
+/// instant for tests.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> Time + Send + Sync>);
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Clock").field(&self.now()).finish()
+    }
+}
+
+impl Clock {
+    /// The system clock, in UTC.
+    pub fn system() -> Clock {
+        Clock(Arc::new(|| {
+            let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            Time { secs: d.as_secs() as i64, nanos: d.subsec_nanos(), offset: 0, zone: "UTC".into() }
+        }))
+    }
+
+    /// A clock stopped at `secs` and `nanos` past the Unix epoch, in UTC.
+    pub fn fixed(secs: i64, nanos: u32) -> Clock {
+        Clock(Arc::new(move || Time { secs, nanos, offset: 0, zone: "UTC".into() }))
+    }
+
+    /// A clock reading `f`.
+    pub fn from_fn(f: impl Fn() -> Time + Send + Sync + 'static) -> Clock {
+        Clock(Arc::new(f))
+    }
+
+    /// The current time.
+    pub fn now(&self) -> Time {
+        (self.0)()
+    }
+}
 
 /// Options for the function set.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// What `now` reads.
+    pub clock: Clock,
     /// The random source shared by every random function of the set.
     pub rng: Arc<Mutex<Rng>>,
 }
 
 impl Default for Options {
-    /// A generator seeded from the process' hash randomness.
+    /// The system clock and a generator seeded from the process' hash randomness.
     fn default() -> Self {
-        Options { rng: Arc::new(Mutex::new(Rng::from_entropy())) }
+        Options { clock: Clock::system(), rng: Arc::new(Mutex::new(Rng::from_entropy())) }
     }
 }
 
 impl Options {
-    /// Options with a generator seeded with `seed` (deterministic output).
-    pub fn seeded(seed: u64) -> Options {
-        Options { rng: Arc::new(Mutex::new(Rng::seeded(seed))) }
+    /// Deterministic options: a clock fixed at `secs` past the epoch and a generator seeded
+    /// with `seed`.
+    pub fn fixed(secs: i64, seed: u64) -> Options {
+        Options { clock: Clock::fixed(secs, 0), rng: Arc::new(Mutex::new(Rng::seeded(seed))) }
     }
 }
 
@@ -80,4 +123,5 @@ pub fn extend(map: &mut FuncMap, options: &Options) {
     json::register(map);
     regexp::register(map);
     semver::register(map);
+    dates::register(map, &options.clock);
 }

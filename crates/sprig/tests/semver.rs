@@ -102,8 +102,10 @@ fn semver() {
         (">= 1.2.3", "1.2.4", true),
         ("v1.2.3", "1.2.3", true),
     ];
-    let cases: Vec<(String, String)> =
-        checks.iter().map(|(c, v, want)| (format!(r#"{{{{ semverCompare "{c}" "{v}" }}}}"#), want.to_string())).collect();
+    let cases: Vec<(String, String)> = checks
+        .iter()
+        .map(|(c, v, want)| (format!(r#"{{{{ semverCompare "{c}" "{v}" }}}}"#), want.to_string()))
+        .collect();
     let cases: Vec<(&str, &str)> = cases.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     table("semverCompare", &cases);
     table(

@@ -16,7 +16,7 @@ pub fn data() -> Value {
 
 pub fn run(tpl: &str) -> Result<String, String> {
     let mut t = Template::new("t");
-    t.funcs(&glidepath_sprig::funcs(&glidepath_sprig::Options::seeded(42)));
+    t.funcs(&glidepath_sprig::funcs(&glidepath_sprig::Options::fixed(1_700_000_000, 42)));
     t.parse(tpl).map_err(|e| e.to_string())?;
     t.execute(&data()).map_err(|e| e.to_string())
 }
