@@ -15,6 +15,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("glidepath-source", &[]),
     ("glidepath-cel", &[]),
     ("glidepath-gotmpl", &[]),
+    ("glidepath-sprig", &["glidepath-gotmpl"]),
     ("glidepath-canary", &["glidepath-api"]),
     ("glidepath-router", &["glidepath-api"]),
     ("glidepath-analysis", &["glidepath-api"]),
@@ -35,10 +36,18 @@ const PURE: &[&str] = &[
     "glidepath-router",
     "glidepath-cel",
     "glidepath-gotmpl",
+    "glidepath-sprig",
 ];
 /// Crates that must not depend on kube or k8s-openapi at all.
-const NO_KUBE: &[&str] =
-    &["glidepath-patch", "glidepath-ssa", "glidepath-build", "glidepath-source", "glidepath-cel", "glidepath-gotmpl"];
+const NO_KUBE: &[&str] = &[
+    "glidepath-patch",
+    "glidepath-ssa",
+    "glidepath-build",
+    "glidepath-source",
+    "glidepath-cel",
+    "glidepath-gotmpl",
+    "glidepath-sprig",
+];
 
 fn metadata() -> Value {
     let out = Command::new(env!("CARGO"))
