@@ -15,8 +15,10 @@
 //!
 //! Not built (absent from the map, so templates using them fail to parse with Go's
 //! `function "x" not defined`): certificate and
-//! key generation, `htpasswd`/`bcrypt`, `derivePassword`, `encryptAES`/`decryptAES`,
-//! `getHostByName`, `urlParse`/`urlJoin`.
+//! key generation (`genPrivateKey`, `genCA`, `genSelfSignedCert`, `genSignedCert`,
+//! `buildCustomCert` and the `*WithKey` forms), `htpasswd`/`bcrypt`, `derivePassword`,
+//! `encryptAES`/`decryptAES`, `randSeededNumeric`, `hello`. `getHostByName` exists and
+//! refuses (no network I/O while rendering).
 //!
 //! Values are immutable and shared ([`Value`] containers are reference counted), so `set`,
 //! `unset`, `merge` and `mergeOverwrite` return the changed map but do not change the map
@@ -30,6 +32,7 @@ mod dicts;
 mod encoding;
 mod json;
 mod lists;
+mod misc;
 mod numeric;
 mod regexp;
 mod rng;
@@ -123,5 +126,6 @@ pub fn extend(map: &mut FuncMap, options: &Options) {
     json::register(map);
     regexp::register(map);
     semver::register(map);
+    misc::register(map, options);
     dates::register(map, &options.clock);
 }
