@@ -144,6 +144,20 @@ pub fn register(m: &mut FuncMap, options: &Options) {
     );
     let rng = options.rng.clone();
     m.insert(
+        "encryptAES",
+        Func::pure(&[Param::String, Param::String], move |a| {
+            Ok(Value::from(encode(&crate::aes::encrypt(&rng, arg_str(a, 0), arg_str(a, 1))?, B64, 6)))
+        }),
+    );
+    m.insert(
+        "decryptAES",
+        Func::pure(&[Param::String, Param::String], |a| {
+            let data = decode(arg_str(a, 1), B64, 6, "base64")?;
+            crate::aes::decrypt(arg_str(a, 0), &data).map(Value::from)
+        }),
+    );
+    let rng = options.rng.clone();
+    m.insert(
         "randBytes",
         Func::pure(&[Param::Int], move |a| {
             let n =

@@ -17,7 +17,7 @@
 //! `function "x" not defined`): certificate and
 //! key generation (`genPrivateKey`, `genCA`, `genSelfSignedCert`, `genSignedCert`,
 //! `buildCustomCert` and the `*WithKey` forms), `htpasswd`/`bcrypt`, `derivePassword`,
-//! `encryptAES`/`decryptAES`, `randSeededNumeric`, `hello`. `getHostByName` exists and
+//! `randSeededNumeric`, `hello`. `getHostByName` exists and
 //! refuses (no network I/O while rendering).
 //!
 //! Values are immutable and shared ([`Value`] containers are reference counted), so `set`,
@@ -26,6 +26,7 @@
 //!
 //! It must not depend on kube, tokio or Glidepath crates other than `glidepath-gotmpl`.
 
+mod aes;
 mod conv;
 mod dates;
 mod dicts;

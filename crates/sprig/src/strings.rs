@@ -152,9 +152,10 @@ fn indexed(parts: Vec<String>) -> Value {
     Value::map(m)
 }
 
-fn indent(n: i64, s: &str) -> String {
-    let pad = " ".repeat(n.max(0) as usize);
-    format!("{pad}{}", s.replace('\n', &format!("\n{pad}")))
+fn indent(n: i64, s: &str) -> Result<String, String> {
+    let n = usize::try_from(n).map_err(|_| "strings: negative Repeat count".to_string())?;
+    let pad = " ".repeat(n);
+    Ok(format!("{pad}{}", s.replace('\n', &format!("\n{pad}"))))
 }
 
 fn sort_alpha(v: &Value) -> Value {
@@ -211,10 +212,10 @@ pub fn register(m: &mut FuncMap) {
         Func::pure(&[Int, Int, Str], |a| substr(arg_int(a, 0), arg_int(a, 1), arg_str(a, 2)).map(Value::from)),
     );
     m.insert("trunc", Func::pure(&[Int, Str], |a| Ok(Value::from(trunc(arg_int(a, 0), arg_str(a, 1))))));
-    m.insert("indent", Func::pure(&[Int, Str], |a| Ok(Value::from(indent(arg_int(a, 0), arg_str(a, 1))))));
+    m.insert("indent", Func::pure(&[Int, Str], |a| indent(arg_int(a, 0), arg_str(a, 1)).map(Value::from)));
     m.insert(
         "nindent",
-        Func::pure(&[Int, Str], |a| Ok(Value::from(format!("\n{}", indent(arg_int(a, 0), arg_str(a, 1)))))),
+        Func::pure(&[Int, Str], |a| indent(arg_int(a, 0), arg_str(a, 1)).map(|s| Value::from(format!("\n{s}")))),
     );
     m.insert(
         "replace",

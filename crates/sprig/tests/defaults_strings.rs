@@ -122,6 +122,8 @@ fn strings() {
             (r#"{{ indent 4 "a\nb" }}"#, "    a\n    b"),
             (r#"{{ nindent 2 "a\nb" }}"#, "\n  a\n  b"),
             (r#"{{ indent 0 "a" }}"#, "a"),
+            (r#"{{ indent -1 "a" }}"#, "ERR:strings: negative Repeat count"),
+            (r#"{{ "a\nb" | nindent 4 }}"#, "\n    a\n    b"),
             (r#"{{ "I Am Henry VIII" | replace " " "-" }}"#, "I-Am-Henry-VIII"),
             (r#"{{ replace "" "-" "ab" }}"#, "-a-b-"),
             (r#"{{ plural "one anchovy" "many anchovies" 1 }}"#, "one anchovy"),

@@ -142,6 +142,18 @@ fn encodings() {
             (r#"{{ ne uuidv4 uuidv4 }}"#, "true"),
             (r#"{{ randBytes 12 | len }}"#, "16"),
             (r#"{{ randBytes 0 }}"#, ""),
+            (r#"{{ "plaintext" | encryptAES "secretkey" | decryptAES "secretkey" }}"#, "plaintext"),
+            (r#"{{ "sixteen byte msg" | encryptAES "k" | decryptAES "k" }}"#, "sixteen byte msg"),
+            (
+                r#"{{ "x" | encryptAES "a-password-longer-than-thirty-two-bytes" | decryptAES "a-password-longer-than-thirty-two-bytes" }}"#,
+                "x",
+            ),
+            // IV + one block, base64: 44 characters. (`b64dec` of binary data is not byte-exact:
+            // strings are UTF-8 here, invalid sequences become U+FFFD.)
+            (r#"{{ "plaintext" | encryptAES "secretkey" | len }}"#, "44"),
+            (r#"{{ "" | encryptAES "secretkey" }}"#, ""),
+            (r#"{{ decryptAES "k" "!!" }}"#, "ERR:illegal base64 data at input byte 0"),
+            (r#"{{ decryptAES "k" "YWJj" }}"#, "ERR:ciphertext too short"),
         ],
     );
 }
