@@ -1,5 +1,7 @@
 //! Encodings and digests: `b64enc`/`b64dec`, `b32enc`/`b32dec`, `sha1sum`, `sha256sum`,
-//! `adler32sum`, `uuidv4`, `randBytes`. A failed decode returns Go's error text as the
+//! `adler32sum`, `uuidv4`, `randBytes`, `encryptAES`/`decryptAES`, `bcrypt`, `htpasswd`
+//! (bcrypt, or `{SHA}` with Sprig 3.3's optional `"sha"` third argument). A failed decode
+//! returns Go's error text as the
 //! result (`illegal base64 data at input byte 4`), as Sprig does.
 
 use glidepath_gotmpl::{Func, FuncMap, Param, Value};
@@ -154,6 +156,26 @@ pub fn register(m: &mut FuncMap, options: &Options) {
         Func::pure(&[Param::String, Param::String], |a| {
             let data = decode(arg_str(a, 1), B64, 6, "base64")?;
             crate::aes::decrypt(arg_str(a, 0), &data).map(Value::from)
+        }),
+    );
+    let rng = options.rng.clone();
+    m.insert(
+        "bcrypt",
+        Func::pure(&[Param::String], move |a| Ok(Value::from(crate::bcrypt::bcrypt(&rng, arg_str(a, 0))))),
+    );
+    let rng = options.rng.clone();
+    m.insert(
+        "htpasswd",
+        Func::variadic(&[Param::String, Param::String], Param::String, move |a| {
+            let (user, password) = (arg_str(a, 0), arg_str(a, 1));
+            if user.contains(':') {
+                return Ok(Value::from(format!("invalid username: {user}")));
+            }
+            let hash = match a.get(2).and_then(Value::as_str) {
+                Some("sha") => format!("{{SHA}}{}", encode(&sha1(password.as_bytes()), B64, 6)),
+                _ => crate::bcrypt::bcrypt(&rng, password),
+            };
+            Ok(Value::from(format!("{user}:{hash}")))
         }),
     );
     let rng = options.rng.clone();

@@ -16,8 +16,8 @@
 //! Not built (absent from the map, so templates using them fail to parse with Go's
 //! `function "x" not defined`): certificate and
 //! key generation (`genPrivateKey`, `genCA`, `genSelfSignedCert`, `genSignedCert`,
-//! `buildCustomCert` and the `*WithKey` forms), `htpasswd`/`bcrypt`, `derivePassword`,
-//! `randSeededNumeric`, `hello`. `getHostByName` exists and
+//! `buildCustomCert` and the `*WithKey` forms), `derivePassword`, `randSeededNumeric`,
+//! `hello`. `getHostByName` exists and
 //! refuses (no network I/O while rendering).
 //!
 //! Values are immutable and shared ([`Value`] containers are reference counted), so `set`,
@@ -27,6 +27,7 @@
 //! It must not depend on kube, tokio or Glidepath crates other than `glidepath-gotmpl`.
 
 mod aes;
+mod bcrypt;
 mod conv;
 mod dates;
 mod dicts;

@@ -152,6 +152,11 @@ fn encodings() {
             // strings are UTF-8 here, invalid sequences become U+FFFD.)
             (r#"{{ "plaintext" | encryptAES "secretkey" | len }}"#, "44"),
             (r#"{{ "" | encryptAES "secretkey" }}"#, ""),
+            (r#"{{ bcrypt "password" | len }}"#, "60"),
+            (r#"{{ regexMatch "^\\$2a\\$10\\$[./A-Za-z0-9]{53}$" (bcrypt "password") }}"#, "true"),
+            (r#"{{ htpasswd "myUser" "myPassword" | regexMatch "^myUser:\\$2a\\$10\\$" }}"#, "true"),
+            (r#"{{ htpasswd "my:User" "myPassword" }}"#, "invalid username: my:User"),
+            (r#"{{ htpasswd "myUser" "myPassword" "sha" }}"#, "myUser:{SHA}VBPuJHI7uixaa6LQGWx4s+5GKNE="),
             (r#"{{ decryptAES "k" "!!" }}"#, "ERR:illegal base64 data at input byte 0"),
             (r#"{{ decryptAES "k" "YWJj" }}"#, "ERR:ciphertext too short"),
         ],
