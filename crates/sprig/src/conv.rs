@@ -164,6 +164,7 @@ pub fn register(m: &mut FuncMap) {
             Ok(if a[2].as_bool() == Some(true) { a[0].clone() } else { a[1].clone() })
         }),
     );
+    m.insert("hello", Func::pure(&[], |_| Ok(Value::str("Hello!"))));
     m.insert("fail", Func::pure(&[Str], |a| Err(arg_str(a, 0).to_string())));
     m.insert("toString", Func::pure(&[Any], |a| Ok(Value::str(strval(&a[0])))));
     m.insert("int64", Func::pure(&[Any], |a| Ok(Value::Int(to_i64(&a[0])))));

@@ -2,7 +2,8 @@
 //! output (sorted keys, `<`/`>`/`&` escaped as `\u003c`... except in `toRawJson`, U+2028 and
 //! U+2029 always escaped, floats formatted as Go formats them, `[]byte` as base64). Values
 //! JSON can not hold (NaN, infinities) are Go's `json: unsupported value: NaN` error, which
-//! the plain forms turn into "".
+//! the plain forms turn into "". Times encode as RFC 3339 with nanoseconds, other opaque
+//! values (semver versions) as their printed form, as their Go `MarshalJSON`s do.
 
 use std::fmt::Write;
 
@@ -70,6 +71,13 @@ impl Enc {
             Value::Int(i) => self.out.push_str(&i.to_string()),
             Value::Float(f) => self.out.push_str(&float(*f)?),
             Value::String(s) => string(&mut self.out, s, self.html),
+            Value::Opaque(o) if o.as_any().is::<crate::Time>() => {
+                let t = o
+                    .as_any()
+                    .downcast_ref::<crate::Time>()
+                    .map(|t| crate::timefmt::format(t, "2006-01-02T15:04:05.999999999Z07:00"));
+                string(&mut self.out, &t.unwrap_or_default(), self.html);
+            }
             Value::Bytes(_) | Value::Opaque(_) => {
                 let j = v.to_json();
                 string(&mut self.out, j.as_str().unwrap_or(""), self.html);

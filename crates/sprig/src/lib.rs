@@ -9,20 +9,27 @@
 //! error messages are theirs (a Sprig function that panics reports the panic's text, as Go's
 //! template executor recovers it into `error calling NAME: ...`).
 //!
-//! Randomness (`rand*`, `shuffle`, `uuidv4`, `randBytes`) comes from [`Options::rng`], a
-//! seedable generator, and time from [`Options::clock`], so tests are deterministic; random
-//! outputs can not match Go's byte for byte. Every time is UTC (see the `dates` module).
+//! Randomness (`rand*`, `shuffle`, `uuidv4`, `randBytes`, `encryptAES`'s IV, `bcrypt`'s
+//! salt) comes from [`Options::rng`], a seedable generator, and time from
+//! [`Options::clock`], so tests are deterministic; random outputs can not match Go's byte
+//! for byte.
 //!
 //! Not built (absent from the map, so templates using them fail to parse with Go's
-//! `function "x" not defined`): certificate and
-//! key generation (`genPrivateKey`, `genCA`, `genSelfSignedCert`, `genSignedCert`,
-//! `buildCustomCert` and the `*WithKey` forms), `derivePassword`, `randSeededNumeric`,
-//! `hello`. `getHostByName` exists and
-//! refuses (no network I/O while rendering).
+//! `function "x" not defined`): certificate and key generation (`genPrivateKey`, `genCA`,
+//! `genCAWithKey`, `genSelfSignedCert`, `genSelfSignedCertWithKey`, `genSignedCert`,
+//! `genSignedCertWithKey`, `buildCustomCert`), `derivePassword`, `randSeededNumeric`.
+//! `getHostByName` exists and refuses (no network I/O while rendering).
 //!
-//! Values are immutable and shared ([`Value`] containers are reference counted), so `set`,
-//! `unset`, `merge` and `mergeOverwrite` return the changed map but do not change the map
-//! the caller passed in, where Go mutates it (`$_ := set $d "k" 1` leaves `$d` unchanged here).
+//! Known differences from Go, from the value model:
+//! - Values are immutable and shared ([`Value`] containers are reference counted), so `set`,
+//!   `unset`, `merge` and `mergeOverwrite` return the changed map but do not change the map
+//!   the caller passed in, where Go mutates it (`$_ := set $d "k" 1` leaves `$d` unchanged).
+//! - There is one integer type: `int64`, `add`... give `int` (`typeOf` says `int`), and
+//!   `duration`/`durationRound` accept it where Sprig only takes `int64`. String lists
+//!   (`splitList`, `keys`, `regexFindAll`...) are `[]interface {}`, not `[]string`.
+//! - Strings are UTF-8: `b64dec` of binary data replaces invalid sequences with U+FFFD.
+//! - Every time is UTC: `Local` is UTC and named zones fall back to UTC (see `dates`).
+//! - `keys` and `values` follow sorted key order (Go's map order is random).
 //!
 //! It must not depend on kube, tokio or Glidepath crates other than `glidepath-gotmpl`.
 

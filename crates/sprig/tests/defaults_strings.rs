@@ -50,6 +50,7 @@ fn defaults() {
             (r#"{{ ternary 1 2 "x" }}"#, "ERR:expected bool; found \"x\""),
             (r#"{{ ternary 1 2 .s }}"#, "ERR:wrong type for value; expected bool; got string"),
             (r#"{{ fail "boom" }}"#, "ERR:error calling fail: boom"),
+            (r#"{{ hello }}"#, "Hello!"),
             (r#"{{ toString 1 }}"#, "1"),
             (r#"{{ toString 1.5 }}"#, "1.5"),
             (r#"{{ toString .n }}"#, "<nil>"),
