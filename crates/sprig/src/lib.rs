@@ -10,9 +10,11 @@
 //! template executor recovers it into `error calling NAME: ...`).
 //!
 //! Randomness (`rand*`, `shuffle`, `uuidv4`, `randBytes`, `encryptAES`'s IV, `bcrypt`'s
-//! salt) comes from [`Options::rng`], a seedable generator, and time from
-//! [`Options::clock`], so tests are deterministic; random outputs can not match Go's byte
-//! for byte.
+//! salt) comes from [`Options::rng`] (ChaCha20, keyed from the OS by default, or seeded for
+//! tests), and time from [`Options::clock`], so tests are deterministic; random outputs can
+//! not match Go's byte for byte.
+//!
+//! It depends on `glidepath-gotmpl`, `regex`, `sha2` and `getrandom` only.
 //!
 //! Not built (absent from the map, so templates using them fail to parse with Go's
 //! `function "x" not defined`): certificate and key generation (`genPrivateKey`, `genCA`,
@@ -102,7 +104,7 @@ pub struct Options {
 }
 
 impl Default for Options {
-    /// The system clock and a generator seeded from the process' hash randomness.
+    /// The system clock and a generator keyed from the OS random source.
     fn default() -> Self {
         Options { clock: Clock::system(), rng: Arc::new(Mutex::new(Rng::from_entropy())) }
     }
