@@ -1,8 +1,8 @@
-//! Encodings and digests: `b64enc`/`b64dec`, `b32enc`/`b32dec`, `sha1sum`, `sha256sum`,
-//! `adler32sum`, `uuidv4`, `randBytes`, `encryptAES`/`decryptAES`, `bcrypt`, `htpasswd`
-//! (bcrypt, or `{SHA}` with Sprig 3.3's optional `"sha"` third argument). A failed decode
-//! returns Go's error text as the
-//! result (`illegal base64 data at input byte 4`), as Sprig does.
+//! Encodings, digests and the crypto Sprig offers without certificates: `b64enc`/`b64dec`,
+//! `b32enc`/`b32dec`, `sha1sum`, `sha256sum`, `adler32sum`, `uuidv4`, `randBytes`,
+//! `encryptAES`/`decryptAES`, `derivePassword`, `bcrypt`, `htpasswd` (bcrypt, or `{SHA}`
+//! with Sprig 3.3's optional `"sha"` third argument). A failed decode returns Go's error
+//! text as the result (`illegal base64 data at input byte 4`), as Sprig does.
 
 use glidepath_gotmpl::{Func, FuncMap, Param, Value};
 use sha2::Digest;
@@ -156,6 +156,13 @@ pub fn register(m: &mut FuncMap, options: &Options) {
         Func::pure(&[Param::String, Param::String], |a| {
             let data = decode(arg_str(a, 1), B64, 6, "base64")?;
             crate::aes::decrypt(arg_str(a, 0), &data).map(Value::from)
+        }),
+    );
+    m.insert(
+        "derivePassword",
+        Func::pure(&[Param::Int, Param::String, Param::String, Param::String, Param::String], |a| {
+            let counter = a[0].as_int().unwrap_or(0) as u32;
+            Ok(Value::from(crate::derive::derive(counter, arg_str(a, 1), arg_str(a, 2), arg_str(a, 3), arg_str(a, 4))))
         }),
     );
     let rng = options.rng.clone();

@@ -19,7 +19,7 @@
 //! Not built (absent from the map, so templates using them fail to parse with Go's
 //! `function "x" not defined`): certificate and key generation (`genPrivateKey`, `genCA`,
 //! `genCAWithKey`, `genSelfSignedCert`, `genSelfSignedCertWithKey`, `genSignedCert`,
-//! `genSignedCertWithKey`, `buildCustomCert`), `derivePassword`, `randSeededNumeric`.
+//! `genSignedCertWithKey`, `buildCustomCert`), `randSeededNumeric`.
 //! `getHostByName` exists and refuses (no network I/O while rendering).
 //!
 //! Known differences from Go, from the value model:
@@ -39,6 +39,7 @@ mod aes;
 mod bcrypt;
 mod conv;
 mod dates;
+mod derive;
 mod dicts;
 mod encoding;
 mod json;
