@@ -33,6 +33,17 @@
 //! - Every time is UTC: `Local` is UTC and named zones fall back to UTC (see `dates`).
 //! - `keys` and `values` follow sorted key order (Go's map order is random).
 //!
+//! ```
+//! use glidepath_gotmpl::{Template, Value};
+//!
+//! let mut t = Template::new("labels");
+//! t.funcs(&glidepath_sprig::funcs(&glidepath_sprig::Options::fixed(0, 1)));
+//! t.parse(r#"{{ .name | trunc 5 | upper | quote }} {{ semverCompare ">=1.19-0" .kube }} {{ dict "b" 2 "a" 1 | toJson }}"#)?;
+//! let data = Value::from(serde_json::json!({"name": "webserver", "kube": "v1.29.3-gke.1"}));
+//! assert_eq!(t.execute(&data)?, r#""WEBSE" true {"a":1,"b":2}"#);
+//! # Ok::<(), glidepath_gotmpl::Error>(())
+//! ```
+//!
 //! It must not depend on kube, tokio or Glidepath crates other than `glidepath-gotmpl`.
 
 mod aes;
