@@ -16,6 +16,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("glidepath-cel", &[]),
     ("glidepath-gotmpl", &[]),
     ("glidepath-notify", &[]),
+    ("glidepath-sprig", &["glidepath-gotmpl"]),
     ("glidepath-canary", &["glidepath-api"]),
     ("glidepath-router", &["glidepath-api"]),
     ("glidepath-analysis", &["glidepath-api"]),
@@ -36,6 +37,7 @@ const PURE: &[&str] = &[
     "glidepath-router",
     "glidepath-cel",
     "glidepath-gotmpl",
+    "glidepath-sprig",
 ];
 /// Crates that must not depend on kube or k8s-openapi at all.
 const NO_KUBE: &[&str] = &[
@@ -46,6 +48,7 @@ const NO_KUBE: &[&str] = &[
     "glidepath-cel",
     "glidepath-gotmpl",
     "glidepath-notify",
+    "glidepath-sprig",
 ];
 
 fn metadata() -> Value {

@@ -1,0 +1,160 @@
+//! Sprig's dictionary functions (`dict.go`) and mergo's merge rules for `merge` and
+//! `mergeOverwrite`.
+//!
+//! mergo (as Sprig calls it, `Merge(&dst, src)` with or without `WithOverride`) walks each
+//! key of `src`:
+//! - both values maps: merged recursively with the same rule;
+//! - `src` value nil: set only when overriding;
+//! - otherwise, without override the `src` value is taken only when `dst` lacks the key or
+//!   holds an empty value (`0`, `""`, `false`, nil, an empty list or map); with override the
+//!   `src` value always wins (empty ones too), except that a non-empty `dst` value is kept
+//!   when the `src` value is a map it can not merge into.
+
+use std::collections::BTreeMap;
+
+use glidepath_gotmpl::{Func, FuncMap, Param, Value};
+
+use crate::conv::{arg_str, empty, str_list, strval};
+
+type Map = BTreeMap<String, Value>;
+
+fn map_of(v: &Value) -> Map {
+    v.as_map().cloned().unwrap_or_default()
+}
+
+/// mergo's map merge of `src` into `dst`.
+pub fn merge_into(dst: &mut Map, src: &Map, overwrite: bool) {
+    for (k, s) in src {
+        let d = dst.get(k);
+        match (d, s) {
+            (_, Value::Nil | Value::Invalid) => {
+                if overwrite {
+                    dst.insert(k.clone(), Value::Nil);
+                }
+            }
+            (Some(Value::Map(dm)), Value::Map(sm)) => {
+                let mut merged = (**dm).clone();
+                merge_into(&mut merged, sm, overwrite);
+                dst.insert(k.clone(), Value::map(merged));
+            }
+            (Some(d), Value::Map(_)) if !empty(d) => {}
+            (d, s) => {
+                if overwrite || d.is_none_or(empty) {
+                    dst.insert(k.clone(), s.clone());
+                }
+            }
+        }
+    }
+}
+
+fn merge(a: &[Value], overwrite: bool) -> Result<Value, String> {
+    let mut dst = map_of(&a[0]);
+    for src in &a[1..] {
+        merge_into(&mut dst, &map_of(src), overwrite);
+    }
+    Ok(Value::map(dst))
+}
+
+fn dict(a: &[Value]) -> Value {
+    let mut m = Map::new();
+    for pair in a.chunks(2) {
+        m.insert(strval(&pair[0]), pair.get(1).cloned().unwrap_or_else(|| Value::str("")));
+    }
+    Value::map(m)
+}
+
+/// Sprig's `dig KEY... DEFAULT DICT`.
+fn dig(a: &[Value]) -> Result<Value, String> {
+    if a.len() < 3 {
+        return Err("dig needs at least three arguments".into());
+    }
+    let mut dict = match &a[a.len() - 1] {
+        Value::Map(m) => m.clone(),
+        v => {
+            return Err(format!(
+                "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
+                v.type_name()
+            ));
+        }
+    };
+    let def = &a[a.len() - 2];
+    let keys = &a[..a.len() - 2];
+    for (i, k) in keys.iter().enumerate() {
+        let Some(k) = k.as_str() else {
+            return Err(format!("interface conversion: interface {{}} is {}, not string", k.type_name()));
+        };
+        let Some(step) = dict.get(k) else { return Ok(def.clone()) };
+        if i + 1 == keys.len() {
+            return Ok(step.clone());
+        }
+        dict = match step {
+            Value::Map(m) => m.clone(),
+            v => {
+                return Err(format!(
+                    "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
+                    v.type_name()
+                ));
+            }
+        };
+    }
+    Ok(def.clone())
+}
+
+pub fn register(m: &mut FuncMap) {
+    use Param::{Any, Map as M, String as Str};
+    m.insert("dict", Func::variadic(&[], Any, |a| Ok(dict(a))));
+    m.insert(
+        "get",
+        Func::pure(&[M, Str], |a| Ok(map_of(&a[0]).get(arg_str(a, 1)).cloned().unwrap_or_else(|| Value::str("")))),
+    );
+    m.insert(
+        "set",
+        Func::pure(&[M, Str, Any], |a| {
+            let mut d = map_of(&a[0]);
+            d.insert(arg_str(a, 1).to_string(), a[2].clone());
+            Ok(Value::map(d))
+        }),
+    );
+    m.insert(
+        "unset",
+        Func::pure(&[M, Str], |a| {
+            let mut d = map_of(&a[0]);
+            d.remove(arg_str(a, 1));
+            Ok(Value::map(d))
+        }),
+    );
+    m.insert("hasKey", Func::pure(&[M, Str], |a| Ok(Value::Bool(map_of(&a[0]).contains_key(arg_str(a, 1))))));
+    m.insert(
+        "pluck",
+        Func::variadic(&[Str], M, |a| {
+            let key = arg_str(a, 0);
+            Ok(Value::list(a[1..].iter().filter_map(|d| d.as_map().and_then(|m| m.get(key)).cloned()).collect()))
+        }),
+    );
+    m.insert("keys", Func::variadic(&[], M, |a| Ok(str_list(a.iter().flat_map(|d| map_of(d).into_keys())))));
+    m.insert("values", Func::pure(&[M], |a| Ok(Value::list(map_of(&a[0]).into_values().collect()))));
+    m.insert(
+        "pick",
+        Func::variadic(&[M], Str, |a| {
+            let d = map_of(&a[0]);
+            let keys: Vec<&str> = a[1..].iter().filter_map(Value::as_str).collect();
+            Ok(Value::map(d.into_iter().filter(|(k, _)| keys.contains(&k.as_str())).collect()))
+        }),
+    );
+    m.insert(
+        "omit",
+        Func::variadic(&[M], Str, |a| {
+            let d = map_of(&a[0]);
+            let keys: Vec<&str> = a[1..].iter().filter_map(Value::as_str).collect();
+            Ok(Value::map(d.into_iter().filter(|(k, _)| !keys.contains(&k.as_str())).collect()))
+        }),
+    );
+    for (name, overwrite) in
+        [("merge", false), ("mustMerge", false), ("mergeOverwrite", true), ("mustMergeOverwrite", true)]
+    {
+        m.insert(name, Func::variadic(&[M], M, move |a| merge(a, overwrite)));
+    }
+    m.insert("dig", Func::variadic(&[], Any, dig));
+    let copy = Func::pure(&[Any], |a| Ok(a[0].clone()));
+    m.insert("deepCopy", copy.clone()).insert("mustDeepCopy", copy);
+}

@@ -1,0 +1,77 @@
+//! Dates over a clock fixed at 1700000000 (2023-11-14T22:13:20Z): cases from Sprig's
+//! `date_test.go` and its documentation, with Go's layout elements.
+
+mod common;
+use common::table;
+
+#[test]
+fn dates() {
+    table(
+        "dates",
+        &[
+            (r#"{{ now }}"#, "2023-11-14 22:13:20 +0000 UTC"),
+            (r#"{{ now | typeOf }}"#, "time.Time"),
+            (r#"{{ now | toJson }}"#, r#""2023-11-14T22:13:20Z""#),
+            (r#"{{ list (semver "v1.2") | toJson }}"#, r#"["1.2.0"]"#),
+            (r#"{{ (now).Unix }}"#, "1700000000"),
+            (r#"{{ now | date "2006-01-02" }}"#, "2023-11-14"),
+            (r#"{{ date "2006-01-02T15:04:05Z07:00" 0 }}"#, "1970-01-01T00:00:00Z"),
+            (r#"{{ date "2006-01-02" .s }}"#, "2023-11-14"),
+            (r#"{{ dateInZone "2006-01-02 15:04:05" 1700000000 "UTC" }}"#, "2023-11-14 22:13:20"),
+            (r#"{{ date_in_zone "2006-01-02" 0 "UTC" }}"#, "1970-01-01"),
+            (r#"{{ htmlDate 0 }}"#, "1970-01-01"),
+            (r#"{{ htmlDateInZone now "UTC" }}"#, "2023-11-14"),
+            (r#"{{ unixEpoch now }}"#, "1700000000"),
+            (r#"{{ date "Mon Jan 2 15:04:05 MST 2006" 1700000000 }}"#, "Tue Nov 14 22:13:20 UTC 2023"),
+            (r#"{{ date "Monday, January 2" 1700000000 }}"#, "Tuesday, November 14"),
+            (r#"{{ date "3:04PM" 1700000000 }}"#, "10:13PM"),
+            (r#"{{ date "03:04 pm" 0 }}"#, "12:00 am"),
+            (r#"{{ date "January 02, 2006" 0 }}"#, "January 01, 1970"),
+            (r#"{{ date "06-1-2 _2|" 0 }}"#, "70-1-1  1|"),
+            (r#"{{ date "2006-01-02T15:04:05.000Z07:00" 0 }}"#, "1970-01-01T00:00:00.000Z"),
+            (r#"{{ date "15:04:05.999" 0 }}"#, "00:00:00"),
+            (r#"{{ date "Z0700 -0700 -07:00" 0 }}"#, "Z +0000 +00:00"),
+            (r#"{{ date "Month" 0 }}"#, "Month"),
+            (r#"{{ date "002" 1700000000 }}"#, "318"),
+            (r#"{{ toDate "2006-01-02" "2017-12-31" | date "02/01/2006" }}"#, "31/12/2017"),
+            (r#"{{ toDate "2006-01-02" "2017-12-31" }}"#, "2017-12-31 00:00:00 +0000 UTC"),
+            (r#"{{ toDate "2006-01-02T15:04:05Z07:00" "2020-05-01T10:00:00+02:00" | unixEpoch }}"#, "1588320000"),
+            (
+                r#"{{ toDate "2006-01-02T15:04:05Z07:00" "2020-05-01T10:00:00+02:00" }}"#,
+                "2020-05-01 10:00:00 +0200 +0200",
+            ),
+            (r#"{{ toDate "2006-01-02T15:04:05Z07:00" "2020-05-01T10:00:00Z" }}"#, "2020-05-01 10:00:00 +0000 UTC"),
+            (r#"{{ toDate "2006-01-02 15:04:05.000" "2020-05-01 10:00:00.250" }}"#, "2020-05-01 10:00:00.25 +0000 UTC"),
+            (r#"{{ toDate "Jan 2, 2006 at 3:04pm" "Feb 3, 2013 at 7:54pm" }}"#, "2013-02-03 19:54:00 +0000 UTC"),
+            (r#"{{ toDate "2006-01-02" "x" }}"#, "0001-01-01 00:00:00 +0000 UTC"),
+            (
+                r#"{{ mustToDate "2006-01-02" "x" }}"#,
+                r#"ERR:parsing time "x" as "2006-01-02": cannot parse "x" as "2006""#,
+            ),
+            (r#"{{ mustToDate "2006-01-02" "2017-02-30" }}"#, r#"ERR:parsing time "2017-02-30": day out of range"#),
+            (r#"{{ mustToDate "2006-01-02" "2017-02-03x" }}"#, r#"ERR:parsing time "2017-02-03x": extra text: "x""#),
+            (r#"{{ now | dateModify "-1.5h" | date "15:04" }}"#, "20:43"),
+            (r#"{{ now | dateModify "24h" | date "2006-01-02" }}"#, "2023-11-15"),
+            (r#"{{ now | date_modify "1h30m" | date "15:04" }}"#, "23:43"),
+            (r#"{{ now | dateModify "bad" | unixEpoch }}"#, "1700000000"),
+            (r#"{{ now | mustDateModify "bad" }}"#, r#"ERR:time: invalid duration "bad""#),
+            (r#"{{ now | mustDateModify "5x" }}"#, r#"ERR:time: unknown unit "x" in duration "5x""#),
+            (r#"{{ ago 1699996400 }}"#, "1h0m0s"),
+            (r#"{{ ago now }}"#, "0s"),
+            (r#"{{ ago 1699999999 }}"#, "1s"),
+            (r#"{{ duration "95" }}"#, "1m35s"),
+            (r#"{{ duration 3600 }}"#, "1h0m0s"),
+            (r#"{{ duration "x" }}"#, "0s"),
+            (r#"{{ duration "0" }}"#, "0s"),
+            (r#"{{ duration "-61" }}"#, "-1m1s"),
+            (r#"{{ durationRound "2h10m5s" }}"#, "2h"),
+            (r#"{{ durationRound "400h" }}"#, "16d"),
+            (r#"{{ durationRound "2400h" }}"#, "3mo"),
+            (r#"{{ durationRound "9000h" }}"#, "1y"),
+            (r#"{{ durationRound "45s" }}"#, "45s"),
+            (r#"{{ durationRound "1s" }}"#, "0s"),
+            (r#"{{ durationRound "-3m" }}"#, "3m"),
+            (r#"{{ durationRound (toDate "2006-01-02" "2023-11-13") }}"#, "1d"),
+        ],
+    );
+}
