@@ -182,8 +182,7 @@ async fn main() {
         }
     }
     let body = br#"{"ref":"refs/heads/main"}"#.to_vec();
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, b"bench-token");
-    let sig: String = aws_lc_rs::hmac::sign(&key, &body).as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let sig = glidepath_notify::hex(&glidepath_notify::hmac_sha256(b"bench-token", &body));
     let url = format!("http://{hooks_addr}{path}");
     let call = || {
         let (url, body, sig) = (url.clone(), body.clone(), sig.clone());

@@ -65,8 +65,7 @@ async fn notification_env() -> Env {
 }
 
 fn hmac_hex(token: &str, body: &[u8]) -> String {
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, token.as_bytes());
-    aws_lc_rs::hmac::sign(&key, body).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    glidepath_notify::hex(&glidepath_notify::hmac_sha256(token.as_bytes(), body))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

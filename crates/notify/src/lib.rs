@@ -41,7 +41,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use config::{DEFAULT_TIMEOUT, ProviderConfig, ProxyConfig};
-pub use digest::{hex, hmac_sha256};
+pub use digest::{hex, hmac_sha256, sha256};
 pub use error::NotifyError;
 pub use event::{
     Event, META_CHANGE_REQUEST, META_CHECKSUM, META_COMMIT, META_COMMIT_STATUS, META_COMMIT_STATUS_UPDATE, META_DIGEST,

@@ -152,9 +152,8 @@ pub fn verify(
 
 /// `/hook/<hex sha256(token + name + namespace)>` (Flux's `GetWebhookPath`).
 pub fn webhook_path(token: &str, name: &str, namespace: &str) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, format!("{token}{name}{namespace}").as_bytes());
-    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-    format!("/hook/{hex}")
+    let digest = glidepath_notify::sha256(format!("{token}{name}{namespace}").as_bytes());
+    format!("/hook/{}", glidepath_notify::hex(&digest))
 }
 
 #[cfg(test)]
