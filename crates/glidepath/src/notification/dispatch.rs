@@ -60,6 +60,8 @@ pub struct Dispatcher {
     no_cross_namespace_refs: bool,
     interval: Duration,
     seen: Mutex<HashMap<String, Instant>>,
+    /// Compiled message filters by Alert uid and resourceVersion.
+    filters: Mutex<HashMap<(String, String), Arc<matching::MessageFilters>>>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -85,6 +87,7 @@ impl Dispatcher {
             no_cross_namespace_refs: false,
             interval: DEFAULT_RATE_LIMIT,
             seen: Mutex::default(),
+            filters: Mutex::default(),
         }
     }
 
@@ -124,13 +127,15 @@ impl Dispatcher {
             if !matching::source_matches(&alert, &event, labels.as_ref().and_then(Option::as_ref)) {
                 continue;
             }
-            match matching::filters_pass(&alert, &event) {
-                Ok(true) => {}
-                Ok(false) => continue,
+            let filters = match self.filters_of(&alert) {
+                Ok(f) => f,
                 Err(e) => {
                     self.warn(&alert, "InvalidConfig", &e.to_string()).await;
                     continue;
                 }
+            };
+            if !matching::filters_pass(&alert, &filters, &event) {
+                continue;
             }
             let Some(target) = self.target(&alert) else { continue };
             let mut event = event.clone();
@@ -162,6 +167,22 @@ impl Dispatcher {
                 }
             });
         }
+    }
+
+    /// The Alert's compiled message filters, compiled again only when the Alert changed.
+    fn filters_of(&self, alert: &Alert) -> Result<Arc<matching::MessageFilters>, matching::InvalidConfig> {
+        let key = (alert.uid().unwrap_or_default(), alert.resource_version().unwrap_or_default());
+        if let Some(f) = self.filters.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(f);
+        }
+        let f = Arc::new(matching::MessageFilters::compile(alert)?);
+        if let Ok(mut m) = self.filters.lock() {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(key, Arc::clone(&f));
+        }
+        Ok(f)
     }
 
     /// The Alert's Provider and its Secrets, unless it is missing or suspended.

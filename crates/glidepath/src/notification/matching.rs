@@ -43,32 +43,47 @@ pub fn needs_labels(alert: &Alert) -> bool {
     alert.spec.event_sources.iter().any(|s| s.name == "*" && s.match_labels.as_ref().is_some_and(|m| !m.is_empty()))
 }
 
-/// Severity, then `inclusionList` (one must match) and `exclusionList` (none may), on the
-/// message. Suspended Alerts match nothing.
-pub fn filters_pass(alert: &Alert, event: &FluxEvent) -> Result<bool, InvalidConfig> {
-    if alert.spec.suspend == Some(true) || !alert.spec.accepts_severity(event.severity.as_str()) {
-        return Ok(false);
-    }
-    let compile = |field: &'static str, list: &Option<Vec<String>>| -> Result<Vec<regex::Regex>, InvalidConfig> {
-        list.iter()
-            .flatten()
-            .enumerate()
-            .map(|(index, p)| {
-                regex::Regex::new(p).map_err(|e| InvalidConfig {
-                    field,
-                    index,
-                    pattern: p.clone(),
-                    message: e.to_string(),
+/// An Alert's `inclusionList` and `exclusionList`, compiled once per Alert version.
+#[derive(Debug)]
+pub struct MessageFilters {
+    include: Vec<regex::Regex>,
+    exclude: Vec<regex::Regex>,
+}
+
+impl MessageFilters {
+    pub fn compile(alert: &Alert) -> Result<MessageFilters, InvalidConfig> {
+        let compile = |field: &'static str, list: &Option<Vec<String>>| -> Result<Vec<regex::Regex>, InvalidConfig> {
+            list.iter()
+                .flatten()
+                .enumerate()
+                .map(|(index, p)| {
+                    regex::Regex::new(p).map_err(|e| InvalidConfig {
+                        field,
+                        index,
+                        pattern: p.clone(),
+                        message: e.to_string(),
+                    })
                 })
-            })
-            .collect()
-    };
-    let include = compile("spec.inclusionList", &alert.spec.inclusion_list)?;
-    let exclude = compile("spec.exclusionList", &alert.spec.exclusion_list)?;
-    if !include.is_empty() && !include.iter().any(|r| r.is_match(&event.message)) {
-        return Ok(false);
+                .collect()
+        };
+        Ok(MessageFilters {
+            include: compile("spec.inclusionList", &alert.spec.inclusion_list)?,
+            exclude: compile("spec.exclusionList", &alert.spec.exclusion_list)?,
+        })
     }
-    Ok(!exclude.iter().any(|r| r.is_match(&event.message)))
+
+    /// One inclusion must match (when there are any), no exclusion may.
+    pub fn pass(&self, message: &str) -> bool {
+        (self.include.is_empty() || self.include.iter().any(|r| r.is_match(message)))
+            && !self.exclude.iter().any(|r| r.is_match(message))
+    }
+}
+
+/// Severity, then the message filters. Suspended Alerts match nothing.
+pub fn filters_pass(alert: &Alert, filters: &MessageFilters, event: &FluxEvent) -> bool {
+    alert.spec.suspend != Some(true)
+        && alert.spec.accepts_severity(event.severity.as_str())
+        && filters.pass(&event.message)
 }
 
 #[cfg(test)]
@@ -130,15 +145,17 @@ mod tests {
             "eventSources": [{"kind": "Kustomization", "name": "*"}],
             "inclusionList": [".*failed.*"], "exclusionList": ["timeout"]}));
         let ev = |sev: &str, msg: &str| event("Kustomization", "apps", "web", sev, msg);
-        assert_eq!(filters_pass(&a, &ev("info", "apply failed")), Ok(false), "info below error");
-        assert_eq!(filters_pass(&a, &ev("error", "apply failed")), Ok(true));
-        assert_eq!(filters_pass(&a, &ev("error", "all good")), Ok(false), "not included");
-        assert_eq!(filters_pass(&a, &ev("error", "apply failed: timeout")), Ok(false), "excluded");
+        let f = MessageFilters::compile(&a).unwrap();
+        assert!(!filters_pass(&a, &f, &ev("info", "apply failed")), "info below error");
+        assert!(filters_pass(&a, &f, &ev("error", "apply failed")));
+        assert!(!filters_pass(&a, &f, &ev("error", "all good")), "not included");
+        assert!(!filters_pass(&a, &f, &ev("error", "apply failed: timeout")), "excluded");
         let bad =
             alert(json!({"providerRef": {"name": "p"}, "eventSources": [], "exclusionList": ["ok", "(unclosed"]}));
-        let err = filters_pass(&bad, &ev("info", "m")).unwrap_err();
+        let err = MessageFilters::compile(&bad).unwrap_err();
         assert_eq!((err.field, err.index), ("spec.exclusionList", 1));
         let suspended = alert(json!({"providerRef": {"name": "p"}, "eventSources": [], "suspend": true}));
-        assert_eq!(filters_pass(&suspended, &ev("error", "m")), Ok(false));
+        let f = MessageFilters::compile(&suspended).unwrap();
+        assert!(!filters_pass(&suspended, &f, &ev("error", "m")));
     }
 }
