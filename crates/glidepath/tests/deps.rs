@@ -17,6 +17,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("glidepath-gotmpl", &[]),
     ("glidepath-notify", &[]),
     ("glidepath-sprig", &["glidepath-gotmpl"]),
+    ("glidepath-helm", &["glidepath-gotmpl", "glidepath-sprig"]),
     ("glidepath-canary", &["glidepath-api"]),
     ("glidepath-router", &["glidepath-api"]),
     ("glidepath-analysis", &["glidepath-api"]),
@@ -38,6 +39,7 @@ const PURE: &[&str] = &[
     "glidepath-cel",
     "glidepath-gotmpl",
     "glidepath-sprig",
+    "glidepath-helm",
 ];
 /// Crates that must not depend on kube or k8s-openapi at all.
 const NO_KUBE: &[&str] = &[
@@ -49,6 +51,7 @@ const NO_KUBE: &[&str] = &[
     "glidepath-gotmpl",
     "glidepath-notify",
     "glidepath-sprig",
+    "glidepath-helm",
 ];
 
 fn metadata() -> Value {
