@@ -129,7 +129,7 @@ impl<'t> State<'t> {
                     return self.errorf(format!("{name} is not a method but has arguments"));
                 }
                 match m.get(name) {
-                    Some(v) => Ok(Val { v: v.clone(), boxed: true }),
+                    Some(v) => Ok(Val { v, boxed: true }),
                     None => match self.missing_key() {
                         MissingKey::Default => Ok(Val::plain(Value::Invalid)),
                         MissingKey::Zero => Ok(Val { v: Value::Nil, boxed: true }),

@@ -224,7 +224,7 @@ impl<'t> State<'t> {
                 .map(|(i, e)| (Val::plain(Value::Int(i as i64)), Val { v: e.clone(), boxed: true }))
                 .collect(),
             Value::Map(m) => {
-                m.iter().map(|(k, e)| (Val::plain(Value::str(k.as_str())), Val { v: e.clone(), boxed: true })).collect()
+                m.entries().into_iter().map(|(k, e)| (Val::plain(Value::str(k)), Val { v: e, boxed: true })).collect()
             }
             Value::Int(n) => {
                 if r.pipe.decl.len() > 1 {

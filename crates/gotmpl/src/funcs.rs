@@ -249,7 +249,7 @@ fn index(item: &Value, indexes: &[Value]) -> FuncResult {
                 Value::Int(i64::from(*b.get(x).ok_or("reflect: slice index out of range")?))
             }
             Value::Map(m) => match ix {
-                Value::String(k) => m.get(&**k).cloned().unwrap_or(Value::Nil),
+                Value::String(k) => m.get(k).unwrap_or(Value::Nil),
                 Value::Invalid | Value::Nil => return Err("value is nil; should be of type string".into()),
                 v => return Err(format!("value has type {}; should be string", v.type_name())),
             },

@@ -42,6 +42,7 @@
 
 mod ast;
 mod compare;
+mod dict;
 mod error;
 mod escape;
 mod eval;
@@ -56,6 +57,7 @@ mod value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use dict::{Dict, deep_copy_value};
 pub use error::Error;
 pub use funcs::{Exec, Func, FuncMap, FuncResult, Param};
 pub use value::{Numbers, Opaque, Value};

@@ -51,8 +51,8 @@ pub enum Value {
     Bytes(Arc<[u8]>),
     /// Go `[]interface{}`.
     List(Arc<Vec<Value>>),
-    /// Go `map[string]interface{}`.
-    Map(Arc<BTreeMap<String, Value>>),
+    /// Go `map[string]interface{}`: shared and mutable, as Go maps are.
+    Map(crate::Dict),
     /// A value defined outside this crate.
     Opaque(Arc<dyn Opaque>),
 }
@@ -99,7 +99,7 @@ impl Value {
 
     /// A map value.
     pub fn map(entries: BTreeMap<String, Value>) -> Value {
-        Value::Map(Arc::new(entries))
+        Value::Map(crate::Dict::new(entries))
     }
 
     /// Converts a JSON value, choosing how numbers decode.
@@ -131,7 +131,7 @@ impl Value {
             Value::String(s) => J::String(s.to_string()),
             Value::Bytes(b) => J::String(base64(b)),
             Value::List(l) => J::Array(l.iter().map(Value::to_json).collect()),
-            Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::Map(m) => J::Object(m.entries().into_iter().map(|(k, v)| (k, v.to_json())).collect()),
             Value::Opaque(o) => J::String(o.display()),
         }
     }
@@ -211,8 +211,8 @@ impl Value {
         }
     }
 
-    /// The entries of a map value.
-    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+    /// The map inside a map value (shared: mutations are seen by every holder).
+    pub fn as_map(&self) -> Option<&crate::Dict> {
         match self {
             Value::Map(m) => Some(m),
             _ => None,
@@ -319,19 +319,19 @@ mod tests {
         let j = serde_json::json!({"a": 1, "b": 1.5, "c": [null, true]});
         let f = Value::from(j.clone());
         let Value::Map(m) = &f else { panic!() };
-        assert_eq!(m["a"], Value::Float(1.0));
+        assert_eq!(m.get("a").unwrap(), Value::Float(1.0));
         let i = Value::from_json(&j, Numbers::PreserveInts);
         let Value::Map(m) = &i else { panic!() };
-        assert_eq!(m["a"], Value::Int(1));
+        assert_eq!(m.get("a").unwrap(), Value::Int(1));
         assert_eq!(i.to_json(), j);
         assert_eq!(i.to_string(), "map[a:1 b:1.5 c:[<nil> true]]");
         assert_eq!(f.to_string(), "map[a:1 b:1.5 c:[<nil> true]]");
         assert_eq!(Value::Invalid.to_string(), "<no value>");
         let Value::Map(m) = &i else { panic!() };
-        assert_eq!(m["c"].as_list().map(<[Value]>::len), Some(2));
-        assert_eq!(m["a"].as_int(), Some(1));
-        assert_eq!(m["b"].as_float(), Some(1.5));
-        assert_eq!(i.as_map().map(BTreeMap::len), Some(3));
+        assert_eq!(m.get("c").unwrap().as_list().map(<[Value]>::len), Some(2));
+        assert_eq!(m.get("a").unwrap().as_int(), Some(1));
+        assert_eq!(m.get("b").unwrap().as_float(), Some(1.5));
+        assert_eq!(i.as_map().map(crate::Dict::len), Some(3));
         assert_eq!(Value::Bool(true).as_bool(), Some(true));
     }
 }

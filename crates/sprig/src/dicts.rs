@@ -12,34 +12,35 @@
 
 use std::collections::BTreeMap;
 
-use glidepath_gotmpl::{Func, FuncMap, Param, Value};
+use glidepath_gotmpl::{Dict, Func, FuncMap, Param, Value};
 
 use crate::conv::{arg_str, empty, str_list, strval};
 
 type Map = BTreeMap<String, Value>;
 
 fn map_of(v: &Value) -> Map {
-    v.as_map().cloned().unwrap_or_default()
+    v.as_map().map(Dict::snapshot).unwrap_or_default()
 }
 
-/// mergo's map merge of `src` into `dst`.
-pub fn merge_into(dst: &mut Map, src: &Map, overwrite: bool) {
+/// mergo's map merge of `src` into `dst`, in place: nested maps present on both sides are
+/// merged into `dst`'s own nested map, so every holder of it sees the result (as in Go).
+pub fn merge_into(dst: &Dict, src: &Map, overwrite: bool) {
     for (k, s) in src {
         let d = dst.get(k);
-        match (d, s) {
+        match (&d, s) {
             (_, Value::Nil | Value::Invalid) => {
                 if overwrite {
                     dst.insert(k.clone(), Value::Nil);
                 }
             }
             (Some(Value::Map(dm)), Value::Map(sm)) => {
-                let mut merged = (**dm).clone();
-                merge_into(&mut merged, sm, overwrite);
-                dst.insert(k.clone(), Value::map(merged));
+                if !dm.ptr_eq(sm) {
+                    merge_into(dm, &sm.snapshot(), overwrite);
+                }
             }
             (Some(d), Value::Map(_)) if !empty(d) => {}
             (d, s) => {
-                if overwrite || d.is_none_or(empty) {
+                if overwrite || d.as_ref().is_none_or(empty) {
                     dst.insert(k.clone(), s.clone());
                 }
             }
@@ -47,12 +48,17 @@ pub fn merge_into(dst: &mut Map, src: &Map, overwrite: bool) {
     }
 }
 
+/// Sprig's `merge`/`mergeOverwrite`: merges into the first dict and returns it.
 fn merge(a: &[Value], overwrite: bool) -> Result<Value, String> {
-    let mut dst = map_of(&a[0]);
+    let Some(dst) = a[0].as_map() else { return Ok(Value::map(Map::new())) };
     for src in &a[1..] {
-        merge_into(&mut dst, &map_of(src), overwrite);
+        if let Some(sm) = src.as_map() {
+            if !sm.ptr_eq(dst) {
+                merge_into(dst, &sm.snapshot(), overwrite);
+            }
+        }
     }
-    Ok(Value::map(dst))
+    Ok(a[0].clone())
 }
 
 fn dict(a: &[Value]) -> Value {
@@ -109,18 +115,22 @@ pub fn register(m: &mut FuncMap) {
     );
     m.insert(
         "set",
+        // Go maps are references: `set` changes the caller's dict and returns it.
         Func::pure(&[M, Str, Any], |a| {
-            let mut d = map_of(&a[0]);
-            d.insert(arg_str(a, 1).to_string(), a[2].clone());
-            Ok(Value::map(d))
+            let Some(d) = a[0].as_map() else {
+                return Ok(Value::map(Map::from([(arg_str(a, 1).into(), a[2].clone())])));
+            };
+            d.insert(arg_str(a, 1), a[2].clone());
+            Ok(a[0].clone())
         }),
     );
     m.insert(
         "unset",
         Func::pure(&[M, Str], |a| {
-            let mut d = map_of(&a[0]);
-            d.remove(arg_str(a, 1));
-            Ok(Value::map(d))
+            if let Some(d) = a[0].as_map() {
+                d.remove(arg_str(a, 1));
+            }
+            Ok(a[0].clone())
         }),
     );
     m.insert("hasKey", Func::pure(&[M, Str], |a| Ok(Value::Bool(map_of(&a[0]).contains_key(arg_str(a, 1))))));
@@ -128,7 +138,7 @@ pub fn register(m: &mut FuncMap) {
         "pluck",
         Func::variadic(&[Str], M, |a| {
             let key = arg_str(a, 0);
-            Ok(Value::list(a[1..].iter().filter_map(|d| d.as_map().and_then(|m| m.get(key)).cloned()).collect()))
+            Ok(Value::list(a[1..].iter().filter_map(|d| d.as_map().and_then(|m| m.get(key))).collect()))
         }),
     );
     m.insert("keys", Func::variadic(&[], M, |a| Ok(str_list(a.iter().flat_map(|d| map_of(d).into_keys())))));
@@ -155,6 +165,6 @@ pub fn register(m: &mut FuncMap) {
         m.insert(name, Func::variadic(&[M], M, move |a| merge(a, overwrite)));
     }
     m.insert("dig", Func::variadic(&[], Any, dig));
-    let copy = Func::pure(&[Any], |a| Ok(a[0].clone()));
+    let copy = Func::pure(&[Any], |a| Ok(glidepath_gotmpl::deep_copy_value(&a[0], 10_000)));
     m.insert("deepCopy", copy.clone()).insert("mustDeepCopy", copy);
 }

@@ -98,7 +98,7 @@ impl Enc {
             }
             Value::Map(m) => {
                 self.out.push('{');
-                for (i, (k, x)) in m.iter().enumerate() {
+                for (i, (k, x)) in m.entries().iter().enumerate() {
                     if i > 0 {
                         self.out.push(',');
                     }

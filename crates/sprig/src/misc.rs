@@ -201,7 +201,12 @@ pub fn register(m: &mut FuncMap, options: &Options) {
     let abs = Func::pure(&[S], |a| Ok(Value::Bool(arg_str(a, 0).starts_with('/'))));
     m.insert("isAbs", abs.clone()).insert("osIsAbs", abs);
     m.insert("urlParse", Func::pure(&[S], |a| url_parse(arg_str(a, 0))));
-    m.insert("urlJoin", Func::pure(&[Param::Map], |a| url_join(a[0].as_map().unwrap_or(&BTreeMap::new()))));
+    m.insert(
+        "urlJoin",
+        Func::pure(&[Param::Map], |a| {
+            url_join(&a[0].as_map().map(glidepath_gotmpl::Dict::snapshot).unwrap_or_default())
+        }),
+    );
     m.insert(
         "getHostByName",
         Func::pure(&[S], |_| Err("getHostByName: DNS lookups are disabled while rendering".into())),

@@ -109,6 +109,17 @@ fn dicts() {
             (r#"{{ set (dict) "a" 1 | toJson }}"#, r#"{"a":1}"#),
             (r#"{{ unset .m "a" }}"#, "map[b:map[c:d]]"),
             (r#"{{ unset .m "zz" }}"#, "map[a:1 b:map[c:d]]"),
+            // Go maps are references: set/unset/merge change the caller's dict.
+            (r#"{{ $d := dict "a" 1 }}{{ $_ := set $d "b" 2 }}{{ $d }}"#, "map[a:1 b:2]"),
+            (r#"{{ $d := dict "a" 1 "b" 2 }}{{ $_ := unset $d "a" }}{{ $d }}"#, "map[b:2]"),
+            (r#"{{ $d := dict "a" 1 }}{{ $_ := merge $d (dict "c" 3) }}{{ $d }}"#, "map[a:1 c:3]"),
+            (
+                r#"{{ $d := dict "n" (dict "x" 1) }}{{ $_ := mergeOverwrite $d (dict "n" (dict "x" 2)) }}{{ $d.n.x }}"#,
+                "2",
+            ),
+            (r#"{{ $d := dict "a" 1 }}{{ $c := deepCopy $d }}{{ $_ := set $c "a" 2 }}{{ $d.a }}{{ $c.a }}"#, "12"),
+            (r#"{{ $d := dict "a" 1 }}{{ $e := $d }}{{ $_ := set $e "z" 0 }}{{ len $d }}"#, "2"),
+            (r#"{{ $d := dict }}{{ $_ := merge $d $d }}{{ $d }}"#, "map[]"),
             (r#"{{ hasKey .m "a" }}"#, "true"),
             (r#"{{ hasKey .m "zz" }}"#, "false"),
             (r#"{{ pluck "a" (dict "a" 1) (dict "b" 2) (dict "a" 3) }}"#, "[1 3]"),

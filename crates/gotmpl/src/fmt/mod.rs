@@ -287,13 +287,13 @@ impl Printer {
         self.buf.push(']');
     }
 
-    fn fmt_map(&mut self, m: &std::collections::BTreeMap<String, Value>, verb: char) {
+    fn fmt_map(&mut self, m: &crate::Dict, verb: char) {
         if self.f.sharp_v {
             self.buf.push_str("map[string]interface {}{");
         } else {
             self.buf.push_str("map[");
         }
-        for (i, (k, e)) in m.iter().enumerate() {
+        for (i, (k, e)) in m.entries().iter().enumerate() {
             if i > 0 {
                 self.buf.push_str(if self.f.sharp_v { ", " } else { " " });
             }

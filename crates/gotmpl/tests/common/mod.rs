@@ -85,7 +85,7 @@ pub fn test_funcs() -> FuncMap {
         "keys",
         Func::pure(&[Param::Map], |a| {
             Ok(if let Value::Map(m) = &a[0] {
-                Value::list(m.keys().map(|k| Value::str(k.as_str())).collect())
+                Value::list(m.keys().into_iter().map(Value::str).collect())
             } else {
                 Value::Nil
             })
