@@ -52,10 +52,10 @@ pub fn merge_into(dst: &Dict, src: &Map, overwrite: bool) {
 fn merge(a: &[Value], overwrite: bool) -> Result<Value, String> {
     let Some(dst) = a[0].as_map() else { return Ok(Value::map(Map::new())) };
     for src in &a[1..] {
-        if let Some(sm) = src.as_map() {
-            if !sm.ptr_eq(dst) {
-                merge_into(dst, &sm.snapshot(), overwrite);
-            }
+        if let Some(sm) = src.as_map()
+            && !sm.ptr_eq(dst)
+        {
+            merge_into(dst, &sm.snapshot(), overwrite);
         }
     }
     Ok(a[0].clone())
