@@ -29,6 +29,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Build a kustomization directory to stdout, like `kubectl kustomize`.
     Build(BuildArgs),
+    /// Render a Helm chart to stdout, like `helm template` (Helm 4's engine, natively).
+    Template(Box<TemplateArgs>),
     /// Run the flagger-loadtester-compatible webhook and gate service.
     Loadtester(LoadtesterArgs),
     /// List canaries: phase, weight, failed checks, last transition.
@@ -241,6 +243,62 @@ pub struct BuildArgs {
     /// Allow files outside the directory tree, as Flux does (`kubectl kustomize` does not).
     #[arg(long, env = "GLIDEPATH_LOAD_RESTRICTIONS_NONE")]
     pub load_restrictions_none: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// `[NAME] CHART`: the release name (default `release-name`) and a chart directory or .tgz.
+    pub args: Vec<String>,
+    /// Values files, merged in order.
+    #[arg(short = 'f', long = "values")]
+    pub values: Vec<std::path::PathBuf>,
+    /// `key=value` pairs (Helm's --set syntax).
+    #[arg(long)]
+    pub set: Vec<String>,
+    /// `key=value` pairs whose values stay strings.
+    #[arg(long)]
+    pub set_string: Vec<String>,
+    /// `key=json` pairs.
+    #[arg(long)]
+    pub set_json: Vec<String>,
+    /// `key=path` pairs: the value is the file's content.
+    #[arg(long)]
+    pub set_file: Vec<String>,
+    /// `key=value` pairs taken literally.
+    #[arg(long)]
+    pub set_literal: Vec<String>,
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// The Kubernetes version `.Capabilities.KubeVersion` reports.
+    #[arg(long)]
+    pub kube_version: Option<String>,
+    /// API versions added to `.Capabilities.APIVersions` (repeat or comma-separate).
+    #[arg(short = 'a', long)]
+    pub api_versions: Vec<String>,
+    /// Print the charts' crds/ files too.
+    #[arg(long)]
+    pub include_crds: bool,
+    #[arg(long)]
+    pub skip_crds: bool,
+    /// Leave out test hooks.
+    #[arg(long)]
+    pub skip_tests: bool,
+    /// Leave out hooks.
+    #[arg(long)]
+    pub no_hooks: bool,
+    /// Only these templates (paths or globs relative to the chart).
+    #[arg(short = 's', long)]
+    pub show_only: Vec<String>,
+    /// A Go template for the release name.
+    #[arg(long)]
+    pub name_template: Option<String>,
+    #[arg(long)]
+    pub skip_schema_validation: bool,
+    #[arg(long)]
+    pub render_subchart_notes: bool,
+    /// Render as an upgrade (`.Release.IsUpgrade`).
+    #[arg(long)]
+    pub is_upgrade: bool,
 }
 
 #[derive(Debug, Args)]

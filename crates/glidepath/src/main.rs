@@ -180,6 +180,39 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             print!("{}", glidepath_build::to_yaml_stream(&objects)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Template(args) => {
+            let cmd = glidepath_helm::command::TemplateCommand {
+                args: args.args,
+                values_files: args.values,
+                set: args.set,
+                set_string: args.set_string,
+                set_json: args.set_json,
+                set_file: args.set_file,
+                set_literal: args.set_literal,
+                namespace: args.namespace,
+                kube_version: args.kube_version,
+                api_versions: args.api_versions,
+                include_crds: args.include_crds,
+                skip_crds: args.skip_crds,
+                skip_tests: args.skip_tests,
+                no_hooks: args.no_hooks,
+                show_only: args.show_only,
+                name_template: args.name_template,
+                skip_schema_validation: args.skip_schema_validation,
+                render_subchart_notes: args.render_subchart_notes,
+                is_upgrade: args.is_upgrade,
+            };
+            match glidepath_helm::command::run_template(&cmd) {
+                Ok(out) => {
+                    print!("{out}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("Error: {}", error_chain(&e));
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
         Command::Loadtester(args) => {
             init_logging("text");
             let config =
@@ -200,4 +233,16 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             tokio::runtime::Runtime::new()?.block_on(glidepath::demo::run(args))
         }
     }
+}
+
+/// An error and its sources, `: `-joined (as Go's wrapped errors print).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        cur = s.source();
+    }
+    out
 }

@@ -217,7 +217,11 @@ impl<'t> State<'t> {
         let outer = self.vars.len();
         let val = self.eval_pipeline(dot, &r.pipe)?;
         let mark = self.vars.len();
-        let items: Vec<(Val, Val)> = match &val.v {
+        let listed = match &val.v {
+            Value::Opaque(o) => o.elements(),
+            _ => None,
+        };
+        let items: Vec<(Val, Val)> = match listed.as_ref().unwrap_or(&val.v) {
             Value::List(l) => l
                 .iter()
                 .enumerate()

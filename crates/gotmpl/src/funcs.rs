@@ -203,6 +203,11 @@ fn eval_args(args: &[Value]) -> String {
 }
 
 fn length(v: &Value) -> FuncResult {
+    if let Value::Opaque(o) = v
+        && let Some(inner) = o.elements()
+    {
+        return length(&inner);
+    }
     let n = match v {
         Value::String(s) => s.len(),
         Value::Bytes(b) => b.len(),

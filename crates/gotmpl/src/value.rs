@@ -28,6 +28,11 @@ pub trait Opaque: fmt::Debug + Send + Sync {
     fn method(&self, _name: &str) -> Option<crate::Func> {
         None
     }
+    /// The elements, when the Go value is a slice or map underneath (Helm's `VersionSet` is a
+    /// `[]string`; `files` a map): `range`, `len` and `index` use them.
+    fn elements(&self) -> Option<Value> {
+        None
+    }
 }
 
 /// A template value. Maps have string keys and iterate in sorted key order, as Go's

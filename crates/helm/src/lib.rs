@@ -9,6 +9,27 @@
 //! It must not depend on kube, tokio or the clock: the controllers pass the cluster's
 //! capabilities and the release in, and get manifests, hooks, notes and values out.
 
+mod archive;
+pub mod command;
+pub mod chart;
+mod deps;
+mod engine;
+mod error;
+mod funcs;
+mod glob;
+mod ignore;
+pub mod manifest;
+pub mod objects;
+mod release;
 pub mod schema;
 pub mod strvals;
+pub mod toml;
+pub mod values;
 pub mod yaml;
+
+pub use chart::{Chart, File, Metadata};
+pub use engine::RenderContext;
+pub use error::HelmError;
+pub use manifest::{Hook, Manifest};
+pub use objects::{Capabilities, KubeVersion, Release};
+pub use release::{Rendered, TemplateOptions, load_chart, render_release, template_stream};

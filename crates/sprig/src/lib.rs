@@ -59,7 +59,7 @@ mod misc;
 mod numeric;
 mod regexp;
 mod rng;
-mod semver;
+pub mod semver;
 mod strings;
 mod text;
 mod timefmt;

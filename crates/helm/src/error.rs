@@ -1,0 +1,41 @@
+//! The crate's errors, named after the failed action. Display texts are Helm's where Helm's
+//! users know them (`validation: chart.metadata.name is required`, `parse error at (...)`).
+
+use std::path::PathBuf;
+
+/// What went wrong while loading or rendering a chart.
+#[derive(Debug, thiserror::Error)]
+pub enum HelmError {
+    /// A file or directory of the chart could not be read.
+    #[error("read {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The chart archive is not a readable gzipped tar.
+    #[error("read chart archive {path}")]
+    Archive {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The chart is malformed (Helm's loader and validation messages).
+    #[error("{0}")]
+    Invalid(String),
+    /// A YAML file of the chart (Chart.yaml, values.yaml, a values file) does not parse.
+    #[error("{context}: {message}")]
+    Yaml { context: String, message: String },
+    /// Values do not satisfy the charts' values.schema.json.
+    #[error("values don't meet the specifications of the schema(s) in the following chart(s):\n{0}")]
+    Schema(String),
+    /// A template does not parse or fails to execute (Helm's wording, with file and line).
+    #[error("{0}")]
+    Render(String),
+    /// A rendered manifest is not YAML (`YAML parse error on <file>: ...`).
+    #[error("YAML parse error on {file}: {message}")]
+    Manifest { file: String, message: String },
+    /// A `--set` family expression is malformed.
+    #[error("{0}")]
+    Set(String),
+}

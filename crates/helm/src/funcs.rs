@@ -1,0 +1,179 @@
+//! Helm's template functions on top of Sprig (`pkg/engine/funcs.go`): YAML, JSON and TOML in
+//! and out with Go's encoders' output, `required` and `fail` (reported as Helm reports them),
+//! `lookup` (offline: empty, as `helm template`), and `include`/`tpl` with Helm's recursion
+//! limit and error wording. `env` and `expandenv` are removed, as Helm removes them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use glidepath_gotmpl::{Exec, Func, FuncMap, Param, Value};
+use serde_json::Value as Json;
+
+/// Markers around a `required`/`fail` message, so the error is reported as Helm's
+/// `execution error at (<file>:<line>:<col>): <message>`.
+pub const WARN_START: &str = "HELM_ERR_START";
+pub const WARN_END: &str = "HELM_ERR_END";
+/// Helm's `recursionMaxNums`: nested `include`s of one template name.
+const RECURSION_MAX: usize = 1000;
+
+fn json_of(v: &Value) -> Json {
+    v.to_json()
+}
+
+/// sigs.k8s.io/yaml's Marshal output without the final newline (Helm's `toYaml`).
+pub fn to_yaml_text(v: &Json) -> String {
+    let s = crate::yaml::to_yaml(v);
+    s.strip_suffix('\n').map(str::to_string).unwrap_or(s)
+}
+
+fn from_json_value(j: Json) -> Value {
+    Value::from_json(&j, glidepath_gotmpl::Numbers::Float64)
+}
+
+fn error_map(msg: String) -> Value {
+    let mut m = std::collections::BTreeMap::new();
+    m.insert("Error".to_string(), Value::str(msg));
+    Value::map(m)
+}
+
+/// The functions Helm adds to Sprig's, `include` and `tpl` excepted (see [`late_bound`]).
+pub fn helm_funcs(strict: bool) -> FuncMap {
+    let mut m = FuncMap::new();
+    m.insert("toYaml", Func::pure(&[Param::Any], |a| Ok(Value::str(to_yaml_text(&json_of(&a[0]))))));
+    m.insert("mustToYaml", Func::pure(&[Param::Any], |a| Ok(Value::str(to_yaml_text(&json_of(&a[0]))))));
+    m.insert(
+        "toYamlPretty",
+        Func::pure(&[Param::Any], |a| {
+            let s = crate::yaml::to_yaml_pretty(&json_of(&a[0]));
+            Ok(Value::str(s.strip_suffix('\n').unwrap_or(&s)))
+        }),
+    );
+    m.insert(
+        "fromYaml",
+        Func::pure(&[Param::String], |a| {
+            Ok(match crate::yaml::from_yaml(a[0].as_str().unwrap_or("")) {
+                Ok(Json::Object(o)) => from_json_value(Json::Object(o)),
+                Ok(Json::Null) => Value::map(Default::default()),
+                Ok(other) => error_map(format!(
+                    "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+                    crate::chart::json_kind(&other)
+                )),
+                Err(e) => error_map(e.to_string()),
+            })
+        }),
+    );
+    m.insert(
+        "fromYamlArray",
+        Func::pure(&[Param::String], |a| {
+            Ok(match crate::yaml::from_yaml(a[0].as_str().unwrap_or("")) {
+                Ok(Json::Array(l)) => from_json_value(Json::Array(l)),
+                Ok(Json::Null) => Value::list(Vec::new()),
+                Ok(other) => Value::list(vec![Value::str(format!(
+                    "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type []interface {{}}",
+                    crate::chart::json_kind(&other)
+                ))]),
+                Err(e) => Value::list(vec![Value::str(e.to_string())]),
+            })
+        }),
+    );
+    m.insert(
+        "fromJson",
+        Func::pure(&[Param::String], |a| {
+            Ok(match serde_json::from_str::<Json>(a[0].as_str().unwrap_or("")) {
+                Ok(Json::Object(o)) => from_json_value(Json::Object(o)),
+                Ok(_) => error_map("json: cannot unmarshal into Go value of type map[string]interface {}".into()),
+                Err(e) => error_map(e.to_string()),
+            })
+        }),
+    );
+    m.insert(
+        "fromJsonArray",
+        Func::pure(&[Param::String], |a| {
+            Ok(match serde_json::from_str::<Json>(a[0].as_str().unwrap_or("")) {
+                Ok(Json::Array(l)) => from_json_value(Json::Array(l)),
+                Ok(_) => Value::list(vec![Value::str("json: cannot unmarshal into Go value of type []interface {}")]),
+                Err(e) => Value::list(vec![Value::str(e.to_string())]),
+            })
+        }),
+    );
+    m.insert(
+        "toToml",
+        Func::pure(&[Param::Any], |a| Ok(Value::str(crate::toml::to_toml(&json_of(&a[0])).unwrap_or_else(|e| e)))),
+    );
+    m.insert(
+        "fromToml",
+        Func::pure(&[Param::String], |a| {
+            Ok(match crate::toml::from_toml(a[0].as_str().unwrap_or("")) {
+                Ok(j) => from_json_value(j),
+                Err(e) => error_map(e),
+            })
+        }),
+    );
+    m.insert(
+        "required",
+        Func::pure(&[Param::String, Param::Any], |a| match &a[1] {
+            Value::Nil | Value::Invalid => Err(format!("{WARN_START}{}{WARN_END}", a[0].as_str().unwrap_or(""))),
+            Value::String(s) if s.is_empty() => Err(format!("{WARN_START}{}{WARN_END}", a[0].as_str().unwrap_or(""))),
+            v => Ok(v.clone()),
+        }),
+    );
+    m.insert(
+        "fail",
+        Func::pure(&[Param::String], |a| Err(format!("{WARN_START}{}{WARN_END}", a[0].as_str().unwrap_or("")))),
+    );
+    m.insert(
+        "lookup",
+        Func::pure(&[Param::String, Param::String, Param::String, Param::String], |_| {
+            Ok(Value::map(Default::default()))
+        }),
+    );
+    let _ = strict;
+    m
+}
+
+/// Per-render count of nested `include`s by template name.
+pub type Included = Arc<Mutex<HashMap<String, usize>>>;
+
+/// `include` and `tpl`, which run templates of the executing set.
+pub fn late_bound(included: &Included, strict: bool) -> FuncMap {
+    let mut m = FuncMap::new();
+    let inc = included.clone();
+    m.insert(
+        "include",
+        Func::new(&[Param::String, Param::Any], None, move |ex: &mut dyn Exec, a: &[Value]| {
+            let name = a[0].as_str().unwrap_or("").to_string();
+            {
+                let mut counts = inc.lock().unwrap_or_else(PoisonError::into_inner);
+                let n = counts.entry(name.clone()).or_insert(0);
+                if *n > RECURSION_MAX {
+                    return Err(format!("rendering template has a nested reference name: {name}: unable to execute template"));
+                }
+                *n += 1;
+            }
+            let out = ex.execute(&name, &a[1]);
+            if let Some(n) = inc.lock().unwrap_or_else(PoisonError::into_inner).get_mut(&name) {
+                *n = n.saturating_sub(1);
+            }
+            out.map(Value::str).map_err(|e| e.to_string())
+        }),
+    );
+    m.insert(
+        "tpl",
+        Func::new(&[Param::String, Param::Any], None, move |ex: &mut dyn Exec, a: &[Value]| {
+            let text = a[0].as_str().unwrap_or("");
+            let mut set = ex.template().clone();
+            set.option(if strict { "missingkey=error" } else { "missingkey=zero" }).map_err(|e| e.to_string())?;
+            let name = set.name().to_string();
+            set.parse_named(&name, text).map_err(|e| format!("cannot parse template {}: {e}", go_quote(text)))?;
+            let out = ex
+                .execute_in(&set, &name, &a[1])
+                .map_err(|e| format!("error during tpl function execution for {}: {e}", go_quote(text)))?;
+            Ok(Value::str(out.replace("<no value>", "")))
+        }),
+    );
+    m
+}
+
+fn go_quote(s: &str) -> String {
+    glidepath_gotmpl::fmt::quote(s)
+}
