@@ -1,0 +1,5 @@
+//! DSA key generation (placeholder).
+
+pub fn generate() -> Result<Vec<u8>, String> {
+    Err("dsa: not implemented".into())
+}
