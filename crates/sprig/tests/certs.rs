@@ -348,3 +348,34 @@ fn errors() {
     let cases: Vec<(&str, &str)> = cases.iter().map(|(t, w)| (t.as_str(), *w)).collect();
     common::table("certs errors", &cases);
 }
+
+/// Slow in debug builds (a 2048-bit prime search: 3 to 20 s), so one key only.
+#[test]
+fn gen_dsa_key() {
+    let out = common::run(r#"{{ genPrivateKey "dsa" }}"#).unwrap();
+    let (kind, der) = pem(&out);
+    assert_eq!(kind, "DSA PRIVATE KEY");
+    let f = tlvs(tlvs(&der)[0].1);
+    assert_eq!(f[0], Tlv(2, &[0]));
+    let lens: Vec<usize> = f.iter().map(|t| t.1.len() - usize::from(t.1[0] == 0)).collect();
+    assert_eq!((lens.len(), lens[1], lens[2]), (6, 256, 32), "version, P (2048 bits), Q (256), G, Y, X");
+    assert!(f[1].1[f[1].1.len() - 1] & 1 == 1, "P is odd");
+    // Go parses DSA keys but cannot certify them (messages checked against Helm 4).
+    let q = format!("{out:?}");
+    let tpls = [
+        format!(r#"{{{{ genCAWithKey "x" 1 {q} }}}}"#),
+        format!(r#"{{{{ genSignedCertWithKey "x" nil nil 1 (genCA "c" 1) {q} }}}}"#),
+        format!(
+            r#"{{{{ $c := genCA "c" 1 }}}}{{{{ eq (buildCustomCert ($c.Cert | b64enc) ({q} | b64enc)).Key {q} }}}}"#
+        ),
+    ];
+    let cases = [
+        (
+            tpls[0].as_str(),
+            "ERR:error creating certificate: x509: certificate private key does not implement crypto.Signer",
+        ),
+        (tpls[1].as_str(), "ERR:error creating certificate: x509: unsupported public key type: *dsa.PublicKey"),
+        (tpls[2].as_str(), "true"),
+    ];
+    common::table("dsa keys", &cases);
+}
