@@ -178,7 +178,8 @@ fn rsa_modulus_len(der: &[u8]) -> usize {
 
 #[test]
 fn gen_ca() {
-    let p = parts(r#"{{ $ca := genCA "my-ca" 365 }}{{ $ca.Cert }}|{{ $ca.Key }}|{{ typeOf $ca }}"#);
+    let p =
+        parts(r#"{{ $ca := genCA "my-ca" 365 }}{{ $ca.Cert }}|{{ $ca.Key }}|{{ typeOf $ca }}|{{ printf "%v" $ca }}"#);
     let ca = Cert::parse(&p[0]);
     assert_eq!(Cert::cn(&ca.subject).as_deref(), Some("my-ca"));
     assert_eq!(ca.issuer, ca.subject);
@@ -201,6 +202,7 @@ fn gen_ca() {
     assert_eq!(tlvs(tlvs(&key)[0].1).len(), 9, "PKCS#1: version, n, e, d, p, q, dp, dq, qinv");
     assert_eq!(rsa_modulus_len(&key), 256);
     assert_eq!(p[2], "sprig.certificate");
+    assert_eq!(p[3], format!("{{{} {}}}", p[0], p[1]), "Go's %v of the struct");
 }
 
 #[test]
@@ -378,4 +380,115 @@ fn gen_dsa_key() {
         (tpls[2].as_str(), "true"),
     ];
     common::table("dsa keys", &cases);
+}
+
+/// Output of Helm 4 (Go's Sprig): `genCA "go-rsa-ca" 3650` (cert, key), `genCAWithKey
+/// "go-ec-ca" 3650 (genPrivateKey "ecdsa")` (cert, key) and `genPrivateKey "ed25519"`.
+const GO_PEMS: &str = r#"-----BEGIN CERTIFICATE-----
+MIIDEzCCAfugAwIBAgIQKgNxWxkT6kzIqFAInKOwkzANBgkqhkiG9w0BAQsFADAU
+MRIwEAYDVQQDEwlnby1yc2EtY2EwHhcNMjYxMjA3MDE1NDE2WhcNMzYxMjA0MDE1
+NDE2WjAUMRIwEAYDVQQDEwlnby1yc2EtY2EwggEiMA0GCSqGSIb3DQEBAQUAA4IB
+DwAwggEKAoIBAQDWi/zSomzkLJASPi+KWE9578b2cEcz2nkIOdrMHS2P8NN14NKs
+W6rErNi+VLShkKCKbwwoE0DaSg3W2/WKA0zcBBFasfKQQBLWWTQDswTJk/OsDYGQ
+D5SE5QvREz6jDm1o0pR0ykg0+PJ8Osy3V5wHMUyxE8XK0Kj6YVVby0IwpyjEgv85
+6c3vRugmg2tOAiFw+UgnhhWPrWO0pPJlGsB6JPdSHELX3DO0VeRQAP4+5gDCAjqo
+cq5ElDNhpKX2xfy1pn8yHLs24cLX8p/a0U8Cb4AHLC8PDqdoP27jt2kyxT4SVCeF
+WCYCtJZWTq/eeMJWz2ifHAYJ21ONe13vye3dAgMBAAGjYTBfMA4GA1UdDwEB/wQE
+AwICpDAdBgNVHSUEFjAUBggrBgEFBQcDAQYIKwYBBQUHAwIwDwYDVR0TAQH/BAUw
+AwEB/zAdBgNVHQ4EFgQUgusPKWsxMIL2UkkagDYw12g5aQIwDQYJKoZIhvcNAQEL
+BQADggEBANCgRh1IuLJEtvJpT+IWpBT+B+eLL7cRDt79sYg7oKXHpShbiVes24RQ
+hcx/Slyv1FdVZnEiWHnP3o8AFR6fhu9pU23KM65ZjQRLQQsFpLVMpE5GlB/78XwI
+z+yGtTyLtkNbTirQ7pBsdSwtJi6c1KGFgvI7x7ED/sIPhtifqpxU4jjXtXVd8qjF
+WjC8NryEDQvrQKv1DvD7WeinZmiYDFMV6Jb/5H/DSClS5iBRXcbenZE4baoRI2AH
+sFgT/31XSiESI7I0eQu3PNOtxFxITA5fDwiYYTZk9G9+dy+V/ufrBcJ05AXFZXJn
+un9MayTCkvZvakmhMgXGOzDTJ2/p7R4=
+-----END CERTIFICATE-----
+-----BEGIN RSA PRIVATE KEY-----
+MIIEowIBAAKCAQEA1ov80qJs5CyQEj4vilhPee/G9nBHM9p5CDnazB0tj/DTdeDS
+rFuqxKzYvlS0oZCgim8MKBNA2koN1tv1igNM3AQRWrHykEAS1lk0A7MEyZPzrA2B
+kA+UhOUL0RM+ow5taNKUdMpINPjyfDrMt1ecBzFMsRPFytCo+mFVW8tCMKcoxIL/
+OenN70boJoNrTgIhcPlIJ4YVj61jtKTyZRrAeiT3UhxC19wztFXkUAD+PuYAwgI6
+qHKuRJQzYaSl9sX8taZ/Mhy7NuHC1/Kf2tFPAm+ABywvDw6naD9u47dpMsU+ElQn
+hVgmArSWVk6v3njCVs9onxwGCdtTjXtd78nt3QIDAQABAoIBAEUt5lvU29/HLr1z
+J8koKJhc5H7aPVtO+u/YF+DxF5vuP4Em+UdyV2ILief1UDk4dUut+vGBI8w/TK8X
+Rdk2rzXSafYgouI4htpu8QKwWr7U4iF8SWa2X2FqqaDE39Gb+VNvc0clYpsSGr5M
+B26m5Ty8fMosYf6/wXzanbd3luQwqthKhD6VCpmHVLIDJwd0xluFGHpeERoytMce
+VvXPimIrJWMvbWN0yPfMqJiJEZqNux1JOROhIrRbKJVvieTvdO26LeT/TQYdmUId
+PKiTB3mMtRnw+vEXhDS5Xh7xqpugOI4gAiKibRLzR7kKYg1/65r0bflx/wEPfIYd
+xqRWXdECgYEA+aGRo9SwXKSTaWuANykLrcVSq7ioySxpJtdse3KqLoLY/2ks4lHL
+fbPHLX1IcOYjS6NsaqK8ubJwijXNqI4d+c7MyaR7smgjcoA8VN5cVVsk2fjNn7CF
+Wvu87cfK52hgNGpCP5595zlfGYoh42WlRyYkLehHWMhbbjQgarbLJy8CgYEA3AVF
+OuprAAQTURFEtJK4jMSQg7nxROwQWjUJMY3osYoamISFihCs4jyTjhrBu60uaGxn
+UDrj3Vd7vq3Za72JglSFJ9+/7PnWsgk6vdtEeAXtMNqwS/0PEs4h2JIdI6u8Qjnr
+bXdxPeXGKrT8pKQ4TrhM64+IQQ/lyE2/AVi4+LMCgYBQSz/lSoxPwEAKMKHVHEa9
+ZjLpOURRMQ/BhplGO+OxgjT6MoJVaanijOkMILgkWGIR+kbtJds+f77jNdso1E2g
+BHyqf1WqVQTR152QTtW0PtTjp7u8GbNLSJ3Effct58zKD0Ov4vLsZO/J7zxnQFKh
+SAtrGMOaMxf1op6qtJEz0QKBgHqy5bzJZgqIO02GV85r1EeMhxsu4wIQs73avdnI
+ze/UmKhdnyszyXYRWihxe4DyP2M0sRjo/pI9a2EXCp0vAjSQdgGaoinB2p1G0F94
+nGJiy7fm/VIjOfi+w9lHAsEV0NMOAeD2L0zZiv3eGNaoTk54MU1cqhu+heKCmPZj
+SCRJAoGBAMxDrX9EBNQXxeUA5mL7duz9n2fZYL8RNAkdRRIKFdGrvpOHbXumb5ns
+PpeOPVhyzKb1g2D5yMSabCF3eWoL+qfggg3vGrA1g14WCHs006jliUEGHWqB0xMr
+GFS1zFglInnPQqK3jBIK3Dx3ENnsbyEM/jAjko8x6x5IR/TvYtf4
+-----END RSA PRIVATE KEY-----
+-----BEGIN CERTIFICATE-----
+MIIBhzCCASygAwIBAgIRAP3FMdc95jGG4CUUH10W4/MwCgYIKoZIzj0EAwIwEzER
+MA8GA1UEAxMIZ28tZWMtY2EwHhcNMjYxMjA3MDE1NDE2WhcNMzYxMjA0MDE1NDE2
+WjATMREwDwYDVQQDEwhnby1lYy1jYTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IA
+BMkzR7xHaNCP3Png00pVZpGvPFBtxbZj+1GX3eetghwni9O/loeTngdiDRu5ys3H
+04Ux8mjiYSf9Qnb1QQFTsTCjYTBfMA4GA1UdDwEB/wQEAwICpDAdBgNVHSUEFjAU
+BggrBgEFBQcDAQYIKwYBBQUHAwIwDwYDVR0TAQH/BAUwAwEB/zAdBgNVHQ4EFgQU
+dnDbuxILDsQ7og9o9DHidjKKpYswCgYIKoZIzj0EAwIDSQAwRgIhAPgd0/UAhWaS
+W7gvdI9GmcxMZ1SP5S0tXEqFTUJJ6CscAiEA/hguA1PQqpDZaLjM5+khcCMRnne9
+zSchFoLTgEmFfJk=
+-----END CERTIFICATE-----
+-----BEGIN EC PRIVATE KEY-----
+MHcCAQEEIBfxEecEDmA0dpjhX1c6tO9FpU9yb0W1mV+bny8abnzHoAoGCCqGSM49
+AwEHoUQDQgAEyTNHvEdo0I/c+eDTSlVmka88UG3FtmP7UZfd562CHCeL07+Wh5Oe
+B2ING7nKzcfThTHyaOJhJ/1CdvVBAVOxMA==
+-----END EC PRIVATE KEY-----
+-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEICpesE8d6IsMk7U67Z6o04eS+9XVVq9ZjJaDxtXWmsOa
+-----END PRIVATE KEY-----
+"#;
+
+fn go_blocks() -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut cur = String::new();
+    for line in GO_PEMS.lines() {
+        cur.push_str(line);
+        cur.push('\n');
+        if line.starts_with("-----END") {
+            blocks.push(std::mem::take(&mut cur));
+        }
+    }
+    blocks
+}
+
+#[test]
+fn go_generated_inputs() {
+    let b = go_blocks();
+    assert_eq!(b.len(), 5);
+    let (rsa_ca, ec_ca) = (Cert::parse(&b[0]), Cert::parse(&b[2]));
+    for (cert, key) in [(&b[0], &b[1]), (&b[2], &b[3])] {
+        let tpl = format!(
+            r#"{{{{ $ca := buildCustomCert ({cert:?} | b64enc) ({key:?} | b64enc) }}}}{{{{ (genSignedCert "l" nil (list "l") 1 $ca).Cert }}}}|{{{{ $again := genCAWithKey "again" 1 {key:?} }}}}{{{{ $again.Cert }}}}|{{{{ eq $again.Key {key:?} }}}}"#
+        );
+        let p = parts(&tpl);
+        let (ca, leaf, again) = (Cert::parse(cert), Cert::parse(&p[0]), Cert::parse(&p[1]));
+        leaf.verify_by(&ca);
+        assert_eq!(leaf.issuer, ca.subject);
+        assert_eq!(leaf.ext(AKID).unwrap().1[4..], ca.ext(SKID).unwrap().1[2..], "authority key id is Go's");
+        assert_eq!(again.public_key, ca.public_key);
+        assert_eq!(again.ext(SKID), ca.ext(SKID), "same subject key id rule as Go");
+        assert_eq!(p[2], "true", "the key prints back byte for byte");
+    }
+    assert_eq!(rsa_ca.sig_alg, RSA_SHA256);
+    assert_eq!(ec_ca.sig_alg, ECDSA_SHA256);
+    let ed = &b[4];
+    let p = parts(&format!(
+        r#"{{{{ $c := genSelfSignedCertWithKey "ed" nil nil 1 {ed:?} }}}}{{{{ $c.Cert }}}}|{{{{ eq $c.Key {ed:?} }}}}"#
+    ));
+    let c = Cert::parse(&p[0]);
+    c.verify_by(&c);
+    assert_eq!(p[1], "true");
 }
