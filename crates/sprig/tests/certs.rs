@@ -215,7 +215,7 @@ fn validity_encoding() {
 
 #[test]
 fn gen_signed_cert() {
-    let tpl = r#"{{ $ca := genCA "my-ca" 10 }}{{ $c := genSignedCert "leaf.example" (list "10.0.0.1" "::ffff:1.2.3.4" "2001:db8::1") (list "a.example" "b.example") 30 $ca }}{{ $ca.Cert }}|{{ $c.Cert }}|{{ $c.Key }}"#;
+    let tpl = r#"{{ $ca := genCA "my-ca" 10 }}{{ $c := genSignedCert "leaf.example" (list "10.0.0.1" "::ffff:1.2.3.4" "2001:db8::1") (list "a.example" "b.example") 30 $ca }}{{ $ca.Cert }}|{{ $c.Cert }}|{{ $c.Key }}|{{ (genSignedCert "my-ca" nil nil 1 $ca).Cert }}"#;
     let p = parts(tpl);
     let (ca, leaf) = (Cert::parse(&p[0]), Cert::parse(&p[1]));
     assert_eq!(Cert::cn(&leaf.subject).as_deref(), Some("leaf.example"));
@@ -245,6 +245,10 @@ fn gen_signed_cert() {
     leaf.verify_by(&ca);
     assert_ne!(leaf.public_key, ca.public_key);
     assert_eq!(pem(&p[2]).0, "RSA PRIVATE KEY");
+    // Go sets the authority key id only when issuer and subject differ.
+    let same = Cert::parse(&p[3]);
+    assert_eq!((same.issuer == same.subject, same.ext(AKID)), (true, None));
+    same.verify_by(&ca);
 }
 
 #[test]

@@ -1,16 +1,23 @@
 //! Sprig's key and certificate functions: `genPrivateKey`, `genCA`, `genCAWithKey`,
 //! `genSelfSignedCert`, `genSelfSignedCertWithKey`, `genSignedCert`,
 //! `genSignedCertWithKey` and `buildCustomCert`, returning Sprig's `certificate` struct
-//! (`.Cert` and `.Key`, PEM strings).
+//! (`.Cert` and `.Key`, PEM strings; `%v` prints `{CERT KEY}` as Go does).
 //!
 //! Keys come from aws-lc-rs (OS-seeded; not from [`crate::Options::rng`], as Sprig uses
-//! `crypto/rand`); certificates are DER built here (see `x509`), timestamps read
-//! [`crate::Options::clock`]. Differences from Go: RSA keys passed in must be 2048 to 8192
-//! bits and EC keys P-256, P-384 or P-521 (aws-lc-rs's limits; Go also takes smaller RSA
-//! keys and P-224); parse errors inside a key say less than Go's; a non-certificate passed
-//! as the CA fails inside the call (`error calling genSignedCert: wrong type for value...`)
-//! where Go fails before it.
-
+//! `crypto/rand`), DSA keys from `dsa`; certificates are DER built here to Go's layout (see
+//! `x509`), serials from the OS, timestamps from [`crate::Options::clock`].
+//!
+//! Differences from Go:
+//! - Keys passed in must be RSA of 2048 to 8192 bits or EC on P-256, P-384 or P-521
+//!   (aws-lc-rs's limits; Go also takes smaller RSA keys and P-224).
+//! - A malformed key or certificate gets the same message prefix as Go but not the
+//!   `asn1: structure error: ...` detail, and certificates are checked structurally only
+//!   (Go's `ParseCertificate` also validates names, keys and extension contents).
+//! - A non-certificate passed as the CA fails inside the call (`error calling
+//!   genSignedCert: wrong type for value; expected sprig.certificate; got ...`) where Go
+//!   fails while converting the argument (same message, no `error calling` prefix).
+//! - `toJson` / `toYaml` of a certificate print its `%v` text (the template engine's rule
+//!   for opaque values), where Go marshals `{"Cert": ..., "Key": ...}`.
 mod der;
 mod dsa;
 mod keys;
