@@ -93,6 +93,12 @@ fn rem_small(a: &[u64], d: u64) -> u64 {
     })
 }
 
+/// `a·b + c + d`, which cannot overflow 128 bits; wrapping operations skip the debug
+/// build's overflow checks, which dominate its big-number time.
+fn mac(a: u64, b: u64, c: u64, d: u64) -> u128 {
+    u128::from(a).wrapping_mul(u128::from(b)).wrapping_add(u128::from(c)).wrapping_add(u128::from(d))
+}
+
 /// Montgomery arithmetic modulo an odd `m` (R = 2^(64·n)).
 struct Mont {
     m: Limbs,
@@ -128,23 +134,26 @@ impl Mont {
         for &bi in &b {
             let mut c = 0u64;
             for (tj, &aj) in t[..n].iter_mut().zip(&a) {
-                let s = u128::from(aj) * u128::from(bi) + u128::from(*tj) + u128::from(c);
+                let s = mac(aj, bi, *tj, c);
                 *tj = s as u64;
                 c = (s >> 64) as u64;
             }
             let (v, carry) = t[n].overflowing_add(c);
             t[n] = v;
             t[n + 1] = u64::from(carry);
+            // Add u·m (making t[0] zero), then shift t down a limb.
             let u = t[0].wrapping_mul(self.inv);
-            let mut c = ((u128::from(u) * u128::from(m[0]) + u128::from(t[0])) >> 64) as u64;
-            for j in 1..n {
-                let s = u128::from(u) * u128::from(m[j]) + u128::from(t[j]) + u128::from(c);
-                t[j - 1] = s as u64;
+            let mut c = 0u64;
+            for (tj, &mj) in t[..n].iter_mut().zip(m) {
+                let s = mac(u, mj, *tj, c);
+                *tj = s as u64;
                 c = (s >> 64) as u64;
             }
             let (v, carry) = t[n].overflowing_add(c);
-            t[n - 1] = v;
-            t[n] = t[n + 1] + u64::from(carry);
+            t[n] = v;
+            t[n + 1] += u64::from(carry);
+            t.copy_within(1.., 0);
+            t[n + 1] = 0;
         }
         t.truncate(n + 1);
         if cmp(&t, &self.m).is_ge() {
