@@ -64,25 +64,21 @@ pub enum Key {
     Dsa(Vec<u8>),
 }
 
-fn generation_failed<E>(_: E) -> String {
-    "failed to generate private key".to_string()
-}
-
 impl Key {
     /// A new RSA key (Sprig: 4096 bits for `genPrivateKey`, 2048 for certificates).
     pub fn rsa(size: KeySize) -> Result<Key, String> {
-        RsaKeyPair::generate(size).map(Key::Rsa).map_err(|e| format!("error generating rsa key: {e}"))
+        RsaKeyPair::generate(size).map(Key::Rsa).map_err(|e| e.to_string())
     }
 
     /// A new ECDSA P-256 key.
     pub fn ecdsa() -> Result<Key, String> {
-        let kp = EcdsaKeyPair::generate(Curve::P256.alg()).map_err(generation_failed)?;
+        let kp = EcdsaKeyPair::generate(Curve::P256.alg()).map_err(|e| e.to_string())?;
         Ok(Key::Ec(kp, Curve::P256))
     }
 
     /// A new Ed25519 key.
     pub fn ed25519() -> Result<Key, String> {
-        Ed25519KeyPair::generate().map(Key::Ed25519).map_err(generation_failed)
+        Ed25519KeyPair::generate().map(Key::Ed25519).map_err(|e| e.to_string())
     }
 
     /// Sprig's `pemBlockForKey`, encoded.

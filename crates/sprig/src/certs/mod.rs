@@ -170,8 +170,9 @@ fn finish(cert: Result<Vec<u8>, String>, key: &Key) -> Result<Certificate, Strin
     Ok(Certificate { cert: der::pem_encode("CERTIFICATE", &der), key: key.to_pem()? })
 }
 
+/// The 2048-bit key Sprig's certificate functions generate when given none.
 fn new_rsa() -> Result<Key, String> {
-    Key::rsa(KeySize::Rsa2048)
+    Key::rsa(KeySize::Rsa2048).map_err(|e| format!("error generating rsa key: {e}"))
 }
 
 fn pem_key(pem: &str) -> Result<Key, String> {
