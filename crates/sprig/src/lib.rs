@@ -16,11 +16,9 @@
 //!
 //! It depends on `glidepath-gotmpl`, `regex`, `sha2` and `getrandom` only.
 //!
-//! Not built (absent from the map, so templates using them fail to parse with Go's
-//! `function "x" not defined`): certificate and key generation (`genPrivateKey`, `genCA`,
-//! `genCAWithKey`, `genSelfSignedCert`, `genSelfSignedCertWithKey`, `genSignedCert`,
-//! `genSignedCertWithKey`, `buildCustomCert`), `randSeededNumeric`.
-//! `getHostByName` exists and refuses (no network I/O while rendering).
+//! Keys and certificates (`genPrivateKey`, `genCA`, `genSignedCert`...) use aws-lc-rs keys
+//! and OS randomness, not [`Options::rng`] (see `certs`). `randSeededNumeric` is not a
+//! Sprig v3 function. `getHostByName` exists and refuses (no network I/O while rendering).
 //!
 //! Known differences from Go, from the value model:
 //! - Values are immutable and shared ([`Value`] containers are reference counted), so `set`,
@@ -48,6 +46,7 @@
 
 mod aes;
 mod bcrypt;
+mod certs;
 mod conv;
 mod dates;
 mod derive;
@@ -151,4 +150,5 @@ pub fn extend(map: &mut FuncMap, options: &Options) {
     semver::register(map);
     misc::register(map, options);
     dates::register(map, &options.clock);
+    certs::register(map, &options.clock);
 }
