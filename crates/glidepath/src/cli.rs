@@ -299,6 +299,9 @@ pub struct TemplateArgs {
     /// Render as an upgrade (`.Release.IsUpgrade`).
     #[arg(long)]
     pub is_upgrade: bool,
+    /// On invalid YAML, print the rendered templates before the error.
+    #[arg(long)]
+    pub debug: bool,
 }
 
 #[derive(Debug, Args)]

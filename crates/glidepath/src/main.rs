@@ -201,6 +201,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 skip_schema_validation: args.skip_schema_validation,
                 render_subchart_notes: args.render_subchart_notes,
                 is_upgrade: args.is_upgrade,
+                debug: args.debug,
             };
             match glidepath_helm::command::run_template(&cmd) {
                 Ok(out) => {
@@ -208,6 +209,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
+                    if let glidepath_helm::HelmError::WithOutput { output, .. } = &e {
+                        print!("{output}");
+                    }
                     eprintln!("Error: {}", error_chain(&e));
                     Ok(ExitCode::FAILURE)
                 }

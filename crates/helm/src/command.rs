@@ -13,6 +13,7 @@ use crate::{HelmError, values};
 /// The flags of `helm template [NAME] CHART`.
 #[derive(Debug, Clone, Default)]
 pub struct TemplateCommand {
+    /// Parsed from `helm template`'s command line by [`TemplateCommand::from_args`], or built.
     /// Positional arguments: `[NAME] CHART`.
     pub args: Vec<String>,
     pub values_files: Vec<PathBuf>,
@@ -33,6 +34,71 @@ pub struct TemplateCommand {
     pub skip_schema_validation: bool,
     pub render_subchart_notes: bool,
     pub is_upgrade: bool,
+    /// `--debug`: on a YAML error, print the rendered templates before the error.
+    pub debug: bool,
+}
+
+impl TemplateCommand {
+    /// Parses `helm template`'s arguments (after `template`): `--flag value`, `--flag=value`,
+    /// short `-f`/`-n`/`-a`/`-s`, boolean flags, positionals. `--debug` is accepted and
+    /// ignored. The error names the flag.
+    pub fn from_args(args: &[String]) -> Result<TemplateCommand, HelmError> {
+        let mut c = TemplateCommand::default();
+        let mut i = 0;
+        while i < args.len() {
+            let arg = &args[i];
+            i += 1;
+            if !arg.starts_with('-') || arg == "-" {
+                c.args.push(arg.clone());
+                continue;
+            }
+            let (flag, inline) = match arg.split_once('=') {
+                Some((f, v)) => (f, Some(v.to_string())),
+                None => (arg.as_str(), None),
+            };
+            let boolean = match flag {
+                "--include-crds" => Some(&mut c.include_crds),
+                "--skip-crds" => Some(&mut c.skip_crds),
+                "--skip-tests" => Some(&mut c.skip_tests),
+                "--no-hooks" => Some(&mut c.no_hooks),
+                "--skip-schema-validation" => Some(&mut c.skip_schema_validation),
+                "--render-subchart-notes" => Some(&mut c.render_subchart_notes),
+                "--is-upgrade" => Some(&mut c.is_upgrade),
+                _ => None,
+            };
+            if let Some(b) = boolean {
+                *b = inline.as_deref() != Some("false");
+                continue;
+            }
+            if flag == "--debug" {
+                c.debug = true;
+                continue;
+            }
+            let value = match inline {
+                Some(v) => v,
+                None => {
+                    let v = args.get(i).cloned().ok_or_else(|| HelmError::Invalid(format!("flag needs an argument: {flag}")))?;
+                    i += 1;
+                    v
+                }
+            };
+            match flag {
+                "-f" | "--values" => c.values_files.extend(value.split(',').map(PathBuf::from)),
+                "--set" => c.set.push(value),
+                "--set-string" => c.set_string.push(value),
+                "--set-json" => c.set_json.push(value),
+                "--set-file" => c.set_file.push(value),
+                "--set-literal" => c.set_literal.push(value),
+                "-n" | "--namespace" => c.namespace = Some(value),
+                "--kube-version" => c.kube_version = Some(value),
+                "-a" | "--api-versions" => c.api_versions.push(value),
+                "-s" | "--show-only" => c.show_only.push(value),
+                "--name-template" => c.name_template = Some(value),
+                other => return Err(HelmError::Invalid(format!("unknown flag: {other}"))),
+            }
+        }
+        Ok(c)
+    }
 }
 
 /// Helm's CLI values: files in order, then `--set-json`, `--set`, `--set-string`,
@@ -77,6 +143,11 @@ pub fn merge_user_values(cmd: &TemplateCommand) -> Result<Map<String, Json>, Hel
 
 /// Runs `helm template`; the output, or the error Helm prints after `Error: `.
 pub fn run_template(cmd: &TemplateCommand) -> Result<String, HelmError> {
+    run_template_with(cmd, &glidepath_sprig::Options::default())
+}
+
+/// [`run_template`] with Sprig's clock and random source given (tests fix them).
+pub fn run_template_with(cmd: &TemplateCommand, sprig: &glidepath_sprig::Options) -> Result<String, HelmError> {
     let (name, chart_path) = match cmd.args.as_slice() {
         [] => {
             return Err(HelmError::Invalid(
@@ -123,9 +194,13 @@ pub fn run_template(cmd: &TemplateCommand) -> Result<String, HelmError> {
         sub_notes: cmd.render_subchart_notes,
         show_only: cmd.show_only.clone(),
         strict: false,
+        sprig: sprig.clone(),
     };
     let rendered = render_release(&chart, &opts).map_err(|e| match e {
-        e @ HelmError::Manifest { .. } => HelmError::Render(format!("{e}\n\nUse --debug flag to render out invalid YAML")),
+        HelmError::WithOutput { output, error } if cmd.debug => HelmError::WithOutput { output, error },
+        HelmError::WithOutput { error, .. } => {
+            HelmError::Render(format!("{error}\n\nUse --debug flag to render out invalid YAML"))
+        }
         e => e,
     })?;
     template_stream(&rendered, &opts)

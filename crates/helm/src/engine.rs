@@ -30,6 +30,8 @@ pub struct RenderContext {
     pub capabilities: Capabilities,
     /// `missingkey=error` instead of Helm's default `zero`.
     pub strict: bool,
+    /// Sprig's clock and random source (fixed ones make renders reproducible).
+    pub sprig: glidepath_sprig::Options,
 }
 
 /// Renders every non-partial template: (path, output) in Helm's order of execution.
@@ -46,7 +48,7 @@ pub fn render(chart: &Chart, values: Value, ctx: &RenderContext) -> Result<Vec<(
     let included: Included = Arc::default();
     let mut set = Template::new("gotpl");
     set.option(if ctx.strict { "missingkey=error" } else { "missingkey=zero" }).map_err(render_err)?;
-    let mut funcs = glidepath_sprig::funcs(&glidepath_sprig::Options::default());
+    let mut funcs = glidepath_sprig::funcs(&ctx.sprig);
     funcs.extend(&helm_funcs(ctx.strict));
     funcs.extend(&late_bound(&included, ctx.strict));
     set.funcs(&funcs);

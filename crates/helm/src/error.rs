@@ -38,4 +38,8 @@ pub enum HelmError {
     /// A `--set` family expression is malformed.
     #[error("{0}")]
     Set(String),
+    /// An error after which Helm still prints what it rendered (`--debug`): `output` goes to
+    /// stdout before the error.
+    #[error("{error}")]
+    WithOutput { output: String, error: Box<HelmError> },
 }

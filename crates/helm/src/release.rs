@@ -42,6 +42,8 @@ pub struct TemplateOptions {
     /// `--show-only` paths or globs (relative to the top chart: `templates/x.yaml`).
     pub show_only: Vec<String>,
     pub strict: bool,
+    /// Sprig's clock and random source.
+    pub sprig: glidepath_sprig::Options,
 }
 
 /// A rendered release.
@@ -74,7 +76,12 @@ pub fn render_release(chart: &Chart, opts: &TemplateOptions) -> Result<Rendered,
             chart.metadata.kube_version
         )));
     }
-    let ctx = RenderContext { release: opts.release.clone(), capabilities: opts.capabilities.clone(), strict: opts.strict };
+    let ctx = RenderContext {
+        release: opts.release.clone(),
+        capabilities: opts.capabilities.clone(),
+        strict: opts.strict,
+        sprig: opts.sprig.clone(),
+    };
     let value = glidepath_gotmpl::Value::from_json(&Json::Object(vals.clone()), glidepath_gotmpl::Numbers::PreserveInts);
     let files = render(&chart, value, &ctx)?;
     let notes_path = format!("{}/templates/NOTES.txt", chart.name());
@@ -94,7 +101,15 @@ pub fn render_release(chart: &Chart, opts: &TemplateOptions) -> Result<Rendered,
         }
         rest.push((path, text));
     }
-    let (hooks, manifests) = sort_manifests(&rest)?;
+    let (hooks, manifests) = sort_manifests(&rest).map_err(|error| {
+        // Helm returns the rendered files with a YAML error, to help debug it.
+        let output = rest
+            .iter()
+            .filter(|(_, t)| !t.trim().is_empty())
+            .map(|(p, t)| format!("---\n# Source: {p}\n{t}\n"))
+            .collect();
+        HelmError::WithOutput { output, error: Box::new(error) }
+    })?;
     let crds = if opts.include_crds {
         chart
             .crd_objects(chart.name())

@@ -22,8 +22,20 @@ pub fn from_yaml(text: &str) -> Result<Json, YamlError> {
     Ok(floats(docs.into_iter().next().unwrap_or(Json::Null)))
 }
 
+fn ints(v: &Json) -> Json {
+    match v {
+        Json::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => Json::from(f as i64),
+            _ => v.clone(),
+        },
+        Json::Array(a) => Json::Array(a.iter().map(ints).collect()),
+        Json::Object(o) => Json::Object(o.iter().map(|(k, v)| (k.clone(), ints(v))).collect()),
+        other => other.clone(),
+    }
+}
+
 pub fn to_yaml(v: &Json) -> String {
-    serde_saphyr::to_string(v).unwrap_or_default()
+    serde_saphyr::to_string(&ints(v)).unwrap_or_default()
 }
 
 pub fn to_yaml_pretty(v: &Json) -> String {
