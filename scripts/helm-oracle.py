@@ -42,6 +42,7 @@ HOOK_EVENTS = {
     "pre-install", "post-install", "pre-delete", "post-delete", "pre-upgrade",
     "post-upgrade", "pre-rollback", "post-rollback", "test", "test-success",
 }
+RENDER_FRAME = re.compile(r"^[^\n]+:\d+:\d+\n  executing ")
 SEP = re.compile(r"(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*")
 
 
@@ -137,7 +138,32 @@ def parse(argv):
     p.add_argument("--include-crds", action="store_true")
     p.add_argument("--skip-tests", action="store_true")
     p.add_argument("--no-hooks", action="store_true")
+    p.add_argument("-s", "--show-only", action="append", default=[])
     return p.parse_args(argv)
+
+
+SOURCE = re.compile(r"# Source: [^/]+/(.+)")
+
+
+def show_only(text, patterns):
+    """pkg/cmd/template.go's --show-only over the stream (path.Match on chart paths)."""
+    import fnmatch
+    docs = split_manifests(text)
+    out = []
+    for f in patterns:
+        missing = True
+        for doc in docs:
+            m = SOURCE.search(doc)
+            if not m:
+                continue
+            # Go's path.Match: '*' does not cross '/'.
+            rx = fnmatch.translate(f).replace(".*", "[^/]*")
+            if re.match(rx, m.group(1)):
+                out.append("---\n%s\n" % doc)
+                missing = False
+        if missing:
+            raise helm.HelmError("could not find template %s in chart" % f)
+    return "".join(out)
 
 
 def run(argv):
@@ -169,12 +195,28 @@ def run(argv):
                 "helm_render_with_config", cfg._raw(), ch._raw(), json.dumps(values), json.dumps(render_opts)))
             for _kind, path, doc in hooks(rendered, args.skip_tests):
                 text += "---\n# Source: %s\n%s\n" % (path, doc)
+        if args.show_only:
+            text = show_only(text, args.show_only)
         return text, "", 0
     except helm.HelmError as e:
-        return "", "Error: %s\n" % e, 1
+        # `helm template` adds a hint when the install got as far as rendering (it returned
+        # a release with the error): template and manifest errors, kubeVersion mismatches.
+        msg = str(e)
+        rendering = (msg.startswith(("YAML parse error on", "parse error", "execution error at",
+                                     "template: ", "chart requires kubeVersion"))
+                     or RENDER_FRAME.match(msg))
+        if rendering:
+            msg += "\n\nUse --debug flag to render out invalid YAML"
+        return "", "Error: %s\n" % msg, 1
 
 
 def main():
+    # libhelm logs (e.g. "skipping unknown hooks") to stderr; Helm's CLI prints none of it.
+    import logging
+    quiet = logging.getLogger("helm-oracle")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+    helm.enable_logging(level=logging.CRITICAL, logger=quiet)
     if sys.argv[1:] == ["--batch"]:
         # A JSON list of argument lists in, a JSON list of results out (one process for all).
         cases = json.load(sys.stdin)

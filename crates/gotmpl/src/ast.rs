@@ -38,7 +38,8 @@ impl Tree {
         })
     }
 
-    /// Go's `ErrorContext`: `NAME:LINE:COL` and the node's text (20 characters at most).
+    /// Go's `ErrorContext`: `NAME:LINE:COL` and the node's text (whole: Go 1.26, which Helm
+    /// 4.2 is built with, no longer truncates it to 20 characters).
     pub fn error_context(&self, pos: usize, node: String) -> (String, String) {
         let text = self.text.get(..pos).unwrap_or(&self.text);
         let col = match text.rfind('\n') {
@@ -46,9 +47,7 @@ impl Tree {
             Some(nl) => pos - (nl + 1),
         };
         let line = 1 + text.matches('\n').count();
-        let context =
-            if node.chars().count() > 20 { format!("{}...", node.chars().take(20).collect::<String>()) } else { node };
-        (format!("{}:{}:{}", self.parse_name, line, col), context)
+        (format!("{}:{}:{}", self.parse_name, line, col), node)
     }
 }
 

@@ -145,7 +145,7 @@ fn exec_error_names_the_nested_template() {
     let got = run("long", "{{index .x 1 2 3 4 5 6 7}}", &data("{}")).unwrap_err();
     assert_eq!(
         got,
-        r#"template: long:1:2: executing "long" at <index .x 1 2 3 4 5 6...>: error calling index: index of untyped nil"#
+        r#"template: long:1:2: executing "long" at <index .x 1 2 3 4 5 6 7>: error calling index: index of untyped nil"#
     );
 }
 

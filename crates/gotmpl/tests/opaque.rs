@@ -80,7 +80,7 @@ fn method_and_field_errors() {
     let e = run("{{ .Capabilities.APIVersions.Has }}").unwrap_err();
     assert_eq!(
         e,
-        r#"template: caps:1:16: executing "caps" at <.Capabilities.APIVer...>: wrong number of args for Has: want 1 got 0"#
+        r#"template: caps:1:16: executing "caps" at <.Capabilities.APIVersions.Has>: wrong number of args for Has: want 1 got 0"#
     );
     let e = run("{{ .Capabilities.APIVersions.Has 1 }}").unwrap_err();
     assert!(e.ends_with("expected string; found 1"), "{e}");

@@ -127,7 +127,10 @@ fn walk(
         let rel = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
         let real = std::fs::canonicalize(&path).map_err(read_err(path.clone()))?;
         if !real.starts_with(root) {
-            return Err(HelmError::Invalid(format!("chart file {rel:?} is a link to {}, outside the chart", real.display())));
+            return Err(HelmError::Invalid(format!(
+                "chart file {rel:?} is a link to {}, outside the chart",
+                real.display()
+            )));
         }
         let meta = std::fs::metadata(&real).map_err(read_err(path.clone()))?;
         if meta.is_dir() {

@@ -77,7 +77,10 @@ impl TemplateCommand {
             let value = match inline {
                 Some(v) => v,
                 None => {
-                    let v = args.get(i).cloned().ok_or_else(|| HelmError::Invalid(format!("flag needs an argument: {flag}")))?;
+                    let v = args
+                        .get(i)
+                        .cloned()
+                        .ok_or_else(|| HelmError::Invalid(format!("flag needs an argument: {flag}")))?;
                     i += 1;
                     v
                 }

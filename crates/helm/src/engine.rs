@@ -153,7 +153,9 @@ fn frames(err: &str) -> Option<String> {
     let (node, msg) = split_node(rest)?;
     let head = format!("{loc}\n  executing {name} at <{node}>:\n    ");
     match msg.strip_prefix("error calling include: ") {
-        Some(inner) => Some(format!("{head}error calling include:\n{}", frames(inner).unwrap_or_else(|| inner.to_string()))),
+        Some(inner) => {
+            Some(format!("{head}error calling include:\n{}", frames(inner).unwrap_or_else(|| inner.to_string())))
+        }
         None => Some(format!("{head}{msg}")),
     }
 }

@@ -146,7 +146,9 @@ pub fn late_bound(included: &Included, strict: bool) -> FuncMap {
                 let mut counts = inc.lock().unwrap_or_else(PoisonError::into_inner);
                 let n = counts.entry(name.clone()).or_insert(0);
                 if *n > RECURSION_MAX {
-                    return Err(format!("rendering template has a nested reference name: {name}: unable to execute template"));
+                    return Err(format!(
+                        "rendering template has a nested reference name: {name}: unable to execute template"
+                    ));
                 }
                 *n += 1;
             }

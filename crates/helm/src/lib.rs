@@ -10,8 +10,8 @@
 //! capabilities and the release in, and get manifests, hooks, notes and values out.
 
 mod archive;
-pub mod command;
 pub mod chart;
+pub mod command;
 mod deps;
 mod engine;
 mod error;

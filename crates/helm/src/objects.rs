@@ -84,9 +84,9 @@ impl Opaque for Files {
                 let s = s.strip_suffix('\n').unwrap_or(&s);
                 Ok(Value::list(s.split('\n').map(Value::from).collect()))
             }),
-            "AsConfig" => {
-                Func::pure(&[], move |_| Ok(Value::str(files.by_base_name(|d| String::from_utf8_lossy(d).into_owned()))))
-            }
+            "AsConfig" => Func::pure(&[], move |_| {
+                Ok(Value::str(files.by_base_name(|d| String::from_utf8_lossy(d).into_owned())))
+            }),
             "AsSecrets" => Func::pure(&[], move |_| Ok(Value::str(files.by_base_name(base64_std)))),
             _ => return None,
         })
@@ -255,7 +255,9 @@ impl Opaque for VersionSet {
     fn method(&self, name: &str) -> Option<Func> {
         let set = self.0.clone();
         (name == "Has").then(|| {
-            Func::pure(&[Param::String], move |a| Ok(Value::Bool(set.iter().any(|v| Some(v.as_str()) == a[0].as_str()))))
+            Func::pure(&[Param::String], move |a| {
+                Ok(Value::Bool(set.iter().any(|v| Some(v.as_str()) == a[0].as_str())))
+            })
         })
     }
 }
@@ -274,7 +276,9 @@ impl Opaque for HelmVersion {
         self
     }
     fn field(&self, name: &str) -> Option<Value> {
-        let i = ["Version", "GitCommit", "GitTreeState", "GoVersion", "KubeClientVersion"].iter().position(|f| *f == name)?;
+        let i = ["Version", "GitCommit", "GitTreeState", "GoVersion", "KubeClientVersion"]
+            .iter()
+            .position(|f| *f == name)?;
         Some(Value::str(HELM_VERSION[i]))
     }
 }
@@ -287,7 +291,12 @@ impl Opaque for Caps {
         "*common.Capabilities".into()
     }
     fn display(&self) -> String {
-        format!("&{{{} {} {}}}", self.0.kube_version.version, VersionSet(self.0.api_versions.clone()).display(), HelmVersion.display())
+        format!(
+            "&{{{} {} {}}}",
+            self.0.kube_version.version,
+            VersionSet(self.0.api_versions.clone()).display(),
+            HelmVersion.display()
+        )
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self
@@ -331,7 +340,10 @@ pub fn chart_value(md: &Metadata, is_root: bool) -> Value {
             e.insert("Alias".into(), s(&d.alias));
             e.insert("Condition".into(), s(&d.condition));
             e.insert("Enabled".into(), Value::Bool(d.enabled));
-            e.insert("ImportValues".into(), Value::list(d.import_values.iter().map(|v| Value::from(v.clone())).collect()));
+            e.insert(
+                "ImportValues".into(),
+                Value::list(d.import_values.iter().map(|v| Value::from(v.clone())).collect()),
+            );
             e.insert("Name".into(), s(&d.name));
             e.insert("Repository".into(), s(&d.repository));
             e.insert("Tags".into(), strs(&d.tags));
@@ -379,7 +391,13 @@ pub struct Release {
 
 impl Default for Release {
     fn default() -> Self {
-        Release { name: "release-name".into(), namespace: "default".into(), revision: 1, is_install: true, is_upgrade: false }
+        Release {
+            name: "release-name".into(),
+            namespace: "default".into(),
+            revision: 1,
+            is_install: true,
+            is_upgrade: false,
+        }
     }
 }
 

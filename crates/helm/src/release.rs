@@ -69,12 +69,14 @@ pub fn render_release(chart: &Chart, opts: &TemplateOptions) -> Result<Rendered,
     if !opts.skip_schema_validation {
         crate::schema::validate_chart(&chart, &vals)?;
     }
+    // From here on Helm has a (failed) release to show: errors carry the rendered output.
+    let partial = |error: HelmError| HelmError::WithOutput { output: String::new(), error: Box::new(error) };
     let kube = &opts.capabilities.kube_version.version;
     if !chart.metadata.kube_version.is_empty() && !kube_compatible(&chart.metadata.kube_version, kube) {
-        return Err(HelmError::Invalid(format!(
+        return Err(partial(HelmError::Invalid(format!(
             "chart requires kubeVersion: {} which is incompatible with Kubernetes {kube}",
             chart.metadata.kube_version
-        )));
+        ))));
     }
     let ctx = RenderContext {
         release: opts.release.clone(),
@@ -82,8 +84,9 @@ pub fn render_release(chart: &Chart, opts: &TemplateOptions) -> Result<Rendered,
         strict: opts.strict,
         sprig: opts.sprig.clone(),
     };
-    let value = glidepath_gotmpl::Value::from_json(&Json::Object(vals.clone()), glidepath_gotmpl::Numbers::PreserveInts);
-    let files = render(&chart, value, &ctx)?;
+    let value =
+        glidepath_gotmpl::Value::from_json(&Json::Object(vals.clone()), glidepath_gotmpl::Numbers::PreserveInts);
+    let files = render(&chart, value, &ctx).map_err(partial)?;
     let notes_path = format!("{}/templates/NOTES.txt", chart.name());
     let mut notes = String::new();
     let mut rest = Vec::new();

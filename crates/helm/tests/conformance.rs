@@ -120,11 +120,31 @@ fn diff(want: &str, got: &str) -> String {
     format!("line {}:\n  want:\n{}\n  got:\n{}", i + 1, show(&w), show(&g))
 }
 
-/// Every chart × values set: (label, argv).
+/// Flag variants run on this crate's own charts besides their values sets.
+const EXTRA_FLAGS: &[(&str, &[&str])] = &[
+    ("stream", &["--include-crds"]),
+    ("stream", &["--skip-tests"]),
+    ("stream", &["--no-hooks"]),
+    ("stream", &["-s", "templates/all.yaml"]),
+    ("stream", &["-s", "templates/tests/*", "-s", "templates/mutate-*"]),
+    ("stream", &["-s", "templates/nope.yaml"]),
+    ("objects", &["--kube-version", "v1.21.3"]),
+];
+
+fn own_charts() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/charts"))
+}
+
+/// Every chart × values set: (label, argv). The corpus's real charts, then this crate's own
+/// charts (one per engine area: objects, dependencies and values, the stream, errors).
 fn chart_cases() -> Vec<(String, Vec<String>)> {
-    let dir = shared().join("charts");
-    let mut charts: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
-    charts.sort();
+    let mut charts: Vec<PathBuf> = Vec::new();
+    for dir in [shared().join("charts"), own_charts()] {
+        let mut found: Vec<PathBuf> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+        found.sort();
+        charts.extend(found);
+    }
     let mut out = Vec::new();
     for chart in charts {
         let mut sets = vec![None];
@@ -137,20 +157,28 @@ fn chart_cases() -> Vec<(String, Vec<String>)> {
             sets.extend(files.into_iter().map(Some));
         }
         for set in sets {
-            let mut argv: Vec<String> = ["rel", &chart.display().to_string(), "-n", "monitoring"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
+            let mut argv: Vec<String> =
+                ["rel", &chart.display().to_string(), "-n", "monitoring"].iter().map(|s| s.to_string()).collect();
             argv.extend(["--kube-version", "1.33.0", "--api-versions", "monitoring.coreos.com/v1"].map(String::from));
             argv.extend(["--api-versions", "gateway.networking.k8s.io/v1"].map(String::from));
             let label = match &set {
-                Some(f) => format!("{} {}", chart.file_name().unwrap().to_string_lossy(), f.file_name().unwrap().to_string_lossy()),
+                Some(f) => format!(
+                    "{} {}",
+                    chart.file_name().unwrap().to_string_lossy(),
+                    f.file_name().unwrap().to_string_lossy()
+                ),
                 None => format!("{} (defaults)", chart.file_name().unwrap().to_string_lossy()),
             };
             if let Some(f) = set {
                 argv.extend(["-f".to_string(), f.display().to_string()]);
             }
             out.push((label, argv));
+        }
+        let name = chart.file_name().unwrap().to_string_lossy().into_owned();
+        for (_, flags) in EXTRA_FLAGS.iter().filter(|(c, _)| *c == name) {
+            let mut argv = vec!["rel".to_string(), chart.display().to_string()];
+            argv.extend(flags.iter().map(|f| f.to_string()));
+            out.push((format!("{name} {}", flags.join(" ")), argv));
         }
     }
     out
@@ -172,7 +200,10 @@ fn oracle(cases: &[Vec<String>]) -> Vec<String> {
     let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap().unwrap();
-    assert!(out.status.success(), "the Helm oracle failed; is helm-python-sdk installed? (scripts/install-test-deps.sh)");
+    assert!(
+        out.status.success(),
+        "the Helm oracle failed; is helm-python-sdk installed? (scripts/install-test-deps.sh)"
+    );
     let results: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     results.iter().map(|r| format!("{}{}", r["stdout"].as_str().unwrap(), r["stderr"].as_str().unwrap())).collect()
 }
@@ -187,7 +218,14 @@ fn mask(text: &str, a: &str, b: &str) -> Option<String> {
     if lines.len() != la.len() {
         return Some(text.to_string());
     }
-    Some(lines.iter().zip(la.iter().zip(&lb)).map(|(l, (x, y))| if x == y { *l } else { "<masked>" }).collect::<Vec<_>>().join("\n"))
+    Some(
+        lines
+            .iter()
+            .zip(la.iter().zip(&lb))
+            .map(|(l, (x, y))| if x == y { *l } else { "<masked>" })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
 }
 
 #[test]
@@ -214,6 +252,9 @@ fn real_charts_match_helm() {
             failed.push(format!("--- {label}\n{}", diff(&want, &got)));
         }
     }
-    println!("real charts vs Helm 4.2.3: {passed} passed, {} failed ({masked} renders with random output masked)", failed.len());
+    println!(
+        "real charts vs Helm 4.2.3: {passed} passed, {} failed ({masked} renders with random output masked)",
+        failed.len()
+    );
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }

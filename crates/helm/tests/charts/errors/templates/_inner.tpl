@@ -1,0 +1,1 @@
+{{- define "errors.inner" -}}{{ .Values.missing.deeper }}{{- end -}}
