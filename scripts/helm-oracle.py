@@ -210,6 +210,30 @@ def run(argv):
         return "", "Error: %s\n" % msg, 1
 
 
+def bench(n, argv):
+    """Times Helm's own render (a client-only install, chart loaded each time, as `helm
+    template` does) n times; prints seconds per render and the peak RSS growth in KiB."""
+    import resource
+    import time
+    args = parse(argv)
+    name, chart = (args.args[0], args.args[1]) if len(args.args) == 2 else ("release-name", args.args[0])
+    values = user_values(args)
+    cfg = helm.Config(namespace=args.namespace)
+    opts = {"dry_run": "client", "namespace": args.namespace}
+    if args.kube_version:
+        opts["kube_version"] = args.kube_version
+    null = _native.HANDLE(0)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    size = 0
+    for _ in range(n):
+        rel = _native.call_string("helm_install", cfg._raw(), null, null, chart, name, json.dumps(values), json.dumps(opts))
+        size = len(json.loads(rel)["manifest"])
+    elapsed = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    json.dump({"seconds_per_render": elapsed / n, "rss_growth_kib": peak - before, "manifest_bytes": size}, sys.stdout)
+
+
 def main():
     # libhelm logs (e.g. "skipping unknown hooks") to stderr; Helm's CLI prints none of it.
     import logging
@@ -217,6 +241,9 @@ def main():
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False
     helm.enable_logging(level=logging.CRITICAL, logger=quiet)
+    if sys.argv[1:2] == ["--bench"]:
+        bench(int(sys.argv[2]), sys.argv[3:])
+        return
     if sys.argv[1:] == ["--batch"]:
         # A JSON list of argument lists in, a JSON list of results out (one process for all).
         cases = json.load(sys.stdin)

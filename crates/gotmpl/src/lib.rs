@@ -186,6 +186,19 @@ impl Template {
         Ok(self)
     }
 
+    /// Adds the templates another set parsed (with the same functions), as if its text had
+    /// been parsed into this set: same-named templates are replaced, except by empty ones.
+    /// Lets a caller parse each file once and assemble sets from the parsed files.
+    pub fn add_parsed(&mut self, other: &Template) -> &mut Self {
+        for (name, tree) in &other.trees {
+            if tree.is_empty() && self.trees.get(name).is_some_and(|old| !old.is_empty()) {
+                continue;
+            }
+            self.trees.insert(name.clone(), tree.clone());
+        }
+        self
+    }
+
     /// Whether the set has a template of that name.
     pub fn has_template(&self, name: &str) -> bool {
         self.trees.contains_key(name)
@@ -235,13 +248,25 @@ impl Template {
     }
 }
 
+thread_local! {
+    static ON_BIG_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Runs `f` on a worker thread with a [`STACK_SIZE`] stack (recursion in parsing and
-/// execution is bounded by the limits, and the bound fits this stack).
-pub(crate) fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, Error> {
+/// execution is bounded by the limits, and the bound fits this stack). Parses and executions
+/// inside `f` run on that same thread: a caller doing many of them (Helm renders a chart's
+/// every template) wraps them all in one call instead of paying a thread per template.
+pub fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, Error> {
+    if ON_BIG_STACK.with(std::cell::Cell::get) {
+        return Ok(f());
+    }
     std::thread::scope(|s| {
         let handle = std::thread::Builder::new()
             .stack_size(STACK_SIZE)
-            .spawn_scoped(s, f)
+            .spawn_scoped(s, move || {
+                ON_BIG_STACK.with(|b| b.set(true));
+                f()
+            })
             .map_err(|e| Error::Thread(Arc::new(e)))?;
         handle.join().map_err(|_| Error::Thread(Arc::new(std::io::Error::other("template worker panicked"))))
     })

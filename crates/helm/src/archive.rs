@@ -60,7 +60,7 @@ pub fn files_from_tgz(data: &[u8], name: &str) -> Result<Vec<File>, HelmError> {
             )));
         }
         let data = buf.strip_prefix(UTF8_BOM).map(<[u8]>::to_vec).unwrap_or(buf);
-        files.push(File { name: n, data });
+        files.push(File { name: n, data: data.into() });
     }
     if files.is_empty() {
         return Err(invalid("no files in chart archive"));
@@ -159,7 +159,7 @@ fn walk(
             return Err(HelmError::Invalid(format!("chart is larger than the maximum size {MAX_CHART_SIZE}")));
         }
         let data = data.strip_prefix(UTF8_BOM).map(<[u8]>::to_vec).unwrap_or(data);
-        files.push(File { name: rel, data });
+        files.push(File { name: rel, data: data.into() });
     }
     Ok(())
 }

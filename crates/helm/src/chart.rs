@@ -14,7 +14,8 @@ use crate::HelmError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct File {
     pub name: String,
-    pub data: Vec<u8>,
+    /// Shared: charts are cloned while their dependencies are processed.
+    pub data: std::sync::Arc<[u8]>,
 }
 
 /// Chart.yaml (Helm's `chart.Metadata`); unknown fields are ignored, as Helm does.
@@ -77,6 +78,21 @@ pub struct Chart {
     /// Every other file (`.Files`), `crds/` included.
     pub files: Vec<File>,
     pub dependencies: Vec<Chart>,
+    /// Parsed templates by full path, shared by the chart's clones (a chart's files never
+    /// change), so repeated renders parse each file once.
+    pub(crate) parsed: ParseCache,
+}
+
+/// See [`Chart::parsed`].
+#[derive(Clone, Default)]
+pub(crate) struct ParseCache(
+    pub(crate) std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, glidepath_gotmpl::Template>>>,
+);
+
+impl std::fmt::Debug for ParseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ParseCache")
+    }
 }
 
 /// Helm's limits on a chart's decompressed size and on any one file in it.
@@ -137,9 +153,9 @@ fn load_files(files: Vec<File>, depth: usize) -> Result<Chart, HelmError> {
                 have_metadata = true;
             }
             "values.yaml" => c.values = load_values(&f.data).map_err(|m| yaml_error("cannot load values.yaml", m))?,
-            "values.schema.json" => c.schema = Some(f.data),
+            "values.schema.json" => c.schema = Some(f.data.to_vec()),
             "requirements.yaml" => {
-                requirements = Some(f.data.clone());
+                requirements = Some(f.data.to_vec());
                 c.files.push(f);
             }
             "Chart.lock" | "requirements.lock" => c.files.push(f),

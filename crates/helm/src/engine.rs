@@ -17,7 +17,8 @@ use crate::objects::{Capabilities, Files, Release, chart_value};
 /// One template to render.
 struct Renderable {
     path: String,
-    text: String,
+    text: Arc<[u8]>,
+    cache: crate::chart::ParseCache,
     /// The chart scope's data (shared by the chart's templates, as in Helm).
     data: glidepath_gotmpl::Dict,
     base_path: String,
@@ -36,6 +37,11 @@ pub struct RenderContext {
 
 /// Renders every non-partial template: (path, output) in Helm's order of execution.
 pub fn render(chart: &Chart, values: Value, ctx: &RenderContext) -> Result<Vec<(String, String)>, HelmError> {
+    // One big-stack worker for every parse and execution of the render.
+    glidepath_gotmpl::on_big_stack(|| render_on_worker(chart, values, ctx)).map_err(render_err)?
+}
+
+fn render_on_worker(chart: &Chart, values: Value, ctx: &RenderContext) -> Result<Vec<(String, String)>, HelmError> {
     let mut tpls = Vec::new();
     let release = ctx.release.value();
     let caps = ctx.capabilities.value();
@@ -52,8 +58,22 @@ pub fn render(chart: &Chart, values: Value, ctx: &RenderContext) -> Result<Vec<(
     funcs.extend(&helm_funcs(ctx.strict));
     funcs.extend(&late_bound(&included, ctx.strict));
     set.funcs(&funcs);
+    // Each file is parsed alone into a copy of the empty set (then cached), and the set is
+    // assembled in Helm's parse order.
+    let base = set.clone();
     for t in &tpls {
-        set.parse_named(&t.path, &t.text).map_err(|e| HelmError::Render(parse_error(&t.path, &e.to_string())))?;
+        let cached = t.cache.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&t.path).cloned();
+        let parsed = match cached {
+            Some(p) => p,
+            None => {
+                let mut one = base.clone();
+                one.parse_named(&t.path, &String::from_utf8_lossy(&t.text))
+                    .map_err(|e| HelmError::Render(parse_error(&t.path, &e.to_string())))?;
+                t.cache.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(t.path.clone(), one.clone());
+                one
+            }
+        };
+        set.add_parsed(&parsed);
     }
     let mut out = Vec::new();
     for t in &tpls {
@@ -111,7 +131,8 @@ fn collect(
         }
         out.push(Renderable {
             path: format!("{full_path}/{}", t.name),
-            text: String::from_utf8_lossy(&t.data).into_owned(),
+            text: t.data.clone(),
+            cache: c.parsed.clone(),
             data: data.clone(),
             base_path: format!("{full_path}/templates"),
         });

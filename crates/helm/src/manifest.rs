@@ -3,9 +3,6 @@
 //! `helm.sh/hook` annotation, both stably sorted by kind in Helm's install order, and the
 //! `helm template` text (`---\n# Source: <path>\n<doc>\n`).
 
-use std::sync::LazyLock;
-
-use regex::Regex;
 use serde_json::Value as Json;
 
 use crate::HelmError;
@@ -90,15 +87,53 @@ impl Hook {
     }
 }
 
-// Go's `\s` is ASCII whitespace.
-static SEP: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"(?:^|[\t\n\f\r ]*\n)---[\t\n\f\r ]*").ok());
+/// Go's `\s`: `[\t\n\f\r ]`.
+fn go_ws(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ')
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && go_ws(b[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// `regexp.MustCompile("(?:^|\\s*\n)---\\s*").Split(text, -1)`, by hand (the regex engine
+/// was a fifth of a render): a separator is `---` at the start, or a run of white space ending
+/// in a newline followed by `---`; it takes the white space after the dashes too.
+fn split_on_separators(text: &str) -> Vec<&str> {
+    let b = text.as_bytes();
+    let (mut pieces, mut last, mut i) = (Vec::new(), 0, 0);
+    if b.starts_with(b"---") {
+        pieces.push("");
+        i = skip_ws(b, 3);
+        last = i;
+    }
+    while i < b.len() {
+        if !go_ws(b[i]) {
+            i += 1;
+            continue;
+        }
+        let (start, end) = (i, skip_ws(b, i));
+        if b[end - 1] == b'\n' && b[end..].starts_with(b"---") {
+            pieces.push(&text[last..start]);
+            last = skip_ws(b, end + 3);
+            i = last;
+        } else {
+            i = end;
+        }
+    }
+    pieces.push(&text[last..]);
+    pieces
+}
 
 /// Helm 4.2's `SplitManifests`: documents in order, leading white space trimmed (trailing
 /// white space is kept, so a template's final newline shows in the stream).
 pub fn split_manifests(text: &str) -> Vec<String> {
     let trimmed = text.trim_start_matches(go_space);
-    let Some(sep) = SEP.as_ref() else { return vec![trimmed.to_string()] };
-    sep.split(trimmed)
+    split_on_separators(trimmed)
+        .into_iter()
         .filter(|d| !d.trim_matches(go_space).is_empty())
         .map(|d| d.trim_start_matches(go_space).to_string())
         .collect()
@@ -250,6 +285,11 @@ mod tests {
         assert_eq!(split_manifests("a: 1\n---\nb: 2\n"), vec!["a: 1", "b: 2\n"]);
         assert_eq!(split_manifests("---\na: 1\n\n---\n\n# c\nb: 2\n\n"), vec!["a: 1", "# c\nb: 2\n\n"]);
         assert_eq!(split_manifests("a: 1\n---b: 2"), vec!["a: 1", "b: 2"]);
+        assert_eq!(split_manifests("a: 1 \t\n \n---\t\n\nb"), vec!["a: 1", "b"]);
+        assert_eq!(split_manifests("a: '---'\nb: x---y\n  ---"), vec!["a: '---'\nb: x---y\n  ---"]);
+        assert_eq!(split_on_separators("---"), vec!["", ""]);
+        assert_eq!(split_on_separators("a\n---\n"), vec!["a", ""]);
+        assert_eq!(split_on_separators("a ---"), vec!["a ---"]);
         assert!(split_manifests("  \n").is_empty());
         assert_eq!(yaml_documents("a: 1\n---\nb: 2\n"), vec!["a: 1\n", "b: 2\n"]);
     }

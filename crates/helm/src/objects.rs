@@ -16,7 +16,7 @@ pub struct Files(pub Arc<BTreeMap<String, Arc<[u8]>>>);
 
 impl Files {
     pub fn new(files: &[File]) -> Files {
-        Files(Arc::new(files.iter().map(|f| (f.name.clone(), Arc::from(f.data.as_slice()))).collect()))
+        Files(Arc::new(files.iter().map(|f| (f.name.clone(), f.data.clone())).collect()))
     }
 
     fn get(&self, name: &str) -> Option<&Arc<[u8]>> {
