@@ -80,6 +80,9 @@ impl PartialEq for Value {
     }
 }
 
+/// Nesting [`Value::to_json`] follows before it calls a value cyclic.
+const JSON_DEPTH: usize = 10_000;
+
 /// How JSON numbers become values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Numbers {
@@ -126,19 +129,36 @@ impl Value {
 
     /// Converts back to JSON: nil and no value become `null`, non-finite floats `null`,
     /// bytes a base64 string (as Go's `encoding/json`), opaque values their printed form.
+    /// Containers nested deeper than 10 000 levels (a map that contains itself) become `null`;
+    /// [`Value::try_to_json`] reports them as Go's encoder does.
     pub fn to_json(&self) -> serde_json::Value {
+        self.to_json_within(JSON_DEPTH).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// [`Value::to_json`], failing with Go's `encoding/json` message on a cycle.
+    pub fn try_to_json(&self) -> Result<serde_json::Value, String> {
+        self.to_json_within(JSON_DEPTH)
+            .ok_or_else(|| "json: unsupported value: encountered a cycle via map[string]interface {}".to_string())
+    }
+
+    fn to_json_within(&self, depth: usize) -> Option<serde_json::Value> {
         use serde_json::Value as J;
-        match self {
+        if depth == 0 && matches!(self, Value::List(_) | Value::Map(_)) {
+            return None;
+        }
+        Some(match self {
             Value::Invalid | Value::Nil => J::Null,
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Value::String(s) => J::String(s.to_string()),
             Value::Bytes(b) => J::String(base64(b)),
-            Value::List(l) => J::Array(l.iter().map(Value::to_json).collect()),
-            Value::Map(m) => J::Object(m.entries().into_iter().map(|(k, v)| (k, v.to_json())).collect()),
+            Value::List(l) => J::Array(l.iter().map(|v| v.to_json_within(depth - 1)).collect::<Option<_>>()?),
+            Value::Map(m) => J::Object(
+                m.entries().into_iter().map(|(k, v)| Some((k, v.to_json_within(depth - 1)?))).collect::<Option<_>>()?,
+            ),
             Value::Opaque(o) => J::String(o.display()),
-        }
+        })
     }
 
     /// Go's `IsTrue`: zero values, empty strings, lists and maps, nil and no value are false.

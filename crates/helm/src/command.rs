@@ -74,6 +74,26 @@ impl TemplateCommand {
                 c.debug = true;
                 continue;
             }
+            const VALUED: &[&str] = &[
+                "-f",
+                "--values",
+                "--set",
+                "--set-string",
+                "--set-json",
+                "--set-file",
+                "--set-literal",
+                "-n",
+                "--namespace",
+                "--kube-version",
+                "-a",
+                "--api-versions",
+                "-s",
+                "--show-only",
+                "--name-template",
+            ];
+            if !VALUED.contains(&flag) {
+                return Err(HelmError::Invalid(format!("unknown flag: {flag}")));
+            }
             let value = match inline {
                 Some(v) => v,
                 None => {
@@ -104,11 +124,22 @@ impl TemplateCommand {
     }
 }
 
+/// A bound on one values file (Helm has none; a 100 MB values file is a mistake, and parsing
+/// it would hold several times its size in memory).
+pub const MAX_VALUES_FILE: u64 = 32 << 20;
+
 /// Helm's CLI values: files in order, then `--set-json`, `--set`, `--set-string`,
 /// `--set-file`, `--set-literal`.
 pub fn merge_user_values(cmd: &TemplateCommand) -> Result<Map<String, Json>, HelmError> {
     let mut base = Map::new();
     for path in &cmd.values_files {
+        let size = std::fs::metadata(path).map_err(|source| HelmError::Read { path: path.clone(), source })?.len();
+        if size > MAX_VALUES_FILE {
+            return Err(HelmError::Invalid(format!(
+                "values file {} is larger than the maximum size {MAX_VALUES_FILE}",
+                path.display()
+            )));
+        }
         let data = std::fs::read(path).map_err(|source| HelmError::Read { path: path.clone(), source })?;
         let current = crate::chart::load_values(&data)
             .map_err(|m| HelmError::Yaml { context: format!("failed to parse {}", path.display()), message: m })?;

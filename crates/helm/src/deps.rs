@@ -78,11 +78,8 @@ fn apply_tags(reqs: &mut [Dependency], cvals: &Map<String, Json>) {
                 _ => {}
             }
         }
-        if !has_true && has_false {
-            r.enabled = false;
-        } else {
-            r.enabled = true;
-        }
+        // Disabled only when some tag is false and none is true.
+        r.enabled = has_true || !has_false;
     }
 }
 

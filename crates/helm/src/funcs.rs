@@ -20,6 +20,11 @@ fn json_of(v: &Value) -> Json {
     v.to_json()
 }
 
+/// `toYaml` swallows Go's marshal errors (a cycle) into "".
+fn yaml_of(v: &Value) -> String {
+    v.try_to_json().map(|j| to_yaml_text(&j)).unwrap_or_default()
+}
+
 /// sigs.k8s.io/yaml's Marshal output without the final newline (Helm's `toYaml`).
 pub fn to_yaml_text(v: &Json) -> String {
     let s = crate::yaml::to_yaml(v);
@@ -39,8 +44,8 @@ fn error_map(msg: String) -> Value {
 /// The functions Helm adds to Sprig's, `include` and `tpl` excepted (see [`late_bound`]).
 pub fn helm_funcs(strict: bool) -> FuncMap {
     let mut m = FuncMap::new();
-    m.insert("toYaml", Func::pure(&[Param::Any], |a| Ok(Value::str(to_yaml_text(&json_of(&a[0]))))));
-    m.insert("mustToYaml", Func::pure(&[Param::Any], |a| Ok(Value::str(to_yaml_text(&json_of(&a[0]))))));
+    m.insert("toYaml", Func::pure(&[Param::Any], |a| Ok(Value::str(yaml_of(&a[0])))));
+    m.insert("mustToYaml", Func::pure(&[Param::Any], |a| Ok(Value::str(to_yaml_text(&a[0].try_to_json()?)))));
     m.insert(
         "toYamlPretty",
         Func::pure(&[Param::Any], |a| {

@@ -65,6 +65,9 @@ impl Enc {
     }
 
     fn value(&mut self, v: &Value, depth: usize) -> Result<(), String> {
+        if depth > 10_000 {
+            return Err("json: unsupported value: encountered a cycle via map[string]interface {}".into());
+        }
         match v {
             Value::Invalid | Value::Nil => self.out.push_str("null"),
             Value::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),

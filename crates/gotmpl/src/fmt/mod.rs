@@ -66,7 +66,13 @@ pub(crate) struct Flags {
 pub(crate) struct Printer {
     pub buf: String,
     pub f: Flags,
+    /// Containers being printed: a map that contains itself (Sprig's `set $d "k" $d`) would
+    /// recurse forever (Go's fmt overflows its stack); past [`MAX_PRINT_DEPTH`] it prints `...`.
+    pub depth: usize,
 }
+
+/// See [`Printer::depth`].
+pub(crate) const MAX_PRINT_DEPTH: usize = 10_000;
 
 impl Printer {
     /// Writes `s` padded to the width (counted in characters).
@@ -118,8 +124,17 @@ impl Printer {
             Value::Float(x) => self.fmt_float(*x, verb, v),
             Value::String(s) => self.fmt_string(s, verb, v),
             Value::Bytes(b) => self.fmt_bytes(b, verb, v),
-            Value::List(l) => self.fmt_list(l, verb),
-            Value::Map(m) => self.fmt_map(m, verb),
+            Value::List(_) | Value::Map(_) if self.depth >= MAX_PRINT_DEPTH => self.buf.push_str("..."),
+            Value::List(l) => {
+                self.depth += 1;
+                self.fmt_list(l, verb);
+                self.depth -= 1;
+            }
+            Value::Map(m) => {
+                self.depth += 1;
+                self.fmt_map(m, verb);
+                self.depth -= 1;
+            }
             Value::Opaque(o) => match verb {
                 'v' | 's' | 'q' | 'x' | 'X' => self.fmt_string(&o.display(), verb, v),
                 _ => self.bad_verb(v, verb),
