@@ -139,6 +139,8 @@ def parse(argv):
     p.add_argument("--skip-tests", action="store_true")
     p.add_argument("--no-hooks", action="store_true")
     p.add_argument("-s", "--show-only", action="append", default=[])
+    # Print the release's rendered NOTES.txt instead of the stream.
+    p.add_argument("--notes", action="store_true")
     return p.parse_args(argv)
 
 
@@ -183,6 +185,8 @@ def run(argv):
         null = _native.HANDLE(0)
         rel = json.loads(_native.call_string(
             "helm_install", cfg._raw(), null, null, chart, name, json.dumps(values), json.dumps(opts)))
+        if args.notes:
+            return rel.get("notes", ""), "", 0
         out = []
         if args.include_crds:
             for crd in helm.Chart.load(chart).crds:

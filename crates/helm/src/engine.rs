@@ -167,6 +167,9 @@ pub fn exec_error(err: &str) -> String {
     frames(err).unwrap_or_else(|| err.to_string())
 }
 
+/// Helm 4.2 lays out the frames of errors the executor raised itself (nil pointers, wrong
+/// argument types) and of `include`s; an error a function returned (`error calling index:
+/// ...`) keeps Go's one-line text.
 fn frames(err: &str) -> Option<String> {
     let rest = err.strip_prefix("template: ")?;
     let (loc, rest) = rest.split_once(": executing ")?;
@@ -174,11 +177,16 @@ fn frames(err: &str) -> Option<String> {
     let (node, msg) = split_node(rest)?;
     let head = format!("{loc}\n  executing {name} at <{node}>:\n    ");
     match msg.strip_prefix("error calling include: ") {
-        Some(inner) => {
-            Some(format!("{head}error calling include:\n{}", frames(inner).unwrap_or_else(|| inner.to_string())))
-        }
+        Some(inner) if is_frame(inner) => Some(format!("{head}error calling include:\n{}", frames(inner)?)),
+        Some(inner) => Some(format!("{head}error calling include:\n{inner}")),
+        None if msg.starts_with("error calling ") => None,
         None => Some(format!("{head}{msg}")),
     }
+}
+
+/// Whether an error text is an execution frame (`template: LOC: executing "NAME" at <NODE>: ...`).
+fn is_frame(err: &str) -> bool {
+    err.strip_prefix("template: ").and_then(|r| r.split_once(": executing ")).is_some_and(|(loc, _)| !loc.contains(' '))
 }
 
 /// Splits `NODE>: MESSAGE` at the `>: ` that closes the node (nodes may contain `>`).

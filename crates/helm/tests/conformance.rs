@@ -258,3 +258,76 @@ fn real_charts_match_helm() {
     );
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
+
+/// Helpers the function cases may call.
+const HELPERS: &str = r#"{{- define "fn.helper" -}}helper:{{ .Chart.Name }}:{{ .Values.str }}{{- end -}}"#;
+
+/// `tests/data/functions.txt`: each line a NOTES.txt template (NOTES are not parsed as YAML,
+/// so any output compares), rendered by us and by Helm 4.2.3 with the same values.
+#[test]
+fn functions_match_helm() {
+    let data = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data"));
+    let cases: Vec<String> = std::fs::read_to_string(data.join("functions.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    let values = std::fs::read_to_string(data.join("functions-values.yaml")).unwrap();
+    let root = std::env::temp_dir().join(format!("glidepath-helm-functions-{}", std::process::id()));
+    let mut argvs = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let dir = root.join(format!("fn{i}"));
+        std::fs::create_dir_all(dir.join("templates")).unwrap();
+        std::fs::write(dir.join("Chart.yaml"), "apiVersion: v2\nname: fn\nversion: 0.1.0+build.1\n").unwrap();
+        std::fs::write(dir.join("values.yaml"), &values).unwrap();
+        std::fs::write(dir.join("templates/_helpers.tpl"), HELPERS).unwrap();
+        std::fs::write(dir.join("templates/NOTES.txt"), case).unwrap();
+        argvs.push(vec!["rel".to_string(), dir.display().to_string(), "-n".into(), "ns".into(), "--notes".into()]);
+    }
+    let expected = oracle(&argvs);
+    let notes = |argv: &[String], sprig: &glidepath_sprig::Options| -> String {
+        let cmd = TemplateCommand::from_args(&argv[..4]).unwrap();
+        let chart = glidepath_helm::load_chart(Path::new(&argv[1])).unwrap();
+        let opts = glidepath_helm::TemplateOptions {
+            release: glidepath_helm::Release { name: "rel".into(), namespace: "ns".into(), ..Default::default() },
+            values: glidepath_helm::command::merge_user_values(&cmd).unwrap(),
+            sprig: sprig.clone(),
+            ..Default::default()
+        };
+        match glidepath_helm::render_release(&chart, &opts) {
+            Ok(r) => r.notes,
+            Err(e) => {
+                let msg = match &e {
+                    glidepath_helm::HelmError::WithOutput { error, .. } => {
+                        format!("{error}\n\nUse --debug flag to render out invalid YAML")
+                    }
+                    e => e.to_string(),
+                };
+                format!("Error: {msg}\n")
+            }
+        }
+    };
+    let (mut passed, mut failed, mut masked) = (0, Vec::new(), 0);
+    for ((case, argv), want) in cases.iter().zip(&argvs).zip(&expected) {
+        let first = notes(argv, &glidepath_sprig::Options::fixed(1_700_000_000, 1));
+        let second = notes(argv, &glidepath_sprig::Options::fixed(1_800_000_000, 2));
+        let (got, want) = if first == second {
+            (first, want.clone())
+        } else {
+            masked += 1;
+            (
+                mask(&first, &first, &second).unwrap_or(first.clone()),
+                mask(want, &first, &second).unwrap_or(want.clone()),
+            )
+        };
+        if got == want {
+            passed += 1;
+        } else {
+            failed.push(format!("--- {case}\n  want: {want:?}\n  got:  {got:?}"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&root);
+    println!("functions vs Helm 4.2.3: {passed} passed, {} failed ({masked} with random output masked)", failed.len());
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}

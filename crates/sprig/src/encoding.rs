@@ -104,6 +104,10 @@ pub fn register(m: &mut FuncMap, options: &Options) {
     m.insert("b32dec", str_fn(|s| lossy(decode(s, B32, 5, "base32"))));
     m.insert("sha1sum", str_fn(|s| hex(&sha1(s.as_bytes()))));
     m.insert("sha256sum", str_fn(|s| hex(&sha2::Sha256::digest(s.as_bytes()))));
+    m.insert(
+        "sha512sum",
+        str_fn(|s| hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, s.as_bytes()).as_ref())),
+    );
     m.insert("adler32sum", str_fn(|s| adler32(s.as_bytes()).to_string()));
     let rng = options.rng.clone();
     m.insert(
