@@ -4,12 +4,15 @@
 
 use std::collections::HashMap;
 
-use granit_parser::{ErrorKind, Event, Options, Parser, ScalarStyle, ScanError};
+use granit_parser::{Event, Options, Parser, ScalarStyle, Span, StructureStyle};
 
 use super::YamlError;
+use super::errors::go_error;
+use super::input::{prepare, restore, tab_indented_line};
 
-/// Nesting deeper than this is refused, as go-yaml's parser does.
-const MAX_DEPTH: usize = 10_000;
+/// Nesting deeper than this is refused. go-yaml allows 10000 levels; decoding here recurses
+/// per level, so the bound is kept where any thread's stack is safe.
+pub(crate) const MAX_DEPTH: usize = 1_000;
 
 /// One node of the composed document.
 #[derive(Debug)]
@@ -21,7 +24,8 @@ pub(crate) enum YNode {
         tag: Option<String>,
     },
     Seq(Vec<usize>),
-    Map(Vec<(usize, usize)>),
+    /// Entries, and whether the mapping is in block style.
+    Map(Vec<(usize, usize)>, bool),
     Alias {
         target: usize,
         name: String,
@@ -43,6 +47,9 @@ enum Open {
 
 /// Parses the first document of `text`.
 pub(crate) fn compose(text: &str) -> Result<Document, YamlError> {
+    let text = &*prepare(text)?;
+    let mut covered = vec![false; text.matches('\n').count() + 1];
+    let mut flow_starts: Vec<usize> = Vec::new();
     let mut options = Options::default();
     options.emit_unresolved_aliases = true;
     options.emit_anchor_events = true;
@@ -54,7 +61,15 @@ pub(crate) fn compose(text: &str) -> Result<Document, YamlError> {
     let mut stack: Vec<Open> = Vec::new();
     let mut started = false;
     while let Some(next) = parser.next_event() {
-        let (event, _span) = next.map_err(|e| scan_error(&e))?;
+        let (event, span) = next.map_err(|e| go_error(&e, text))?;
+        cover(&event, &span, &mut covered, &mut flow_starts);
+        if let Some(&Open::Map(parent, None)) = stack.last()
+            && is_implicit_empty_key(&event, &span, text, doc.nodes.get(parent))
+        {
+            let line0 = span.start.line().saturating_sub(1);
+            let at = if line0 == 0 { String::new() } else { format!("line {line0}: ") };
+            return Err(YamlError::Yaml(format!("{at}did not find expected key")));
+        }
         let (node, anchor) = match event {
             Event::DocumentStart(..) => {
                 started = true;
@@ -65,11 +80,11 @@ pub(crate) fn compose(text: &str) -> Result<Document, YamlError> {
             Event::Scalar(value, style, anchor, tag) => {
                 let tag = tag.map(|t| format!("{}{}", t.handle(), t.suffix()));
                 let plain = style == ScalarStyle::Plain;
-                let value = value.into_owned();
+                let value = restore(value);
                 (YNode::Scalar { value, plain, tag }, anchor)
             }
             Event::SequenceStart(_, anchor, _) => (YNode::Seq(Vec::new()), anchor),
-            Event::MappingStart(_, anchor, _) => (YNode::Map(Vec::new()), anchor),
+            Event::MappingStart(style, anchor, _) => (YNode::Map(Vec::new(), style == StructureStyle::Block), anchor),
             Event::Alias(id) => {
                 let target = anchor_nodes.get(&id).copied().unwrap_or(0);
                 let name = doc.anchors.get(&id).cloned().unwrap_or_default();
@@ -111,7 +126,48 @@ pub(crate) fn compose(text: &str) -> Result<Document, YamlError> {
             attach(&mut doc, &mut stack, idx);
         }
     }
+    if let Some(line0) = tab_indented_line(text, &covered) {
+        let at = if line0 == 0 { String::new() } else { format!("line {}: ", line0 + 1) };
+        return Err(YamlError::Yaml(format!("{at}found character that cannot start any token")));
+    }
     Ok(doc)
+}
+
+/// Marks the lines inside multi-line scalars and flow collections, where tabs are allowed.
+fn cover(event: &Event<'_>, span: &Span, covered: &mut [bool], flow_starts: &mut Vec<usize>) {
+    let mut mark = |from: usize, to: usize| {
+        for line in covered.iter_mut().take(to).skip(from) {
+            *line = true;
+        }
+    };
+    let (start, end) = (span.start.line(), span.end.line());
+    match event {
+        Event::Scalar(..) => mark(start, end),
+        Event::SequenceStart(StructureStyle::Flow, ..) | Event::MappingStart(StructureStyle::Flow, ..) => {
+            flow_starts.push(start);
+        }
+        Event::SequenceEnd | Event::MappingEnd => {
+            if let Some(from) = flow_starts.pop() {
+                mark(from, end);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// go-yaml wants a KEY token for every block-mapping entry: a line starting with `:` (an
+/// implicit empty key) is "did not find expected key".
+fn is_implicit_empty_key(event: &Event<'_>, span: &Span, text: &str, map: Option<&YNode>) -> bool {
+    // granit-parser reports an empty node as a zero-width `~`.
+    let Event::Scalar(value, ScalarStyle::Plain, 0, None) = event else {
+        return false;
+    };
+    let empty = value == "~" && span.start.byte_offset() == span.end.byte_offset();
+    let block = matches!(map, Some(YNode::Map(_, true)));
+    let offset = span.start.byte_offset().unwrap_or(0);
+    let at = text.get(offset..).unwrap_or("");
+    let before = text.get(..offset).unwrap_or("").trim_end_matches([' ', '\t', '\r', '\n']);
+    block && empty && at.starts_with(':') && !before.ends_with('?')
 }
 
 /// Hangs a finished node on its parent (or makes it the root).
@@ -130,66 +186,10 @@ fn attach(doc: &mut Document, stack: &mut [Open], idx: usize) {
         Some(Open::Map(parent, pending)) => match pending.take() {
             None => *pending = Some(idx),
             Some(key) => {
-                if let YNode::Map(entries) = &mut doc.nodes[*parent] {
+                if let YNode::Map(entries, _) = &mut doc.nodes[*parent] {
                     entries.push((key, idx));
                 }
             }
         },
-    }
-}
-
-/// go-yaml's `parser.fail()`: the problem text, and a `line N: ` prefix computed as go-yaml
-/// does (scanner errors report the 1-based line, parser errors the 0-based one; line 0 is
-/// left out).
-fn scan_error(e: &ScanError) -> YamlError {
-    let (message, scanner) = go_message(e);
-    let line = e.marker().line();
-    let go_line = if scanner { line } else { line.saturating_sub(1) };
-    let zero_based = line.saturating_sub(1);
-    if zero_based == 0 || go_line == 0 {
-        return YamlError::Yaml(message);
-    }
-    YamlError::Yaml(format!("line {go_line}: {message}"))
-}
-
-/// The libyaml problem text for a parser error, and whether libyaml raises it in the scanner.
-fn go_message(e: &ScanError) -> (String, bool) {
-    let scanner = |m: &str| (m.to_owned(), true);
-    let parser = |m: &str| (m.to_owned(), false);
-    match e.kind() {
-        ErrorKind::MappingValueNotAllowed => scanner("mapping values are not allowed in this context"),
-        ErrorKind::SimpleKeyExpected | ErrorKind::InvalidSimpleKey => scanner("could not find expected ':'"),
-        ErrorKind::UnexpectedCharacter { .. } => scanner("found character that cannot start any token"),
-        ErrorKind::UnclosedQuotedScalar => scanner("found unexpected end of stream"),
-        ErrorKind::UnknownQuotedScalarEscape => scanner("found unknown escape character"),
-        ErrorKind::InvalidQuotedScalarHexEscape => scanner("did not find expected hexdecimal number"),
-        ErrorKind::InvalidUnicodeEscape => scanner("found invalid Unicode character escape code"),
-        ErrorKind::DocumentIndicatorInQuotedScalar => scanner("found unexpected document indicator"),
-        ErrorKind::BlockSequenceEntryNotAllowed => scanner("block sequence entries are not allowed in this context"),
-        ErrorKind::MappingKeyNotAllowed => scanner("mapping keys are not allowed in this context"),
-        ErrorKind::MissingAnchorOrAliasName => scanner("did not find expected alphabetic or numeric character"),
-        ErrorKind::TabInPlainScalar | ErrorKind::TabInIndentation => {
-            scanner("found a tab character that violates indentation")
-        }
-        ErrorKind::InvalidBlockScalarHeader => scanner("did not find expected comment or line break"),
-        ErrorKind::ZeroBlockScalarIndent => scanner("found an indentation indicator equal to 0"),
-        ErrorKind::ExpectedBlockMappingKey => parser("did not find expected key"),
-        ErrorKind::ExpectedBlockSequenceEntry => parser("did not find expected '-' indicator"),
-        ErrorKind::ExpectedNodeContent => parser("did not find expected node content"),
-        ErrorKind::ExpectedFlowSequenceSeparator => parser("did not find expected ',' or ']'"),
-        ErrorKind::ExpectedFlowMappingSeparator => parser("did not find expected ',' or '}'"),
-        ErrorKind::UnclosedFlowCollection { open } | ErrorKind::MismatchedFlowCollectionEnd { open, .. } => {
-            if *open == '{' {
-                parser("did not find expected ',' or '}'")
-            } else {
-                parser("did not find expected ',' or ']'")
-            }
-        }
-        ErrorKind::ExpectedDocumentStart => parser("did not find expected <document start>"),
-        ErrorKind::UndeclaredTagHandle => parser("found undefined tag handle"),
-        ErrorKind::DuplicateVersionDirective => parser("found duplicate %YAML directive"),
-        ErrorKind::UnsupportedYamlMajorVersion => parser("found incompatible YAML document"),
-        ErrorKind::RecursionLimitExceeded => (format!("exceeded max depth of {MAX_DEPTH}"), true),
-        _ => parser(&e.info()),
     }
 }

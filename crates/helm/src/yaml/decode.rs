@@ -75,7 +75,7 @@ impl Decoder<'_> {
                 }
                 Ok(GoVal::Seq(out))
             }
-            YNode::Map(entries) => {
+            YNode::Map(entries, _) => {
                 let mut out = GoMap::default();
                 self.mapping(entries, &mut out)?;
                 Ok(GoVal::Map(out.entries))
@@ -122,12 +122,12 @@ impl Decoder<'_> {
     fn merge(&mut self, idx: usize, out: &mut GoMap) -> Result<(), YamlError> {
         let want_map = || YamlError::Yaml("map merge requires map or sequence of maps as the value".into());
         let target_is_map = |d: &Self, i: usize| match &d.doc.nodes[i] {
-            YNode::Map(_) => true,
-            YNode::Alias { target, .. } => matches!(d.doc.nodes[*target], YNode::Map(_)),
+            YNode::Map(..) => true,
+            YNode::Alias { target, .. } => matches!(d.doc.nodes[*target], YNode::Map(..)),
             _ => false,
         };
         match &self.doc.nodes[idx] {
-            YNode::Map(_) | YNode::Alias { .. } => {
+            YNode::Map(..) | YNode::Alias { .. } => {
                 if !target_is_map(self, idx) {
                     return Err(want_map());
                 }

@@ -16,6 +16,8 @@ mod compose;
 mod decode;
 mod emit;
 mod encode;
+mod errors;
+mod input;
 mod pretty;
 mod resolve;
 mod scalar;

@@ -157,13 +157,52 @@ FROM_YAML = [
 ]
 
 
+MORE_ERRORS = [
+    "a:\n  b: 1\n   c: 2\n", "a: 1\nb: 2\n  c: 3\n", "a:\n  - 1\n - 2\n", "- a\n - b\n",
+    "a: x: y\n", "a: 'x' y: z\n", "image: repo:tag\n", "url: http://x:80/y\n",
+    "a: b\nc: d: e\n", "list:\n- a\n-b\n", "x: [\n", "x: {\n", "x: ]\n", "x: [a, b}\n",
+    "x: {a: b]\n", "x: \"a\\\"\n", "x: 'a''\n", "x: |\n  a\n b\n", "x: >\n  a\n b: c\n",
+    "x:\n  y: 1\n\tz: 2\n", "a: !!int 1.5\n", "a: !!float abc\n", "a: !!bool yes\n",
+    "a: !!bool maybe\n", "a: !!null x\n", "a: !!map x\n", "a: &x\nb: *x\n",
+    "a: &anchor\n  k: v\nb:\n  <<: *anchor\n  k2: v2\n", "a: *\n", "a: &x [*x]\n",
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels:\n    a: b\n   c: d\n",
+    "spec:\n  containers:\n  - name: x\n    image: y\n   ports: []\n",
+    "data:\n  key: {{ .Values.x }}\n", "env:\n- name: A\n  value: {{ x }}\n",
+    "a: 1\n# comment\nb: 2 # trailing\n", "a: \"\\u00e9\\U0001F600\\x41\\N\\_\\L\\P\\0\\a\\e\"\n",
+    "a: \"\\xZZ\"\n", "a: \"\\uD800\"\n", "'a\n  b': c\n", "a: 'multi\n\n  line'\n",
+    "a: \"x\\\n  y\"\n", "a: b\n...\nc: d\n", "---\n---\na: 1\n", "--- |\n  text\n",
+    "--- >-\n  folded\n", "--- [1, 2]\n", "a: !!seq [1]\nb: !!map {c: d}\n",
+    "a:\n  ? b\n  : c\n", "? - a\n  - b\n: c\n", "a: [b, {c: d}, [e]]\n", "a: {b: [c, d]}\n",
+    "a: {b: c, b: d}\n", "{a: 1, a: 2}\n", "a: [a: 1, b: 2]\n", "a: {? b: c}\n", "a: {b}\n",
+    "a: [b,\n  c]\n", "a: {b: c,\n  d: e}\n", "a:\n  - b\n  -\n  - c\n", "a: -1\nb: - 1\n",
+    "a: 'x'\n  b: 1\n", "a:\n\n\n  b: 1\n", "  a: 1\n  b: 2\n", "  a: 1\n b: 2\n",
+    "a: 1\r\nb:\r\n  c: 2\r\n", "a: |-\n\n  x\n\n", "a: |+\n  x\n", "a: >+\n  x\n\n",
+    "a: |1\n  x\n", "a: |0\n  x\n", "a: |x\n  y\n", "a: >2-\n    x\n", "a: |\n\tx\n",
+    "a: b # c: d\n", "a: 'b # c'\n", "a: b#c\n", "#a: b\nc: d\n", "a: ~x\n", "a: ~ \n",
+    "a: 0.\nb: -0\nc: +0\nd: -0.0\ne: 00\nf: 0_1\ng: 0x_1\nh: 1_0.5\n",
+    "a: 1e400\n", "a: -1e400\n", "a: 4.9e-324\n", "a: 0x7FFFFFFFFFFFFFFF\nb: 0xFFFFFFFFFFFFFFFF\n",
+    "a: 0o777\nb: 0O7\nc: 0B1\nd: 0X1\n", "a: 1:2:3\nb: 1:2.5\n", "a: 2001-12-14t21:59:43.10-05:00\n",
+    "a: 2001-12-14 21:59:43.10 -5\n", "a: 2002-12-14\nb: '2002-12-14'\n",
+    "y: 1\nn: 2\nyes: 3\nno: 4\non: 5\noff: 6\n", "1: a\n01: b\n1.0: c\n", "-1: a\n-1.5: b\n",
+    "3.14159265358979: pi\n1e100: big\n123456789: n\n1234567890123: m\n",
+    ".nan: a\n", "0.30000000000000004: a\n", "[a, [b, [c, [d]]]]\n",
+]
+
+
 def record():
     cases = {"to_yaml": [], "to_yaml_pretty": [], "from_yaml": [], "from_yaml_array": []}
     for v in to_yaml_values():
         cases["to_yaml"].append({"in": v, "out": render("{{ toYaml .Values.v }}", v)})
         cases["to_yaml_pretty"].append(
             {"in": v, "out": render("{{ toYamlPretty .Values.v }}", v)})
-    for text in FROM_YAML:
+    docs = FROM_YAML + MORE_ERRORS
+    for sp in SPECIAL + LONG:
+        if "\n" not in sp and "\r" not in sp:
+            docs.append("k: " + sp + "\n")
+            docs.append(sp + ": v\n")
+        docs.append(render("{{ toYaml .Values.v }}", {"k": sp, sp: "v"}))
+    docs.append(render("{{ toYaml .Values.v }}", to_yaml_values()[-60:]))
+    for text in docs:
         try:
             cases["from_yaml"].append({"in": text, "out": json.loads(helm.values_from_yaml(text))
                                        if isinstance(helm.values_from_yaml(text), str)
