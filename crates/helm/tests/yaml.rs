@@ -58,6 +58,7 @@ fn to_yaml_pretty_matches_helm() {
 /// Inputs where the parser underneath (granit-parser, YAML 1.2) still reads differently from
 /// go-yaml's libyaml port: U+2028/U+2029 as line breaks, anchor names ending in `:`, `%`
 /// directives' error texts, `?` without a space in flow context, and a few error texts.
+/// `ALL=1 cargo test` checks them too.
 const KNOWN_GAPS: &[&str] = &[
     "a: [?x]\n",
     "'a\n  b': c\n",
@@ -69,12 +70,7 @@ const KNOWN_GAPS: &[&str] = &[
     "*a: v\n",
     "%: v\n",
     "%a: v\n",
-    "k: \u{2028}\n",
     "\u{2028}: v\n",
-    "k: a\u{2028}b\n",
-    "a\u{2028}b: v\n",
-    "? 'a\u{2028}  b'\n: v\nk: 'a\u{2028}  b'\n",
-    "k: \u{2029}\n",
     "\u{2029}: v\n",
 ];
 
@@ -85,7 +81,7 @@ fn from_yaml_matches_helm_values_files() {
     let mut failures = Vec::new();
     for case in &list {
         let text = case["in"].as_str().unwrap_or_default();
-        if KNOWN_GAPS.contains(&text) {
+        if std::env::var("ALL").is_err() && KNOWN_GAPS.contains(&text) {
             continue;
         }
         let got = match from_yaml_map(text) {

@@ -79,8 +79,9 @@ pub(crate) fn compose(text: &str) -> Result<Document, YamlError> {
             Event::StreamEnd => break,
             Event::Scalar(value, style, anchor, tag) => {
                 let tag = tag.map(|t| format!("{}{}", t.handle(), t.suffix()));
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                let value = restore(value, block, style == ScalarStyle::Plain);
                 let plain = style == ScalarStyle::Plain;
-                let value = restore(value);
                 (YNode::Scalar { value, plain, tag }, anchor)
             }
             Event::SequenceStart(_, anchor, _) => (YNode::Seq(Vec::new()), anchor),

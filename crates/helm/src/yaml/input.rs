@@ -7,9 +7,12 @@ use std::borrow::Cow;
 
 use super::YamlError;
 
-/// Stands in for U+FEFF inside the document (a noncharacter both parsers accept; input that
-/// already holds it keeps its BOMs, and granit-parser refuses them).
+/// Stand in for U+FEFF, U+2028 and U+2029 inside the document (noncharacters both parsers
+/// accept). Input that already holds one of them is passed through as it is.
 pub(crate) const BOM_STAND_IN: char = '\u{10ffff}';
+const LS_STAND_IN: char = '\u{10fffe}';
+const PS_STAND_IN: char = '\u{10fffd}';
+const STAND_INS: [char; 3] = [BOM_STAND_IN, LS_STAND_IN, PS_STAND_IN];
 
 /// The text granit-parser should see, or go-yaml's reader error.
 pub(crate) fn prepare(text: &str) -> Result<Cow<'_, str>, YamlError> {
@@ -22,24 +25,74 @@ pub(crate) fn prepare(text: &str) -> Result<Cow<'_, str>, YamlError> {
     if !text.chars().all(allowed) {
         return Err(YamlError::Yaml("control characters are not allowed".into()));
     }
-    if !text.contains(['\u{85}', '\u{feff}']) {
+    if !text.contains(['\u{85}', '\u{feff}', '\u{2028}', '\u{2029}']) {
         return Ok(Cow::Borrowed(text));
     }
-    let stand_in = if text.contains(BOM_STAND_IN) { '\u{feff}' } else { BOM_STAND_IN };
-    Ok(Cow::Owned(
-        text.chars()
-            .map(|c| match c {
-                '\u{85}' => '\n',
-                '\u{feff}' => stand_in,
-                c => c,
-            })
-            .collect(),
-    ))
+    let substitute = !text.contains(STAND_INS);
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, &c) in chars.iter().enumerate() {
+        let stand_in = match c {
+            '\u{85}' => {
+                out.push('\n');
+                continue;
+            }
+            '\u{feff}' if substitute => {
+                out.push(BOM_STAND_IN);
+                continue;
+            }
+            '\u{2028}' if substitute => LS_STAND_IN,
+            '\u{2029}' if substitute => PS_STAND_IN,
+            c => {
+                out.push(c);
+                continue;
+            }
+        };
+        // libyaml breaks the line at LS/PS but keeps the character in the content. An LS
+        // that is a whole (empty) line is indented like the next line, to stay in its scalar.
+        if out.is_empty() || out.ends_with('\n') {
+            let indent = chars[i + 1..].iter().take_while(|&&n| n == ' ').count();
+            out.extend(std::iter::repeat_n(' ', indent));
+        }
+        out.extend([stand_in, '\n']);
+    }
+    Ok(Cow::Owned(out))
 }
 
-/// A scalar's text with the BOM stand-in turned back into U+FEFF.
-pub(crate) fn restore(value: Cow<'_, str>) -> String {
-    if value.contains(BOM_STAND_IN) { value.replace(BOM_STAND_IN, "\u{feff}") } else { value.into_owned() }
+/// A scalar's text with the stand-ins turned back. An LS/PS stand-in was followed by a line
+/// break: a block scalar kept that break, a flow scalar folded it into a space (or dropped it
+/// before further breaks), and libyaml neither keeps trailing blanks before it nor the break.
+pub(crate) fn restore(value: Cow<'_, str>, block: bool, plain: bool) -> String {
+    if !value.contains(STAND_INS) {
+        return value.into_owned();
+    }
+    // A plain scalar cannot start with a break: an LS/PS right after `key: ` ends the line.
+    let value = if plain { value.trim_start_matches([LS_STAND_IN, PS_STAND_IN, ' ', '\n']) } else { &value };
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        let real = match c {
+            BOM_STAND_IN => '\u{feff}',
+            LS_STAND_IN => '\u{2028}',
+            PS_STAND_IN => '\u{2029}',
+            c => {
+                out.push(c);
+                continue;
+            }
+        };
+        if c != BOM_STAND_IN {
+            if !block {
+                let kept = out.trim_end_matches([' ', '\t']).len();
+                out.truncate(kept);
+            }
+            let folded = if block { '\n' } else { ' ' };
+            if chars.peek() == Some(&folded) {
+                chars.next();
+            }
+        }
+        out.push(real);
+    }
+    out
 }
 
 /// libyaml does not skip a tab before a token in block context: a line indented with a tab

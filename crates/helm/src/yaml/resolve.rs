@@ -283,12 +283,24 @@ fn days_in(year: u32, month: u32) -> u32 {
 
 /// Shortest round-trip digits and decimal exponent of a finite, non-zero `f`.
 fn shortest(f: f64) -> (String, i32) {
-    shortest_of(&format!("{:e}", f.abs()))
+    let (digits, exp) = shortest_of(&format!("{:e}", f.abs()));
+    // Among equally short candidates Go takes the one nearest the exact value, an exact tie
+    // going to the even digit; Rust's shortest output may round a tie up. Rust's
+    // fixed-precision output rounds exactly (ties to even), so prefer it when it round-trips.
+    let precision = digits.len().saturating_sub(1);
+    let exact = format!("{:.*e}", precision, f.abs());
+    if exact.parse::<f64>().ok() == Some(f.abs()) {
+        return shortest_of(&exact);
+    }
+    (digits, exp)
 }
 
 fn shortest_of(e: &str) -> (String, i32) {
     let (mant, exp) = e.split_once('e').unwrap_or((e, "0"));
-    (mant.replace('.', ""), exp.parse().unwrap_or(0))
+    let digits = mant.replace('.', "");
+    let trimmed = digits.trim_end_matches('0');
+    let digits = if trimmed.is_empty() { "0" } else { trimmed };
+    (digits.to_owned(), exp.parse().unwrap_or(0))
 }
 
 /// `strconv.FormatFloat(f, 'g', -1, 64)` with go-yaml's `.inf`/`.nan` spellings.

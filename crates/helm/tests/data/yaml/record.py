@@ -11,6 +11,7 @@ Marshal's output. from_yaml: `helm.values_from_yaml` (Helm's values-file reader,
 sigs.k8s.io/yaml.Unmarshal into a map), and `{{ fromYamlArray }}` for arrays.
 """
 import json
+import random
 import os
 import tempfile
 
@@ -189,9 +190,35 @@ MORE_ERRORS = [
 ]
 
 
+ALPHABET = list("ab yno01.e+-:#?,[]{}&*!|>'\"%@`~\\\t\n") + ["é", "😀", "\u0085", "\r", "\u00a0",
+                                                          "\u2028", "\ufeff", "\x1b", "  ", "\n\n"]
+
+
+def fuzz_string(rng):
+    if rng.random() < 0.25:  # long prose, for line folding
+        words = ["w" * rng.randint(1, 12) for _ in range(rng.randint(5, 40))]
+        seps = [rng.choice([" ", " ", " ", "  ", "\n", " \n", "\t"]) for _ in words]
+        return "".join(w + sep for w, sep in zip(words, seps)).rstrip(rng.choice(["", " ", "\n"]))
+    return "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 12)))
+
+
+def fuzz_value(rng, depth=0):
+    r = rng.random()
+    if depth > 3 or r < 0.45:
+        return rng.choice([
+            lambda: fuzz_string(rng), lambda: fuzz_string(rng), lambda: rng.randint(-10**6, 10**6),
+            lambda: rng.uniform(-1e6, 1e6), lambda: 10 ** rng.uniform(-12, 25), lambda: None,
+            lambda: rng.random() < 0.5])()
+    if r < 0.7:
+        return [fuzz_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    return {fuzz_string(rng): fuzz_value(rng, depth + 1) for _ in range(rng.randint(0, 4))}
+
+
 def record():
     cases = {"to_yaml": [], "to_yaml_pretty": [], "from_yaml": [], "from_yaml_array": []}
-    for v in to_yaml_values():
+    rng = random.Random(20261207)
+    fuzz = [fuzz_value(rng) for _ in range(1500)]
+    for v in to_yaml_values() + fuzz:
         cases["to_yaml"].append({"in": v, "out": render("{{ toYaml .Values.v }}", v)})
         cases["to_yaml_pretty"].append(
             {"in": v, "out": render("{{ toYamlPretty .Values.v }}", v)})
@@ -202,6 +229,8 @@ def record():
             docs.append(sp + ": v\n")
         docs.append(render("{{ toYaml .Values.v }}", {"k": sp, sp: "v"}))
     docs.append(render("{{ toYaml .Values.v }}", to_yaml_values()[-60:]))
+    for v in fuzz[:600]:
+        docs.append(render("{{ toYaml .Values.v }}", {"k": v}))
     for text in docs:
         try:
             cases["from_yaml"].append({"in": text, "out": json.loads(helm.values_from_yaml(text))
