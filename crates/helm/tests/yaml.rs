@@ -60,6 +60,8 @@ fn to_yaml_pretty_matches_helm() {
 /// directives' error texts, `?` without a space in flow context, and a few error texts.
 /// `ALL=1 cargo test` checks them too.
 const KNOWN_GAPS: &[&str] = &[
+    // Two keys both written "1" (a string and an int): which survives is random in Go.
+    "'1': a\n1: b\n",
     "a: [?x]\n",
     "'a\n  b': c\n",
     "[: v\n",

@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use granit_parser::{Event, Options, Parser, ScalarStyle, Span, StructureStyle};
+use granit_parser::{Event, Options, Parser, ScalarStyle, ScanError, Span, StructureStyle};
 
 use super::YamlError;
-use super::errors::go_error;
+use super::errors::{anchor_name, go_error, stale_flow_key, tab_error};
 use super::input::{prepare, restore, tab_indented_line};
 
 /// Nesting deeper than this is refused. go-yaml allows 10000 levels; decoding here recurses
@@ -60,9 +60,19 @@ pub(crate) fn compose(text: &str) -> Result<Document, YamlError> {
     let mut anchor_nodes: HashMap<usize, usize> = HashMap::new();
     let mut stack: Vec<Open> = Vec::new();
     let mut started = false;
+    let mut tab_limit = usize::MAX;
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| go_error(&e, text))?;
-        cover(&event, &span, &mut covered, &mut flow_starts);
+        let (event, span) = match next {
+            Ok(next) => next,
+            // go-yaml reads the first document only: what follows a root collection's end (a
+            // dedent) is never seen.
+            Err(e) if stack.is_empty() && doc.root.is_some_and(|r| !matches!(doc.nodes[r], YNode::Scalar { .. })) => {
+                tab_limit = e.marker().line().saturating_sub(1);
+                break;
+            }
+            Err(e) => return Err(fail(&e, text, &covered, &flow_starts)),
+        };
+        cover(&event, &span, text, &mut covered, &mut flow_starts);
         if let Some(&Open::Map(parent, None)) = stack.last()
             && is_implicit_empty_key(&event, &span, text, doc.nodes.get(parent))
         {
@@ -80,7 +90,12 @@ pub(crate) fn compose(text: &str) -> Result<Document, YamlError> {
             Event::Scalar(value, style, anchor, tag) => {
                 let tag = tag.map(|t| format!("{}{}", t.handle(), t.suffix()));
                 let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
-                let value = restore(value, block, style == ScalarStyle::Plain);
+                let mut value = restore(value, block, style == ScalarStyle::Plain);
+                // A block scalar ending the stream without a line break has no final break.
+                let at_eof = span.end.byte_offset().is_some_and(|o| o >= text.len());
+                if block && at_eof && !text.ends_with('\n') && value.ends_with('\n') {
+                    value.pop();
+                }
                 let plain = style == ScalarStyle::Plain;
                 (YNode::Scalar { value, plain, tag }, anchor)
             }
@@ -92,9 +107,11 @@ pub(crate) fn compose(text: &str) -> Result<Document, YamlError> {
                 (YNode::Alias { target, name }, 0)
             }
             Event::UnresolvedAlias(name) => {
+                let name = anchor_name(&name, span.start.line())?;
                 return Err(YamlError::Yaml(format!("unknown anchor '{name}' referenced")));
             }
             Event::Anchor(id, name) => {
+                anchor_name(&name, span.start.line())?;
                 doc.anchors.insert(id, name.into_owned());
                 continue;
             }
@@ -127,29 +144,116 @@ pub(crate) fn compose(text: &str) -> Result<Document, YamlError> {
             attach(&mut doc, &mut stack, idx);
         }
     }
-    if let Some(line0) = tab_indented_line(text, &covered) {
-        let at = if line0 == 0 { String::new() } else { format!("line {}: ", line0 + 1) };
-        return Err(YamlError::Yaml(format!("{at}found character that cannot start any token")));
+    match tab_indented_line(text, &covered) {
+        Some(line0) if line0 < tab_limit => Err(tab_error(text, line0)),
+        _ => Ok(doc),
     }
-    Ok(doc)
 }
 
-/// Marks the lines inside multi-line scalars and flow collections, where tabs are allowed.
-fn cover(event: &Event<'_>, span: &Span, covered: &mut [bool], flow_starts: &mut Vec<usize>) {
-    let mut mark = |from: usize, to: usize| {
-        for line in covered.iter_mut().take(to).skip(from) {
-            *line = true;
+/// go-yaml's error for a parse failure: a tab-indented line before it fails first, and a flow
+/// collection opened where a key must be (a line start in a block collection) fails at the
+/// first line change as a key without `:`.
+fn fail(e: &ScanError, text: &str, covered: &[bool], flow_starts: &[usize]) -> YamlError {
+    if let Some(tab0) = tab_indented_line(text, covered)
+        && tab0 < e.marker().line()
+    {
+        return tab_error(text, tab0);
+    }
+    // The parser may not have reported the flow start yet: look for the unclosed bracket.
+    let start = flow_starts.first().copied().or_else(|| {
+        let lines: Vec<&str> = text.split('\n').take(e.marker().line()).collect();
+        lines
+            .iter()
+            .rposition(|l| {
+                let t = l.trim_start();
+                (t.starts_with('[') && !t.contains(']')) || (t.starts_with('{') && !t.contains('}'))
+            })
+            .map(|i| i + 1)
+    });
+    if let Some(start) = start
+        && e.marker().line() > start
+    {
+        match bracket_place(text, start) {
+            BracketPlace::Key => return stale_flow_key(text, start),
+            BracketPlace::NoLevel => {
+                let line0 = start - 1;
+                let at = if line0 == 0 { String::new() } else { format!("line {line0}: ") };
+                return YamlError::Yaml(format!("{at}did not find expected key"));
+            }
+            BracketPlace::Other => {}
         }
+    }
+    go_error(e, text)
+}
+
+/// Where a bracket opening 1-based line `line1` stands in the block structure.
+enum BracketPlace {
+    /// At the column of the enclosing collection's entries: a required simple key.
+    Key,
+    /// Dedented to a column no open collection has: the parser wants a key there.
+    NoLevel,
+    /// A value on its own line, or anything else.
+    Other,
+}
+
+fn bracket_place(text: &str, line1: usize) -> BracketPlace {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let Some(line) = lines.get(line1.saturating_sub(1)) else {
+        return BracketPlace::Other;
     };
-    let (start, end) = (span.start.line(), span.end.line());
+    if !line.trim_start().starts_with(['[', '{']) {
+        return BracketPlace::Other;
+    }
+    let col = indent(line);
+    let content: Vec<&&str> = lines[..line1.saturating_sub(1)]
+        .iter()
+        .filter(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#')
+        })
+        .collect();
+    let Some(prev) = content.last() else {
+        return BracketPlace::Other;
+    };
+    if prev.trim_end().ends_with(':') && indent(prev) < col {
+        return BracketPlace::Other;
+    }
+    match content.iter().rev().find(|l| indent(l) <= col) {
+        Some(l) if indent(l) == col => BracketPlace::Key,
+        _ if indent(prev) > col => BracketPlace::NoLevel,
+        _ => BracketPlace::Other,
+    }
+}
+
+/// Marks the lines inside multi-line scalars and flow collections, where tabs are allowed
+/// (in a block scalar only past its content indentation). A span ending at column 0 ends on
+/// the line before.
+fn cover(event: &Event<'_>, span: &Span, text: &str, covered: &mut [bool], flow_starts: &mut Vec<usize>) {
+    let start = span.start.line();
+    let end = if span.end.col() == 0 { span.end.line().saturating_sub(1) } else { span.end.line() };
+    let lines = || text.split('\n').enumerate().take(end).skip(start);
     match event {
-        Event::Scalar(..) => mark(start, end),
+        Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..) => {
+            let first = lines().map(|(_, l)| l).find(|l| !l.trim().is_empty()).unwrap_or("");
+            let indent = first.len() - first.trim_start_matches(' ').len();
+            for (i, l) in lines() {
+                let spaces = l.len() - l.trim_start_matches(' ').len();
+                let early_tab = l[spaces..].starts_with('\t') && spaces < indent.max(1);
+                if let Some(line) = covered.get_mut(i) {
+                    *line = !early_tab;
+                }
+            }
+        }
+        Event::Scalar(..) => lines().for_each(|(i, _)| covered.get_mut(i).into_iter().for_each(|c| *c = true)),
         Event::SequenceStart(StructureStyle::Flow, ..) | Event::MappingStart(StructureStyle::Flow, ..) => {
             flow_starts.push(start);
         }
         Event::SequenceEnd | Event::MappingEnd => {
             if let Some(from) = flow_starts.pop() {
-                mark(from, end);
+                for line in covered.iter_mut().take(end).skip(from) {
+                    *line = true;
+                }
             }
         }
         _ => {}

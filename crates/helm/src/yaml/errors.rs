@@ -47,6 +47,50 @@ fn next_token_line0(text: &str, line1: usize) -> usize {
         .map_or_else(|| eof_line0(text), |(i, _)| i)
 }
 
+/// A key that never got its `:`: libyaml notices when the next token is fetched. After a plain
+/// key that is past its continuation lines (more indented than the key, not comments), after
+/// a quoted one past blank and comment lines. A block scalar indicator is no key at all.
+fn stale_key(text: &str, line1: usize) -> (String, Mark) {
+    let line = line_text(text, line1);
+    let key_col = indent_of(line);
+    let body = line.trim_start_matches([' ', '-']);
+    if body.starts_with(['|', '>']) {
+        return ("did not find expected key".into(), Mark::Parser(line1.saturating_sub(1)));
+    }
+    let mark = if body.starts_with(['"', '\'', '[', '{']) {
+        next_token_line0(text, line1)
+    } else {
+        plain_end_line0(text, line1, key_col)
+    };
+    ("could not find expected ':'".into(), Mark::Scanner(mark))
+}
+
+/// Where libyaml stops scanning a plain scalar that starts on 1-based line `line1` at column
+/// `col`: at the first non-blank line not more indented, or at a continuation line holding a
+/// `: ` or a comment; or at the stream end.
+fn plain_end_line0(text: &str, line1: usize, col: usize) -> usize {
+    let stop = text.split('\n').enumerate().skip(line1).find(|(_, l)| {
+        let t = l.trim_start_matches(' ').trim_end_matches('\r');
+        if t.is_empty() {
+            return false;
+        }
+        indent_of(l) <= col || t.starts_with('#') || t.contains(": ") || t.ends_with(':') || t.contains(" #")
+    });
+    stop.map_or_else(|| eof_line0(text), |(i, _)| i)
+}
+
+/// Whether the error's bracket starts its line inside a block mapping (a required simple key).
+fn opens_line(e: &ScanError, text: &str) -> bool {
+    let Some(offset) = e.marker().byte_offset() else {
+        return false;
+    };
+    let before = text.get(..offset).unwrap_or("");
+    let line_start = before.rsplit('\n').next().unwrap_or("");
+    let at_bracket = text.get(offset..).is_some_and(|t| t.starts_with(['[', '{']));
+    let has_previous_content = before.trim().len() > line_start.trim().len();
+    at_bracket && line_start.trim().is_empty() && has_previous_content
+}
+
 /// The source line (1-based `line1`).
 fn line_text(text: &str, line1: usize) -> &str {
     text.split('\n').nth(line1.saturating_sub(1)).unwrap_or("")
@@ -59,24 +103,28 @@ fn classify(e: &ScanError, text: &str) -> (String, Mark) {
     let parser = |m: &str| (m.to_owned(), Mark::Parser(here0));
     match e.kind() {
         ErrorKind::MappingValueNotAllowed => scanner("mapping values are not allowed in this context"),
-        ErrorKind::SimpleKeyExpected | ErrorKind::InvalidSimpleKey => {
-            ("could not find expected ':'".into(), Mark::Scanner(next_token_line0(text, line1)))
-        }
+        ErrorKind::SimpleKeyExpected | ErrorKind::InvalidSimpleKey => stale_key(text, line1),
         ErrorKind::UnexpectedCharacter { .. } => scanner("found character that cannot start any token"),
-        ErrorKind::TabInBlockIndentation | ErrorKind::TabInIndentation => {
+        ErrorKind::TabInBlockIndentation
+        | ErrorKind::TabInIndentation
+        | ErrorKind::TabInPlainScalar
+        | ErrorKind::TabAtBlockScalarStart => {
             let tab_line = text
                 .split('\n')
                 .enumerate()
                 .skip(here0)
                 .find(|(_, l)| l.trim_start_matches(' ').starts_with('\t'))
                 .map_or(here0, |(i, _)| i);
-            ("found character that cannot start any token".into(), Mark::Scanner(tab_line))
+            (tab_message(text, tab_line).into(), Mark::Scanner(tab_line))
         }
         ErrorKind::UnclosedQuotedScalar | ErrorKind::InvalidQuotedScalarIndent => {
-            ("found unexpected end of stream".into(), Mark::Scanner(eof_line0(text)))
+            ("found unexpected end of stream".into(), Mark::Scanner(text.matches('\n').count()))
         }
         ErrorKind::InvalidTrailingSingleQuotedScalar | ErrorKind::InvalidTrailingDoubleQuotedScalar => {
             trailing_after_quote(text, line1)
+        }
+        ErrorKind::UnclosedFlowCollection { .. } if opens_line(e, text) => {
+            ("could not find expected ':'".into(), Mark::Scanner(eof_line0(text)))
         }
         ErrorKind::UnclosedFlowCollection { open } => {
             // At the stream end libyaml wants a node after `[`, `{`, `,` or `:`, else a separator.
@@ -95,9 +143,6 @@ fn classify(e: &ScanError, text: &str) -> (String, Mark) {
             let last_line = text.trim_end_matches([' ', '\t', '\r', '\n']).matches('\n').count();
             ("did not find expected node content".into(), Mark::Parser(last_line))
         }
-        ErrorKind::TabAtBlockScalarStart => {
-            ("found a tab character where an indentation space is expected".into(), Mark::Scanner(here0 + 1))
-        }
         ErrorKind::MissingLowSurrogate
         | ErrorKind::InvalidLowSurrogate
         | ErrorKind::UnpairedLowSurrogate
@@ -109,7 +154,7 @@ fn classify(e: &ScanError, text: &str) -> (String, Mark) {
             let before = e.marker().byte_offset().and_then(|o| text.get(..o)).unwrap_or("");
             let prev = before.trim_end_matches([' ', '\t']).chars().last();
             match prev {
-                None | Some(':' | '-' | '\n' | '[' | ',' | '{') => parser("did not find expected node content"),
+                None | Some(':' | '-' | '[' | ',' | '{') => parser("did not find expected node content"),
                 _ => parser("did not find expected key"),
             }
         }
@@ -120,15 +165,9 @@ fn classify(e: &ScanError, text: &str) -> (String, Mark) {
         ErrorKind::BlockSequenceEntryNotAllowed => scanner("block sequence entries are not allowed in this context"),
         ErrorKind::MappingKeyNotAllowed => scanner("mapping keys are not allowed in this context"),
         ErrorKind::MissingAnchorOrAliasName => scanner("did not find expected alphabetic or numeric character"),
-        ErrorKind::TabInPlainScalar => {
-            let tab_line = text
-                .split('\n')
-                .enumerate()
-                .skip(here0 + 1)
-                .find(|(_, l)| l.trim_start_matches(' ').starts_with('\t'))
-                .map_or(here0, |(i, _)| i);
-            ("found a tab character that violates indentation".into(), Mark::Scanner(tab_line))
-        }
+        ErrorKind::BlockEntryInFlowCollection => parser("did not find expected key"),
+        ErrorKind::MissingDirectiveName => scanner("could not find expected directive name"),
+        ErrorKind::InvalidDirectiveName => scanner("found unexpected non-alphabetical character"),
         ErrorKind::InvalidBlockScalarHeader => scanner("did not find expected comment or line break"),
         ErrorKind::ZeroBlockScalarIndent => scanner("found an indentation indicator equal to 0"),
         ErrorKind::ExpectedBlockMappingKey => parser("did not find expected key"),
@@ -149,6 +188,10 @@ fn classify(e: &ScanError, text: &str) -> (String, Mark) {
 /// quoted key never finds its `:`, and a quoted value is followed by something that is not a key.
 fn trailing_after_quote(text: &str, line1: usize) -> (String, Mark) {
     let line = line_text(text, line1).trim_start_matches([' ', '\t']);
+    if after_first_quoted(line).trim_start().starts_with(['"', '\'']) {
+        // A quote right after the scalar opens another one, which runs to the end.
+        return ("found unexpected end of stream".into(), Mark::Scanner(text.matches('\n').count()));
+    }
     if line.starts_with(['\'', '"']) {
         return ("could not find expected ':'".into(), Mark::Scanner(next_token_line0(text, line1)));
     }
@@ -157,4 +200,98 @@ fn trailing_after_quote(text: &str, line1: usize) -> (String, Mark) {
         return ("did not find expected '-' indicator".into(), Mark::Parser(here0));
     }
     ("did not find expected key".into(), Mark::Parser(here0))
+}
+
+/// What follows the first quoted scalar on `line`.
+fn after_first_quoted(line: &str) -> &str {
+    let Some(start) = line.find(['"', '\'']) else {
+        return "";
+    };
+    let quote = line.as_bytes()[start];
+    let bytes = line.as_bytes();
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            c if c == quote => return line.get(i + 1..).unwrap_or(""),
+            _ => i += 1,
+        }
+    }
+    ""
+}
+
+/// libyaml's complaint about a tab opening 0-based line `line0`, which depends on what it was
+/// scanning: a block scalar's indentation, a plain scalar's continuation, or the next token.
+pub(crate) fn tab_message(text: &str, line0: usize) -> &'static str {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let Some(prev) = (0..line0.min(lines.len())).rev().find(|&j| !lines[j].trim().is_empty()) else {
+        return "found character that cannot start any token";
+    };
+    if in_block_scalar(&lines, prev) {
+        return "found a tab character where an indentation space is expected";
+    }
+    let line = lines[prev].trim();
+    let value = line.rsplit_once(": ").map_or(line.trim_start_matches("- "), |(_, v)| v);
+    let plain = !value.is_empty()
+        && !line.starts_with('#')
+        && !value.ends_with([':', ']', '}', '"', '\''])
+        && !value.starts_with(['"', '\'', '[', '{', '|', '>', '&', '*', '!', '#']);
+    if plain {
+        return "found a tab character that violates indentation";
+    }
+    "found character that cannot start any token"
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// A block scalar header (`key: |`, `- >-`) ends line `j`, or opens a run of more indented
+/// lines that reaches it.
+fn in_block_scalar(lines: &[&str], j: usize) -> bool {
+    let is_header = |l: &str| {
+        let t = l.trim_end().trim_end_matches(|c: char| c.is_ascii_digit() || c == '-' || c == '+');
+        t.ends_with(['|', '>']) && (t.len() == 1 || t[..t.len() - 1].ends_with([' ', '-', ':']))
+    };
+    let floor = indent_of(lines[j]);
+    for k in (0..=j).rev() {
+        let l = lines[k];
+        if l.trim().is_empty() {
+            continue;
+        }
+        if is_header(l) {
+            return k == j || indent_of(l) < floor;
+        }
+        if k != j && indent_of(l) < floor {
+            return false;
+        }
+    }
+    false
+}
+
+/// The tab error for 0-based line `line0`, with go-yaml's line prefix.
+pub(crate) fn tab_error(text: &str, line0: usize) -> YamlError {
+    let at = if line0 == 0 { String::new() } else { format!("line {}: ", line0 + 1) };
+    YamlError::Yaml(format!("{at}{}", tab_message(text, line0)))
+}
+
+/// libyaml's anchor and alias names are `[0-9A-Za-z_-]+`, ended by a blank or one of `?:,]}%@``;
+/// granit-parser takes any non-blank run. Returns the name libyaml reads, or its error.
+pub(crate) fn anchor_name(name: &str, line1: usize) -> Result<&str, YamlError> {
+    let len = name.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(name.len());
+    let next = name[len..].chars().next();
+    if len == 0 || !matches!(next, None | Some('?' | ':' | ',' | ']' | '}' | '%' | '@' | '`')) {
+        let message = "did not find expected alphabetic or numeric character";
+        let at = if line1 <= 1 { String::new() } else { format!("line {line1}: ") };
+        return Err(YamlError::Yaml(format!("{at}{message}")));
+    }
+    Ok(&name[..len])
+}
+
+/// A flow collection opened at a key's place on 1-based line `line1` and not closed there: the
+/// key goes stale at the next token's line.
+pub(crate) fn stale_flow_key(text: &str, line1: usize) -> YamlError {
+    let line0 = next_token_line0(text, line1);
+    YamlError::Yaml(format!("line {}: could not find expected ':'", line0 + 1))
 }

@@ -18,6 +18,7 @@ const STAND_INS: [char; 3] = [BOM_STAND_IN, LS_STAND_IN, PS_STAND_IN];
 pub(crate) fn prepare(text: &str) -> Result<Cow<'_, str>, YamlError> {
     let text = text.split('\0').next().unwrap_or("");
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = first_document(text);
     let allowed = |c: char| {
         matches!(c, '\t' | '\n' | '\r' | '\x20'..='\x7e' | '\u{85}' | '\u{a0}'..='\u{d7ff}'
             | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
@@ -59,6 +60,36 @@ pub(crate) fn prepare(text: &str) -> Result<Cow<'_, str>, YamlError> {
     Ok(Cow::Owned(out))
 }
 
+/// go-yaml ends the document when a line is less indented than an indented root collection
+/// (` a: 1` then `b: 2`), and never reads the rest; granit-parser would go on and fail.
+pub(crate) fn first_document(text: &str) -> &str {
+    let content = |l: &str| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with('#')
+    };
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let mut offset = 0;
+    let mut root: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        if content(line) {
+            match root {
+                None => {
+                    let t = line.trim();
+                    let collection = t.starts_with("- ") || t.contains(": ") || t.ends_with(':');
+                    if indent(line) == 0 || !collection || t.starts_with(['"', '\'', '[', '{']) {
+                        return text;
+                    }
+                    root = Some(indent(line));
+                }
+                Some(r) if indent(line) < r => return &text[..offset],
+                Some(_) => {}
+            }
+        }
+        offset += line.len();
+    }
+    text
+}
+
 /// A scalar's text with the stand-ins turned back. An LS/PS stand-in was followed by a line
 /// break: a block scalar kept that break, a flow scalar folded it into a space (or dropped it
 /// before further breaks), and libyaml neither keeps trailing blanks before it nor the break.
@@ -95,14 +126,12 @@ pub(crate) fn restore(value: Cow<'_, str>, block: bool, plain: bool) -> String {
     out
 }
 
-/// libyaml does not skip a tab before a token in block context: a line indented with a tab
-/// (outside flow collections and multi-line scalars) is "found character that cannot start
-/// any token". `covered[i]` marks 0-based lines inside such constructs.
+/// libyaml does not skip a tab at the start of a line in block context: a line whose first
+/// non-space is a tab (outside flow collections and multi-line scalars, comment or not) is an
+/// error. `covered[i]` marks 0-based lines inside such constructs.
 pub(crate) fn tab_indented_line(text: &str, covered: &[bool]) -> Option<usize> {
     text.split('\n').enumerate().find_map(|(i, line)| {
-        let rest = line.trim_start_matches(' ');
-        let content = rest.trim_start_matches([' ', '\t']);
-        let tabbed = rest.starts_with('\t') && !content.is_empty() && !content.starts_with('#');
-        (tabbed && !content.starts_with('\r') && !covered.get(i).copied().unwrap_or(false)).then_some(i)
+        let tabbed = line.trim_start_matches(' ').starts_with('\t');
+        (tabbed && !covered.get(i).copied().unwrap_or(false)).then_some(i)
     })
 }

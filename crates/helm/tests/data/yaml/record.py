@@ -214,6 +214,49 @@ def fuzz_value(rng, depth=0):
     return {fuzz_string(rng): fuzz_value(rng, depth + 1) for _ in range(rng.randint(0, 4))}
 
 
+BASES = [
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    app: web\n"
+    "spec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n      - name: web\n"
+    "        image: \"nginx:1.25\"\n        args: [\"--port\", \"80\"]\n        env:\n"
+    "        - name: MODE\n          value: 'prod'\n        ports:\n        - containerPort: 80\n",
+    "replicaCount: 1\nimage:\n  repository: nginx\n  tag: \"\"\nservice:\n  type: ClusterIP\n"
+    "  port: 80\ningress:\n  enabled: false\n  hosts:\n    - host: chart.local\n      paths: []\n"
+    "resources: {}\nnodeSelector: {}\ntolerations: []\nconfig: |\n  key=value\n  other=1\n",
+    "data:\n  a.conf: |-\n    line one\n    line two\n  b: >\n    folded\n    text\n"
+    "list:\n- {a: 1, b: [x, y]}\n- 'quoted'\n- \"dq\"\n# comment\nanchors:\n  base: &b {k: v}\n"
+    "  der:\n    <<: *b\n",
+]
+
+
+def mutate(rng, text):
+    lines = text.split("\n")
+    i = rng.randrange(len(lines))
+    op = rng.randrange(9)
+    line = lines[i]
+    if op == 0:
+        lines[i] = " " + line
+    elif op == 1 and line.startswith(" "):
+        lines[i] = line[1:]
+    elif op == 2:
+        lines[i] = "\t" + line.lstrip(" ")
+    elif op == 3 and line:
+        j = rng.randrange(len(line))
+        lines[i] = line[:j] + line[j + 1:]
+    elif op == 4:
+        j = rng.randrange(len(line) + 1)
+        lines[i] = line[:j] + rng.choice([":", ": ", "\"", "'", "[", "]", "{", "}", "-", "- ", "#",
+                                          "&", "*", "!", "|", ">", "?", ",", "%", "@"]) + line[j:]
+    elif op == 5:
+        lines.insert(i, rng.choice(["x", "  y", "bad", "- item", "key value", "{{ .Values.x }}"]))
+    elif op == 6:
+        lines[i] = line + rng.choice([" x", ": y", " #c", "  ", "'", "\""])
+    elif op == 7:
+        del lines[i]
+    else:
+        lines[i] = line.replace(": ", ":", 1)
+    return "\n".join(lines)
+
+
 def record():
     cases = {"to_yaml": [], "to_yaml_pretty": [], "from_yaml": [], "from_yaml_array": []}
     rng = random.Random(20261207)
@@ -231,6 +274,12 @@ def record():
     docs.append(render("{{ toYaml .Values.v }}", to_yaml_values()[-60:]))
     for v in fuzz[:600]:
         docs.append(render("{{ toYaml .Values.v }}", {"k": v}))
+    mrng = random.Random(7)
+    for _ in range(700):
+        doc = rng.choice(BASES) if False else mrng.choice(BASES)
+        for _ in range(mrng.randint(1, 2)):
+            doc = mutate(mrng, doc)
+        docs.append(doc)
     for text in docs:
         try:
             cases["from_yaml"].append({"in": text, "out": json.loads(helm.values_from_yaml(text))
