@@ -11,4 +11,5 @@
 
 pub mod schema;
 pub mod strvals;
+pub mod toml;
 pub mod yaml;

@@ -24,6 +24,9 @@ mod scalar;
 
 use serde_json::{Map, Value};
 
+/// Go's `strconv.FormatFloat(f, 'g', -1, 64)` (shared with the TOML encoder).
+pub(crate) use resolve::format_float_g as go_format_float;
+
 /// A YAML decoding failure; `Display` is exactly the message Go's sigs.k8s.io/yaml returns.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum YamlError {
