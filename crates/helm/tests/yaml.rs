@@ -157,3 +157,17 @@ fn deep_nesting_is_refused_not_a_crash() {
     let doc = "a:\n".to_owned() + &"- ".repeat(500) + "x\n";
     assert!(from_yaml(&doc).is_ok());
 }
+
+#[test]
+fn large_documents_decode_in_linear_time() {
+    let mut doc = String::new();
+    for i in 0..20_000 {
+        doc.push_str(&format!("key{i}:\n  name: \"value {i}\"\n  list: [1, 2, 3]\n  text: |\n    line one\n    line two\n"));
+    }
+    let started = std::time::Instant::now();
+    let map = from_yaml_map(&doc).unwrap_or_default();
+    assert_eq!(map.len(), 20_000);
+    let back = to_yaml(&Value::Object(map));
+    assert!(back.len() > doc.len() / 2);
+    assert!(started.elapsed().as_secs() < 20, "took {:?}", started.elapsed());
+}

@@ -48,7 +48,8 @@ enum Open {
 /// Parses the first document of `text`.
 pub(crate) fn compose(text: &str) -> Result<Document, YamlError> {
     let text = &*prepare(text)?;
-    let mut covered = vec![false; text.matches('\n').count() + 1];
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut covered = vec![false; lines.len()];
     let mut flow_starts: Vec<usize> = Vec::new();
     let mut options = Options::default();
     options.emit_unresolved_aliases = true;
@@ -72,7 +73,7 @@ pub(crate) fn compose(text: &str) -> Result<Document, YamlError> {
             }
             Err(e) => return Err(fail(&e, text, &covered, &flow_starts)),
         };
-        cover(&event, &span, text, &mut covered, &mut flow_starts);
+        cover(&event, &span, &lines, &mut covered, &mut flow_starts);
         if let Some(&Open::Map(parent, None)) = stack.last()
             && is_implicit_empty_key(&event, &span, text, doc.nodes.get(parent))
         {
@@ -229,10 +230,11 @@ fn bracket_place(text: &str, line1: usize) -> BracketPlace {
 /// Marks the lines inside multi-line scalars and flow collections, where tabs are allowed
 /// (in a block scalar only past its content indentation). A span ending at column 0 ends on
 /// the line before.
-fn cover(event: &Event<'_>, span: &Span, text: &str, covered: &mut [bool], flow_starts: &mut Vec<usize>) {
+fn cover(event: &Event<'_>, span: &Span, all_lines: &[&str], covered: &mut [bool], flow_starts: &mut Vec<usize>) {
     let start = span.start.line();
     let end = if span.end.col() == 0 { span.end.line().saturating_sub(1) } else { span.end.line() };
-    let lines = || text.split('\n').enumerate().take(end).skip(start);
+    let end = end.min(all_lines.len());
+    let lines = || all_lines.get(start..end).unwrap_or(&[]).iter().copied().enumerate().map(|(i, l)| (i + start, l));
     match event {
         Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..) => {
             let first = lines().map(|(_, l)| l).find(|l| !l.trim().is_empty()).unwrap_or("");
