@@ -95,7 +95,11 @@ fn from_yaml_matches_helm_values_files() {
             Some(err) => Err(err.as_str().unwrap_or_default().to_owned()),
             None => Ok(as_go(&case["out"])),
         };
-        if got != want {
+        // Which of several null keys Go reports depends on its random map order.
+        let null_key = "error converting YAML to JSON: unsupported map key of type: %!s(<nil>), key: <nil>, value:";
+        let both_null_key =
+            matches!((&got, &want), (Err(g), Err(w)) if g.starts_with(null_key) && w.starts_with(null_key));
+        if got != want && !both_null_key {
             failures.push(format!("from_yaml {text:?}\n  want {want:?}\n  got  {got:?}"));
         }
     }
@@ -162,7 +166,9 @@ fn deep_nesting_is_refused_not_a_crash() {
 fn large_documents_decode_in_linear_time() {
     let mut doc = String::new();
     for i in 0..20_000 {
-        doc.push_str(&format!("key{i}:\n  name: \"value {i}\"\n  list: [1, 2, 3]\n  text: |\n    line one\n    line two\n"));
+        doc.push_str(&format!(
+            "key{i}:\n  name: \"value {i}\"\n  list: [1, 2, 3]\n  text: |\n    line one\n    line two\n"
+        ));
     }
     let started = std::time::Instant::now();
     let map = from_yaml_map(&doc).unwrap_or_default();

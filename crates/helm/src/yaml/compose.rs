@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use granit_parser::{Event, Options, Parser, ScalarStyle, ScanError, Span, StructureStyle};
+use granit_parser::{ErrorKind, Event, Options, Parser, ScalarStyle, ScanError, Span, StructureStyle};
 
 use super::YamlError;
 use super::errors::{anchor_name, go_error, stale_flow_key, tab_error};
@@ -69,6 +69,16 @@ pub(crate) fn compose(text: &str) -> Result<Document, YamlError> {
             // dedent) is never seen.
             Err(e) if stack.is_empty() && doc.root.is_some_and(|r| !matches!(doc.nodes[r], YNode::Scalar { .. })) => {
                 tab_limit = e.marker().line().saturating_sub(1);
+                break;
+            }
+            // `x #y: ...` as the first line: the document is the plain scalar `x`, and go-yaml
+            // never reads on.
+            Err(e)
+                if stack.is_empty()
+                    && matches!(e.kind(), ErrorKind::CommentInterceptedScalar)
+                    && doc.root.is_some() =>
+            {
+                tab_limit = 0;
                 break;
             }
             Err(e) => return Err(fail(&e, text, &covered, &flow_starts)),

@@ -284,9 +284,44 @@ pub(crate) fn go_syntax(v: &GoVal) -> String {
     }
 }
 
+/// An ordering of map keys close to Go's `fmt` (by kind, then value).
+fn key_rank(k: &GoVal) -> (u8, String) {
+    match k {
+        GoVal::Null => (0, String::new()),
+        GoVal::Bool(b) => (1, b.to_string()),
+        GoVal::Int(i) => (2, format!("{:020}", i128::from(*i) + i128::from(i64::MAX))),
+        GoVal::Uint(u) => (3, format!("{u:020}")),
+        GoVal::Float(f) => (4, format!("{f:030.10}")),
+        GoVal::Str(s) => (5, s.clone()),
+        GoVal::Seq(_) | GoVal::Map(_) => (6, String::new()),
+    }
+}
+
+/// `%+#v` of a value as the error's top-level operand: a nil interface is `<nil>`.
+fn go_operand(v: &GoVal) -> String {
+    if matches!(v, GoVal::Null) { "<nil>".into() } else { go_syntax(v) }
+}
+
 /// sigs.k8s.io/yaml's `convertToJSONableObject` then `json.Marshal`/`json.Unmarshal` into
-/// `interface{}`: string keys, float64 numbers, NaN and infinities refused.
+/// `interface{}`: string keys, float64 numbers, NaN and infinities refused. Keys are all
+/// converted before any value is marshalled, so a bad key anywhere is the error.
 pub(crate) fn to_json(v: GoVal) -> Result<Value, YamlError> {
+    check_keys(&v)?;
+    convert(v)
+}
+
+fn check_keys(v: &GoVal) -> Result<(), YamlError> {
+    match v {
+        GoVal::Seq(items) => items.iter().try_for_each(check_keys),
+        GoVal::Map(entries) => entries.iter().try_for_each(|(k, v)| {
+            json_key(k, v)?;
+            check_keys(v)
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn convert(v: GoVal) -> Result<Value, YamlError> {
     Ok(match v {
         GoVal::Null => Value::Null,
         GoVal::Bool(b) => Value::Bool(b),
@@ -294,12 +329,12 @@ pub(crate) fn to_json(v: GoVal) -> Result<Value, YamlError> {
         GoVal::Uint(u) => float(u as f64)?,
         GoVal::Float(f) => float(f)?,
         GoVal::Str(s) => Value::String(s),
-        GoVal::Seq(items) => Value::Array(items.into_iter().map(to_json).collect::<Result<_, _>>()?),
+        GoVal::Seq(items) => Value::Array(items.into_iter().map(convert).collect::<Result<_, _>>()?),
         GoVal::Map(entries) => {
             let mut map = Map::new();
             for (k, v) in entries {
                 let key = json_key(&k, &v)?;
-                map.insert(key, to_json(v)?);
+                map.insert(key, convert(v)?);
             }
             Value::Object(map)
         }
@@ -329,13 +364,13 @@ fn json_key(k: &GoVal, v: &GoVal) -> Result<String, YamlError> {
         GoVal::Null => {
             return Err(YamlError::Convert(format!(
                 "unsupported map key of type: %!s(<nil>), key: <nil>, value: {}",
-                go_syntax(v)
+                go_operand(v)
             )));
         }
         GoVal::Uint(u) => {
             return Err(YamlError::Convert(format!(
                 "unsupported map key of type: uint64, key: 0x{u:x}, value: {}",
-                go_syntax(v)
+                go_operand(v)
             )));
         }
         GoVal::Seq(_) | GoVal::Map(_) => String::new(),

@@ -57,7 +57,7 @@ fn stale_key(text: &str, line1: usize) -> (String, Mark) {
     if body.starts_with(['|', '>']) {
         return ("did not find expected key".into(), Mark::Parser(line1.saturating_sub(1)));
     }
-    let mark = if body.starts_with(['"', '\'', '[', '{']) {
+    let mark = if body.starts_with(['"', '\'', '[', '{']) || body.contains(" #") {
         next_token_line0(text, line1)
     } else {
         plain_end_line0(text, line1, key_col)
@@ -165,6 +165,7 @@ fn classify(e: &ScanError, text: &str) -> (String, Mark) {
         ErrorKind::BlockSequenceEntryNotAllowed => scanner("block sequence entries are not allowed in this context"),
         ErrorKind::MappingKeyNotAllowed => scanner("mapping keys are not allowed in this context"),
         ErrorKind::MissingAnchorOrAliasName => scanner("did not find expected alphabetic or numeric character"),
+        ErrorKind::CommentInterceptedScalar => comment_cut_key(text, line1),
         ErrorKind::BlockEntryInFlowCollection => parser("did not find expected key"),
         ErrorKind::MissingDirectiveName => scanner("could not find expected directive name"),
         ErrorKind::InvalidDirectiveName => scanner("found unexpected non-alphabetical character"),
@@ -294,4 +295,25 @@ pub(crate) fn anchor_name(name: &str, line1: usize) -> Result<&str, YamlError> {
 pub(crate) fn stale_flow_key(text: &str, line1: usize) -> YamlError {
     let line0 = next_token_line0(text, line1);
     YamlError::Yaml(format!("line {}: could not find expected ':'", line0 + 1))
+}
+
+/// A plain scalar cut by ` #` where a key was expected (`x #y: v`): libyaml ends the scalar at
+/// the comment. At a mapping's key column the key is required and goes stale at the next
+/// token; as the first thing under a `-` or `key:` it is a value, and the more indented next
+/// token is no `-` or key of the enclosing collection.
+fn comment_cut_key(text: &str, line1: usize) -> (String, Mark) {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let col = indent_of(line_text(text, line1));
+    let next0 = next_token_line0(text, line1);
+    let parent = lines[..line1.saturating_sub(1)].iter().rev().find(|l| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with('#') && indent_of(l) <= col
+    });
+    match parent {
+        Some(p) if indent_of(p) < col && p.trim_start().starts_with('-') => {
+            ("did not find expected '-' indicator".into(), Mark::Parser(next0))
+        }
+        Some(p) if indent_of(p) < col => ("did not find expected key".into(), Mark::Parser(next0)),
+        _ => ("could not find expected ':'".into(), Mark::Scanner(next0)),
+    }
 }
