@@ -277,8 +277,10 @@ pub(crate) fn go_syntax(v: &GoVal) -> String {
             format!("[]interface {{}}{{{}}}", inner.join(", "))
         }
         GoVal::Map(entries) => {
-            let inner: Vec<String> =
-                entries.iter().map(|(k, v)| format!("{}:{}", go_syntax(k), go_syntax(v))).collect();
+            // fmt prints maps in key order.
+            let mut sorted: Vec<&(GoVal, GoVal)> = entries.iter().collect();
+            sorted.sort_by_key(|(k, _)| key_rank(k));
+            let inner: Vec<String> = sorted.iter().map(|(k, v)| format!("{}:{}", go_syntax(k), go_syntax(v))).collect();
             format!("map[interface {{}}]interface {{}}{{{}}}", inner.join(", "))
         }
     }
