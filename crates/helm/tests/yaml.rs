@@ -177,3 +177,30 @@ fn large_documents_decode_in_linear_time() {
     assert!(back.len() > doc.len() / 2);
     assert!(started.elapsed().as_secs() < 20, "took {:?}", started.elapsed());
 }
+
+/// `YAML_CASES=/path/cases.json cargo test -p glidepath-helm --test yaml -- --ignored`: checks
+/// a freshly recorded case file (e.g. `record.py` with another seed) without embedding it.
+#[test]
+#[ignore]
+fn adhoc_case_file() {
+    let Ok(path) = std::env::var("YAML_CASES") else { return };
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let list = all["from_yaml"].as_array().cloned().unwrap_or_default();
+    let mut failures = 0;
+    for case in &list {
+        let input = case["in"].as_str().unwrap_or_default();
+        let got = from_yaml_map(input)
+            .map(Value::Object)
+            .map_err(|e| e.to_string().replace("map[string]interface {}", "common.Values"));
+        let want = match case.get("err") {
+            Some(err) => Err(err.as_str().unwrap_or_default().to_owned()),
+            None => Ok(as_go(&case["out"])),
+        };
+        if got != want {
+            failures += 1;
+            eprintln!("from_yaml {input:?}\n  want {want:?}\n  got  {got:?}");
+        }
+    }
+    eprintln!("adhoc from_yaml: {} of {} cases pass", list.len() - failures, list.len());
+}

@@ -104,7 +104,7 @@ pub(crate) fn compose(text: &str) -> Result<Document, YamlError> {
                 let mut value = restore(value, block, style == ScalarStyle::Plain);
                 // A block scalar ending the stream without a line break has no final break.
                 let at_eof = span.end.byte_offset().is_some_and(|o| o >= text.len());
-                if block && at_eof && !text.ends_with('\n') && value.ends_with('\n') {
+                if block && at_eof && !text.trim_end_matches([' ', '\t']).ends_with('\n') && value.ends_with('\n') {
                     value.pop();
                 }
                 let plain = style == ScalarStyle::Plain;

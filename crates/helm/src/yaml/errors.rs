@@ -233,10 +233,11 @@ pub(crate) fn tab_message(text: &str, line0: usize) -> &'static str {
         return "found a tab character where an indentation space is expected";
     }
     let line = lines[prev].trim();
-    let value = line.rsplit_once(": ").map_or(line.trim_start_matches("- "), |(_, v)| v);
+    let entry = line.trim_start_matches("- ");
+    let value = entry.split_once(": ").map_or(entry, |(_, v)| v.trim_start());
     let plain = !value.is_empty()
         && !line.starts_with('#')
-        && !value.ends_with([':', ']', '}', '"', '\''])
+        && !value.ends_with(':')
         && !value.starts_with(['"', '\'', '[', '{', '|', '>', '&', '*', '!', '#']);
     if plain {
         return "found a tab character that violates indentation";

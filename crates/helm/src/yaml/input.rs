@@ -81,6 +81,8 @@ pub(crate) fn first_document(text: &str) -> &str {
                     }
                     root = Some(indent(line));
                 }
+                // A tab-indented line is libyaml's error, not a dedent.
+                Some(_) if line.trim_start_matches(' ').starts_with('\t') => return text,
                 Some(r) if indent(line) < r => return &text[..offset],
                 Some(_) => {}
             }
