@@ -117,9 +117,7 @@ fn classify(e: &ScanError, text: &str) -> (String, Mark) {
                 .map_or(here0, |(i, _)| i);
             (tab_message(text, tab_line).into(), Mark::Scanner(tab_line))
         }
-        ErrorKind::UnclosedQuotedScalar | ErrorKind::InvalidQuotedScalarIndent => {
-            ("found unexpected end of stream".into(), Mark::Scanner(text.matches('\n').count()))
-        }
+        ErrorKind::UnclosedQuotedScalar | ErrorKind::InvalidQuotedScalarIndent => multi_line_quote(text, line1),
         ErrorKind::InvalidTrailingSingleQuotedScalar | ErrorKind::InvalidTrailingDoubleQuotedScalar => {
             trailing_after_quote(text, line1)
         }
@@ -317,4 +315,76 @@ fn comment_cut_key(text: &str, line1: usize) -> (String, Mark) {
         Some(p) if indent_of(p) < col => ("did not find expected key".into(), Mark::Parser(next0)),
         _ => ("could not find expected ':'".into(), Mark::Scanner(next0)),
     }
+}
+
+/// A quoted scalar granit-parser refuses on line `line1` (a continuation less indented than
+/// YAML 1.2 allows, or no closing quote). go-yaml does not check that indentation: it reads to
+/// the closing quote, then the token after it is out of place; with no closing quote the
+/// stream ends inside the scalar.
+fn multi_line_quote(text: &str, line1: usize) -> (String, Mark) {
+    let eof = ("found unexpected end of stream".to_owned(), Mark::Scanner(text.matches('\n').count()));
+    let upto = text.split_inclusive('\n').take(line1).map(str::len).sum::<usize>();
+    let Some((open, quote)) = last_open_quote(&text[..upto.min(text.len())]) else { return eof };
+    let Some(close) = closing_quote(text, open, quote) else { return eof };
+    let line0 = |offset: usize| text[..offset].matches('\n').count();
+    let before = text[..open].trim_end_matches([' ', '\t']);
+    if before.ends_with(['}', ']', '"', '\'']) {
+        // The quoted scalar itself follows a complete node.
+        return ("did not find expected key".into(), Mark::Parser(line0(open)));
+    }
+    let rest = text[close + 1..].split('\n').next().unwrap_or("").trim_start_matches([' ', '\t']);
+    if rest.is_empty() || rest.starts_with('#') || rest.starts_with(':') {
+        return eof;
+    }
+    ("did not find expected key".into(), Mark::Parser(line0(close)))
+}
+
+/// The byte offset and character of the last quote that opens a quoted scalar in `text` and
+/// is still open at its end.
+fn last_open_quote(text: &str) -> Option<(usize, u8)> {
+    let b = text.as_bytes();
+    let mut open: Option<(usize, u8)> = None;
+    let mut i = 0;
+    while i < b.len() {
+        match (open, b[i]) {
+            (Some((_, b'"')), b'\\') => i += 1,
+            (Some((_, b'"')), b'"') => open = None,
+            (Some((_, b'\'')), b'\'') if b.get(i + 1) == Some(&b'\'') => i += 1,
+            (Some((_, b'\'')), b'\'') => open = None,
+            (None, b'#') if i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            (None, q @ (b'"' | b'\'')) => {
+                let starts_token = i == 0
+                    || matches!(
+                        b[i - 1],
+                        b' ' | b'\t' | b'\n' | b'-' | b'[' | b'{' | b',' | b'}' | b']' | b'"' | b'\''
+                    );
+                if starts_token {
+                    open = Some((i, q));
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    open
+}
+
+/// Where the scalar opened at `open` with `quote` closes.
+fn closing_quote(text: &str, open: usize, quote: u8) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut i = open + 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if quote == b'"' => i += 1,
+            b'\'' if quote == b'\'' && b.get(i + 1) == Some(&b'\'') => i += 1,
+            c if c == quote => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
