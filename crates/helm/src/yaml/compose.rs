@@ -2,9 +2,10 @@
 //! tag, aliases point at their anchor's node), and turning the parser's errors into go-yaml's
 //! message text and line numbers.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use granit_parser::{ErrorKind, Event, Options, Parser, ScalarStyle, ScanError, Span, StructureStyle};
+use granit_parser::{ErrorKind, Event, Options, Parser, ScalarStyle, ScanError, Span, StructureStyle, Tag};
 
 use super::YamlError;
 use super::errors::{anchor_name, go_error, stale_flow_key, tab_error};
@@ -45,47 +46,85 @@ enum Open {
     Map(usize, Option<usize>),
 }
 
+/// The composer's state between events.
+struct Composer<'t> {
+    text: &'t str,
+    lines: Vec<&'t str>,
+    covered: Vec<bool>,
+    flow_starts: Vec<usize>,
+    doc: Document,
+    anchor_nodes: HashMap<usize, usize>,
+    stack: Vec<Open>,
+    started: bool,
+}
+
+/// What the loop does after an event.
+enum Step {
+    Go,
+    Stop,
+}
+
 /// Parses the first document of `text`.
 pub(crate) fn compose(text: &str) -> Result<Document, YamlError> {
     let text = &*prepare(text)?;
-    let lines: Vec<&str> = text.split('\n').collect();
-    let mut covered = vec![false; lines.len()];
-    let mut flow_starts: Vec<usize> = Vec::new();
     let mut options = Options::default();
     options.emit_unresolved_aliases = true;
     options.emit_anchor_events = true;
     options.flow_nesting_limit = MAX_DEPTH;
     options.block_nesting_limit = MAX_DEPTH;
     let mut parser = Parser::new_from_str_with_options(text, options);
-    let mut doc = Document { nodes: Vec::new(), anchors: HashMap::new(), root: None };
-    let mut anchor_nodes: HashMap<usize, usize> = HashMap::new();
-    let mut stack: Vec<Open> = Vec::new();
-    let mut started = false;
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut c = Composer {
+        text,
+        covered: vec![false; lines.len()],
+        lines,
+        flow_starts: Vec::new(),
+        doc: Document { nodes: Vec::new(), anchors: HashMap::new(), root: None },
+        anchor_nodes: HashMap::new(),
+        stack: Vec::new(),
+        started: false,
+    };
     let mut tab_limit = usize::MAX;
     while let Some(next) = parser.next_event() {
         let (event, span) = match next {
             Ok(next) => next,
-            // go-yaml reads the first document only: what follows a root collection's end (a
-            // dedent) is never seen.
-            Err(e) if stack.is_empty() && doc.root.is_some_and(|r| !matches!(doc.nodes[r], YNode::Scalar { .. })) => {
-                tab_limit = e.marker().line().saturating_sub(1);
-                break;
-            }
-            // `x #y: ...` as the first line: the document is the plain scalar `x`, and go-yaml
-            // never reads on.
-            Err(e)
-                if stack.is_empty()
-                    && matches!(e.kind(), ErrorKind::CommentInterceptedScalar)
-                    && doc.root.is_some() =>
-            {
-                tab_limit = 0;
-                break;
-            }
-            Err(e) => return Err(fail(&e, text, &covered, &flow_starts)),
+            Err(e) => match c.read_no_further(&e) {
+                Some(limit) => {
+                    tab_limit = limit;
+                    break;
+                }
+                None => return Err(fail(&e, text, &c.covered, &c.flow_starts)),
+            },
         };
-        cover(&event, &span, &lines, &mut covered, &mut flow_starts);
-        if let Some(&Open::Map(parent, None)) = stack.last()
-            && is_implicit_empty_key(&event, &span, text, doc.nodes.get(parent))
+        if let Step::Stop = c.event(event, &span)? {
+            break;
+        }
+    }
+    match tab_indented_line(text, &c.covered) {
+        Some(line0) if line0 < tab_limit => Err(tab_error(text, line0)),
+        _ => Ok(c.doc),
+    }
+}
+
+impl Composer<'_> {
+    /// Whether go-yaml would have stopped before the parse error `e`: the first document
+    /// ended with a root collection's dedent, or `x #y: ...` made it the plain scalar `x`.
+    /// Returns the line from which tabs are no longer looked at.
+    fn read_no_further(&self, e: &ScanError) -> Option<usize> {
+        if !self.stack.is_empty() {
+            return None;
+        }
+        let root = self.doc.root.map(|r| &self.doc.nodes[r])?;
+        if !matches!(root, YNode::Scalar { .. }) {
+            return Some(e.marker().line().saturating_sub(1));
+        }
+        matches!(e.kind(), ErrorKind::CommentInterceptedScalar).then_some(0)
+    }
+
+    fn event(&mut self, event: Event<'_>, span: &Span) -> Result<Step, YamlError> {
+        cover(&event, span, &self.lines, &mut self.covered, &mut self.flow_starts);
+        if let Some(&Open::Map(parent, None)) = self.stack.last()
+            && is_implicit_empty_key(&event, span, self.text, self.doc.nodes.get(parent))
         {
             let line0 = span.start.line().saturating_sub(1);
             let at = if line0 == 0 { String::new() } else { format!("line {line0}: ") };
@@ -93,28 +132,17 @@ pub(crate) fn compose(text: &str) -> Result<Document, YamlError> {
         }
         let (node, anchor) = match event {
             Event::DocumentStart(..) => {
-                started = true;
-                continue;
+                self.started = true;
+                return Ok(Step::Go);
             }
-            Event::DocumentEnd if started => break,
-            Event::StreamEnd => break,
-            Event::Scalar(value, style, anchor, tag) => {
-                let tag = tag.map(|t| format!("{}{}", t.handle(), t.suffix()));
-                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
-                let mut value = restore(value, block, style == ScalarStyle::Plain);
-                // A block scalar ending the stream without a line break has no final break.
-                let at_eof = span.end.byte_offset().is_some_and(|o| o >= text.len());
-                if block && at_eof && !text.trim_end_matches([' ', '\t']).ends_with('\n') && value.ends_with('\n') {
-                    value.pop();
-                }
-                let plain = style == ScalarStyle::Plain;
-                (YNode::Scalar { value, plain, tag }, anchor)
-            }
+            Event::DocumentEnd if self.started => return Ok(Step::Stop),
+            Event::StreamEnd => return Ok(Step::Stop),
+            Event::Scalar(value, style, anchor, tag) => (scalar_node(value, style, tag, span, self.text), anchor),
             Event::SequenceStart(_, anchor, _) => (YNode::Seq(Vec::new()), anchor),
             Event::MappingStart(style, anchor, _) => (YNode::Map(Vec::new(), style == StructureStyle::Block), anchor),
             Event::Alias(id) => {
-                let target = anchor_nodes.get(&id).copied().unwrap_or(0);
-                let name = doc.anchors.get(&id).cloned().unwrap_or_default();
+                let target = self.anchor_nodes.get(&id).copied().unwrap_or(0);
+                let name = self.doc.anchors.get(&id).cloned().unwrap_or_default();
                 (YNode::Alias { target, name }, 0)
             }
             Event::UnresolvedAlias(name) => {
@@ -123,42 +151,61 @@ pub(crate) fn compose(text: &str) -> Result<Document, YamlError> {
             }
             Event::Anchor(id, name) => {
                 anchor_name(&name, span.start.line())?;
-                doc.anchors.insert(id, name.into_owned());
-                continue;
+                self.doc.anchors.insert(id, name.into_owned());
+                return Ok(Step::Go);
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let Some(open) = stack.pop() else { continue };
-                let idx = match open {
-                    Open::Seq(i) | Open::Map(i, _) => i,
-                };
-                attach(&mut doc, &mut stack, idx);
-                continue;
+                if let Some(Open::Seq(idx) | Open::Map(idx, _)) = self.stack.pop() {
+                    attach(&mut self.doc, &mut self.stack, idx);
+                }
+                return Ok(Step::Go);
             }
-            _ => continue,
+            _ => return Ok(Step::Go),
         };
-        let idx = doc.nodes.len();
-        let is_collection = matches!(node, YNode::Seq(_) | YNode::Map(..));
-        doc.nodes.push(node);
+        self.push(node, anchor)?;
+        Ok(Step::Go)
+    }
+
+    /// Adds a node: a scalar or alias hangs on its parent now, a collection once it ends.
+    fn push(&mut self, node: YNode, anchor: usize) -> Result<(), YamlError> {
+        let idx = self.doc.nodes.len();
+        let open = match node {
+            YNode::Seq(_) => Some(Open::Seq(idx)),
+            YNode::Map(..) => Some(Open::Map(idx, None)),
+            _ => None,
+        };
+        self.doc.nodes.push(node);
         if anchor != 0 {
-            anchor_nodes.insert(anchor, idx);
+            self.anchor_nodes.insert(anchor, idx);
         }
-        if is_collection {
-            if stack.len() >= MAX_DEPTH {
-                return Err(YamlError::Yaml(format!("exceeded max depth of {MAX_DEPTH}")));
+        match open {
+            Some(_) if self.stack.len() >= MAX_DEPTH => {
+                Err(YamlError::Yaml(format!("exceeded max depth of {MAX_DEPTH}")))
             }
-            let open = match doc.nodes[idx] {
-                YNode::Seq(_) => Open::Seq(idx),
-                _ => Open::Map(idx, None),
-            };
-            stack.push(open);
-        } else {
-            attach(&mut doc, &mut stack, idx);
+            Some(open) => {
+                self.stack.push(open);
+                Ok(())
+            }
+            None => {
+                attach(&mut self.doc, &mut self.stack, idx);
+                Ok(())
+            }
         }
     }
-    match tab_indented_line(text, &covered) {
-        Some(line0) if line0 < tab_limit => Err(tab_error(text, line0)),
-        _ => Ok(doc),
+}
+
+/// A scalar event's node: stand-ins restored, and a block scalar ending the stream without a
+/// line break has no final break.
+fn scalar_node(value: Cow<'_, str>, style: ScalarStyle, tag: Option<Cow<'_, Tag>>, span: &Span, text: &str) -> YNode {
+    let tag = tag.map(|t| format!("{}{}", t.handle(), t.suffix()));
+    let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+    let plain = style == ScalarStyle::Plain;
+    let mut value = restore(value, block, plain);
+    let at_eof = span.end.byte_offset().is_some_and(|o| o >= text.len());
+    if block && at_eof && !text.trim_end_matches([' ', '\t']).ends_with('\n') && value.ends_with('\n') {
+        value.pop();
     }
+    YNode::Scalar { value, plain, tag }
 }
 
 /// go-yaml's error for a parse failure: a tab-indented line before it fails first, and a flow

@@ -156,31 +156,43 @@ fn classify(e: &ScanError, text: &str) -> (String, Mark) {
                 _ => parser("did not find expected key"),
             }
         }
-        ErrorKind::UnknownQuotedScalarEscape => scanner("found unknown escape character"),
-        ErrorKind::InvalidQuotedScalarHexEscape => scanner("did not find expected hexdecimal number"),
-        ErrorKind::InvalidUnicodeEscape => scanner("found invalid Unicode character escape code"),
-        ErrorKind::DocumentIndicatorInQuotedScalar => scanner("found unexpected document indicator"),
-        ErrorKind::BlockSequenceEntryNotAllowed => scanner("block sequence entries are not allowed in this context"),
-        ErrorKind::MappingKeyNotAllowed => scanner("mapping keys are not allowed in this context"),
-        ErrorKind::MissingAnchorOrAliasName => scanner("did not find expected alphabetic or numeric character"),
         ErrorKind::CommentInterceptedScalar => comment_cut_key(text, line1),
-        ErrorKind::BlockEntryInFlowCollection => parser("did not find expected key"),
-        ErrorKind::MissingDirectiveName => scanner("could not find expected directive name"),
-        ErrorKind::InvalidDirectiveName => scanner("found unexpected non-alphabetical character"),
-        ErrorKind::InvalidBlockScalarHeader => scanner("did not find expected comment or line break"),
-        ErrorKind::ZeroBlockScalarIndent => scanner("found an indentation indicator equal to 0"),
-        ErrorKind::ExpectedBlockMappingKey => parser("did not find expected key"),
-        ErrorKind::ExpectedBlockSequenceEntry => parser("did not find expected '-' indicator"),
-        ErrorKind::ExpectedNodeContent => parser("did not find expected node content"),
-        ErrorKind::ExpectedFlowSequenceSeparator => parser("did not find expected ',' or ']'"),
-        ErrorKind::ExpectedFlowMappingSeparator => parser("did not find expected ',' or '}'"),
-        ErrorKind::ExpectedDocumentStart => parser("did not find expected <document start>"),
-        ErrorKind::UndeclaredTagHandle => parser("found undefined tag handle"),
-        ErrorKind::DuplicateVersionDirective => parser("found duplicate %YAML directive"),
-        ErrorKind::UnsupportedYamlMajorVersion => parser("found incompatible YAML document"),
         ErrorKind::RecursionLimitExceeded => (format!("exceeded max depth of {MAX_DEPTH}"), Mark::Scanner(0)),
-        _ => parser(&e.info()),
+        kind => match libyaml_problem(kind) {
+            Some((true, m)) => scanner(m),
+            Some((false, m)) => parser(m),
+            None => parser(&e.info()),
+        },
     }
+}
+
+/// The problems granit-parser and libyaml agree on, with libyaml's text and whether libyaml's
+/// scanner (`true`) or parser raises them.
+fn libyaml_problem(kind: &ErrorKind) -> Option<(bool, &'static str)> {
+    Some(match kind {
+        ErrorKind::UnknownQuotedScalarEscape => (true, "found unknown escape character"),
+        ErrorKind::InvalidQuotedScalarHexEscape => (true, "did not find expected hexdecimal number"),
+        ErrorKind::InvalidUnicodeEscape => (true, "found invalid Unicode character escape code"),
+        ErrorKind::DocumentIndicatorInQuotedScalar => (true, "found unexpected document indicator"),
+        ErrorKind::BlockSequenceEntryNotAllowed => (true, "block sequence entries are not allowed in this context"),
+        ErrorKind::MappingKeyNotAllowed => (true, "mapping keys are not allowed in this context"),
+        ErrorKind::MissingAnchorOrAliasName => (true, "did not find expected alphabetic or numeric character"),
+        ErrorKind::BlockEntryInFlowCollection => (false, "did not find expected key"),
+        ErrorKind::MissingDirectiveName => (true, "could not find expected directive name"),
+        ErrorKind::InvalidDirectiveName => (true, "found unexpected non-alphabetical character"),
+        ErrorKind::InvalidBlockScalarHeader => (true, "did not find expected comment or line break"),
+        ErrorKind::ZeroBlockScalarIndent => (true, "found an indentation indicator equal to 0"),
+        ErrorKind::ExpectedBlockMappingKey => (false, "did not find expected key"),
+        ErrorKind::ExpectedBlockSequenceEntry => (false, "did not find expected '-' indicator"),
+        ErrorKind::ExpectedNodeContent => (false, "did not find expected node content"),
+        ErrorKind::ExpectedFlowSequenceSeparator => (false, "did not find expected ',' or ']'"),
+        ErrorKind::ExpectedFlowMappingSeparator => (false, "did not find expected ',' or '}'"),
+        ErrorKind::ExpectedDocumentStart => (false, "did not find expected <document start>"),
+        ErrorKind::UndeclaredTagHandle => (false, "found undefined tag handle"),
+        ErrorKind::DuplicateVersionDirective => (false, "found duplicate %YAML directive"),
+        ErrorKind::UnsupportedYamlMajorVersion => (false, "found incompatible YAML document"),
+        _ => return None,
+    })
 }
 
 /// Content after a closing quote on the same line: libyaml reads it as the next token, so a
