@@ -2,7 +2,7 @@
 //! (a JSON value here). Keys in byte order, plain values before tables, two-space indent per
 //! table level, `[[arrays.of.tables]]` when every element is a table, inline arrays and tables
 //! otherwise, floats as `strconv.FormatFloat(f, 'g', -1, 64)` with `.0` added when needed,
-//! nulls in maps skipped. `fromToml` is in [`mod@parse`].
+//! nulls in maps skipped. `fromToml` is in `parse`.
 
 mod parse;
 

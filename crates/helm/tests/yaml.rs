@@ -204,3 +204,24 @@ fn adhoc_case_file() {
     }
     eprintln!("adhoc from_yaml: {} of {} cases pass", list.len() - failures, list.len());
 }
+
+/// Arbitrary text never panics the reader (errors are fine).
+#[test]
+fn arbitrary_input_never_panics() {
+    let alphabet: Vec<char> = "ab: -#'\"[]{},&*!|>?%@`\t\n\r\\.0x1e~\u{85}\u{2028}\u{feff}é😀".chars().collect();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..30_000 {
+        let mut text = String::new();
+        for _ in 0..(seed % 160) {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            text.push(alphabet[(seed >> 33) as usize % alphabet.len()]);
+        }
+        let _ = from_yaml(&text);
+        let _ = glidepath_helm::toml::from_toml(&text);
+        if let Ok(v) = from_yaml(&text) {
+            let _ = to_yaml(&v);
+            let _ = to_yaml_pretty(&v);
+            let _ = glidepath_helm::toml::to_toml(&v);
+        }
+    }
+}

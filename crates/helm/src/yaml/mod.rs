@@ -9,8 +9,14 @@
 //!   resolution and decoding, then a JSON round trip, so every number is a float64 (held as a
 //!   serde_json f64). Errors carry Go's message text.
 //!
-//! The emitter is a port of go-yaml's libyaml emitter ([`emit`], [`scalar`]); parsing uses
-//! granit-parser's events ([`compose`]) with go-yaml's decoding rules on top ([`decode`]).
+//! The emitter is a port of go-yaml's libyaml emitter (`emit`, `scalar`) fed by the
+//! encoders (`encode` for v2 via JSON, `pretty` for v3) with go-yaml's resolver
+//! (`resolve`). Parsing uses granit-parser's events (`compose`) after go-yaml's reader
+//! rules (`input`), with go-yaml's decoding on top (`decode`) and libyaml's error texts and
+//! line numbers (`errors`).
+//!
+//! Bounds: nesting deeper than 1000 levels is refused, alias expansion is limited by go-yaml's
+//! own excessive-aliasing ratio, and work is linear in the input size.
 
 mod compose;
 mod decode;
