@@ -5,6 +5,7 @@
 //! nulls in maps skipped. `fromToml` is in `parse`.
 
 mod parse;
+mod scalar;
 
 use serde_json::{Map, Value};
 

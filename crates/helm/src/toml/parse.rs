@@ -1,88 +1,114 @@
-//! `fromToml`: a TOML 1.0 reader producing what BurntSushi/toml's `Unmarshal` into
+//! `fromToml`: a TOML 1.0 reader (bare values in `scalar`) producing what BurntSushi/toml's `Unmarshal` into
 //! `map[string]interface{}` gives: integers as int64, floats as float64, datetimes kept as
-//! their text, tables as maps. Error texts are this reader's own (`toml: line N: ...`).
+//! their text, tables as maps. Errors follow BurntSushi's `toml: line N (last key "k"): ...`
+//! texts for the common mistakes.
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use super::TomlError;
+use super::scalar::scalar_value;
 
 /// Nesting deeper than this (arrays, inline tables) is refused.
 const MAX_DEPTH: usize = 512;
 
 /// Parses a TOML document into a map.
 pub fn from_toml(text: &str) -> Result<Map<String, Value>, TomlError> {
-    let mut p = Parser { s: text.as_bytes(), text, i: 0, depth: 0 };
+    let mut p = Parser { s: text.as_bytes(), text, i: 0, depth: 0, last_key: None };
     let mut root = Map::new();
     let mut current: Vec<String> = Vec::new();
-    let mut defined: Vec<Vec<String>> = Vec::new();
+    let mut headers: Vec<Vec<String>> = Vec::new();
     loop {
         p.skip_ws_comments_newlines();
         let Some(c) = p.peek() else { break };
         if c == b'[' {
+            p.last_key = None;
             let array = p.s.get(p.i + 1) == Some(&b'[');
             p.i += if array { 2 } else { 1 };
             p.skip_ws();
             let key = p.key()?;
             p.skip_ws();
-            p.expect(if array { "]]" } else { "]" })?;
+            if !p.s[p.i..].starts_with(if array { b"]]" } else { b"]" }) {
+                let got = p.text[p.i..].chars().next().map_or("end of file".to_owned(), quote_char);
+                // BurntSushi counts the line break it stopped at.
+                p.i += usize::from(p.peek() == Some(b'\n'));
+                return Err(p.error(&format!("expected '.' or ']' to end table name, but got {got} instead")));
+            }
+            p.i += if array { 2 } else { 1 };
             p.end_of_line()?;
             if array {
                 push_table_array(&mut root, &key).map_err(|m| p.error(&m))?;
             } else {
-                if defined.contains(&key) {
-                    return Err(p.error(&format!("table {} already exists", key.join("."))));
+                if headers.contains(&key) {
+                    return Err(p.error(&format!("Key '{}' has already been defined.", key.join("."))));
                 }
-                defined.push(key.clone());
-                table_at(&mut root, &key).map_err(|m| p.error(&m))?;
+                headers.push(key.clone());
+                table_at(&mut root, &key).map_err(|n| p.error(&defined(&key[..n])))?;
             }
             current = key;
             continue;
         }
+        if c == b'=' {
+            return Err(p.error("unexpected '=': key name appears blank"));
+        }
         let key = p.key()?;
+        p.last_key = Some(current.iter().chain(&key).cloned().collect::<Vec<_>>().join("."));
         p.skip_ws();
         p.expect("=")?;
         p.skip_ws();
         let value = p.value()?;
         p.end_of_line()?;
-        let table = table_at(&mut root, &current).map_err(|m| p.error(&m))?;
-        insert_dotted(table, &key, value).map_err(|m| p.error(&m))?;
+        let table = table_at(&mut root, &current).map_err(|n| p.error(&defined(&current[..n])))?;
+        insert_dotted(table, &current, &key, value).map_err(|m| p.error(&m))?;
     }
     Ok(root)
 }
 
 /// The table a `[header]` or the current section names (the last element of an array of
-/// tables), created on the way.
-fn table_at<'m>(root: &'m mut Map<String, Value>, key: &[String]) -> Result<&'m mut Map<String, Value>, String> {
+/// tables), created on the way. Fails with how many parts of `key` lead to one that is no
+/// table.
+fn table_at<'m>(root: &'m mut Map<String, Value>, key: &[String]) -> Result<&'m mut Map<String, Value>, usize> {
     let mut t = root;
-    for k in key {
+    for (n, k) in key.iter().enumerate() {
         let entry = t.entry(k.clone()).or_insert_with(|| Value::Object(Map::new()));
         t = match entry {
             Value::Object(m) => m,
-            Value::Array(items) => match items.last_mut() {
+            Value::Array(items) if matches!(items.last(), Some(Value::Object(_))) => match items.last_mut() {
                 Some(Value::Object(m)) => m,
-                _ => return Err(format!("key {k} is not a table")),
+                _ => return Err(n + 1),
             },
-            _ => return Err(format!("key {k} is already defined")),
+            _ => return Err(n + 1),
         };
     }
     Ok(t)
 }
 
+/// BurntSushi's redefinition message.
+fn defined(key: &[String]) -> String {
+    format!("Key '{}' has already been defined.", key.join("."))
+}
+
 fn push_table_array(root: &mut Map<String, Value>, key: &[String]) -> Result<(), String> {
     let Some((last, parent)) = key.split_last() else { return Err("empty table key".into()) };
-    let t = table_at(root, parent)?;
+    let t = table_at(root, parent).map_err(|n| defined(&key[..n]))?;
     match t.entry(last.clone()).or_insert_with(|| Value::Array(Vec::new())) {
         Value::Array(items) => items.push(Value::Object(Map::new())),
-        _ => return Err(format!("key {last} is already defined")),
+        _ => return Err(defined(key)),
     }
     Ok(())
 }
 
-fn insert_dotted(table: &mut Map<String, Value>, key: &[String], value: Value) -> Result<(), String> {
+/// Sets `prefix.key` (`key` relative to `table`, which `prefix` names) to `value`.
+fn insert_dotted(
+    table: &mut Map<String, Value>,
+    prefix: &[String],
+    key: &[String],
+    value: Value,
+) -> Result<(), String> {
+    let full: Vec<String> = prefix.iter().chain(key).cloned().collect();
     let Some((last, parent)) = key.split_last() else { return Err("empty key".into()) };
-    let t = table_at(table, parent)?;
+    let t = table_at(table, parent).map_err(|n| defined(&full[..prefix.len() + n]))?;
     if t.contains_key(last) {
-        return Err(format!("key {} is already defined", key.join(".")));
+        return Err(defined(&full));
     }
     t.insert(last.clone(), value);
     Ok(())
@@ -93,6 +119,19 @@ struct Parser<'a> {
     text: &'a str,
     i: usize,
     depth: usize,
+    /// The dotted key being read, for BurntSushi's `(last key "k")` context.
+    last_key: Option<String>,
+}
+
+/// A character as BurntSushi quotes it in messages (`'x'`, `'\n'`).
+fn quote_char(c: char) -> String {
+    match c {
+        '\n' => "'\\n'".to_owned(),
+        '\t' => "'\\t'".to_owned(),
+        '\r' => "'\\r'".to_owned(),
+        '\'' => "'\\''".to_owned(),
+        c => format!("'{c}'"),
+    }
 }
 
 impl Parser<'_> {
@@ -102,7 +141,15 @@ impl Parser<'_> {
 
     fn error(&self, message: &str) -> TomlError {
         let line = self.text[..self.i.min(self.text.len())].matches('\n').count() + 1;
-        TomlError::Parse(format!("line {line}: {message}"))
+        match &self.last_key {
+            Some(key) => TomlError::Parse(format!("line {line} (last key {key:?}): {message}")),
+            None => TomlError::Parse(format!("line {line}: {message}")),
+        }
+    }
+
+    /// The next character for a message, or "end of file".
+    fn got(&self) -> String {
+        self.text[self.i.min(self.text.len())..].chars().next().map_or("end of file".to_owned(), quote_char)
     }
 
     fn skip_ws(&mut self) {
@@ -145,7 +192,13 @@ impl Parser<'_> {
         match self.peek() {
             None | Some(b'\n') => Ok(()),
             Some(b'\r') if self.s.get(self.i + 1) == Some(&b'\n') => Ok(()),
-            Some(_) => Err(self.error("expected a newline after the value")),
+            Some(_) => {
+                let got = self.got();
+                let message =
+                    format!("expected a top-level item to end with a newline, comment, or EOF, but got {got} instead");
+                let line = self.text[..self.i].matches('\n').count() + 1;
+                Err(TomlError::Parse(format!("line {line}: {message}")))
+            }
         }
     }
 
@@ -186,8 +239,12 @@ impl Parser<'_> {
             Some(b'\'') => self.literal_string().map(Value::String),
             Some(b'[') => self.array(),
             Some(b'{') => self.inline_table(),
+            Some(b'#' | b'\n' | b'\r') => {
+                let got = self.got();
+                Err(self.error(&format!("expected value but found {got} instead")))
+            }
             Some(_) => self.scalar(),
-            None => Err(self.error("expected a value")),
+            None => Err(self.error("unexpected EOF; expected value")),
         }
     }
 
@@ -206,7 +263,11 @@ impl Parser<'_> {
             match self.peek() {
                 Some(b',') => self.i += 1,
                 Some(b']') => {}
-                _ => return Err(self.error("expected ',' or ']' in an array")),
+                None => return Err(self.error("unexpected EOF; expected value")),
+                _ => {
+                    let got = self.got();
+                    return Err(self.error(&format!("expected a comma (',') or array terminator (']'), but got {got}")));
+                }
             }
         }
         self.depth -= 1;
@@ -223,13 +284,17 @@ impl Parser<'_> {
             self.depth -= 1;
             return Ok(Value::Object(map));
         }
+        let parent = self.last_key.clone();
         loop {
+            self.skip_ws();
             let key = self.key()?;
+            self.last_key = Some(parent.iter().cloned().chain(key.iter().cloned()).collect::<Vec<_>>().join("."));
             self.skip_ws();
             self.expect("=")?;
             self.skip_ws();
             let value = self.value()?;
-            insert_dotted(&mut map, &key, value).map_err(|m| self.error(&m))?;
+            let prefix: Vec<String> = parent.iter().flat_map(|p| p.split('.')).map(str::to_owned).collect();
+            insert_dotted(&mut map, &prefix, &key, value).map_err(|m| self.error(&m))?;
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
@@ -237,7 +302,12 @@ impl Parser<'_> {
                     self.i += 1;
                     break;
                 }
-                _ => return Err(self.error("expected ',' or '}' in an inline table")),
+                _ => {
+                    let got = self.got();
+                    return Err(self.error(&format!(
+                        "expected a comma or an inline table terminator '}}', but got {got} instead"
+                    )));
+                }
             }
         }
         self.depth -= 1;
@@ -253,7 +323,7 @@ impl Parser<'_> {
         let mut out = String::new();
         loop {
             let rest = &self.text[self.i..];
-            let Some(c) = rest.chars().next() else { return Err(self.error("unterminated string")) };
+            let Some(c) = rest.chars().next() else { return Err(self.error("unexpected EOF; expected '\"'")) };
             if multi && rest.starts_with("\"\"\"") && !rest.starts_with("\"\"\"\"\"\"") {
                 // Up to two quotes may close against the delimiter (`""""` ends with one).
                 let extra = rest[3..].chars().take_while(|&q| q == '"').count().min(2);
@@ -286,7 +356,7 @@ impl Parser<'_> {
 
     fn escape(&mut self, out: &mut String, multi: bool) -> Result<(), TomlError> {
         self.i += 1;
-        let Some(c) = self.peek() else { return Err(self.error("unterminated string")) };
+        let Some(c) = self.peek() else { return Err(self.error("unexpected EOF; expected '\"'")) };
         self.i += 1;
         let simple = match c {
             b'b' => Some('\x08'),
@@ -309,7 +379,14 @@ impl Parser<'_> {
                 let hex = self.text.get(self.i..self.i + n).unwrap_or("");
                 let ch = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32);
                 let Some(ch) = ch.filter(|_| hex.len() == n) else {
-                    return Err(self.error("invalid unicode escape"));
+                    let count = if n == 4 { "four" } else { "eight" };
+                    let bad = hex.chars().find(|c| !c.is_ascii_hexdigit()).map(String::from).unwrap_or_default();
+                    let good: String = hex.chars().take_while(char::is_ascii_hexdigit).collect();
+                    let got = format!("{}\\{}{good}{bad}", out, char::from(c));
+                    return Err(self.error(&format!(
+                        "expected {count} hexadecimal digits after '\\{}', but got {got:?} instead",
+                        char::from(c)
+                    )));
                 };
                 out.push(ch);
                 self.i += n;
@@ -327,7 +404,7 @@ impl Parser<'_> {
                 }
                 Ok(())
             }
-            _ => Err(self.error(&format!("invalid escape character {:?}", char::from(c)))),
+            _ => Err(self.error(&format!("invalid escape in string '\\{}'", char::from(c)))),
         }
     }
 
@@ -341,7 +418,7 @@ impl Parser<'_> {
         let rest = &self.text[self.i..];
         let end =
             if multi { rest.find(close) } else { rest.find(['\'', '\n']).filter(|&e| rest[e..].starts_with('\'')) };
-        let Some(mut end) = end else { return Err(self.error("unterminated string")) };
+        let Some(mut end) = end else { return Err(self.error("unexpected EOF; expected '\"'")) };
         if multi {
             end += rest[end + 3..].chars().take_while(|&q| q == '\'').count().min(2);
         }
@@ -361,7 +438,10 @@ impl Parser<'_> {
             self.i += 1;
         }
         let word = &self.text[start..self.i];
-        scalar_value(word).ok_or_else(|| self.error(&format!("invalid value {word:?}")))
+        if word.is_empty() {
+            return Err(self.error("unexpected EOF; expected value"));
+        }
+        scalar_value(word).map_err(|m| self.error(&m))
     }
 
     /// `1979-05-27 07:32:00`: a space between a date and a time is part of the datetime.
@@ -370,85 +450,4 @@ impl Parser<'_> {
         let next = self.s.get(self.i + 1..self.i + 3).unwrap_or(&[]);
         word.len() == 10 && word[4] == b'-' && next.len() == 2 && next.iter().all(u8::is_ascii_digit)
     }
-}
-
-fn scalar_value(word: &str) -> Option<Value> {
-    match word {
-        "true" => return Some(Value::Bool(true)),
-        "false" => return Some(Value::Bool(false)),
-        "inf" | "+inf" | "-inf" | "nan" | "+nan" | "-nan" => {
-            // JSON has no such numbers; keep the text.
-            return Some(Value::String(word.to_owned()));
-        }
-        _ => {}
-    }
-    let b = word.as_bytes();
-    if b.len() >= 8 && (b.get(4) == Some(&b'-') || b.get(2) == Some(&b':')) {
-        return datetime_json(word).map(Value::String);
-    }
-    if word.contains("__") || word.starts_with('_') || word.ends_with('_') {
-        return None;
-    }
-    let plain = word.replace('_', "");
-    let (neg, body) = match plain.as_bytes().first() {
-        Some(b'-') => (true, &plain[1..]),
-        Some(b'+') => (false, &plain[1..]),
-        _ => (false, plain.as_str()),
-    };
-    for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
-        if let Some(digits) = body.strip_prefix(prefix) {
-            if word.starts_with(['+', '-']) {
-                return None;
-            }
-            return i64::from_str_radix(digits, radix).ok().map(|i| Value::Number(i.into()));
-        }
-    }
-    let int_like = !body.is_empty() && body.bytes().all(|c| c.is_ascii_digit());
-    if int_like {
-        if body.len() > 1 && body.starts_with('0') {
-            return None;
-        }
-        let i: i64 = plain.parse().ok()?;
-        return Some(Value::Number(i.into()));
-    }
-    let valid_float = body.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
-        && body.starts_with(|c: char| c.is_ascii_digit())
-        && !body.contains(".e")
-        && !body.ends_with('.');
-    if !valid_float {
-        return None;
-    }
-    let f: f64 = plain.parse().ok()?;
-    let _ = neg;
-    Number::from_f64(f).map(Value::Number)
-}
-
-/// A TOML datetime as Go's `json.Marshal` writes the `time.Time` BurntSushi/toml decodes it
-/// to (RFC 3339 with nanoseconds trimmed): local values are in UTC, a local date is midnight,
-/// a local time is on 0000-01-01.
-fn datetime_json(word: &str) -> Option<String> {
-    let ok = word.bytes().all(|c| c.is_ascii_alphanumeric() || b"-:.+ ".contains(&c));
-    if !ok {
-        return None;
-    }
-    let upper = word.to_ascii_uppercase().replacen(' ', "T", 1);
-    let (date, time) = match (upper.get(4..5), upper.get(2..3)) {
-        (Some("-"), _) => match upper.split_once('T') {
-            Some((d, t)) => (d.to_owned(), t.to_owned()),
-            None => (upper.clone(), "00:00:00".to_owned()),
-        },
-        (_, Some(":")) => ("0000-01-01".to_owned(), upper.clone()),
-        _ => return None,
-    };
-    let zone_at = time.find(['Z', '+', '-']).unwrap_or(time.len());
-    let (clock, zone) = time.split_at(zone_at);
-    let clock = match clock.split_once('.') {
-        Some((hms, frac)) => {
-            let frac = frac.trim_end_matches('0');
-            if frac.is_empty() { hms.to_owned() } else { format!("{hms}.{frac}") }
-        }
-        None => clock.to_owned(),
-    };
-    let zone = if zone.is_empty() { "Z" } else { zone };
-    Some(format!("{date}T{clock}{zone}"))
 }

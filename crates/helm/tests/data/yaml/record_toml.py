@@ -42,6 +42,16 @@ FROM = [
 ]
 
 
+MORE_FROM = [
+    "a = [1 2]", "a = {x = 1 y = 2}", "a = 1.", "a = .5", "a = 1e", "a = 0x", "a = +0x1",
+    "[a.b]\nc = 1\n[a]\nd = 2", "a = \"x\\uZZZZ\"", "[t]\nx = 1\nx = 2", "a.b = 1\na.b = 2",
+    "a = [1, \"x\", {y = 1}]", "a = 1979-05-27T07:32:00.999999-07:00", "a = true\nb = false",
+    "a = 'lit\\n'", "[ spaced . key ]\nv = 1", "\"\" = 1", "a = -0.0\nb = +1.5e+3",
+    "a = 1\r\nb = 2\r\n", "a = [\n  [1, 2],\n  [\"x\"],\n]", "[[a]]\n[[a.b]]\nc = 1\n[[a]]",
+    "a = \"\"\"\none\\\n  two\"\"\"", "a = '''\nx'''y'''", "a =", "a = # c", "1 = 2\n1.5 = 3",
+]
+
+
 def main():
     cases = {"to_toml": [], "from_toml": []}
     for v in TO:
@@ -49,7 +59,7 @@ def main():
             cases["to_toml"].append({"in": v, "out": record.render("{{ toToml .Values.v }}", v)})
         except Exception as e:  # Helm itself fails (e.g. toToml of null panics inside reflect)
             cases["to_toml"].append({"in": v, "helm_failed": str(e)})
-    for text in FROM:
+    for text in FROM + MORE_FROM:
         out = record.render("{{ fromToml .Values.v | toJson }}", text)
         try:
             cases["from_toml"].append({"in": text, "out": json.loads(out)})
