@@ -23,7 +23,8 @@ pub enum TomlError {
     /// An array of tables (or a table) where a key is needed: at the top level.
     #[error("toml: top-level values must be Go maps or structs")]
     NoKey,
-    /// `fromToml`'s parse error (the text is this parser's, not BurntSushi's).
+    /// `fromToml`'s parse error, in BurntSushi's words for the common mistakes (Helm's
+    /// `fromToml` puts this text under the map's `Error` key).
     #[error("toml: {0}")]
     Parse(String),
 }

@@ -157,6 +157,9 @@ fn classify(e: &ScanError, text: &str) -> (String, Mark) {
             }
         }
         ErrorKind::CommentInterceptedScalar => comment_cut_key(text, line1),
+        ErrorKind::ExpectedDocumentStart if directive_line(text, line1).is_some() => {
+            directive_problem(text, directive_line(text, line1).unwrap_or(0))
+        }
         ErrorKind::RecursionLimitExceeded => (format!("exceeded max depth of {MAX_DEPTH}"), Mark::Scanner(0)),
         kind => match libyaml_problem(kind) {
             Some((true, m)) => scanner(m),
@@ -399,4 +402,23 @@ fn closing_quote(text: &str, open: usize, quote: u8) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// The 0-based line of the last `%` directive at or before 1-based line `line1`.
+fn directive_line(text: &str, line1: usize) -> Option<usize> {
+    text.split('\n').take(line1).enumerate().filter(|(_, l)| l.starts_with('%')).map(|(i, _)| i).last()
+}
+
+/// libyaml's scanner complaint about the directive on 0-based line `line0`.
+fn directive_problem(text: &str, line0: usize) -> (String, Mark) {
+    let name = text.split('\n').nth(line0).unwrap_or("").get(1..).unwrap_or("");
+    let len = name.find(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-').unwrap_or(name.len());
+    let message = if len == 0 {
+        "could not find expected directive name"
+    } else if name[len..].chars().next().is_some_and(|c| !matches!(c, ' ' | '\t' | '\r')) {
+        "found unexpected non-alphabetical character"
+    } else {
+        return ("did not find expected <document start>".into(), Mark::Parser(line0 + 1));
+    };
+    (message.into(), Mark::Scanner(line0))
 }
