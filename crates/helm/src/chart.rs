@@ -236,16 +236,8 @@ pub fn load_values(data: &[u8]) -> Result<Map<String, Json>, String> {
     let text = String::from_utf8_lossy(data);
     let mut out = Map::new();
     for doc in crate::manifest::yaml_documents(&text) {
-        match crate::yaml::from_yaml(doc).map_err(|e| e.to_string())? {
-            Json::Object(m) => out = crate::values::merge_maps(out, m),
-            Json::Null => {}
-            other => {
-                return Err(format!(
-                    "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
-                    json_kind(&other)
-                ));
-            }
-        }
+        let m = crate::yaml::from_yaml_map(doc).map_err(|e| e.to_string())?;
+        out = crate::values::merge_maps(out, m);
     }
     Ok(out)
 }

@@ -231,7 +231,11 @@ pub fn run_template_with(cmd: &TemplateCommand, sprig: &glidepath_sprig::Options
         sprig: sprig.clone(),
     };
     let rendered = render_release(&chart, &opts).map_err(|e| match e {
-        HelmError::WithOutput { output, error } if cmd.debug => HelmError::WithOutput { output, error },
+        // `helm template --debug` prints what rendered (trimmed, as the release manifest).
+        HelmError::WithOutput { output, error } if cmd.debug => {
+            let output = if output.trim().is_empty() { String::new() } else { format!("{}\n", output.trim()) };
+            HelmError::WithOutput { output, error }
+        }
         HelmError::WithOutput { error, .. } => {
             HelmError::Render(format!("{error}\n\nUse --debug flag to render out invalid YAML"))
         }

@@ -35,6 +35,59 @@ fn from_json_value(j: Json) -> Value {
     Value::from_json(&j, glidepath_gotmpl::Numbers::Float64)
 }
 
+/// `json.Unmarshal` into a map: the map, or Go's error text.
+fn json_map(text: &str) -> Result<Value, String> {
+    match parse_json(text)? {
+        Json::Object(o) => Ok(from_json_value(Json::Object(o))),
+        other => Err(unmarshal_type_error(&other, "map[string]interface {}")),
+    }
+}
+
+fn unmarshal_type_error(v: &Json, target: &str) -> String {
+    format!("json: cannot unmarshal {} into Go value of type {target}", crate::chart::json_kind(v))
+}
+
+/// serde_json's parse, its errors in Go's `encoding/json` words.
+fn parse_json(text: &str) -> Result<Json, String> {
+    serde_json::from_str::<Json>(text).map_err(|e| go_json_error(text, &e))
+}
+
+fn go_json_error(text: &str, e: &serde_json::Error) -> String {
+    if e.is_eof() {
+        return "unexpected end of JSON input".into();
+    }
+    // The offending character, from serde's 1-based line and column.
+    let ch = text
+        .lines()
+        .nth(e.line().saturating_sub(1))
+        .and_then(|l| l.chars().nth(e.column().saturating_sub(1)))
+        .unwrap_or(' ');
+    let shown = match ch {
+        '\'' => "'\\''".to_string(),
+        c if c.is_control() => format!("'{}'", c.escape_default()),
+        c => format!("'{c}'"),
+    };
+    let msg = e.to_string();
+    let context = if msg.starts_with("key must be a string") {
+        "looking for beginning of object key string"
+    } else if msg.starts_with("trailing characters") {
+        "after top-level value"
+    } else if msg.starts_with("expected `:`") {
+        "after object key"
+    } else if msg.starts_with("expected `,` or `}`") {
+        "after object key:value pair"
+    } else if msg.starts_with("expected `,` or `]`") {
+        "after array element"
+    } else if msg.starts_with("invalid escape") {
+        "in string escape code"
+    } else if msg.starts_with("control character") {
+        "in string literal"
+    } else {
+        "looking for beginning of value"
+    };
+    format!("invalid character {shown} {context}")
+}
+
 fn error_map(msg: String) -> Value {
     let mut m = std::collections::BTreeMap::new();
     m.insert("Error".to_string(), Value::str(msg));
@@ -56,13 +109,8 @@ pub fn helm_funcs(strict: bool) -> FuncMap {
     m.insert(
         "fromYaml",
         Func::pure(&[Param::String], |a| {
-            Ok(match crate::yaml::from_yaml(a[0].as_str().unwrap_or("")) {
-                Ok(Json::Object(o)) => from_json_value(Json::Object(o)),
-                Ok(Json::Null) => Value::map(Default::default()),
-                Ok(other) => error_map(format!(
-                    "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
-                    crate::chart::json_kind(&other)
-                )),
+            Ok(match crate::yaml::from_yaml_map(a[0].as_str().unwrap_or("")) {
+                Ok(o) => from_json_value(Json::Object(o)),
                 Err(e) => error_map(e.to_string()),
             })
         }),
@@ -70,47 +118,40 @@ pub fn helm_funcs(strict: bool) -> FuncMap {
     m.insert(
         "fromYamlArray",
         Func::pure(&[Param::String], |a| {
-            Ok(match crate::yaml::from_yaml(a[0].as_str().unwrap_or("")) {
-                Ok(Json::Array(l)) => from_json_value(Json::Array(l)),
-                Ok(Json::Null) => Value::list(Vec::new()),
-                Ok(other) => Value::list(vec![Value::str(format!(
-                    "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type []interface {{}}",
-                    crate::chart::json_kind(&other)
-                ))]),
+            Ok(match crate::yaml::from_yaml_array(a[0].as_str().unwrap_or("")) {
+                Ok(l) => from_json_value(Json::Array(l)),
                 Err(e) => Value::list(vec![Value::str(e.to_string())]),
             })
         }),
     );
     m.insert(
         "fromJson",
-        Func::pure(&[Param::String], |a| {
-            Ok(match serde_json::from_str::<Json>(a[0].as_str().unwrap_or("")) {
-                Ok(Json::Object(o)) => from_json_value(Json::Object(o)),
-                Ok(_) => error_map("json: cannot unmarshal into Go value of type map[string]interface {}".into()),
-                Err(e) => error_map(e.to_string()),
-            })
-        }),
+        Func::pure(&[Param::String], |a| Ok(json_map(a[0].as_str().unwrap_or("")).unwrap_or_else(error_map))),
     );
+    m.insert("mustFromJson", Func::pure(&[Param::String], |a| json_map(a[0].as_str().unwrap_or(""))));
     m.insert(
         "fromJsonArray",
         Func::pure(&[Param::String], |a| {
-            Ok(match serde_json::from_str::<Json>(a[0].as_str().unwrap_or("")) {
+            Ok(match parse_json(a[0].as_str().unwrap_or("")) {
                 Ok(Json::Array(l)) => from_json_value(Json::Array(l)),
-                Ok(_) => Value::list(vec![Value::str("json: cannot unmarshal into Go value of type []interface {}")]),
-                Err(e) => Value::list(vec![Value::str(e.to_string())]),
+                Ok(other) => Value::list(vec![Value::str(unmarshal_type_error(&other, "[]interface {}"))]),
+                Err(e) => Value::list(vec![Value::str(e)]),
             })
         }),
     );
     m.insert(
         "toToml",
-        Func::pure(&[Param::Any], |a| Ok(Value::str(crate::toml::to_toml(&json_of(&a[0])).unwrap_or_else(|e| e)))),
+        Func::pure(&[Param::Any], |a| {
+            Ok(Value::str(crate::toml::to_toml(&json_of(&a[0])).unwrap_or_else(|e| e.to_string())))
+        }),
     );
     m.insert(
         "fromToml",
         Func::pure(&[Param::String], |a| {
+            // TOML integers stay int64, as BurntSushi/toml decodes them.
             Ok(match crate::toml::from_toml(a[0].as_str().unwrap_or("")) {
-                Ok(j) => from_json_value(j),
-                Err(e) => error_map(e),
+                Ok(m) => Value::from_json(&Json::Object(m), glidepath_gotmpl::Numbers::PreserveInts),
+                Err(e) => error_map(e.to_string()),
             })
         }),
     );

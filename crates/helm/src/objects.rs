@@ -291,9 +291,15 @@ impl Opaque for Caps {
         "*common.Capabilities".into()
     }
     fn display(&self) -> String {
+        // Go's %v of the struct: KubeVersion's fields are Version, its normalized copy, Major
+        // and Minor.
+        let k = &self.0.kube_version;
         format!(
-            "&{{{} {} {}}}",
-            self.0.kube_version.version,
+            "{{{{{} {} {} {}}} {} {}}}",
+            k.version,
+            k.version,
+            k.major,
+            k.minor,
             VersionSet(self.0.api_versions.clone()).display(),
             HelmVersion.display()
         )

@@ -225,8 +225,9 @@ pub fn register(m: &mut FuncMap, clock: &Clock) {
         "duration",
         Func::pure(&[Any], |a| {
             let n = match &a[0] {
+                // Sprig takes a string or an int64; a template's `int` (and Helm's float64
+                // values) fall to its default case, 0.
                 Value::String(s) => s.parse::<i64>().unwrap_or(0),
-                Value::Int(i) => *i,
                 _ => 0,
             };
             Ok(Value::from(duration_string(n.wrapping_mul(1_000_000_000))))

