@@ -186,6 +186,19 @@ impl Template {
         Ok(self)
     }
 
+    /// A set with this one's name, functions (shared, not copied), delimiters and options, and
+    /// no templates: what to parse one more text into on its own.
+    pub fn empty_clone(&self) -> Template {
+        Template {
+            name: self.name.clone(),
+            trees: BTreeMap::new(),
+            funcs: self.funcs.clone(),
+            left: self.left.clone(),
+            right: self.right.clone(),
+            options: self.options.clone(),
+        }
+    }
+
     /// Adds the templates another set parsed (with the same functions), as if its text had
     /// been parsed into this set: same-named templates are replaced, except by empty ones.
     /// Lets a caller parse each file once and assemble sets from the parsed files.

@@ -74,12 +74,14 @@ fn main() {
         // Peak RSS growth over the renders (the kernel resets VmHWM on "5" > clear_refs).
         let _ = std::fs::write("/proc/self/clear_refs", "5");
         let base = status_kib("VmRSS:");
+        // GLIDEPATH_BENCH_WARM_ONLY=1 skips the cold loop (for profiling the warm path).
+        let cold_n = if std::env::var_os("GLIDEPATH_BENCH_WARM_ONLY").is_some() { 1 } else { n };
         let start = Instant::now();
-        for _ in 0..n {
+        for _ in 0..cold_n {
             let o = run_template_with(&cmd, &sprig).unwrap();
             assert_eq!(o.len(), out.len());
         }
-        let ours = start.elapsed().as_secs_f64() / n as f64;
+        let ours = start.elapsed().as_secs_f64() / cold_n as f64;
         let peak = (status_kib("VmHWM:") - base).max(0.0);
         // GLIDEPATH_BENCH_NO_ORACLE=1 profiles the native engine alone.
         let skip = std::env::var_os("GLIDEPATH_BENCH_NO_ORACLE").is_some();

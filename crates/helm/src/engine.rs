@@ -56,7 +56,7 @@ fn render_on_worker(chart: &Chart, values: Value, ctx: &RenderContext) -> Result
     set.option(if ctx.strict { "missingkey=error" } else { "missingkey=zero" }).map_err(render_err)?;
     let mut funcs = glidepath_sprig::funcs(&ctx.sprig);
     funcs.extend(&helm_funcs(ctx.strict));
-    funcs.extend(&late_bound(&included, ctx.strict));
+    funcs.extend(&late_bound(&included, ctx.strict, &chart.parsed));
     set.funcs(&funcs);
     // Each file is parsed alone into a copy of the empty set (then cached), and the set is
     // assembled in Helm's parse order.

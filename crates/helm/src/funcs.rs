@@ -183,7 +183,12 @@ pub fn helm_funcs(strict: bool) -> FuncMap {
 pub type Included = Arc<Mutex<HashMap<String, usize>>>;
 
 /// `include` and `tpl`, which run templates of the executing set.
-pub fn late_bound(included: &Included, strict: bool) -> FuncMap {
+/// `tpl` texts parsed so far (`"tpl:" + text` in the chart's parse cache): charts call `tpl`
+/// on the same values at every render; at most this many texts are kept.
+const TPL_CACHE_MAX: usize = 4096;
+
+pub fn late_bound(included: &Included, strict: bool, cache: &crate::chart::ParseCache) -> FuncMap {
+    let cache = cache.clone();
     let mut m = FuncMap::new();
     let inc = included.clone();
     m.insert(
@@ -214,7 +219,23 @@ pub fn late_bound(included: &Included, strict: bool) -> FuncMap {
             let mut set = ex.template().clone();
             set.option(if strict { "missingkey=error" } else { "missingkey=zero" }).map_err(|e| e.to_string())?;
             let name = set.name().to_string();
-            set.parse_named(&name, text).map_err(|e| format!("cannot parse template {}: {e}", go_quote(text)))?;
+            let key = format!("tpl:{text}");
+            let lock = || cache.0.lock().unwrap_or_else(PoisonError::into_inner);
+            let cached = lock().get(&key).cloned();
+            let parsed = match cached {
+                Some(p) => p,
+                None => {
+                    // Parsed alone (with the set's functions), so the cached trees are the text's own.
+                    let mut one = set.empty_clone();
+                    one.parse_named(&name, text).map_err(|e| format!("cannot parse template {}: {e}", go_quote(text)))?;
+                    let mut c = lock();
+                    if c.len() < TPL_CACHE_MAX {
+                        c.insert(key, one.clone());
+                    }
+                    one
+                }
+            };
+            set.add_parsed(&parsed);
             let out = ex
                 .execute_in(&set, &name, &a[1])
                 .map_err(|e| format!("error during tpl function execution for {}: {e}", go_quote(text)))?;

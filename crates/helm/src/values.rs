@@ -113,7 +113,9 @@ fn coalesce_globals(dest: &mut Map<String, Json>, src: Option<&Json>) {
 
 /// `coalesceValues`: the chart's defaults under the values in `v`.
 fn coalesce_chart_values(c: &Chart, v: &mut Map<String, Json>, merge: bool) {
-    for (key, val) in c.values.clone() {
+    for (key, val) in &c.values {
+        let key = key.clone();
+        let val = val.clone();
         match v.get_mut(&key) {
             Some(Json::Null) if !merge => {
                 v.remove(&key);
