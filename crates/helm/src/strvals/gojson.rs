@@ -31,7 +31,6 @@ pub(crate) fn decode_prefix(input: &str) -> Result<(Json, usize), String> {
 
 /// Decodes a whole document like santhosh-tekuri's `jsonschema.UnmarshalJSON`: one value, then
 /// only whitespace.
-#[allow(dead_code)] // used by the schema module
 pub(crate) fn decode_document(input: &[u8]) -> Result<Json, String> {
     let mut d = Decoder { b: input, pos: 0 };
     d.skip_space();

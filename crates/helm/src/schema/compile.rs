@@ -1,0 +1,478 @@
+//! Compiles a schema document into an arena of keyword sets, draft by draft as v6's
+//! `objCompiler` does (which keywords a draft knows, `$ref` siblings ignored before 2019-09,
+//! `format` asserted only before 2019-09, boolean `exclusiveMinimum` in draft 4). A worklist
+//! (not recursion) walks the document, so deep schemas cannot exhaust the stack.
+
+use std::collections::HashMap;
+
+use regex::Regex;
+
+use super::format::Format;
+use super::number::Decimal;
+use super::resolve::{self, Index, ROOT_URL, Target};
+use crate::strvals::gojson::Json;
+
+/// JSON types in v6's `ToStrings` order.
+pub(crate) const TYPES: [&str; 7] = ["null", "boolean", "number", "integer", "string", "array", "object"];
+
+pub(crate) struct Compiled {
+    pub(crate) nodes: Vec<Node>,
+}
+
+pub(crate) struct Node {
+    /// Absolute location, e.g. `file:///values.schema.json#/properties/a`.
+    pub(crate) loc: String,
+    pub(crate) draft: u32,
+    pub(crate) body: Body,
+}
+
+pub(crate) enum Body {
+    Bool(bool),
+    Obj(Box<Keywords>),
+}
+
+/// `additionalProperties`/`additionalItems`.
+pub(crate) enum Additional {
+    Bool(bool),
+    Schema(usize),
+}
+
+pub(crate) enum Items {
+    One(usize),
+    Tuple(Vec<usize>),
+}
+
+pub(crate) enum Dep {
+    Props(Vec<String>),
+    Schema(usize),
+}
+
+#[derive(Default)]
+pub(crate) struct Keywords {
+    pub(crate) types: u8,
+    pub(crate) constant: Option<Json>,
+    pub(crate) enumv: Option<Vec<Json>>,
+    pub(crate) format: Option<Format>,
+    pub(crate) reference: Option<usize>,
+    pub(crate) min_props: Option<i64>,
+    pub(crate) max_props: Option<i64>,
+    pub(crate) required: Vec<String>,
+    pub(crate) dependencies: Vec<(String, Dep)>,
+    pub(crate) properties: HashMap<String, usize>,
+    pub(crate) pattern_props: Vec<(Regex, usize)>,
+    pub(crate) additional_props: Option<Additional>,
+    pub(crate) property_names: Option<usize>,
+    pub(crate) dependent_schemas: Vec<(String, usize)>,
+    pub(crate) dependent_required: Vec<(String, Vec<String>)>,
+    pub(crate) min_items: Option<i64>,
+    pub(crate) max_items: Option<i64>,
+    pub(crate) unique_items: bool,
+    pub(crate) items: Option<Items>,
+    pub(crate) additional_items: Option<Additional>,
+    pub(crate) prefix_items: Vec<usize>,
+    pub(crate) items2020: Option<usize>,
+    pub(crate) contains: Option<usize>,
+    pub(crate) min_contains: Option<i64>,
+    pub(crate) max_contains: Option<i64>,
+    pub(crate) min_len: Option<i64>,
+    pub(crate) max_len: Option<i64>,
+    pub(crate) pattern: Option<(Regex, String)>,
+    pub(crate) minimum: Option<Decimal>,
+    pub(crate) maximum: Option<Decimal>,
+    pub(crate) excl_min: Option<Decimal>,
+    pub(crate) excl_max: Option<Decimal>,
+    pub(crate) multiple_of: Option<Decimal>,
+    pub(crate) not: Option<usize>,
+    pub(crate) all_of: Vec<usize>,
+    pub(crate) any_of: Vec<usize>,
+    pub(crate) one_of: Vec<usize>,
+    pub(crate) if_: Option<usize>,
+    pub(crate) then_: Option<usize>,
+    pub(crate) else_: Option<usize>,
+    pub(crate) unevaluated_props: Option<usize>,
+    pub(crate) unevaluated_items: Option<usize>,
+    /// `$recursiveRef`/`$dynamicRef`, resolved statically (see the module docs).
+    pub(crate) dynamic_refs: Vec<(&'static str, usize)>,
+}
+
+/// The draft a `$schema` URL names; `None` for anything else.
+fn draft_of(url: &str) -> Option<u32> {
+    let u = url.trim_end_matches('#');
+    let u = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"))?;
+    match u {
+        "json-schema.org/draft-04/schema" => Some(4),
+        "json-schema.org/draft-06/schema" => Some(6),
+        "json-schema.org/draft-07/schema" => Some(7),
+        "json-schema.org/draft/2019-09/schema" => Some(2019),
+        "json-schema.org/draft/2020-12/schema" => Some(2020),
+        _ => None,
+    }
+}
+
+/// Go's RE2 classes are ASCII; the regex crate's are Unicode: rewrite `\d`, `\w`, `\s`, `\b`.
+pub(crate) fn go_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('d') => out.push_str(if in_class { "0-9" } else { "[0-9]" }),
+                Some('w') => out.push_str(if in_class { "0-9A-Za-z_" } else { "[0-9A-Za-z_]" }),
+                Some('s') => out.push_str(if in_class { "\\t\\n\\f\\r " } else { "[\\t\\n\\f\\r ]" }),
+                Some('D') if !in_class => out.push_str("[^0-9]"),
+                Some('W') if !in_class => out.push_str("[^0-9A-Za-z_]"),
+                Some('S') if !in_class => out.push_str("[^\\t\\n\\f\\r ]"),
+                Some('b') if !in_class => out.push_str("(?-u:\\b)"),
+                Some('B') if !in_class => out.push_str("(?-u:\\B)"),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push('\\'),
+            },
+            '[' if !in_class => {
+                in_class = true;
+                out.push('[');
+                // A leading `]` (or `^]`) is literal inside a class.
+                let rest = chars.as_str();
+                for lit in ["^]", "]", "^"] {
+                    if rest.starts_with(lit) {
+                        out.push_str(lit);
+                        for _ in 0..lit.len() {
+                            chars.next();
+                        }
+                        break;
+                    }
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+    }
+    Regex::new(&out)
+}
+
+struct Compiler<'a> {
+    doc: &'a Json,
+    index: Index,
+    draft: u32,
+    nodes: Vec<Node>,
+    by_ptr: HashMap<String, usize>,
+    queue: Vec<String>,
+}
+
+/// Compiles a decoded document; errors carry the library's (or our refusal's) text.
+pub(crate) fn compile(doc: &Json) -> Result<Compiled, String> {
+    let draft = match doc {
+        Json::Object(m) => match m.iter().find(|(k, _)| k == "$schema") {
+            Some((_, Json::String(url))) => draft_of(url).ok_or_else(|| resolve::refused(url))?,
+            _ => 2020,
+        },
+        _ => 2020,
+    };
+    // The one metaschema rule checked: a schema is an object or a boolean.
+    if !matches!(doc, Json::Object(_) | Json::Bool(_)) {
+        let (meta, want) = match draft {
+            4 => ("http://json-schema.org/draft-04/schema#", "object"),
+            6 => ("http://json-schema.org/draft-06/schema#", "boolean or object"),
+            7 => ("http://json-schema.org/draft-07/schema#", "boolean or object"),
+            2019 => ("https://json-schema.org/draft/2019-09/schema#", "boolean or object"),
+            _ => ("https://json-schema.org/draft/2020-12/schema#", "boolean or object"),
+        };
+        let got = match doc {
+            Json::Null => "null",
+            Json::Number(_) => "number",
+            Json::String(_) => "string",
+            _ => "array",
+        };
+        return Err(format!(
+            "\"{ROOT_URL}#\" is not valid against metaschema: jsonschema validation failed with '{meta}'\n- at '': got {got}, want {want}"
+        ));
+    }
+    let mut c = Compiler {
+        doc,
+        index: Index::scan(doc, draft),
+        draft,
+        nodes: Vec::new(),
+        by_ptr: HashMap::new(),
+        queue: Vec::new(),
+    };
+    c.enqueue(String::new());
+    while let Some(ptr) = c.queue.pop() {
+        let idx = c.by_ptr.get(&ptr).copied().unwrap_or(0);
+        let body = match resolve::lookup(doc, &ptr) {
+            Some(Json::Bool(b)) => Body::Bool(*b),
+            Some(Json::Object(m)) => Body::Obj(Box::new(c.keywords(m, &ptr)?)),
+            // Not a schema (the metaschema would reject it): accept anything.
+            _ => Body::Bool(true),
+        };
+        c.nodes[idx].body = body;
+    }
+    Ok(Compiled { nodes: c.nodes })
+}
+
+fn str_list(v: Option<&Json>) -> Vec<String> {
+    match v {
+        Some(Json::Array(a)) => a
+            .iter()
+            .filter_map(|x| match x {
+                Json::String(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn number(v: Option<&Json>) -> Option<Decimal> {
+    match v {
+        Some(Json::Number(n)) => Decimal::parse(n),
+        _ => None,
+    }
+}
+
+/// v6's `intVal`: an integral number.
+fn int(v: Option<&Json>) -> Option<i64> {
+    match v {
+        Some(Json::Number(n)) => {
+            let d = Decimal::parse(n)?;
+            if !d.is_integer() {
+                return None;
+            }
+            Some(d.to_f64() as i64)
+        }
+        _ => None,
+    }
+}
+
+fn boolean(v: Option<&Json>) -> Option<bool> {
+    match v {
+        Some(Json::Bool(b)) => Some(*b),
+        _ => None,
+    }
+}
+
+fn types_of(v: &Json) -> u8 {
+    let bit = |s: &str| TYPES.iter().position(|t| *t == s).map_or(0, |i| 1u8 << i);
+    match v {
+        Json::String(s) => bit(s),
+        Json::Array(a) => a
+            .iter()
+            .map(|t| match t {
+                Json::String(s) => bit(s),
+                _ => 0,
+            })
+            .fold(0, |a, b| a | b),
+        _ => 0,
+    }
+}
+
+impl Compiler<'_> {
+    fn enqueue(&mut self, ptr: String) -> usize {
+        if let Some(&i) = self.by_ptr.get(&ptr) {
+            return i;
+        }
+        let i = self.nodes.len();
+        let loc = format!("{ROOT_URL}#{ptr}");
+        self.nodes.push(Node { loc, draft: self.draft, body: Body::Bool(true) });
+        self.by_ptr.insert(ptr.clone(), i);
+        self.queue.push(ptr);
+        i
+    }
+
+    fn child(&mut self, ptr: &str, kw: &str) -> usize {
+        self.enqueue(format!("{ptr}/{}", resolve::escape(kw)))
+    }
+
+    fn prop(&mut self, m: &[(String, Json)], ptr: &str, kw: &str) -> Option<usize> {
+        m.iter().any(|(k, _)| k == kw).then(|| self.child(ptr, kw))
+    }
+
+    fn arr(&mut self, m: &[(String, Json)], ptr: &str, kw: &str) -> Vec<usize> {
+        match get(m, kw) {
+            Some(Json::Array(a)) => (0..a.len()).map(|i| self.enqueue(format!("{ptr}/{kw}/{i}"))).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn map(&mut self, m: &[(String, Json)], ptr: &str, kw: &str) -> Vec<(String, usize)> {
+        match get(m, kw) {
+            Some(Json::Object(o)) => {
+                o.iter().map(|(k, _)| (k.clone(), self.enqueue(format!("{ptr}/{kw}/{}", resolve::escape(k))))).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn additional(&mut self, m: &[(String, Json)], ptr: &str, kw: &str) -> Option<Additional> {
+        match get(m, kw) {
+            Some(Json::Bool(b)) => Some(Additional::Bool(*b)),
+            Some(_) => Some(Additional::Schema(self.child(ptr, kw))),
+            None => None,
+        }
+    }
+
+    fn reference(&mut self, ptr: &str, r: &str) -> Result<usize, String> {
+        match self.index.resolve(self.doc, ptr, r)? {
+            Target::Ptr(p) => Ok(self.enqueue(p)),
+            Target::True(url) => {
+                let i = self.nodes.len();
+                self.nodes.push(Node { loc: url, draft: self.draft, body: Body::Bool(true) });
+                Ok(i)
+            }
+        }
+    }
+
+    fn ref_kw(&mut self, m: &[(String, Json)], ptr: &str, kw: &str) -> Result<Option<usize>, String> {
+        match get(m, kw) {
+            Some(Json::String(r)) => self.reference(ptr, r).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    fn keywords(&mut self, m: &[(String, Json)], ptr: &str) -> Result<Keywords, String> {
+        let mut k = Keywords { reference: self.ref_kw(m, ptr, "$ref")?, ..Keywords::default() };
+        if self.draft < 2019 && k.reference.is_some() {
+            return Ok(k);
+        }
+        self.applicators(&mut k, m, ptr)?;
+        self.validation(&mut k, m, ptr)?;
+        if self.draft < 2019 {
+            k.format = match get(m, "format") {
+                Some(Json::String(f)) => Format::named(f),
+                _ => None,
+            };
+        }
+        Ok(k)
+    }
+
+    fn applicators(&mut self, k: &mut Keywords, m: &[(String, Json)], ptr: &str) -> Result<(), String> {
+        k.all_of = self.arr(m, ptr, "allOf");
+        k.any_of = self.arr(m, ptr, "anyOf");
+        k.one_of = self.arr(m, ptr, "oneOf");
+        k.not = self.prop(m, ptr, "not");
+        if self.draft < 2020 {
+            match get(m, "items") {
+                Some(Json::Array(_)) => {
+                    k.items = Some(Items::Tuple(self.arr(m, ptr, "items")));
+                    k.additional_items = self.additional(m, ptr, "additionalItems");
+                }
+                Some(_) => k.items = self.prop(m, ptr, "items").map(Items::One),
+                None => {}
+            }
+        } else {
+            k.prefix_items = self.arr(m, ptr, "prefixItems");
+            k.items2020 = self.prop(m, ptr, "items");
+        }
+        k.properties = self.map(m, ptr, "properties").into_iter().collect();
+        for (pat, idx) in self.map(m, ptr, "patternProperties") {
+            let re = go_regex(&pat).map_err(|e| {
+                format!("invalid regex {} at {}: {e}", go_q(&pat), go_q(&format!("{ROOT_URL}#{ptr}/patternProperties")))
+            })?;
+            k.pattern_props.push((re, idx));
+        }
+        k.additional_props = self.additional(m, ptr, "additionalProperties");
+        if let Some(Json::Object(deps)) = get(m, "dependencies") {
+            for (name, v) in deps {
+                let dep = match v {
+                    Json::Array(_) => Dep::Props(str_list(Some(v))),
+                    _ => Dep::Schema(self.enqueue(format!("{ptr}/dependencies/{}", resolve::escape(name)))),
+                };
+                k.dependencies.push((name.clone(), dep));
+            }
+        }
+        if self.draft >= 6 {
+            k.contains = self.prop(m, ptr, "contains");
+            k.property_names = self.prop(m, ptr, "propertyNames");
+        }
+        if self.draft >= 7 {
+            k.if_ = self.prop(m, ptr, "if");
+            if k.if_.is_some() {
+                let b = boolean(get(m, "if"));
+                if b != Some(false) {
+                    k.then_ = self.prop(m, ptr, "then");
+                }
+                if b != Some(true) {
+                    k.else_ = self.prop(m, ptr, "else");
+                }
+            }
+        }
+        if self.draft >= 2019 {
+            k.dependent_schemas = self.map(m, ptr, "dependentSchemas");
+            k.unevaluated_items = self.prop(m, ptr, "unevaluatedItems");
+            k.unevaluated_props = self.prop(m, ptr, "unevaluatedProperties");
+            for kw in ["$recursiveRef", "$dynamicRef"] {
+                let in_draft = (kw == "$recursiveRef") == (self.draft == 2019);
+                if let Some(i) = self.ref_kw(m, ptr, kw)?.filter(|_| in_draft) {
+                    k.dynamic_refs.push((kw, i));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn validation(&mut self, k: &mut Keywords, m: &[(String, Json)], ptr: &str) -> Result<(), String> {
+        if let Some(t) = get(m, "type") {
+            k.types = types_of(t);
+        }
+        if let Some(Json::Array(a)) = get(m, "enum") {
+            k.enumv = Some(a.clone());
+        }
+        k.multiple_of = number(get(m, "multipleOf"));
+        k.maximum = number(get(m, "maximum"));
+        if boolean(get(m, "exclusiveMaximum")) == Some(true) {
+            k.excl_max = k.maximum.take();
+        } else {
+            k.excl_max = number(get(m, "exclusiveMaximum"));
+        }
+        k.minimum = number(get(m, "minimum"));
+        if boolean(get(m, "exclusiveMinimum")) == Some(true) {
+            k.excl_min = k.minimum.take();
+        } else {
+            k.excl_min = number(get(m, "exclusiveMinimum"));
+        }
+        k.min_len = int(get(m, "minLength"));
+        k.max_len = int(get(m, "maxLength"));
+        if let Some(Json::String(p)) = get(m, "pattern") {
+            let re = go_regex(p).map_err(|e| {
+                format!("invalid regex {} at {}: {e}", go_q(p), go_q(&format!("{ROOT_URL}#{ptr}/pattern")))
+            })?;
+            k.pattern = Some((re, p.clone()));
+        }
+        k.min_items = int(get(m, "minItems"));
+        k.max_items = int(get(m, "maxItems"));
+        k.unique_items = boolean(get(m, "uniqueItems")) == Some(true);
+        k.max_props = int(get(m, "maxProperties"));
+        k.min_props = int(get(m, "minProperties"));
+        k.required = str_list(get(m, "required"));
+        if self.draft >= 6 {
+            k.constant = get(m, "const").cloned();
+        }
+        if self.draft >= 2019 {
+            if k.contains.is_some() {
+                k.min_contains = int(get(m, "minContains"));
+                k.max_contains = int(get(m, "maxContains"));
+            }
+            if let Some(Json::Object(o)) = get(m, "dependentRequired") {
+                for (name, v) in o {
+                    if matches!(v, Json::Array(_)) {
+                        k.dependent_required.push((name.clone(), str_list(Some(v))));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn go_q(s: &str) -> String {
+    crate::strvals::gojson::go_quote(s)
+}
+
+pub(crate) fn get<'a>(m: &'a [(String, Json)], kw: &str) -> Option<&'a Json> {
+    m.iter().find(|(k, _)| k == kw).map(|(_, v)| v)
+}

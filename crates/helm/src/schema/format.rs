@@ -1,0 +1,517 @@
+//! The `format` assertions v6 applies to drafts 4, 6 and 7 (2019-09 and later only annotate),
+//! with the library's reasons (`'x' is not valid ipv4: expected four decimals`). Formats the
+//! library does not know are not checked, as there.
+
+use crate::strvals::gojson::{go_quote, go_quote_rune};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    JsonPointer,
+    RelativeJsonPointer,
+    Uuid,
+    Duration,
+    Period,
+    Ipv4,
+    Ipv6,
+    Hostname,
+    Email,
+    Date,
+    Time,
+    DateTime,
+    Uri,
+    Iri,
+    UriReference,
+    IriReference,
+    UriTemplate,
+    Regex,
+}
+
+const NAMES: [(&str, Format); 18] = [
+    ("json-pointer", Format::JsonPointer),
+    ("relative-json-pointer", Format::RelativeJsonPointer),
+    ("uuid", Format::Uuid),
+    ("duration", Format::Duration),
+    ("period", Format::Period),
+    ("ipv4", Format::Ipv4),
+    ("ipv6", Format::Ipv6),
+    ("hostname", Format::Hostname),
+    ("email", Format::Email),
+    ("date", Format::Date),
+    ("time", Format::Time),
+    ("date-time", Format::DateTime),
+    ("uri", Format::Uri),
+    ("iri", Format::Iri),
+    ("uri-reference", Format::UriReference),
+    ("iri-reference", Format::IriReference),
+    ("uri-template", Format::UriTemplate),
+    ("regex", Format::Regex),
+];
+
+type R = Result<(), String>;
+
+impl Format {
+    pub(crate) fn named(name: &str) -> Option<Format> {
+        NAMES.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        NAMES.iter().find(|(_, f)| *f == self).map_or("", |(n, _)| n)
+    }
+
+    /// Checks a string; the error is the library's reason.
+    pub(crate) fn check(self, s: &str) -> R {
+        match self {
+            Format::JsonPointer => json_pointer(s),
+            Format::RelativeJsonPointer => relative_json_pointer(s),
+            Format::Uuid => uuid(s),
+            Format::Duration => duration(s),
+            Format::Period => period(s),
+            Format::Ipv4 => ipv4(s),
+            Format::Ipv6 => ipv6(s),
+            Format::Hostname => hostname(s),
+            Format::Email => email(s),
+            Format::Date => date(s),
+            Format::Time => time(s),
+            Format::DateTime => date_time(s),
+            Format::Uri => ri(s, false, false),
+            Format::Iri => ri(s, true, false),
+            Format::UriReference => ri(s, false, true),
+            Format::IriReference => ri(s, true, true),
+            Format::UriTemplate => uri_template(s),
+            Format::Regex => super::compile::go_regex(s)
+                .map(|_| ())
+                .map_err(|_| format!("error parsing regexp: invalid pattern: `{s}`")),
+        }
+    }
+}
+
+fn json_pointer(s: &str) -> R {
+    if s.is_empty() {
+        return Ok(());
+    }
+    if !s.starts_with('/') {
+        return Err("not starting with /".into());
+    }
+    for tok in s.split('/').skip(1) {
+        let mut esc = false;
+        for ch in tok.chars() {
+            if esc {
+                esc = false;
+                if ch != '0' && ch != '1' {
+                    return Err("~ must be followed by 0 or 1".into());
+                }
+                continue;
+            }
+            if ch == '~' {
+                esc = true;
+            }
+        }
+        if esc {
+            return Err("~ must be followed by 0 or 1".into());
+        }
+    }
+    Ok(())
+}
+
+fn relative_json_pointer(s: &str) -> R {
+    let n = s.bytes().take_while(u8::is_ascii_digit).count();
+    if n == 0 {
+        return Err("must start with non-negative integer".into());
+    }
+    if n > 1 && s.starts_with('0') {
+        return Err("starts with zero".into());
+    }
+    let rest = &s[n..];
+    if rest == "#" { Ok(()) } else { json_pointer(rest) }
+}
+
+fn uuid(s: &str) -> R {
+    let want = [8, 4, 4, 4, 12];
+    let groups: Vec<&str> = s.split('-').collect();
+    if groups.len() != want.len() {
+        return Err(format!("must have {} elements", want.len()));
+    }
+    for (i, g) in groups.iter().enumerate() {
+        if g.len() != want[i] {
+            return Err(format!("element {} must be {} characters long", i + 1, want[i]));
+        }
+        if let Some(c) = g.chars().find(|c| !c.is_ascii_hexdigit()) {
+            return Err(format!("non-hex character {}", go_quote_rune(c)));
+        }
+    }
+    Ok(())
+}
+
+fn duration(s: &str) -> R {
+    let Some(s) = s.strip_prefix('P') else {
+        return Err("must start with P".into());
+    };
+    if s.is_empty() {
+        return Err("nothing after P".into());
+    }
+    if let Some(w) = s.strip_suffix('W') {
+        if w.is_empty() {
+            return Err("no number in week".into());
+        }
+        if !w.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("invalid week".into());
+        }
+        return Ok(());
+    }
+    let all = ["YMD", "HMS"];
+    for (i, part) in s.split('T').enumerate() {
+        if i != 0 && part.is_empty() {
+            return Err("no time elements".into());
+        }
+        if i >= all.len() {
+            return Err("more than one T".into());
+        }
+        let mut units = all[i];
+        let mut p = part;
+        while !p.is_empty() {
+            let n = p.bytes().take_while(u8::is_ascii_digit).count();
+            if n == 0 {
+                return Err("missing number".into());
+            }
+            p = &p[n..];
+            let Some(unit) = p.chars().next() else {
+                return Err("missing unit".into());
+            };
+            let q = go_quote_rune(unit);
+            match units.find(unit) {
+                Some(j) => units = &units[j + 1..],
+                None if all[i].contains(unit) => return Err(format!("unit {q} out of order")),
+                None => return Err(format!("invalid unit {q}")),
+            }
+            p = &p[unit.len_utf8()..];
+        }
+    }
+    Ok(())
+}
+
+fn period(s: &str) -> R {
+    let Some((start, end)) = s.split_once('/') else {
+        return Err("missing slash".into());
+    };
+    if start.starts_with('P') {
+        duration(start).map_err(|e| format!("invalid start duration: {e}"))?;
+        return date_time(end).map_err(|e| format!("invalid end date-time: {e}"));
+    }
+    date_time(start).map_err(|e| format!("invalid start date-time: {e}"))?;
+    if end.starts_with('P') {
+        duration(end).map_err(|e| format!("invalid end duration: {e}"))
+    } else {
+        date_time(end).map_err(|e| format!("invalid end date-time: {e}"))
+    }
+}
+
+/// Go's `strconv.Atoi` error text.
+fn atoi(s: &str) -> Result<i64, String> {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("strconv.Atoi: parsing {}: invalid syntax", go_quote(s)));
+    }
+    s.parse::<i64>().map_err(|_| format!("strconv.Atoi: parsing {}: value out of range", go_quote(s)))
+}
+
+fn ipv4(s: &str) -> R {
+    let groups: Vec<&str> = s.split('.').collect();
+    if groups.len() != 4 {
+        return Err("expected four decimals".into());
+    }
+    for g in groups {
+        if g.len() > 1 && g.starts_with('0') {
+            return Err("leading zeros".into());
+        }
+        let n = atoi(g)?;
+        if !(0..=255).contains(&n) {
+            return Err("decimal must be between 0 and 255".into());
+        }
+    }
+    Ok(())
+}
+
+fn ipv6(s: &str) -> R {
+    if !s.contains(':') {
+        return Err("missing colon".into());
+    }
+    if s.contains('%') {
+        return Err("zone id is not a part of ipv6 address".into());
+    }
+    s.parse::<std::net::Ipv6Addr>().map(|_| ()).map_err(|_| format!("ParseAddr({}): unable to parse IP", go_quote(s)))
+}
+
+fn hostname(s: &str) -> R {
+    let s = s.strip_suffix('.').unwrap_or(s);
+    if s.len() > 253 {
+        return Err("more than 253 characters long".into());
+    }
+    for label in s.split('.') {
+        if label.is_empty() || label.len() > 63 {
+            return Err("label must be 1 to 63 characters long".into());
+        }
+        if label.starts_with('-') {
+            return Err("label starts with hyphen".into());
+        }
+        if label.ends_with('-') {
+            return Err("label ends with hyphen".into());
+        }
+        if let Some(c) = label.chars().find(|c| !c.is_ascii_alphanumeric() && *c != '-') {
+            return Err(format!("invalid character {}", go_quote_rune(c)));
+        }
+    }
+    Ok(())
+}
+
+fn email(s: &str) -> R {
+    if s.len() > 254 {
+        return Err("more than 255 characters long".into());
+    }
+    let Some(at) = s.rfind('@') else {
+        return Err("missing @".into());
+    };
+    let (local, domain) = (&s[..at], &s[at + 1..]);
+    if local.len() > 64 {
+        return Err("local part more than 64 characters long".into());
+    }
+    if local.len() > 1 && local.starts_with('"') && local.ends_with('"') {
+        let inner = &local[1..local.len() - 1];
+        if inner.contains(['\\', '"']) {
+            return Err("backslash and quote are not allowed within quoted local part".into());
+        }
+    } else {
+        if local.starts_with('.') {
+            return Err("starts with dot".into());
+        }
+        if local.ends_with('.') {
+            return Err("ends with dot".into());
+        }
+        if local.contains("..") {
+            return Err("consecutive dots".into());
+        }
+        let ok = |c: char| c.is_ascii_alphanumeric() || ".!#$%&'*+-/=?^_`{|}~".contains(c);
+        if let Some(c) = local.chars().find(|c| !ok(*c)) {
+            return Err(format!("invalid character {}", go_quote_rune(c)));
+        }
+    }
+    if domain.len() >= 2 && domain.starts_with('[') && domain.ends_with(']') {
+        let d = &domain[1..domain.len() - 1];
+        if let Some(v6) = d.strip_prefix("IPv6:") {
+            return ipv6(v6).map_err(|e| format!("invalid ipv6 address: {e}"));
+        }
+        return ipv4(d).map_err(|e| format!("invalid ipv4 address: {e}"));
+    }
+    hostname(domain).map_err(|e| format!("invalid domain: {e}"))
+}
+
+/// The `time` package's `quote`.
+fn time_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        if (c as u32) >= 0x80 || c < ' ' {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        } else {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `time.Parse("2006-01-02", s)` and its errors.
+fn date(s: &str) -> R {
+    const LAYOUT: &str = "2006-01-02";
+    let bad = |elem: &str, at: &str| {
+        Err(format!(
+            "parsing time {} as {}: cannot parse {} as {}",
+            time_quote(s),
+            time_quote(LAYOUT),
+            time_quote(at),
+            time_quote(elem)
+        ))
+    };
+    let range = |what: &str| Err(format!("parsing time {}: {what} out of range", time_quote(s)));
+    let b = s.as_bytes();
+    if b.len() < 4 || !b[0].is_ascii_digit() || !b[..4].iter().all(u8::is_ascii_digit) {
+        return bad("2006", s);
+    }
+    let year: i64 = s[..4].parse().unwrap_or(0);
+    let two = |at: &str| -> Option<i64> {
+        let b = at.as_bytes();
+        (b.len() >= 2 && b[0].is_ascii_digit() && b[1].is_ascii_digit())
+            .then(|| i64::from(b[0] - b'0') * 10 + i64::from(b[1] - b'0'))
+    };
+    let rest = &s[4..];
+    let Some(rest) = rest.strip_prefix('-') else { return bad("-", rest) };
+    let Some(month) = two(rest) else { return bad("01", rest) };
+    if !(1..=12).contains(&month) {
+        return range("month");
+    }
+    let rest = &rest[2..];
+    let Some(rest) = rest.strip_prefix('-') else { return bad("-", rest) };
+    let Some(day) = two(rest) else { return bad("02", rest) };
+    let rest = &rest[2..];
+    if !rest.is_empty() {
+        return Err(format!("parsing time {}: extra text: {}", time_quote(s), time_quote(rest)));
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if day < 1 || day > days {
+        return range("day");
+    }
+    Ok(())
+}
+
+fn time(str_: &str) -> R {
+    let b = str_.as_bytes();
+    if b.len() < 9 {
+        return Err("less than 9 characters long".into());
+    }
+    if b[2] != b':' || b[5] != b':' {
+        return Err("missing colon in correct place".into());
+    }
+    let mut hms = Vec::new();
+    for tok in str_.get(..8).unwrap_or("").splitn(3, ':') {
+        let i = atoi(tok).map_err(|_| "invalid hour/min/sec".to_string())?;
+        if i < 0 {
+            return Err("non-positive hour/min/sec".into());
+        }
+        hms.push(i);
+    }
+    if hms.len() != 3 {
+        return Err("missing hour/min/sec".into());
+    }
+    let (mut h, mut m, s) = (hms[0], hms[1], hms[2]);
+    if h > 23 || m > 59 || s > 60 {
+        return Err("hour/min/sec out of range".into());
+    }
+    let mut rest = &str_[8..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return Err("no digits in second fraction".into());
+        }
+        rest = &frac[n..];
+    }
+    if rest != "z" && rest != "Z" {
+        if rest.len() != 6 {
+            return Err("offset must be 6 characters long".into());
+        }
+        let sign = match rest.as_bytes()[0] {
+            b'+' => -1,
+            b'-' => 1,
+            _ => return Err("offset must begin with plus/minus".into()),
+        };
+        let off = &rest[1..];
+        if off.as_bytes()[2] != b':' {
+            return Err("missing colon in offset in correct place".into());
+        }
+        let mut zhm = Vec::new();
+        for tok in off.splitn(2, ':') {
+            let i = atoi(tok).map_err(|_| "invalid hour/min in offset".to_string())?;
+            if i < 0 {
+                return Err("non-positive hour/min in offset".into());
+            }
+            zhm.push(i);
+        }
+        let (zh, zm) = (zhm[0], zhm.get(1).copied().unwrap_or(0));
+        if zh > 23 || zm > 59 {
+            return Err("hour/min in offset out of range".into());
+        }
+        let mut hm = (h * 60 + m) + sign * (zh * 60 + zm);
+        if hm < 0 {
+            hm += 24 * 60;
+        }
+        (h, m) = (hm / 60, hm % 60);
+    }
+    if s >= 60 && (h != 23 || m != 59) {
+        return Err("invalid leap second".into());
+    }
+    Ok(())
+}
+
+fn date_time(s: &str) -> R {
+    let b = s.as_bytes();
+    if b.len() < 20 {
+        return Err("less than 20 characters long".into());
+    }
+    if b[10] != b't' && b[10] != b'T' {
+        return Err("11th character must be t or T".into());
+    }
+    let (Some(d), Some(t)) = (s.get(..10), s.get(11..)) else {
+        return Err("11th character must be t or T".into());
+    };
+    date(d).map_err(|e| format!("invalid date element: {e}"))?;
+    time(t).map_err(|e| format!("invalid time element: {e}"))
+}
+
+/// URI checks; Go's `url.Parse` is approximated (percent escapes, scheme presence).
+fn ri(s: &str, international: bool, reference: bool) -> R {
+    if !international {
+        if !s.is_ascii() {
+            return Err("has unescaped non-ASCII characters".into());
+        }
+        if s.contains(['<', '>', '"', ' ', '{', '}', '|', '\\', '^', '`']) {
+            return Err("has illegal ASCII characters".into());
+        }
+    }
+    check_escapes(s)?;
+    let is_abs = s.find(':').is_some_and(|i| {
+        let scheme = &s[..i];
+        !scheme.is_empty()
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    });
+    if !reference && !is_abs {
+        return Err("relative url".into());
+    }
+    Ok(())
+}
+
+fn check_escapes(s: &str) -> R {
+    let b = s.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'%' {
+            let ok = b.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+            if !ok {
+                let bad: String = s[i..].chars().take(3).collect();
+                return Err(format!("parse {}: invalid URL escape {}", go_quote(s), go_quote(&bad)));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn uri_template(s: &str) -> R {
+    check_escapes(s)?;
+    let path = s.split(['?', '#']).next().unwrap_or("");
+    for tok in path.split('/') {
+        let mut want = true;
+        for ch in tok.chars() {
+            let got = match ch {
+                '{' => true,
+                '}' => false,
+                _ => continue,
+            };
+            if got != want {
+                return Err("nested curly braces".into());
+            }
+            want = !want;
+        }
+        if !want {
+            return Err("no matching closing brace".into());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! `$ref` resolution inside one schema document: URL joining, `$id`/`$anchor` resources, and
+//! JSON pointers. Nothing is fetched: a reference leaving the document is refused (Helm would
+//! load `file://`/`http(s)://` URLs), and `urn:` references become the `true` schema, as
+//! Helm's own `urn` loader does when nothing resolves them.
+
+use std::collections::HashMap;
+
+use crate::strvals::gojson::Json;
+
+/// The URL Helm compiles `values.schema.json` under.
+pub(crate) const ROOT_URL: &str = "file:///values.schema.json";
+
+/// Where a reference points.
+pub(crate) enum Target {
+    /// A JSON pointer (escaped tokens) into the document.
+    Ptr(String),
+    /// An unresolved `urn:` reference: the permissive `true` schema.
+    True(String),
+}
+
+/// Every `$id` resource and anchor of a document.
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    ids: HashMap<String, String>,
+    anchors: HashMap<(String, String), String>,
+}
+
+pub(crate) fn escape(tok: &str) -> String {
+    tok.replace('~', "~0").replace('/', "~1")
+}
+
+fn unescape(tok: &str) -> String {
+    tok.replace("~1", "/").replace("~0", "~")
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The value at an (escaped) JSON pointer.
+pub(crate) fn lookup<'a>(doc: &'a Json, ptr: &str) -> Option<&'a Json> {
+    let mut cur = doc;
+    if ptr.is_empty() {
+        return Some(cur);
+    }
+    for tok in ptr.strip_prefix('/')?.split('/') {
+        let tok = unescape(tok);
+        cur = match cur {
+            Json::Object(m) => &m.iter().find(|(k, _)| *k == tok)?.1,
+            Json::Array(a) => a.get(tok.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+fn split_fragment(url: &str) -> (&str, &str) {
+    url.split_once('#').unwrap_or((url, ""))
+}
+
+fn has_scheme(s: &str) -> bool {
+    let Some(i) = s.find(':') else { return false };
+    let scheme = &s[..i];
+    !scheme.is_empty()
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// RFC 3986 reference resolution, enough for schema ids (no dot-segment removal).
+pub(crate) fn join(base: &str, r: &str) -> String {
+    let (base, _) = split_fragment(base);
+    if has_scheme(r) {
+        return r.to_string();
+    }
+    if let Some(frag) = r.strip_prefix('#') {
+        return format!("{base}#{frag}");
+    }
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    if r.starts_with("//") {
+        return format!("{}{r}", &base[..scheme_end.saturating_sub(2)]);
+    }
+    if r.starts_with('/') {
+        let auth_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+        return format!("{}{r}", &base[..auth_end]);
+    }
+    let dir_end = base.rfind('/').map_or(base.len(), |i| i + 1);
+    format!("{}{r}", &base[..dir_end])
+}
+
+/// The id keyword of a draft (`id` in draft 4).
+pub(crate) fn id_keyword(draft: u32) -> &'static str {
+    if draft == 4 { "id" } else { "$id" }
+}
+
+fn str_member<'a>(m: &'a [(String, Json)], key: &str) -> Option<&'a str> {
+    m.iter().find(|(k, _)| k == key).and_then(|(_, v)| match v {
+        Json::String(s) => Some(s.as_str()),
+        _ => None,
+    })
+}
+
+impl Index {
+    /// Walks the document (iteratively) collecting resources and anchors.
+    pub(crate) fn scan(doc: &Json, draft: u32) -> Index {
+        let mut index = Index::default();
+        let mut stack: Vec<(&Json, String, String)> = vec![(doc, String::new(), ROOT_URL.into())];
+        while let Some((node, ptr, base)) = stack.pop() {
+            match node {
+                Json::Object(m) => {
+                    let mut base = base;
+                    if let Some(id) = str_member(m, id_keyword(draft)) {
+                        let url = join(&base, id);
+                        let (res, frag) = split_fragment(&url);
+                        // `"$id": "#name"` (drafts 6/7) names an anchor, not a resource.
+                        if !id.starts_with('#') {
+                            index.ids.insert(res.to_string(), ptr.clone());
+                            base = res.to_string();
+                        }
+                        if draft < 2019 && !frag.is_empty() {
+                            index.anchors.insert((res.to_string(), frag.to_string()), ptr.clone());
+                        }
+                    }
+                    for kw in ["$anchor", "$dynamicAnchor"] {
+                        if let Some(a) = str_member(m, kw).filter(|_| draft >= 2019) {
+                            index.anchors.insert((base.clone(), a.to_string()), ptr.clone());
+                        }
+                    }
+                    for (k, v) in m {
+                        stack.push((v, format!("{ptr}/{}", escape(k)), base.clone()));
+                    }
+                }
+                Json::Array(a) => {
+                    for (i, v) in a.iter().enumerate() {
+                        stack.push((v, format!("{ptr}/{i}"), base.clone()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        index
+    }
+
+    /// The base URL in effect at `ptr` (the nearest enclosing `$id`).
+    pub(crate) fn base_of(&self, ptr: &str) -> String {
+        let mut best: (&str, usize) = (ROOT_URL, 0);
+        for (url, p) in &self.ids {
+            let inside = ptr == p || ptr.starts_with(&format!("{p}/"));
+            if inside && p.len() >= best.1 {
+                best = (url, p.len());
+            }
+        }
+        best.0.to_string()
+    }
+
+    /// Resolves `r` found at `ptr`; the error is the library's (or our refusal's) text.
+    pub(crate) fn resolve(&self, doc: &Json, ptr: &str, r: &str) -> Result<Target, String> {
+        let url = join(&self.base_of(ptr), r);
+        let (res, frag) = split_fragment(&url);
+        let res_ptr = if res == ROOT_URL {
+            String::new()
+        } else if let Some(p) = self.ids.get(res) {
+            p.clone()
+        } else if res.starts_with("urn:") {
+            return Ok(Target::True(url));
+        } else {
+            return Err(refused(res));
+        };
+        let frag = percent_decode(frag);
+        let target = if frag.is_empty() {
+            res_ptr
+        } else if frag.starts_with('/') {
+            format!("{res_ptr}{frag}")
+        } else {
+            match self.anchors.get(&(res.to_string(), frag.clone())) {
+                Some(p) => p.clone(),
+                None => return Err(format!("anchor in {} not found", quote_url(&url))),
+            }
+        };
+        match lookup(doc, &target) {
+            Some(_) => Ok(Target::Ptr(target)),
+            None => Err(format!("json-pointer in {} not found", quote_url(&url))),
+        }
+    }
+}
+
+fn quote_url(u: &str) -> String {
+    crate::strvals::gojson::go_quote(u)
+}
+
+/// Our refusal to load a schema from outside the document (Helm's loader would fetch it).
+pub(crate) fn refused(url: &str) -> String {
+    format!("failing loading {}: glidepath does not load schemas from files or the network", quote_url(url))
+}

@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""Records Helm v4's values.schema.json validation (the oracle: helm-python-sdk, Helm as a C
+library) into cases.json, which crates/helm/tests/schema.rs replays without Python.
+
+single: one chart "t" with the schema; expect[i] is Helm's message for values[i] ("t:\\n..."),
+or null when valid. chart: a parent with subcharts (each with an optional schema); the binding
+coalesces values first (every subchart gets its key and a "global" map), which the Rust test
+reproduces before calling validate_chart. Go walks maps in random order, so the Rust test
+compares messages with sibling lines sorted.
+
+Run: python3 record.py  (rewrites cases.json next to this script)
+"""
+import json, os, shutil, tempfile
+import helm_python as helm
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+D4 = "http://json-schema.org/draft-04/schema#"
+D6 = "http://json-schema.org/draft-06/schema#"
+D7 = "http://json-schema.org/draft-07/schema#"
+D19 = "https://json-schema.org/draft/2019-09/schema"
+D20 = "https://json-schema.org/draft/2020-12/schema"
+
+S = []  # (schema, [values])
+
+
+def case(schema, *values):
+    S.append((schema, list(values)))
+
+
+# types
+case({"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "integer"},
+      "c": {"type": "number"}, "d": {"type": "boolean"}, "e": {"type": "array"},
+      "f": {"type": "object"}, "g": {"type": "null"}}},
+     {"a": 1, "b": "x", "c": "1", "d": 0, "e": {}, "f": [], "g": 0},
+     {"a": "x", "b": 1, "c": 1.5, "d": True, "e": [], "f": {}, "g": None},
+     {"b": 1.5}, {"b": 2.0}, {"b": 10**20}, {"b": -3})
+case({"properties": {"a": {"type": ["string", "null"]}, "b": {"type": ["integer", "boolean", "object"]}}},
+     {"a": 1, "b": 1.5}, {"a": None, "b": {}}, {"a": [], "b": "s"})
+case({"type": "array"}, {})
+case({"type": "string"}, {})
+# required / additional / pattern properties
+case({"required": ["name", "zz"], "properties": {"name": {"type": "string"}}},
+     {}, {"name": "x"}, {"zz": 1}, {"name": 1, "zz": 1})
+case({"properties": {"o": {"type": "object", "additionalProperties": False,
+                           "properties": {"k": {"const": 3}}}}},
+     {"o": {"k": 4, "x": 1, "y": 2}}, {"o": {"k": 3}}, {"o": {"x": {}}})
+case({"additionalProperties": {"type": "string"}, "properties": {"a": {}}},
+     {"a": 1, "b": 2, "c": "x"})
+case({"patternProperties": {"^x-": {"type": "integer"}, "y$": {"minimum": 5}},
+      "additionalProperties": False},
+     {"x-a": "s", "zy": 1, "x-y": 2, "other": 1}, {"x-1": 1})
+case({"minProperties": 2, "maxProperties": 3}, {}, {"a": 1, "b": 2}, {"a": 1, "b": 2, "c": 3, "d": 4})
+case({"propertyNames": {"maxLength": 1, "pattern": "^a"}}, {"ab": 1, "b": 2, "a": 3})
+case({"properties": {"p": {"propertyNames": {"enum": ["x"]}}}}, {"p": {"y": 1}})
+case({"dependentRequired": {"a": ["b", "c"]}, "dependencies": {"x": ["y"], "z": {"required": ["w"]}}},
+     {"a": 1, "x": 1, "z": 1}, {"a": 1, "b": 1, "c": 1})
+case({"dependentSchemas": {"a": {"properties": {"b": {"type": "string"}}}}}, {"a": 1, "b": 2})
+# enum / const
+case({"properties": {"e": {"enum": ["a", "b", 1]}, "f": {"enum": [1.0, 1e2, 1000000, "x'y\"z\n", None, True]},
+                     "g": {"enum": [[1], 2]}, "h": {"enum": ["only"]}, "i": {"const": {"a": 1}},
+                     "j": {"const": "it's"}, "k": {"const": 12345678901234567890}, "l": {"const": None},
+                     "m": {"const": [1, 2]}, "n": {"const": False}}},
+     {"e": "c", "f": 3, "g": 1, "h": "x", "i": 1, "j": "x", "k": 1, "l": 0, "m": [2, 1], "n": 0},
+     {"e": 1.0, "f": 100, "g": [1], "h": "only", "i": {"a": 1.0}, "j": "it's", "l": None, "m": [1, 2.0], "n": False})
+case('{"properties":{"a":{"enum":[1.50, 2E3, -0, 1e-7]},"b":{"const":1.0}}}', {"a": 3, "b": 2}, {"a": 1.5, "b": 1})
+# numbers
+case({"properties": {"a": {"minimum": 1000000}, "b": {"maximum": 1.5e3}, "c": {"exclusiveMinimum": 0.000001},
+                     "d": {"multipleOf": 0.1}, "e": {"exclusiveMaximum": 10}, "f": {"multipleOf": 3}}},
+     {"a": 5, "b": 2000, "c": 0, "d": 0.35, "e": 10, "f": 7},
+     {"a": 123456.5, "b": 1e20, "c": 1e-6, "d": 0.3, "e": 9.99, "f": 9},
+     {"a": -1e-7, "b": 1500, "d": 7, "f": 1.5},
+     {"a": 1234567, "b": 123456789.25, "d": 1e-5},
+     {"a": -2000, "b": 12345.678}, {"a": 0.0001}, {"a": -1e21}, {"a": -100000}, {"a": -0.5}, {"a": 999999.5})
+case({"properties": {"a": {"minimum": 5, "exclusiveMinimum": True}, "b": {"maximum": 5, "exclusiveMaximum": True},
+                     "c": {"minimum": 5}}, "$schema": D4},
+     {"a": 5, "b": 5, "c": 4}, {"a": 6, "b": 4})
+case({"properties": {"a": {"type": "integer", "minimum": 5}}}, {"a": "x"}, {"a": 4})
+# strings
+case({"properties": {"g": {"minLength": 1000}, "h": {"maxLength": 2}, "i": {"pattern": "^x"},
+                     "j": {"pattern": "\\d+"}, "k": {"pattern": "é+"}, "l": {"minLength": 2, "maxLength": 1}}},
+     {"g": "abc", "h": "héllo", "i": "abc", "j": "abc", "k": "x'y\"\\", "l": "ab"},
+     {"g": "x" * 1000, "h": "hé", "i": "xa", "j": "a1", "k": "é", "l": "a"}, {"j": "٣"})
+# arrays
+case({"properties": {"tags": {"type": "array", "items": {"type": "string"}, "maxItems": 1, "minItems": 1},
+                     "u": {"uniqueItems": True}}},
+     {"tags": [1, "a"], "u": [1, 2, {"a": 1}, 2, 1]}, {"tags": [], "u": [1, 1.0]},
+     {"u": [{"a": [1]}, {"a": [1.0]}]}, {"u": [[1, 2], [2, 1]]}, {"u": ["1", 1]}, {"u": [1, "1"]},
+     {"u": ["a", "b", "1.50", 1.5]}, {"u": [["1"], [1]]}, {"u": [[1], ["1"]]}, {"u": [True, "true"]})
+case({"properties": {"c": {"const": "5"}, "d": {"const": 5}, "e": {"enum": ["5"]}, "f": {"enum": [["5"]]}}},
+     {"c": 5, "d": "5", "e": 5, "f": [5]}, {"c": 5.0, "f": ["5"]})
+case({"properties": {"a": {"contains": {"type": "string"}}, "b": {"contains": {"type": "string"},
+                                                                 "minContains": 2, "maxContains": 1}}},
+     {"a": [1, 2], "b": ["x", 1, "y", "z"]}, {"b": [1]}, {"a": [], "b": ["x", "y"]})
+case({"$schema": D7, "properties": {"a": {"contains": {"type": "string"}, "minContains": 2}}}, {"a": [1, "x"]})
+case({"$schema": D4, "properties": {"b": {"items": [{"type": "string"}], "additionalItems": False}}},
+     {"b": ["x", 1, 2]}, {"b": [1]})
+case({"$schema": D7, "properties": {"b": {"items": [{"type": "string"}, {"type": "integer"}],
+                                          "additionalItems": {"type": "string"}}}},
+     {"b": ["x", 1, 2, "y", 3]})
+case({"properties": {"a": {"prefixItems": [{"type": "string"}], "items": False}}}, {"a": ["x", 1, 2]}, {"a": [1]})
+case({"properties": {"a": {"prefixItems": [{"type": "string"}], "items": {"type": "integer"}}}}, {"a": ["x", 1, "y"]})
+case({"$schema": D19, "properties": {"a": {"items": [{"type": "string"}], "additionalItems": {"type": "integer"}}}},
+     {"a": [1, "x"]})
+case({"items": {"type": "string"}}, {})
+# applicators
+case({"properties": {"a": {"not": {"type": "string"}}, "b": {"allOf": [{"type": "string"}, {"minimum": 3}]},
+                     "c": {"anyOf": [{"type": "string"}, {"minimum": 3}]},
+                     "d": {"oneOf": [{"type": "number"}, {"minimum": 3}]},
+                     "e": {"oneOf": [{"type": "string"}, {"type": "boolean"}]}}},
+     {"a": "x", "b": 1, "c": 1, "d": 5, "e": 1}, {"a": 1, "b": "x", "c": "x", "d": 1, "e": "s"},
+     {"b": 5, "d": "x"})
+case({"properties": {"a": {"if": {"type": "string"}, "then": {"minLength": 3}, "else": {"minimum": 3}},
+                     "b": {"if": True, "then": {"type": "string"}}, "c": {"if": False, "else": {"type": "string"}},
+                     "d": {"then": {"type": "string"}}}},
+     {"a": "x", "b": 1, "c": 1, "d": 1}, {"a": 1}, {"a": "xxx"}, {"a": 5})
+case({"$schema": D6, "properties": {"a": {"if": {"type": "string"}, "then": {"minLength": 3}}}}, {"a": "x"})
+case({"allOf": [{"required": ["a"]}, {"required": ["b"]}], "anyOf": [{"required": ["c"]}]}, {})
+case({"oneOf": [{"properties": {"k": {"const": 1}}, "required": ["k"]},
+                {"properties": {"k": {"const": 2}}, "required": ["k"]}]}, {"k": 3}, {"k": 1}, {})
+# boolean schemas
+case({"properties": {"a": False, "b": True}}, {"a": 1, "b": 2})
+case(False, {})
+case(True, {"a": 1})
+case({"not": {}}, {})
+# $ref
+case({"$ref": "#/$defs/x", "$defs": {"x": {"type": "string"}}}, {})
+case({"properties": {"a": {"$ref": "#/$defs/s", "minLength": 5}}, "$defs": {"s": {"type": "string", "maxLength": 1}}},
+     {"a": "zz"}, {"a": "zzzzzz"}, {"a": 1})
+case({"$schema": D7, "$ref": "#/definitions/x", "definitions": {"x": {"required": ["q", "r"], "minProperties": 3}}},
+     {}, {"q": 1})
+case({"$schema": D7, "properties": {"a": {"$ref": "#/definitions/s", "minLength": 5}},
+      "definitions": {"s": {"type": "string"}}}, {"a": "x"}, {"a": 1})
+case({"$schema": D19, "$ref": "#/$defs/x", "$defs": {"x": {"type": "object", "required": ["q"]}},
+      "properties": {"a": {"type": "string"}}}, {"a": 1})
+case({"properties": {"a": {"$ref": "#/properties/b"}, "b": {"type": "integer"}}}, {"a": "x", "b": "y"})
+case({"$defs": {"node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/node"}, "v": {"type": "integer"}}}},
+      "$ref": "#/$defs/node"}, {"v": 1, "next": {"v": "x", "next": {"v": 2.5}}})
+case({"$ref": "#/$defs/x", "$defs": {"x": {"$ref": "#/$defs/x"}}}, {})
+case({"$ref": "#/$defs/a", "$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}}, {})
+case({"$ref": "#/definitions/missing"}, {})
+case({"$ref": "#foo", "$defs": {"x": {"$anchor": "foo", "type": "string"}}}, {})
+case({"$schema": D7, "$ref": "#foo", "definitions": {"x": {"$id": "#foo", "type": "string"}}}, {})
+case({"properties": {"a/b~c": {"type": "string"}, "q": {"items": {"type": "string"}}, "it's": {"type": "string"}}},
+     {"a/b~c": 1, "q": [1], "it's": 1})
+case({"properties": {"a b": {"$ref": "#/$defs/a%20b"}}, "$defs": {"a b": {"type": "string"}}}, {"a b": 1})
+case({"$ref": "urn:example:thing"}, {})
+case({"required": ["it's", "a\"b", "c\\d", "e\nf", "é"]}, {})
+# unevaluated
+case({"unevaluatedProperties": False, "properties": {"a": {}}}, {"a": 1, "b": 2, "c": 3})
+case({"unevaluatedProperties": False, "allOf": [{"properties": {"a": {}}}], "anyOf": [{"properties": {"b": {}}}]},
+     {"a": 1, "b": 2, "c": 3})
+case({"properties": {"l": {"unevaluatedItems": False, "prefixItems": [{}]}}}, {"l": [1, 2]})
+case({"properties": {"l": {"unevaluatedItems": {"type": "string"}, "prefixItems": [{}], "contains": {"type": "integer"}}}},
+     {"l": [1, 2, "x", True]})
+# formats (asserted before 2019-09)
+FMT = {"a": "ipv4", "b": "date-time", "c": "email", "d": "hostname", "e": "date", "f": "time", "g": "uuid",
+       "h": "duration", "i": "json-pointer", "j": "relative-json-pointer", "k": "uri", "l": "uri-reference",
+       "m": "period", "n": "unknown-format", "o": "ipv6", "p": "regex"}
+for draft in (D7, D20, D4):
+    case({"$schema": draft, "properties": {k: {"format": v} for k, v in FMT.items()}},
+         {"a": "x", "b": "y", "c": "z", "d": "-a", "e": "2020-13-01", "f": "25:00:00Z", "g": "1234",
+          "h": "P1Y2D3M", "i": "a/b", "j": "x", "k": "rel/x", "l": "%zz", "m": "x", "n": "?", "o": "1.2.3.4",
+          "p": "ok"},
+         {"a": "1.2.3.4", "b": "2020-01-01T10:00:00Z", "c": "a@b.com", "d": "a.b", "e": "2020-02-29",
+          "f": "23:59:60Z", "g": "12345678-1234-1234-1234-123456789abc", "h": "P1W", "i": "/a~1b",
+          "j": "0#", "k": "http://x/y", "l": "x/y", "m": "P1D/2020-01-01T00:00:00Z", "o": "::1"})
+case({"$schema": D7, "properties": {"a": {"format": "ipv4"}}},
+     {"a": "01.2.3.4"}, {"a": "1.2.3.256"}, {"a": "1.2.3.a"}, {"a": "1.2.3."}, {"a": "-1.2.3.4"}, {"a": 5})
+case({"$schema": D7, "properties": {"e": {"format": "date"}}},
+     {"e": "2021-02-29"}, {"e": "20x0-01-01"}, {"e": "2020/01/01"}, {"e": "2020-1-01"}, {"e": "2020-01-011"},
+     {"e": "2020-01-00"}, {"e": "2020-00-10"}, {"e": "2020-04-31"}, {"e": "é"}, {"e": "2020-01"})
+case({"$schema": D7, "properties": {"f": {"format": "time"}, "b": {"format": "date-time"}}},
+     {"f": "12:00:00"}, {"f": "12:00:00.Z"}, {"f": "12:00:00+0100"}, {"f": "12:00:00*01:00"}, {"f": "12-00-00Z"},
+     {"f": "12:60:00Z"}, {"f": "12:00:60Z"}, {"f": "23:59:60+01:00"}, {"f": "aa:00:00Z"}, {"f": "12:00:00+25:00"},
+     {"b": "2020-01-01 10:00:00Z"}, {"b": "2020-13-01T10:00:00Z"}, {"b": "2020-01-01T10:00:00"})
+case({"$schema": D7, "properties": {"c": {"format": "email"}, "d": {"format": "hostname"}}},
+     {"c": ".a@b"}, {"c": "a.@b"}, {"c": "a..b@c"}, {"c": "a b@c"}, {"c": "\"a\\b\"@c"}, {"c": "a@[1.2.3]"},
+     {"c": "a@[IPv6:zz]"}, {"c": "a@-b"}, {"d": "a-"}, {"d": "a..b"}, {"d": "a_b"}, {"d": "x" * 64},
+     {"d": "é.com"}, {"c": "a@b.c."})
+case({"$schema": D7, "properties": {"g": {"format": "uuid"}, "h": {"format": "duration"}}},
+     {"g": "1-2-3-4-5"}, {"g": "1234567g-1234-1234-1234-123456789abc"}, {"h": "1D"}, {"h": "P"}, {"h": "PW"},
+     {"h": "P1xW"}, {"h": "PT"}, {"h": "P1DT"}, {"h": "P1D1Y"}, {"h": "P1X"}, {"h": "PD"}, {"h": "P1"},
+     {"h": "P1DT1HT"}, {"h": "PT1H1M1S"})
+case({"$schema": D7, "properties": {"i": {"format": "json-pointer"}, "j": {"format": "relative-json-pointer"}}},
+     {"i": "/a~2"}, {"i": "/a~"}, {"j": "01/a"}, {"j": "1/a~"}, {"i": ""}, {"j": "2"})
+# nesting and many errors
+case({"properties": {"a": {"properties": {"b": {"properties": {"c": {"type": "string", "minLength": 3}}}}}}},
+     {"a": {"b": {"c": 1}}}, {"a": {"b": {"c": "x"}}})
+case({"type": "object", "required": ["replicas"], "properties": {
+        "replicas": {"type": "integer", "minimum": 1},
+        "image": {"type": "object", "required": ["repository"], "properties": {
+            "repository": {"type": "string", "minLength": 1}, "tag": {"type": "string"},
+            "pullPolicy": {"enum": ["Always", "IfNotPresent", "Never"]}}},
+        "service": {"type": "object", "properties": {"port": {"type": "integer", "maximum": 65535},
+                                                     "type": {"enum": ["ClusterIP", "NodePort"]}}},
+        "resources": {"type": "object", "additionalProperties": False,
+                      "properties": {"limits": {"type": "object"}, "requests": {"type": "object"}}}}},
+     {"replicas": 0, "image": {"tag": 1, "pullPolicy": "Sometimes"}, "service": {"port": 70000, "type": "X"},
+      "resources": {"limit": {}}},
+     {"replicas": 2, "image": {"repository": "nginx"}, "service": {"port": 80}})
+# documents
+case("{bad", {})
+case("", {})
+case("{} {}", {})
+case("[]", {})
+case("null", {})
+case('{"type":"string",}', {})
+case({"$schema": "http://example.com/custom-meta"}, {})
+case({"$ref": "http://example.com/x.json"}, {})
+case({"$ref": "other.json"}, {})
+case({"properties": {"a": {"pattern": "[a-z]{2,}"}}}, {"a": "a"}, {"a": "ab"})
+case({"properties": {"a": {"minLength": 2.0}}}, {"a": "x"})
+
+CHARTS = [
+    # (parent schema, {sub: schema or None}, [values])
+    ({"properties": {"age": {"type": "integer", "minimum": 0}}},
+     {"sub": {"properties": {"p": {"type": "string"}}}},
+     [{"age": -5, "sub": {"p": 1}}, {"age": 1, "sub": {"p": "x"}}, {"age": "x", "sub": {}}]),
+    (None, {"a": {"required": ["r"]}, "b": {"properties": {"q": {"enum": [1]}}}},
+     [{"a": {}, "b": {"q": 2}}, {"a": {"r": 1}, "b": {}}]),
+    ({"additionalProperties": False}, {"sub": {"additionalProperties": False, "required": ["r"]}},
+     [{}, {"sub": {"r": 1}}, {"global": {"a": 1}, "sub": {"r": 1}}]),
+    ("{bad", {"sub": "{also bad"}, [{"sub": {}}]),
+    ({"required": ["x"]}, {"sub": None, "other": {"type": "object", "required": ["y"]}},
+     [{"sub": {}, "other": {}}]),
+]
+
+
+def write_chart(root, name, schema):
+    os.makedirs(root, exist_ok=True)
+    with open(os.path.join(root, "Chart.yaml"), "w") as f:
+        f.write(f"apiVersion: v2\nname: {name}\nversion: 0.1.0\n")
+    if schema is not None:
+        with open(os.path.join(root, "values.schema.json"), "w") as f:
+            f.write(schema if isinstance(schema, str) else json.dumps(schema))
+
+
+def oracle(chart_dir, values):
+    ch = helm.Chart.load(chart_dir)
+    out = []
+    for v in values:
+        try:
+            ch.validate_schema(v)
+            out.append(None)
+        except helm.HelmValuesError as e:
+            out.append(str(e))
+    return out
+
+
+def main():
+    tmp = tempfile.mkdtemp()
+    single = []
+    for i, (schema, values) in enumerate(S):
+        d = os.path.join(tmp, f"s{i}")
+        write_chart(d, "t", schema)
+        single.append({"schema": schema if isinstance(schema, str) else json.dumps(schema),
+                       "values": values, "expect": oracle(d, values)})
+    charts = []
+    for i, (parent, subs, values) in enumerate(CHARTS):
+        d = os.path.join(tmp, f"c{i}")
+        write_chart(d, "parent", parent)
+        for name, schema in subs.items():
+            write_chart(os.path.join(d, "charts", name), name, schema)
+        enc = lambda s: None if s is None else (s if isinstance(s, str) else json.dumps(s))
+        charts.append({"parent": enc(parent), "subs": [[n, enc(s)] for n, s in subs.items()],
+                       "values": values, "expect": oracle(d, values)})
+    shutil.rmtree(tmp)
+    with open(os.path.join(HERE, "cases.json"), "w") as f:
+        json.dump({"single": single, "charts": charts}, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    n = sum(len(c["values"]) for c in single) + sum(len(c["values"]) for c in charts)
+    print(len(single), "schemas,", len(charts), "charts,", n, "validations")
+
+
+if __name__ == "__main__":
+    main()
