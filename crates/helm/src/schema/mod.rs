@@ -27,6 +27,7 @@ mod kind;
 mod number;
 mod resolve;
 mod validate;
+mod value;
 
 use serde_json::{Map, Value};
 

@@ -7,10 +7,12 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
+mod apply;
+
 use super::compile::{Additional, Body, Compiled, Dep, Items, Keywords, TYPES};
 use super::kind::{Kind, VErr};
 use super::number::Decimal;
-use crate::strvals::gojson::Json;
+use super::value::{equals, is_integer, json_type, type_name, values_equal};
 
 /// Nested validations (instance levels plus `$ref`/applicator hops) allowed before giving up:
 /// about 5 KiB of stack each in debug builds, so this stays under 1 MiB, well inside a 2 MiB
@@ -18,7 +20,7 @@ use crate::strvals::gojson::Json;
 pub(crate) const MAX_DEPTH: usize = 150;
 
 /// A link of v6's `scope` chain (which schema validates which instance), for `$ref` cycles.
-struct Scope<'p> {
+pub(super) struct Scope<'p> {
     sch: usize,
     ref_kw: &'static str,
     vid: usize,
@@ -27,9 +29,9 @@ struct Scope<'p> {
 
 /// Properties and items no keyword has evaluated yet.
 #[derive(Default, Clone)]
-struct Uneval {
-    props: BTreeSet<String>,
-    items: BTreeSet<usize>,
+pub(super) struct Uneval {
+    pub(super) props: BTreeSet<String>,
+    pub(super) items: BTreeSet<usize>,
 }
 
 impl Uneval {
@@ -52,71 +54,13 @@ pub(crate) struct Validator<'c> {
 }
 
 /// The state of one `validate` call (v6's `validator` struct).
-struct Frame<'a, 'p> {
-    v: &'a Value,
-    loc: Vec<String>,
-    scope: &'p Scope<'p>,
-    uneval: Uneval,
-    errors: Vec<VErr>,
-    depth: usize,
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-fn is_integer(v: &Value) -> bool {
-    Decimal::of_value(v).is_some_and(|d| d.is_integer())
-}
-
-/// v6's `equals(v1, v2)`, switching on `v1`'s type: a number equals anything whose `%v` text
-/// parses as the same rational (so `1` equals `"1"`, but `"1"` does not equal `1`).
-fn equals(v: &Value, j: &Json) -> bool {
-    match (v, j) {
-        (Value::Null, Json::Null) => true,
-        (Value::Bool(a), Json::Bool(b)) => a == b,
-        (Value::String(a), Json::String(b)) => a == b,
-        (Value::Number(_), Json::Number(b) | Json::String(b)) => {
-            Decimal::of_value(v).is_some_and(|a| Decimal::parse(b) == Some(a))
-        }
-        (Value::Array(a), Json::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| equals(x, y)),
-        (Value::Object(a), Json::Object(b)) => {
-            a.len() == b.len() && b.iter().all(|(k, y)| a.get(k).is_some_and(|x| equals(x, y)))
-        }
-        _ => false,
-    }
-}
-
-/// `equals` between two instance values, `a` playing `v1`.
-fn values_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(_), Value::Number(_)) => Decimal::of_value(a) == Decimal::of_value(b),
-        (Value::Number(_), Value::String(s)) => Decimal::of_value(a).is_some_and(|x| Decimal::parse(s) == Some(x)),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| values_equal(a, b)),
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, a)| y.get(k).is_some_and(|b| values_equal(a, b)))
-        }
-        _ => a == b,
-    }
-}
-
-/// The JSON type of a schema value (v6's `typeOf`, numbers all `number`).
-fn json_type(j: &Json) -> &'static str {
-    match j {
-        Json::Null => "null",
-        Json::Bool(_) => "boolean",
-        Json::Number(_) => "number",
-        Json::String(_) => "string",
-        Json::Array(_) => "array",
-        Json::Object(_) => "object",
-    }
+pub(super) struct Frame<'a, 'p> {
+    pub(super) v: &'a Value,
+    pub(super) loc: Vec<String>,
+    pub(super) scope: &'p Scope<'p>,
+    pub(super) uneval: Uneval,
+    pub(super) errors: Vec<VErr>,
+    pub(super) depth: usize,
 }
 
 fn verr(loc: &[String], kind: Kind) -> VErr {
@@ -232,7 +176,7 @@ impl<'c> Validator<'c> {
     }
 
     /// Validates the same instance against another schema (v6's `validateSelf`).
-    fn validate_self(&self, f: &mut Frame<'_, '_>, sch: usize, ref_kw: &'static str) -> Result<(), VErr> {
+    pub(super) fn validate_self(&self, f: &mut Frame<'_, '_>, sch: usize, ref_kw: &'static str) -> Result<(), VErr> {
         let scope = Scope { sch, ref_kw, vid: f.scope.vid, parent: Some(f.scope) };
         let sub = self.validate(f.v, f.loc.clone(), &scope, f.depth + 1)?;
         f.uneval.merge(&sub);
@@ -240,7 +184,7 @@ impl<'c> Validator<'c> {
     }
 
     /// Validates a child instance (v6's `validateVal`).
-    fn validate_val(&self, f: &Frame<'_, '_>, sch: usize, v: &Value, tok: String) -> Result<(), VErr> {
+    pub(super) fn validate_val(&self, f: &Frame<'_, '_>, sch: usize, v: &Value, tok: String) -> Result<(), VErr> {
         let scope = Scope { sch, ref_kw: "", vid: f.scope.vid + 1, parent: Some(f.scope) };
         let mut loc = f.loc.clone();
         loc.push(tok);
@@ -255,12 +199,12 @@ impl<'c> Validator<'c> {
         })
     }
 
-    fn add(f: &mut Frame<'_, '_>, kind: Kind) {
+    pub(super) fn add(f: &mut Frame<'_, '_>, kind: Kind) {
         let e = verr(&f.loc, kind);
         f.errors.push(e);
     }
 
-    fn add_with(f: &mut Frame<'_, '_>, kind: Kind, causes: Vec<VErr>) {
+    pub(super) fn add_with(f: &mut Frame<'_, '_>, kind: Kind, causes: Vec<VErr>) {
         let e = VErr { loc: f.loc.clone(), kind: Box::new(kind), causes };
         f.errors.push(e);
     }
@@ -488,88 +432,10 @@ impl<'c> Validator<'c> {
             Self::add(f, Kind::MultipleOf(n.clone(), w.clone()));
         }
     }
-
-    fn conditionals(&self, f: &mut Frame<'_, '_>, k: &Keywords) {
-        if let Some(s) = k.not
-            && self.validate_self(f, s, "").is_ok()
-        {
-            Self::add(f, Kind::Not);
-        }
-        let errs: Vec<VErr> = k.all_of.iter().filter_map(|&s| self.validate_self(f, s, "").err()).collect();
-        if !errs.is_empty() {
-            Self::add_with(f, Kind::AllOf, errs);
-        }
-        if !k.any_of.is_empty() {
-            let mut errs = Vec::new();
-            let mut matched = false;
-            for &s in &k.any_of {
-                match self.validate_self(f, s, "") {
-                    Err(e) => errs.push(e),
-                    Ok(()) => matched = true,
-                }
-            }
-            if !matched {
-                Self::add_with(f, Kind::AnyOf, errs);
-            }
-        }
-        self.one_of(f, k);
-        if let Some(i) = k.if_ {
-            let branch = if self.validate_self(f, i, "").is_ok() { k.then_ } else { k.else_ };
-            if let Some(b) = branch
-                && let Err(e) = self.validate_self(f, b, "")
-            {
-                f.errors.push(e);
-            }
-        }
-    }
-
-    fn one_of(&self, f: &mut Frame<'_, '_>, k: &Keywords) {
-        if k.one_of.is_empty() {
-            return;
-        }
-        let mut matched: Option<usize> = None;
-        let mut errs = Vec::new();
-        for (i, &s) in k.one_of.iter().enumerate() {
-            match (self.validate_self(f, s, ""), matched) {
-                (Err(e), None) => errs.push(e),
-                (Err(_), Some(_)) => {}
-                (Ok(()), None) => matched = Some(i),
-                (Ok(()), Some(m)) => {
-                    Self::add(f, Kind::OneOf(Some((m, i))));
-                    break;
-                }
-            }
-        }
-        if matched.is_none() {
-            Self::add_with(f, Kind::OneOf(None), errs);
-        }
-    }
-
-    fn unevaluated(&self, f: &mut Frame<'_, '_>, k: &Keywords) {
-        if f.scope_draft(self) < 2019 {
-            return;
-        }
-        if let (Some(s), Value::Object(m)) = (k.unevaluated_props, f.v) {
-            for name in std::mem::take(&mut f.uneval.props) {
-                if let Some(pv) = m.get(&name)
-                    && let Err(e) = self.validate_val(f, s, pv, name.clone())
-                {
-                    f.errors.push(e);
-                }
-            }
-        }
-        if let (Some(s), Value::Array(a)) = (k.unevaluated_items, f.v) {
-            for i in std::mem::take(&mut f.uneval.items) {
-                if let Err(e) = self.validate_val(f, s, &a[i], i.to_string()) {
-                    f.errors.push(e);
-                }
-            }
-        }
-    }
 }
 
 impl Frame<'_, '_> {
-    fn scope_draft(&self, v: &Validator<'_>) -> u32 {
+    pub(super) fn scope_draft(&self, v: &Validator<'_>) -> u32 {
         v.c.nodes[self.scope.sch].draft
     }
 }
