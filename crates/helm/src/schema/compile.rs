@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use regex::Regex;
 
 use super::format::Format;
+use super::goregex::go_regex;
 use super::number::Decimal;
-use super::resolve::{self, Index, ROOT_URL, Target};
+use super::resolve::{self, Registry, Target};
 use crate::strvals::gojson::Json;
 
 /// JSON types in v6's `ToStrings` order.
@@ -17,6 +18,10 @@ pub(crate) const TYPES: [&str; 7] = ["null", "boolean", "number", "integer", "st
 
 pub(crate) struct Compiled {
     pub(crate) nodes: Vec<Node>,
+    /// The node of each requested root, in request order.
+    pub(crate) roots: Vec<usize>,
+    /// Pointers into document 0 that `$ref`s target, in compile order.
+    pub(crate) ref_targets: Vec<String>,
 }
 
 pub(crate) struct Node {
@@ -96,7 +101,7 @@ pub(crate) struct Keywords {
 }
 
 /// The draft a `$schema` URL names; `None` for anything else.
-fn draft_of(url: &str) -> Option<u32> {
+pub(crate) fn draft_of(url: &str) -> Option<u32> {
     let u = url.trim_end_matches('#');
     let u = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"))?;
     match u {
@@ -109,110 +114,34 @@ fn draft_of(url: &str) -> Option<u32> {
     }
 }
 
-/// Go's RE2 classes are ASCII; the regex crate's are Unicode: rewrite `\d`, `\w`, `\s`, `\b`.
-pub(crate) fn go_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    let mut out = String::with_capacity(pattern.len() + 16);
-    let mut chars = pattern.chars();
-    let mut in_class = false;
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some('d') => out.push_str(if in_class { "0-9" } else { "[0-9]" }),
-                Some('w') => out.push_str(if in_class { "0-9A-Za-z_" } else { "[0-9A-Za-z_]" }),
-                Some('s') => out.push_str(if in_class { "\\t\\n\\f\\r " } else { "[\\t\\n\\f\\r ]" }),
-                Some('D') if !in_class => out.push_str("[^0-9]"),
-                Some('W') if !in_class => out.push_str("[^0-9A-Za-z_]"),
-                Some('S') if !in_class => out.push_str("[^\\t\\n\\f\\r ]"),
-                Some('b') if !in_class => out.push_str("(?-u:\\b)"),
-                Some('B') if !in_class => out.push_str("(?-u:\\B)"),
-                Some(n) => {
-                    out.push('\\');
-                    out.push(n);
-                }
-                None => out.push('\\'),
-            },
-            '[' if !in_class => {
-                in_class = true;
-                out.push('[');
-                // A leading `]` (or `^]`) is literal inside a class.
-                let rest = chars.as_str();
-                for lit in ["^]", "]", "^"] {
-                    if rest.starts_with(lit) {
-                        out.push_str(lit);
-                        for _ in 0..lit.len() {
-                            chars.next();
-                        }
-                        break;
-                    }
-                }
-            }
-            ']' if in_class => {
-                in_class = false;
-                out.push(']');
-            }
-            c => out.push(c),
-        }
-    }
-    Regex::new(&out)
-}
-
 struct Compiler<'a> {
-    doc: &'a Json,
-    index: Index,
-    draft: u32,
+    reg: &'a Registry,
+    /// The document being compiled.
+    doc: usize,
     nodes: Vec<Node>,
-    by_ptr: HashMap<String, usize>,
-    queue: Vec<String>,
+    by_ptr: HashMap<(usize, String), usize>,
+    queue: Vec<(usize, String)>,
+    ref_targets: Vec<String>,
 }
 
-/// Compiles a decoded document; errors carry the library's (or our refusal's) text.
-pub(crate) fn compile(doc: &Json) -> Result<Compiled, String> {
-    let draft = match doc {
-        Json::Object(m) => match m.iter().find(|(k, _)| k == "$schema") {
-            Some((_, Json::String(url))) => draft_of(url).ok_or_else(|| resolve::refused(url))?,
-            _ => 2020,
-        },
-        _ => 2020,
-    };
-    // The one metaschema rule checked: a schema is an object or a boolean.
-    if !matches!(doc, Json::Object(_) | Json::Bool(_)) {
-        let (meta, want) = match draft {
-            4 => ("http://json-schema.org/draft-04/schema#", "object"),
-            6 => ("http://json-schema.org/draft-06/schema#", "boolean or object"),
-            7 => ("http://json-schema.org/draft-07/schema#", "boolean or object"),
-            2019 => ("https://json-schema.org/draft/2019-09/schema#", "boolean or object"),
-            _ => ("https://json-schema.org/draft/2020-12/schema#", "boolean or object"),
-        };
-        let got = match doc {
-            Json::Null => "null",
-            Json::Number(_) => "number",
-            Json::String(_) => "string",
-            _ => "array",
-        };
-        return Err(format!(
-            "\"{ROOT_URL}#\" is not valid against metaschema: jsonschema validation failed with '{meta}'\n- at '': got {got}, want {want}"
-        ));
-    }
-    let mut c = Compiler {
-        doc,
-        index: Index::scan(doc, draft),
-        draft,
-        nodes: Vec::new(),
-        by_ptr: HashMap::new(),
-        queue: Vec::new(),
-    };
-    c.enqueue(String::new());
-    while let Some(ptr) = c.queue.pop() {
-        let idx = c.by_ptr.get(&ptr).copied().unwrap_or(0);
-        let body = match resolve::lookup(doc, &ptr) {
+/// Compiles the given roots (document, pointer) of a registry and all they reach; errors
+/// carry the library's (or our refusal's) text.
+pub(crate) fn compile(reg: &Registry, roots: &[(usize, &str)]) -> Result<Compiled, String> {
+    let mut c =
+        Compiler { reg, doc: 0, nodes: Vec::new(), by_ptr: HashMap::new(), queue: Vec::new(), ref_targets: Vec::new() };
+    let roots: Vec<usize> = roots.iter().map(|(d, p)| c.enqueue_in(*d, (*p).to_string())).collect();
+    while let Some((d, ptr)) = c.queue.pop() {
+        let idx = c.by_ptr.get(&(d, ptr.clone())).copied().unwrap_or(0);
+        c.doc = d;
+        let body = match resolve::lookup(&reg.docs[d].json, &ptr) {
             Some(Json::Bool(b)) => Body::Bool(*b),
             Some(Json::Object(m)) => Body::Obj(Box::new(c.keywords(m, &ptr)?)),
-            // Not a schema (the metaschema would reject it): accept anything.
+            // Not a schema (the metaschema rejects it): accept anything.
             _ => Body::Bool(true),
         };
         c.nodes[idx].body = body;
     }
-    Ok(Compiled { nodes: c.nodes })
+    Ok(Compiled { nodes: c.nodes, roots, ref_targets: c.ref_targets })
 }
 
 fn str_list(v: Option<&Json>) -> Vec<String> {
@@ -272,15 +201,24 @@ fn types_of(v: &Json) -> u8 {
 }
 
 impl Compiler<'_> {
+    fn draft(&self) -> u32 {
+        self.reg.docs[self.doc].draft
+    }
+
     fn enqueue(&mut self, ptr: String) -> usize {
-        if let Some(&i) = self.by_ptr.get(&ptr) {
+        self.enqueue_in(self.doc, ptr)
+    }
+
+    fn enqueue_in(&mut self, d: usize, ptr: String) -> usize {
+        if let Some(&i) = self.by_ptr.get(&(d, ptr.clone())) {
             return i;
         }
         let i = self.nodes.len();
-        let loc = format!("{ROOT_URL}#{ptr}");
-        self.nodes.push(Node { loc, draft: self.draft, body: Body::Bool(true) });
-        self.by_ptr.insert(ptr.clone(), i);
-        self.queue.push(ptr);
+        let doc = &self.reg.docs[d];
+        let loc = format!("{}#{ptr}", doc.url);
+        self.nodes.push(Node { loc, draft: doc.draft, body: Body::Bool(true) });
+        self.by_ptr.insert((d, ptr.clone()), i);
+        self.queue.push((d, ptr));
         i
     }
 
@@ -317,11 +255,16 @@ impl Compiler<'_> {
     }
 
     fn reference(&mut self, ptr: &str, r: &str) -> Result<usize, String> {
-        match self.index.resolve(self.doc, ptr, r)? {
-            Target::Ptr(p) => Ok(self.enqueue(p)),
+        match self.reg.resolve(self.doc, ptr, r)? {
+            Target::Ptr(d, p) => {
+                if d == 0 && self.doc == 0 {
+                    self.ref_targets.push(p.clone());
+                }
+                Ok(self.enqueue_in(d, p))
+            }
             Target::True(url) => {
                 let i = self.nodes.len();
-                self.nodes.push(Node { loc: url, draft: self.draft, body: Body::Bool(true) });
+                self.nodes.push(Node { loc: url, draft: self.draft(), body: Body::Bool(true) });
                 Ok(i)
             }
         }
@@ -336,17 +279,23 @@ impl Compiler<'_> {
 
     fn keywords(&mut self, m: &[(String, Json)], ptr: &str) -> Result<Keywords, String> {
         let mut k = Keywords { reference: self.ref_kw(m, ptr, "$ref")?, ..Keywords::default() };
-        if self.draft < 2019 && k.reference.is_some() {
+        if self.draft() < 2019 && k.reference.is_some() {
+            // The library skips only the draft-4 keywords beside `$ref`; of the later ones
+            // `const` is checked before the `$ref` (the rest come after it returns).
+            if self.draft() >= 6 {
+                k.constant = get(m, "const").cloned();
+            }
             return Ok(k);
         }
         self.applicators(&mut k, m, ptr)?;
         self.validation(&mut k, m, ptr)?;
-        if self.draft < 2019 {
-            k.format = match get(m, "format") {
-                Some(Json::String(f)) => Format::named(f),
-                _ => None,
-            };
-        }
+        let meta = self.reg.docs[self.doc].meta_root.is_some();
+        k.format = match get(m, "format") {
+            // Validating against a metaschema, the library asserts only `regex`.
+            Some(Json::String(f)) if meta => Format::named(f).filter(|f| *f == Format::Regex),
+            Some(Json::String(f)) if self.draft() < 2019 => Format::named(f),
+            _ => None,
+        };
         Ok(k)
     }
 
@@ -355,7 +304,7 @@ impl Compiler<'_> {
         k.any_of = self.arr(m, ptr, "anyOf");
         k.one_of = self.arr(m, ptr, "oneOf");
         k.not = self.prop(m, ptr, "not");
-        if self.draft < 2020 {
+        if self.draft() < 2020 {
             match get(m, "items") {
                 Some(Json::Array(_)) => {
                     k.items = Some(Items::Tuple(self.arr(m, ptr, "items")));
@@ -370,9 +319,8 @@ impl Compiler<'_> {
         }
         k.properties = self.map(m, ptr, "properties").into_iter().collect();
         for (pat, idx) in self.map(m, ptr, "patternProperties") {
-            let re = go_regex(&pat).map_err(|e| {
-                format!("invalid regex {} at {}: {e}", go_q(&pat), go_q(&format!("{ROOT_URL}#{ptr}/patternProperties")))
-            })?;
+            let at = format!("{}#{ptr}/patternProperties", self.reg.docs[self.doc].url);
+            let re = go_regex(&pat).map_err(|e| format!("invalid regex {} at {}: {e}", go_q(&pat), go_q(&at)))?;
             k.pattern_props.push((re, idx));
         }
         k.additional_props = self.additional(m, ptr, "additionalProperties");
@@ -385,11 +333,11 @@ impl Compiler<'_> {
                 k.dependencies.push((name.clone(), dep));
             }
         }
-        if self.draft >= 6 {
+        if self.draft() >= 6 {
             k.contains = self.prop(m, ptr, "contains");
             k.property_names = self.prop(m, ptr, "propertyNames");
         }
-        if self.draft >= 7 {
+        if self.draft() >= 7 {
             k.if_ = self.prop(m, ptr, "if");
             if k.if_.is_some() {
                 let b = boolean(get(m, "if"));
@@ -401,15 +349,23 @@ impl Compiler<'_> {
                 }
             }
         }
-        if self.draft >= 2019 {
+        if self.draft() >= 2019 {
             k.dependent_schemas = self.map(m, ptr, "dependentSchemas");
             k.unevaluated_items = self.prop(m, ptr, "unevaluatedItems");
             k.unevaluated_props = self.prop(m, ptr, "unevaluatedProperties");
             for kw in ["$recursiveRef", "$dynamicRef"] {
-                let in_draft = (kw == "$recursiveRef") == (self.draft == 2019);
-                if let Some(i) = self.ref_kw(m, ptr, kw)?.filter(|_| in_draft) {
-                    k.dynamic_refs.push((kw, i));
+                let in_draft = (kw == "$recursiveRef") == (self.draft() == 2019);
+                if !in_draft || get(m, kw).is_none() {
+                    continue;
                 }
+                let target = match self.reg.docs[self.doc].meta_root {
+                    Some(root) => self.enqueue_in(root, String::new()),
+                    None => match self.ref_kw(m, ptr, kw)? {
+                        Some(i) => i,
+                        None => continue,
+                    },
+                };
+                k.dynamic_refs.push((kw, target));
             }
         }
         Ok(())
@@ -438,9 +394,8 @@ impl Compiler<'_> {
         k.min_len = int(get(m, "minLength"));
         k.max_len = int(get(m, "maxLength"));
         if let Some(Json::String(p)) = get(m, "pattern") {
-            let re = go_regex(p).map_err(|e| {
-                format!("invalid regex {} at {}: {e}", go_q(p), go_q(&format!("{ROOT_URL}#{ptr}/pattern")))
-            })?;
+            let at = format!("{}#{ptr}/pattern", self.reg.docs[self.doc].url);
+            let re = go_regex(p).map_err(|e| format!("invalid regex {} at {}: {e}", go_q(p), go_q(&at)))?;
             k.pattern = Some((re, p.clone()));
         }
         k.min_items = int(get(m, "minItems"));
@@ -449,10 +404,10 @@ impl Compiler<'_> {
         k.max_props = int(get(m, "maxProperties"));
         k.min_props = int(get(m, "minProperties"));
         k.required = str_list(get(m, "required"));
-        if self.draft >= 6 {
+        if self.draft() >= 6 {
             k.constant = get(m, "const").cloned();
         }
-        if self.draft >= 2019 {
+        if self.draft() >= 2019 {
             if k.contains.is_some() {
                 k.min_contains = int(get(m, "minContains"));
                 k.max_contains = int(get(m, "maxContains"));

@@ -216,3 +216,14 @@ impl VErr {
         }
     }
 }
+
+/// The lines of an error as the library prints its causes (no final newline).
+pub(crate) fn render(e: &VErr) -> String {
+    let mut out = String::new();
+    if matches!(*e.kind, Kind::Group) {
+        e.causes.iter().for_each(|c| c.write(&mut out, 0));
+    } else {
+        e.write(&mut out, 0);
+    }
+    out
+}

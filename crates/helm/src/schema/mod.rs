@@ -14,16 +14,19 @@
 //! Differences from Helm, by design: nothing is fetched (`$ref`s or `$schema`s outside the
 //! document fail with [`SchemaError::Invalid`] instead of being loaded over HTTP or from disk;
 //! `urn:` references are the `true` schema, as in Helm); objects are walked in key order where
-//! Go's maps give a random order; the document is not validated against its metaschema (so a
-//! misspelt `type` is ignored where Helm reports the metaschema violation); regular
-//! expressions use the `regex` crate with Go's ASCII `\d`, `\w`, `\s`, `\b`, and regex error
-//! texts are the crate's; `$recursiveRef`/`$dynamicRef` resolve statically; nesting is bounded
+//! Go's maps give a random order; the schema is checked against its draft's built-in
+//! metaschema as the library does (`"file:///values.schema.json#" is not valid against
+//! metaschema: …`); regular
+//! expressions use the `regex` crate with Go's ASCII `\d`, `\w`, `\s`, `\b` (Go's syntax error
+//! texts for common mistakes, the crate's otherwise); `$recursiveRef`/`$dynamicRef` resolve statically; nesting is bounded
 //! (150 levels of instance depth plus `$ref`/applicator hops) so no input can exhaust the
 //! stack; the schema's own nesting is walked iteratively (Go's 10000-level JSON limit).
 
 mod compile;
 mod format;
+mod goregex;
 mod kind;
+mod metaschema;
 mod number;
 mod resolve;
 mod validate;
@@ -48,19 +51,18 @@ pub enum SchemaError {
 /// `ValidateAgainstSingleSchema`: validates `values` against the `values.schema.json` bytes.
 pub fn validate_against_schema(schema: &[u8], values: &Value) -> Result<(), SchemaError> {
     let doc = gojson::decode_document(schema).map_err(SchemaError::Invalid)?;
-    let compiled = compile::compile(&doc).map_err(SchemaError::Invalid)?;
+    let draft = metaschema::draft_of_doc(&doc).map_err(SchemaError::Invalid)?;
+    let mut reg = resolve::Registry::default();
+    reg.add(resolve::ROOT_URL, doc, draft, None);
+    let meta_doc = metaschema::load(&mut reg, draft).map_err(SchemaError::Invalid)?;
+    let meta = compile::compile(&reg, &[(meta_doc, "")]).map_err(SchemaError::Invalid)?;
+    metaschema::check_root(&meta, &reg).map_err(SchemaError::Invalid)?;
+    let compiled = compile::compile(&reg, &[(0, "")]).map_err(SchemaError::Invalid)?;
+    metaschema::check_targets(&meta, &reg, &compiled).map_err(SchemaError::Invalid)?;
     let v = validate::Validator { c: &compiled };
-    match v.run(values, 0, 0) {
+    match v.run(values, compiled.roots[0], 0) {
         Ok(()) => Ok(()),
-        Err(e) => {
-            let causes = if matches!(*e.kind, kind::Kind::Group) { e.causes } else { vec![e] };
-            let mut out = String::new();
-            for c in &causes {
-                c.write(&mut out, 0);
-            }
-            out.push('\n');
-            Err(SchemaError::Validation(out))
-        }
+        Err(e) => Err(SchemaError::Validation(format!("{}\n", kind::render(&e)))),
     }
 }
 

@@ -12,17 +12,32 @@ pub(crate) const ROOT_URL: &str = "file:///values.schema.json";
 
 /// Where a reference points.
 pub(crate) enum Target {
-    /// A JSON pointer (escaped tokens) into the document.
-    Ptr(String),
+    /// A document and a JSON pointer (escaped tokens) into it.
+    Ptr(usize, String),
     /// An unresolved `urn:` reference: the permissive `true` schema.
     True(String),
 }
 
-/// Every `$id` resource and anchor of a document.
+/// One loaded document: the values schema, or a built-in metaschema.
+#[derive(Debug)]
+pub(crate) struct Doc {
+    pub(crate) url: String,
+    pub(crate) json: Json,
+    pub(crate) draft: u32,
+    /// For a metaschema: the dialect's root document, which `$dynamicRef: "#meta"` and
+    /// `$recursiveRef: "#"` reach (their dynamic scope always ends there when validating a
+    /// schema), and where only the `regex` format is asserted, as in the library.
+    pub(crate) meta_root: Option<usize>,
+}
+
+/// Every document, `$id` resource and anchor known to a compilation.
 #[derive(Debug, Default)]
-pub(crate) struct Index {
-    ids: HashMap<String, String>,
-    anchors: HashMap<(String, String), String>,
+pub(crate) struct Registry {
+    pub(crate) docs: Vec<Doc>,
+    ids: HashMap<String, (usize, String)>,
+    anchors: HashMap<(String, String), (usize, String)>,
+    /// Per document: (pointer, base URL) of its resources.
+    bases: Vec<Vec<(String, String)>>,
 }
 
 pub(crate) fn escape(tok: &str) -> String {
@@ -115,30 +130,33 @@ fn str_member<'a>(m: &'a [(String, Json)], key: &str) -> Option<&'a str> {
     })
 }
 
-impl Index {
-    /// Walks the document (iteratively) collecting resources and anchors.
-    pub(crate) fn scan(doc: &Json, draft: u32) -> Index {
-        let mut index = Index::default();
-        let mut stack: Vec<(&Json, String, String)> = vec![(doc, String::new(), ROOT_URL.into())];
+impl Registry {
+    /// Adds a document, walking it (iteratively) for resources and anchors.
+    pub(crate) fn add(&mut self, url: &str, json: Json, draft: u32, meta_root: Option<usize>) -> usize {
+        let d = self.docs.len();
+        let mut bases = vec![(String::new(), url.to_string())];
+        self.ids.insert(url.to_string(), (d, String::new()));
+        let mut stack: Vec<(&Json, String, String)> = vec![(&json, String::new(), url.to_string())];
         while let Some((node, ptr, base)) = stack.pop() {
             match node {
                 Json::Object(m) => {
                     let mut base = base;
                     if let Some(id) = str_member(m, id_keyword(draft)) {
-                        let url = join(&base, id);
-                        let (res, frag) = split_fragment(&url);
+                        let joined = join(&base, id);
+                        let (res, frag) = split_fragment(&joined);
                         // `"$id": "#name"` (drafts 6/7) names an anchor, not a resource.
                         if !id.starts_with('#') {
-                            index.ids.insert(res.to_string(), ptr.clone());
+                            self.ids.insert(res.to_string(), (d, ptr.clone()));
+                            bases.push((ptr.clone(), res.to_string()));
                             base = res.to_string();
                         }
                         if draft < 2019 && !frag.is_empty() {
-                            index.anchors.insert((res.to_string(), frag.to_string()), ptr.clone());
+                            self.anchors.insert((res.to_string(), frag.to_string()), (d, ptr.clone()));
                         }
                     }
                     for kw in ["$anchor", "$dynamicAnchor"] {
                         if let Some(a) = str_member(m, kw).filter(|_| draft >= 2019) {
-                            index.anchors.insert((base.clone(), a.to_string()), ptr.clone());
+                            self.anchors.insert((base.clone(), a.to_string()), (d, ptr.clone()));
                         }
                     }
                     for (k, v) in m {
@@ -153,13 +171,15 @@ impl Index {
                 _ => {}
             }
         }
-        index
+        self.bases.push(bases);
+        self.docs.push(Doc { url: url.to_string(), json, draft, meta_root });
+        d
     }
 
-    /// The base URL in effect at `ptr` (the nearest enclosing `$id`).
-    pub(crate) fn base_of(&self, ptr: &str) -> String {
-        let mut best: (&str, usize) = (ROOT_URL, 0);
-        for (url, p) in &self.ids {
+    /// The base URL in effect at `ptr` of document `d` (the nearest enclosing `$id`).
+    fn base_of(&self, d: usize, ptr: &str) -> String {
+        let mut best: (&str, usize) = (self.docs[d].url.as_str(), 0);
+        for (p, url) in &self.bases[d] {
             let inside = ptr == p || ptr.starts_with(&format!("{p}/"));
             if inside && p.len() >= best.1 {
                 best = (url, p.len());
@@ -168,32 +188,30 @@ impl Index {
         best.0.to_string()
     }
 
-    /// Resolves `r` found at `ptr`; the error is the library's (or our refusal's) text.
-    pub(crate) fn resolve(&self, doc: &Json, ptr: &str, r: &str) -> Result<Target, String> {
-        let url = join(&self.base_of(ptr), r);
+    /// Resolves `r` found at `ptr` of document `d`; the error is the library's (or our
+    /// refusal's) text.
+    pub(crate) fn resolve(&self, d: usize, ptr: &str, r: &str) -> Result<Target, String> {
+        let url = join(&self.base_of(d, ptr), r);
         let (res, frag) = split_fragment(&url);
-        let res_ptr = if res == ROOT_URL {
-            String::new()
-        } else if let Some(p) = self.ids.get(res) {
-            p.clone()
-        } else if res.starts_with("urn:") {
-            return Ok(Target::True(url));
-        } else {
+        let Some((doc, res_ptr)) = self.ids.get(res).cloned() else {
+            if res.starts_with("urn:") {
+                return Ok(Target::True(url));
+            }
             return Err(refused(res));
         };
         let frag = percent_decode(frag);
         let target = if frag.is_empty() {
-            res_ptr
+            (doc, res_ptr)
         } else if frag.starts_with('/') {
-            format!("{res_ptr}{frag}")
+            (doc, format!("{res_ptr}{frag}"))
         } else {
             match self.anchors.get(&(res.to_string(), frag.clone())) {
-                Some(p) => p.clone(),
+                Some(t) => t.clone(),
                 None => return Err(format!("anchor in {} not found", quote_url(&url))),
             }
         };
-        match lookup(doc, &target) {
-            Some(_) => Ok(Target::Ptr(target)),
+        match lookup(&self.docs[target.0].json, &target.1) {
+            Some(_) => Ok(Target::Ptr(target.0, target.1)),
             None => Err(format!("json-pointer in {} not found", quote_url(&url))),
         }
     }

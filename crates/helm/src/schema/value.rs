@@ -1,6 +1,6 @@
 //! Value helpers of the validator: JSON type names and the library's `equals`.
 
-use serde_json::Value;
+use serde_json::{Map, Number, Value};
 
 use super::number::Decimal;
 use crate::strvals::gojson::Json;
@@ -60,5 +60,37 @@ pub(crate) fn json_type(j: &Json) -> &'static str {
         Json::String(_) => "string",
         Json::Array(_) => "array",
         Json::Object(_) => "object",
+    }
+}
+
+/// A schema document as an instance (for metaschema validation); nesting past 400 levels,
+/// beyond the validator's own bound, becomes null.
+pub(crate) fn json_to_value(j: &Json) -> Value {
+    to_value(j, 0)
+}
+
+fn to_value(j: &Json, depth: usize) -> Value {
+    if depth > 400 {
+        return Value::Null;
+    }
+    match j {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::String(s) => Value::String(s.clone()),
+        Json::Number(n) => n
+            .parse::<i64>()
+            .map(Number::from)
+            .ok()
+            .or_else(|| n.parse::<u64>().ok().map(Number::from))
+            .or_else(|| n.parse::<f64>().ok().and_then(Number::from_f64))
+            .map_or(Value::Null, Value::Number),
+        Json::Array(a) => Value::Array(a.iter().map(|v| to_value(v, depth + 1)).collect()),
+        Json::Object(m) => {
+            let mut out = Map::new();
+            for (k, v) in m {
+                out.insert(k.clone(), to_value(v, depth + 1));
+            }
+            Value::Object(out)
+        }
     }
 }

@@ -81,9 +81,7 @@ impl Format {
             Format::UriReference => ri(s, false, true),
             Format::IriReference => ri(s, true, true),
             Format::UriTemplate => uri_template(s),
-            Format::Regex => super::compile::go_regex(s)
-                .map(|_| ())
-                .map_err(|_| format!("error parsing regexp: invalid pattern: `{s}`")),
+            Format::Regex => super::goregex::go_regex(s).map(|_| ()),
         }
     }
 }

@@ -160,9 +160,10 @@ impl<'c> Validator<'c> {
             return Some(verr(loc, Kind::Const(c.clone())));
         }
         if let Some(e) = &k.enumv {
-            // The library first requires the value's type among the enum's types.
+            // The library first requires the value's type among the enum's types, then any match
+            // (where a number equals a numeric string).
             let t = type_name(v);
-            if !e.iter().any(|x| json_type(x) == t && equals(v, x)) {
+            if !e.iter().any(|x| json_type(x) == t) || !e.iter().any(|x| equals(v, x)) {
                 return Some(verr(loc, Kind::Enum(e.clone())));
             }
         }

@@ -124,6 +124,11 @@ case(True, {"a": 1})
 case({"not": {}}, {})
 # $ref
 case({"$ref": "#/$defs/x", "$defs": {"x": {"type": "string"}}}, {})
+for draft in (D4, D6, D7):
+    case({"$schema": draft, "$ref": "#/definitions/d", "const": True, "type": "string", "if": {}, "then": False,
+          "definitions": {"d": {"minProperties": 2}}}, {}, {"a": 1, "b": 2})
+case({"properties": {"e": {"enum": [1000, "1", [1]]}, "f": {"enum": ["1"]}, "g": {"enum": [[1], ["2"]]}}},
+     {"e": 1, "f": 1, "g": [2]}, {"e": "1000", "g": ["1"]})
 case({"properties": {"a": {"$ref": "#/$defs/s", "minLength": 5}}, "$defs": {"s": {"type": "string", "maxLength": 1}}},
      {"a": "zz"}, {"a": "zzzzzz"}, {"a": 1})
 case({"$schema": D7, "$ref": "#/definitions/x", "definitions": {"x": {"required": ["q", "r"], "minProperties": 3}}},
@@ -210,6 +215,23 @@ case({"$ref": "http://example.com/x.json"}, {})
 case({"$ref": "other.json"}, {})
 case({"properties": {"a": {"pattern": "[a-z]{2,}"}}}, {"a": "a"}, {"a": "ab"})
 case({"properties": {"a": {"minLength": 2.0}}}, {"a": "x"})
+
+# metaschema violations (the library checks the schema itself while compiling)
+for draft in (None, D4, D6, D7, D19):
+    extra = {"$schema": draft} if draft else {}
+    case({**extra, "properties": {"a": {"type": "strin"}}}, {})
+    case({**extra, "properties": {"a": {"pattern": "("}}}, {})
+    case({**extra, "required": True}, {})
+    case({**extra, "properties": {"a": {"required": True, "minimum": "x"}}}, {})
+    case({**extra, "enum": [1, 1]}, {})
+    case({**extra, "definitions": {"x": {"type": "strin"}}}, {})
+    case({**extra, "$ref": "#/$defs/x", "$defs": {"x": {"type": "strin"}}}, {})
+    case({**extra, "properties": {"q": {"$ref": "#/$defs/x"}}, "$defs": {"x": {"properties": {"z": {"maxLength": -1}}}}}, {})
+    case({**extra, "items": [{"type": 1}], "allOf": []}, {})
+    case({**extra, "properties": {"a": {"minLength": 2.0}, "b": {"maxItems": 1.5}}}, {"a": "x"})
+case({"properties": {"a": {"pattern": "a)"}, "b": {"pattern": "[a"}, "c": {"pattern": "a**"}}}, {})
+case({"patternProperties": {"(": {}}}, {})
+case({"$defs": {"x": {"type": "strin"}}}, {})
 
 CHARTS = [
     # (parent schema, {sub: schema or None}, [values])
