@@ -10,7 +10,7 @@ compares messages with sibling lines sorted.
 
 Run: python3 record.py  (rewrites cases.json next to this script)
 """
-import json, os, shutil, tempfile
+import json, os, random, shutil, tempfile
 import helm_python as helm
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -232,6 +232,85 @@ for draft in (None, D4, D6, D7, D19):
 case({"properties": {"a": {"pattern": "a)"}, "b": {"pattern": "[a"}, "c": {"pattern": "a**"}}}, {})
 case({"patternProperties": {"(": {}}}, {})
 case({"$defs": {"x": {"type": "strin"}}}, {})
+
+case({"$schema": D4, "not": {"$ref": 1}}, {})
+case({"$schema": D4, "$ref": "#/$defs/x", "$defs": {"x": {"$ref": 0}}}, {})
+
+# Seeded random schemas (well-formed, with some broken keywords) and values.
+RNG = random.Random(20261207)
+DRAFTS = [None, None, "http://json-schema.org/draft-07/schema#", "http://json-schema.org/draft-04/schema#",
+          "https://json-schema.org/draft/2019-09/schema", "http://json-schema.org/draft-06/schema#"]
+TYPES = ["null","boolean","number","integer","string","array","object"]
+NAMES = ["a","b","c","x-y","d"]
+def num(): return RNG.choice([0, 1, -1, 2.5, 3, 10, 0.1, 1000, 1e6, -0.5, 7, RNG.uniform(-1e7, 1e7), RNG.uniform(-1, 1), 10**RNG.randint(-8, 25), RNG.randint(-10**6, 10**6), 123456789.125, 1e-5, 0.3])
+def lit(d=0):
+    r = RNG.random()
+    if r < 0.15: return None
+    if r < 0.3: return RNG.choice([True, False])
+    if r < 0.55: return num()
+    if r < 0.8: return RNG.choice(["a","b","","1","x y","é"])
+    if d > 1: return 1
+    if r < 0.9: return [lit(d+1) for _ in range(RNG.randint(0,3))]
+    return {RNG.choice(NAMES): lit(d+1) for _ in range(RNG.randint(0,2))}
+def schema(d, draft):
+    if d > 2 or RNG.random() < 0.15:
+        if draft and "draft-04" in draft: return {}
+        return RNG.choice([True, False, {}])
+    s = {}
+    for _ in range(RNG.randint(1, 4)):
+        k = RNG.choice(["type","type","properties","properties","required","enum","const","minimum","maximum",
+            "exclusiveMinimum","exclusiveMaximum","multipleOf","minLength","maxLength","pattern","items","items",
+            "prefixItems","additionalProperties","minItems","maxItems","uniqueItems","contains","minContains",
+            "maxContains","allOf","anyOf","oneOf","not","if","dependentRequired","dependencies","propertyNames",
+            "minProperties","maxProperties","patternProperties","unevaluatedProperties","additionalItems","$ref","format"])
+        if k == "type": s[k] = RNG.choice(TYPES) if RNG.random() < 0.6 else RNG.sample(TYPES, RNG.randint(1,3))
+        elif k == "properties": s[k] = {RNG.choice(NAMES): schema(d+1, draft) for _ in range(RNG.randint(1,3))}
+        elif k == "patternProperties": s[k] = {RNG.choice(["^a", "y$", "[0-9]", "."]): schema(d+1, draft)}
+        elif k == "required": s[k] = RNG.sample(NAMES, RNG.randint(1,3))
+        elif k == "enum": s[k] = [lit() for _ in range(RNG.randint(1,4))]
+        elif k == "const": s[k] = lit()
+        elif k in ("minimum","maximum","multipleOf"): s[k] = abs(num()) or 1 if k == "multipleOf" else num()
+        elif k in ("exclusiveMinimum","exclusiveMaximum"):
+            if draft and "draft-04" in draft:
+                s[k] = True; s[k.replace("exclusiveM","m")] = num()
+            else: s[k] = num()
+        elif k in ("minLength","maxLength","minItems","maxItems","minContains","maxContains","minProperties","maxProperties"): s[k] = RNG.randint(0,3)
+        elif k == "pattern": s[k] = RNG.choice(["^a", "b", "^[0-9]+$", "\\d", "x|y", "^$"])
+        elif k in ("items","additionalProperties","contains","not","if","propertyNames","unevaluatedProperties","additionalItems"):
+            s[k] = schema(d+1, draft)
+            if k == "if":
+                s["then"] = schema(d+1, draft)
+                if RNG.random() < 0.5: s["else"] = schema(d+1, draft)
+        elif k == "prefixItems": s[k] = [schema(d+1, draft) for _ in range(RNG.randint(1,2))]
+        elif k in ("allOf","anyOf","oneOf"): s[k] = [schema(d+1, draft) for _ in range(RNG.randint(1,3))]
+        elif k == "uniqueItems": s[k] = True
+        elif k == "dependentRequired": s[k] = {RNG.choice(NAMES): RNG.sample(NAMES, 2)}
+        elif k == "dependencies": s[k] = {RNG.choice(NAMES): RNG.sample(NAMES, 2) if RNG.random()<0.5 else schema(d+1, draft)}
+        elif k == "$ref": s[k] = "#/$defs/d0"
+        elif k == "format": s[k] = RNG.choice(["ipv4","date","email","hostname","uuid","date-time","time","duration"])
+    if RNG.random() < 0.12:
+        k = RNG.choice(["minimum","minLength","required","pattern","type","enum","items","properties","additionalProperties","multipleOf","uniqueItems","$ref","format","maxItems","const","dependencies","allOf"])
+        s[k] = RNG.choice(["x", -1, True, {"a": 1}, [1, 1], 1.5, None, "(", [], 0, {"type": "strin"}, [{"type": 1}]])
+    return s
+def value(d=0):
+    r = RNG.random()
+    if d < 3 and r < 0.35:
+        return {RNG.choice(NAMES): value(d+1) for _ in range(RNG.randint(0,4))}
+    if d < 3 and r < 0.5:
+        return [value(d+1) for _ in range(RNG.randint(0,4))]
+    return RNG.choice([lit(), RNG.choice(["1.2.3.4","2020-01-01","a@b.c","P1D","12:00:00Z","ab","a1"]), num()])
+
+
+for _ in range(150):
+    draft = RNG.choice(DRAFTS)
+    s = schema(0, draft)
+    if not isinstance(s, dict):
+        s = {"allOf": [s]}
+    s["$defs"] = {"d0": schema(1, draft)}
+    if draft:
+        s["$schema"] = draft
+    vals = [value() for _ in range(3)]
+    case(s, *[v if isinstance(v, dict) else {"a": v} for v in vals])
 
 CHARTS = [
     # (parent schema, {sub: schema or None}, [values])
