@@ -312,6 +312,27 @@ for _ in range(150):
     vals = [value() for _ in range(3)]
     case(s, *[v if isinstance(v, dict) else {"a": v} for v in vals])
 
+# Seeded random strings against every asserted format (draft 7), and random Go regexps.
+FMTS = ["ipv4", "ipv6", "hostname", "email", "date", "time", "date-time", "uuid", "duration", "period",
+        "json-pointer", "relative-json-pointer", "uri", "uri-reference", "iri", "iri-reference", "uri-template",
+        "regex"]
+PIECES = ["1", "12", "255", "256", "0", "01", ".", ":", "::", "a", "Z", "z", "-", "T", "t", "@", "/", "~0", "~1",
+          "~", "#", "%20", "%zz", "P", "Y", "M", "D", "W", "H", "S", "2020", "-01", "-31", "12:00:00", "+01:00",
+          "http://", "x.com", "[", "]", "{", "}", "?", " ", "é", "\\", "(", ")", "*", "e", "f", "g", "_", "\"",
+          "1.2.3.4", "::1", "fe80::1%eth0", "[::1]", "mailto:", ":80"]
+FRNG = random.Random(7)
+vals = []
+for _ in range(400):
+    f = FRNG.choice(FMTS)
+    vals.append({f: "".join(FRNG.choice(PIECES) for _ in range(FRNG.randint(1, 6)))})
+case({"$schema": D7, "properties": {f: {"format": f} for f in FMTS}}, *vals)
+RE = list("ab.*+?|()[]{}^$\\-,:=!<>0123") + [
+    "\\d", "\\w", "\\s", "\\b", "\\x4", "\\x41", "\\x{41}", "\\1", "\\0", "\\8", "\\q", "\\.", "[a-z]",
+    "[^a]", "(?i)", "(?:", "(?P<n>", "(?=", "{2}", "{2,}", "{2,3}", "{1001}", "{3,2}", "[[:alpha:]]", "\\pL",
+    "\\pX", "\\p{Greek}", "é"]
+vals = [{"r": "".join(FRNG.choice(RE) for _ in range(FRNG.randint(1, 6)))} for _ in range(400)]
+case({"$schema": D7, "properties": {"r": {"format": "regex"}}}, *vals)
+
 CHARTS = [
     # (parent schema, {sub: schema or None}, [values])
     ({"properties": {"age": {"type": "integer", "minimum": 0}}},
