@@ -11,16 +11,23 @@
 //!   then each dependency's against `values[<dependency name>]`, messages gathered under
 //!   `<chart>:` headers.
 //!
-//! Differences from Helm, by design: nothing is fetched (`$ref`s or `$schema`s outside the
-//! document fail with [`SchemaError::Invalid`] instead of being loaded over HTTP or from disk;
-//! `urn:` references are the `true` schema, as in Helm); objects are walked in key order where
-//! Go's maps give a random order; the schema is checked against its draft's built-in
-//! metaschema as the library does (`"file:///values.schema.json#" is not valid against
-//! metaschema: …`); regular
-//! expressions use the `regex` crate with Go's ASCII `\d`, `\w`, `\s`, `\b` (Go's syntax error
-//! texts for common mistakes, the crate's otherwise); `$recursiveRef`/`$dynamicRef` resolve statically; nesting is bounded
-//! (150 levels of instance depth plus `$ref`/applicator hops) so no input can exhaust the
-//! stack; the schema's own nesting is walked iteratively (Go's 10000-level JSON limit).
+//! The schema itself is first checked against its draft's metaschema (built in, as in the
+//! library): `"file:///values.schema.json#" is not valid against metaschema: …`.
+//!
+//! Differences from Helm:
+//! - Nothing is fetched: a `$ref` or `$schema` outside the document fails with
+//!   [`SchemaError::Invalid`] (`failing loading "<url>": …`) where Helm would load it over
+//!   HTTP or from disk; `urn:` references are the `true` schema, as in Helm.
+//! - Go walks maps in random order; here objects are walked in key order, so sibling errors
+//!   (and the names in `additional properties …`) come out sorted.
+//! - Patterns run on the `regex` crate with Go's ASCII `\d`, `\w`, `\s`, `\b`; Go's syntax
+//!   error texts are reproduced for the usual mistakes, other failures carry the crate's text.
+//!   This crate enables the regex crate's `unicode-case`, `unicode-gencat` and `unicode-script`
+//!   features for Go's `(?i)` and `\p{…}`.
+//! - `$recursiveRef`/`$dynamicRef` in a values schema resolve statically.
+//! - Validation nesting is bounded (150 levels of instance depth plus `$ref`/applicator hops),
+//!   so no input exhausts the stack; the schema document's own nesting is walked iteratively
+//!   (Go's 10000-level JSON limit applies).
 
 mod compile;
 mod format;

@@ -17,7 +17,8 @@
 //! character. Helm's limits apply: list indexes up to 65536, at most 30 nested names. Errors
 //! carry Helm's exact text, including the Go runtime's `interface conversion` messages Helm
 //! surfaces when a path crosses a value of the wrong kind. As in Helm, `base` may be partly
-//! updated when an error is returned.
+//! updated when an error is returned. (Helm's CLI wraps these as `failed parsing --set data:
+//! …`, `failed parsing --set-file data: …`; that prefix is the caller's.)
 
 pub(crate) mod gojson;
 mod parser;
