@@ -72,6 +72,51 @@ pub(crate) fn load(reg: &mut Registry, draft: u32) -> Result<usize, String> {
     Ok(root)
 }
 
+/// Every `$ref` string of a document (iteratively).
+fn refs(doc: &Json) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut stack = vec![doc];
+    while let Some(j) = stack.pop() {
+        match j {
+            Json::Object(m) => {
+                for (k, v) in m {
+                    match v {
+                        Json::String(r) if k == "$ref" => out.push(r.as_str()),
+                        v => stack.push(v),
+                    }
+                }
+            }
+            Json::Array(a) => stack.extend(a),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Loads the metaschemas of other drafts that document 0 references (the library has them all
+/// built in, so such references resolve without fetching).
+pub(crate) fn load_referenced(reg: &mut Registry, draft: u32) -> Result<(), String> {
+    let wanted: Vec<u32> = {
+        let refs = refs(&reg.docs[0].json);
+        [4, 6, 7, 2019, 2020]
+            .into_iter()
+            .filter(|&d| d != draft)
+            .filter(|&d| {
+                let base = match d {
+                    2019 => "https://json-schema.org/draft/2019-09/",
+                    2020 => "https://json-schema.org/draft/2020-12/",
+                    d => url(d),
+                };
+                refs.iter().any(|r| r.starts_with(base))
+            })
+            .collect()
+    };
+    for d in wanted {
+        load(reg, d)?;
+    }
+    Ok(())
+}
+
 /// Whether the metaschema walks `ptr` as a schema (so it was checked with the document).
 fn is_schema_path(ptr: &str, draft: u32) -> bool {
     let toks: Vec<String> = ptr.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~")).collect();

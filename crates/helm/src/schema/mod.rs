@@ -62,6 +62,7 @@ pub fn validate_against_schema(schema: &[u8], values: &Value) -> Result<(), Sche
     let mut reg = resolve::Registry::default();
     reg.add(resolve::ROOT_URL, doc, draft, None);
     let meta_doc = metaschema::load(&mut reg, draft).map_err(SchemaError::Invalid)?;
+    metaschema::load_referenced(&mut reg, draft).map_err(SchemaError::Invalid)?;
     let meta = compile::compile(&reg, &[(meta_doc, "")]).map_err(SchemaError::Invalid)?;
     metaschema::check_root(&meta, &reg).map_err(SchemaError::Invalid)?;
     let compiled = compile::compile(&reg, &[(0, "")]).map_err(SchemaError::Invalid)?;

@@ -234,6 +234,13 @@ case({"patternProperties": {"(": {}}}, {})
 case({"$defs": {"x": {"type": "strin"}}}, {})
 
 case({"$schema": D4, "not": {"$ref": 1}}, {})
+# references to the built-in metaschemas resolve without fetching
+case({"properties": {"s": {"$ref": "http://json-schema.org/draft-07/schema#"}}},
+     {"s": {"type": "strin"}}, {"s": {"type": "string"}}, {"s": 5})
+case({"properties": {"s": {"$ref": "https://json-schema.org/draft/2020-12/schema"}}}, {"s": {"type": "strin"}}, {"s": 5})
+case({"properties": {"s": {"$ref": "https://json-schema.org/draft/2020-12/meta/validation#/$defs/simpleTypes"}}},
+     {"s": "x"}, {"s": "string"})
+case({"$schema": D7, "properties": {"s": {"$ref": "https://json-schema.org/draft/2019-09/schema"}}}, {"s": {"minimum": "x"}})
 case({"$schema": D4, "$ref": "#/$defs/x", "$defs": {"x": {"$ref": 0}}}, {})
 
 # Seeded random schemas (well-formed, with some broken keywords) and values.
