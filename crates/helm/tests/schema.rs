@@ -214,3 +214,35 @@ fn deep_values_and_schemas_are_bounded() {
     let deep_schema = format!("{}{{}}{}", r#"{"items":"#.repeat(1000), "}".repeat(1000));
     schema::validate_against_schema(deep_schema.as_bytes(), &json!([[1]])).unwrap();
 }
+
+/// Recorded from Helm v4.2.3 with a `top` → `mid` → `leaf` chart (values as Helm coalesces
+/// them: every subchart has its map and a `global`).
+#[test]
+fn nested_subcharts_are_walked_with_their_scoped_values() {
+    let leaf = SchemaChart {
+        name: "leaf".into(),
+        schema: Some(br#"{"required":["z"],"properties":{"global":{"required":["g"]}}}"#.to_vec()),
+        dependencies: vec![],
+    };
+    let mid = SchemaChart {
+        name: "mid".into(),
+        schema: Some(br#"{"properties":{"m":{"type":"integer"}}}"#.to_vec()),
+        dependencies: vec![leaf],
+    };
+    let top = SchemaChart { name: "top".into(), schema: None, dependencies: vec![mid] };
+    let cases = [
+        (
+            json!({"mid": {"global": {}, "leaf": {"global": {}}}}),
+            Some("leaf:\n- at '': missing property 'z'\n- at '/global': missing property 'g'\n"),
+        ),
+        (
+            json!({"mid": {"m": "x", "global": {}, "leaf": {"z": 1, "global": {}}}}),
+            Some("mid:\n- at '/m': got string, want integer\nleaf:\n- at '/global': missing property 'g'\n"),
+        ),
+        (json!({"global": {"g": 1}, "mid": {"global": {"g": 1}, "leaf": {"z": 1, "global": {"g": 1}}}}), None),
+    ];
+    for (values, want) in cases {
+        let got = schema::validate_chart(&top, values.as_object().unwrap()).err();
+        assert_eq!(got.as_ref().map(|e| e.details()), want, "{values}");
+    }
+}
