@@ -124,3 +124,15 @@ fn deep_json_is_bounded() {
     let ok = format!("a={}{}", "[".repeat(9_999), "]".repeat(9_999));
     strvals::parse_json(&ok, &mut base).unwrap();
 }
+
+#[test]
+fn deep_keys_are_bounded_not_overflowing() {
+    let mut base = Map::new();
+    let ok = format!("a{}=1", "[0]".repeat(150));
+    strvals::parse(&ok, &mut base).unwrap();
+    for expr in [format!("a{}=1", "[0]".repeat(100_000)), format!("a{}=1", "[0].b".repeat(50_000))] {
+        let err = strvals::parse(&expr, &mut Map::new()).unwrap_err();
+        assert_eq!(err, StrvalsError::TooDeepNesting);
+        assert_eq!(err.to_string(), "key nesting is deeper than 200 levels");
+    }
+}

@@ -14,7 +14,8 @@
 //!   returned text becomes the (string) value; this crate does no file IO itself.
 //!
 //! Keys are dotted paths with `name[index]` list steps (`a.b[0][1].c`); `\` escapes the next
-//! character. Helm's limits apply: list indexes up to 65536, at most 30 nested names. Errors
+//! character. Helm's limits apply: list indexes up to 65536, at most 30 nested names; nesting
+//! of names and indexes together is bounded at 200 (Go has no bound there). Errors
 //! carry Helm's exact text, including the Go runtime's `interface conversion` messages Helm
 //! surfaces when a path crosses a value of the wrong kind. As in Helm, `base` may be partly
 //! updated when an error is returned. (Helm's CLI wraps these as `failed parsing --set data:
@@ -29,6 +30,9 @@ use serde_json::{Map, Value};
 pub const MAX_INDEX: i64 = 65536;
 /// Helm's `strvals.MaxNestedNameLevel`.
 pub const MAX_NESTED_NAME_LEVEL: usize = 30;
+/// Our bound on nested names and list indexes together (`a[0][0]…`, `a[0].b[0].c…`), which Go
+/// recurses through without limit; it keeps the parser's stack use small.
+pub const MAX_DEPTH: usize = 200;
 
 /// A `--set` family parse error; `Display` is Helm's message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,6 +64,9 @@ pub enum StrvalsError {
     /// More than [`MAX_NESTED_NAME_LEVEL`] dots in one name.
     #[error("value name nested level is greater than maximum supported nested level of {MAX_NESTED_NAME_LEVEL}")]
     TooDeep,
+    /// More than [`MAX_DEPTH`] nested names and indexes (a glidepath limit, not Helm's).
+    #[error("key nesting is deeper than {MAX_DEPTH} levels")]
+    TooDeepNesting,
     /// A path step met an existing value of another kind (Helm's recovered panic).
     #[error("unable to parse key: interface conversion: interface {{}} is {got}, not {want}")]
     TypeConflict {

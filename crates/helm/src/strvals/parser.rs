@@ -4,7 +4,7 @@
 use serde_json::{Map, Number, Value};
 
 use super::gojson::{self, Json};
-use super::{MAX_INDEX, MAX_NESTED_NAME_LEVEL, Mode, StrvalsError};
+use super::{MAX_DEPTH, MAX_INDEX, MAX_NESTED_NAME_LEVEL, Mode, StrvalsError};
 
 /// Why a step stopped: the input ended (Helm treats this as success) or a real error.
 enum Flow {
@@ -34,6 +34,8 @@ pub(crate) struct Parser<'a> {
     sc: Vec<char>,
     pos: usize,
     mode: Mode<'a>,
+    /// Current recursion depth (names and list indexes), against [`MAX_DEPTH`].
+    depth: usize,
 }
 
 /// Go's type name for a value, as its runtime prints it in `interface conversion` panics.
@@ -204,7 +206,7 @@ fn json_scalar(j: Json) -> Result<Value, StrvalsError> {
 
 impl<'a> Parser<'a> {
     pub(crate) fn new(expr: &str, mode: Mode<'a>) -> Self {
-        Parser { sc: expr.chars().collect(), pos: 0, mode }
+        Parser { sc: expr.chars().collect(), pos: 0, mode, depth: 0 }
     }
 
     pub(crate) fn parse(mut self, data: &mut Map<String, Value>) -> Result<(), StrvalsError> {
@@ -246,7 +248,22 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Runs one recursive step under the depth bound (Go recurses without one).
+    fn nested(&mut self, f: impl FnOnce(&mut Self) -> Step) -> Step {
+        if self.depth >= MAX_DEPTH {
+            return Err(StrvalsError::TooDeepNesting.into());
+        }
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        r
+    }
+
     fn key(&mut self, data: &mut Map<String, Value>, level: usize) -> Step {
+        self.nested(|p| p.key_step(data, level))
+    }
+
+    fn key_step(&mut self, data: &mut Map<String, Value>, level: usize) -> Step {
         let stop: &[char] = if self.literal() { &['=', '[', '.'] } else { &['=', '[', ',', '.'] };
         let (k, last) = self.runes_until(stop);
         match last {
@@ -402,6 +419,10 @@ impl<'a> Parser<'a> {
     }
 
     fn list_item(&mut self, list: &mut Vec<Value>, i: i64, level: usize) -> Step {
+        self.nested(|p| p.list_item_step(list, i, level))
+    }
+
+    fn list_item_step(&mut self, list: &mut Vec<Value>, i: i64, level: usize) -> Step {
         if i < 0 {
             return Err(StrvalsError::NegativeIndex(i).into());
         }
