@@ -213,6 +213,18 @@ fn deep_values_and_schemas_are_bounded() {
     assert!(err.to_string().contains("validation nested deeper than"), "{err}");
     let deep_schema = format!("{}{{}}{}", r#"{"items":"#.repeat(1000), "}".repeat(1000));
     schema::validate_against_schema(deep_schema.as_bytes(), &json!([[1]])).unwrap();
+    // Go's JSON nesting limit, and a deep `const` against an equally deep value.
+    let arrays = format!("{}{}", "[".repeat(9999), "]".repeat(9999));
+    assert!(schema::validate_against_schema(arrays.as_bytes(), &json!({})).is_err());
+    let deep_const = format!(r#"{{"const":{}1{}}}"#, "[".repeat(5000), "]".repeat(5000));
+    let mut v = json!(1);
+    for _ in 0..5000 {
+        v = Value::Array(vec![v]);
+    }
+    let err = schema::validate_against_schema(deep_const.as_bytes(), &v).unwrap_err();
+    assert_eq!(err.to_string(), "- at '': 'const' failed\n");
+    // The value's own drop is recursive (serde_json); keep it off this thread's stack budget.
+    std::mem::forget(v);
 }
 
 /// Recorded from Helm v4.2.3 with a `top` → `mid` → `leaf` chart (values as Helm coalesces

@@ -11,6 +11,7 @@ use super::format::Format;
 use super::goregex::go_regex;
 use super::number::Decimal;
 use super::resolve::{self, Registry, Target};
+use super::value::bounded_clone;
 use crate::strvals::gojson::Json;
 
 /// JSON types in v6's `ToStrings` order.
@@ -120,7 +121,8 @@ struct Compiler<'a> {
     doc: usize,
     nodes: Vec<Node>,
     by_ptr: HashMap<(usize, String), usize>,
-    queue: Vec<(usize, String)>,
+    /// Nodes to compile: document, pointer and (when known) the schema value itself.
+    queue: Vec<(usize, String, Option<&'a Json>)>,
     ref_targets: Vec<String>,
 }
 
@@ -130,10 +132,10 @@ pub(crate) fn compile(reg: &Registry, roots: &[(usize, &str)]) -> Result<Compile
     let mut c =
         Compiler { reg, doc: 0, nodes: Vec::new(), by_ptr: HashMap::new(), queue: Vec::new(), ref_targets: Vec::new() };
     let roots: Vec<usize> = roots.iter().map(|(d, p)| c.enqueue_in(*d, (*p).to_string())).collect();
-    while let Some((d, ptr)) = c.queue.pop() {
+    while let Some((d, ptr, known)) = c.queue.pop() {
         let idx = c.by_ptr.get(&(d, ptr.clone())).copied().unwrap_or(0);
         c.doc = d;
-        let body = match resolve::lookup(&reg.docs[d].json, &ptr) {
+        let body = match known.or_else(|| resolve::lookup(&reg.docs[d].json, &ptr)) {
             Some(Json::Bool(b)) => Body::Bool(*b),
             Some(Json::Object(m)) => Body::Obj(Box::new(c.keywords(m, &ptr)?)),
             // Not a schema (the metaschema rejects it): accept anything.
@@ -200,16 +202,21 @@ fn types_of(v: &Json) -> u8 {
     }
 }
 
-impl Compiler<'_> {
+impl<'a> Compiler<'a> {
     fn draft(&self) -> u32 {
         self.reg.docs[self.doc].draft
     }
 
-    fn enqueue(&mut self, ptr: String) -> usize {
-        self.enqueue_in(self.doc, ptr)
+    /// Queues a keyword's subschema `j` of the current document.
+    fn enqueue(&mut self, ptr: String, j: &'a Json) -> usize {
+        self.enqueue_at(self.doc, ptr, Some(j))
     }
 
     fn enqueue_in(&mut self, d: usize, ptr: String) -> usize {
+        self.enqueue_at(d, ptr, None)
+    }
+
+    fn enqueue_at(&mut self, d: usize, ptr: String, known: Option<&'a Json>) -> usize {
         if let Some(&i) = self.by_ptr.get(&(d, ptr.clone())) {
             return i;
         }
@@ -218,38 +225,42 @@ impl Compiler<'_> {
         let loc = format!("{}#{ptr}", doc.url);
         self.nodes.push(Node { loc, draft: doc.draft, body: Body::Bool(true) });
         self.by_ptr.insert((d, ptr.clone()), i);
-        self.queue.push((d, ptr));
+        self.queue.push((d, ptr, known));
         i
     }
 
-    fn child(&mut self, ptr: &str, kw: &str) -> usize {
-        self.enqueue(format!("{ptr}/{}", resolve::escape(kw)))
+    fn child(&mut self, m: &'a [(String, Json)], ptr: &str, kw: &str) -> Option<usize> {
+        let j = get(m, kw)?;
+        Some(self.enqueue(format!("{ptr}/{}", resolve::escape(kw)), j))
     }
 
-    fn prop(&mut self, m: &[(String, Json)], ptr: &str, kw: &str) -> Option<usize> {
-        m.iter().any(|(k, _)| k == kw).then(|| self.child(ptr, kw))
+    fn prop(&mut self, m: &'a [(String, Json)], ptr: &str, kw: &str) -> Option<usize> {
+        self.child(m, ptr, kw)
     }
 
-    fn arr(&mut self, m: &[(String, Json)], ptr: &str, kw: &str) -> Vec<usize> {
+    fn arr(&mut self, m: &'a [(String, Json)], ptr: &str, kw: &str) -> Vec<usize> {
         match get(m, kw) {
-            Some(Json::Array(a)) => (0..a.len()).map(|i| self.enqueue(format!("{ptr}/{kw}/{i}"))).collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    fn map(&mut self, m: &[(String, Json)], ptr: &str, kw: &str) -> Vec<(String, usize)> {
-        match get(m, kw) {
-            Some(Json::Object(o)) => {
-                o.iter().map(|(k, _)| (k.clone(), self.enqueue(format!("{ptr}/{kw}/{}", resolve::escape(k))))).collect()
+            Some(Json::Array(a)) => {
+                a.iter().enumerate().map(|(i, j)| self.enqueue(format!("{ptr}/{kw}/{i}"), j)).collect()
             }
             _ => Vec::new(),
         }
     }
 
-    fn additional(&mut self, m: &[(String, Json)], ptr: &str, kw: &str) -> Option<Additional> {
+    fn map(&mut self, m: &'a [(String, Json)], ptr: &str, kw: &str) -> Vec<(String, usize)> {
+        match get(m, kw) {
+            Some(Json::Object(o)) => o
+                .iter()
+                .map(|(k, j)| (k.clone(), self.enqueue(format!("{ptr}/{kw}/{}", resolve::escape(k)), j)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn additional(&mut self, m: &'a [(String, Json)], ptr: &str, kw: &str) -> Option<Additional> {
         match get(m, kw) {
             Some(Json::Bool(b)) => Some(Additional::Bool(*b)),
-            Some(_) => Some(Additional::Schema(self.child(ptr, kw))),
+            Some(_) => self.child(m, ptr, kw).map(Additional::Schema),
             None => None,
         }
     }
@@ -277,13 +288,13 @@ impl Compiler<'_> {
         }
     }
 
-    fn keywords(&mut self, m: &[(String, Json)], ptr: &str) -> Result<Keywords, String> {
+    fn keywords(&mut self, m: &'a [(String, Json)], ptr: &str) -> Result<Keywords, String> {
         let mut k = Keywords { reference: self.ref_kw(m, ptr, "$ref")?, ..Keywords::default() };
         if self.draft() < 2019 && k.reference.is_some() {
             // The library skips only the draft-4 keywords beside `$ref`; of the later ones
             // `const` is checked before the `$ref` (the rest come after it returns).
             if self.draft() >= 6 {
-                k.constant = get(m, "const").cloned();
+                k.constant = get(m, "const").map(bounded_clone);
             }
             return Ok(k);
         }
@@ -299,7 +310,7 @@ impl Compiler<'_> {
         Ok(k)
     }
 
-    fn applicators(&mut self, k: &mut Keywords, m: &[(String, Json)], ptr: &str) -> Result<(), String> {
+    fn applicators(&mut self, k: &mut Keywords, m: &'a [(String, Json)], ptr: &str) -> Result<(), String> {
         k.all_of = self.arr(m, ptr, "allOf");
         k.any_of = self.arr(m, ptr, "anyOf");
         k.one_of = self.arr(m, ptr, "oneOf");
@@ -328,7 +339,7 @@ impl Compiler<'_> {
             for (name, v) in deps {
                 let dep = match v {
                     Json::Array(_) => Dep::Props(str_list(Some(v))),
-                    _ => Dep::Schema(self.enqueue(format!("{ptr}/dependencies/{}", resolve::escape(name)))),
+                    _ => Dep::Schema(self.enqueue(format!("{ptr}/dependencies/{}", resolve::escape(name)), v)),
                 };
                 k.dependencies.push((name.clone(), dep));
             }
@@ -371,12 +382,12 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    fn validation(&mut self, k: &mut Keywords, m: &[(String, Json)], ptr: &str) -> Result<(), String> {
+    fn validation(&mut self, k: &mut Keywords, m: &'a [(String, Json)], ptr: &str) -> Result<(), String> {
         if let Some(t) = get(m, "type") {
             k.types = types_of(t);
         }
         if let Some(Json::Array(a)) = get(m, "enum") {
-            k.enumv = Some(a.clone());
+            k.enumv = Some(a.iter().map(bounded_clone).collect());
         }
         k.multiple_of = number(get(m, "multipleOf"));
         k.maximum = number(get(m, "maximum"));
@@ -405,7 +416,7 @@ impl Compiler<'_> {
         k.min_props = int(get(m, "minProperties"));
         k.required = str_list(get(m, "required"));
         if self.draft() >= 6 {
-            k.constant = get(m, "const").cloned();
+            k.constant = get(m, "const").map(bounded_clone);
         }
         if self.draft() >= 2019 {
             if k.contains.is_some() {

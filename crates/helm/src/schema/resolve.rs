@@ -136,36 +136,48 @@ impl Registry {
         let d = self.docs.len();
         let mut bases = vec![(String::new(), url.to_string())];
         self.ids.insert(url.to_string(), (d, String::new()));
-        let mut stack: Vec<(&Json, String, String)> = vec![(&json, String::new(), url.to_string())];
-        while let Some((node, ptr, base)) = stack.pop() {
+        // Depth-first with the path kept as a token stack, so pointers are only built for the
+        // (few) nodes that carry an id or an anchor.
+        let mut path: Vec<String> = Vec::new();
+        let mut base_at: Vec<String> = vec![url.to_string()];
+        let mut stack: Vec<(&Json, usize, String)> = vec![(&json, 0, String::new())];
+        while let Some((node, depth, tok)) = stack.pop() {
+            path.truncate(depth.saturating_sub(1));
+            base_at.truncate(depth + 1);
+            if depth > 0 {
+                path.push(tok);
+            }
+            let mut base = base_at[depth.min(base_at.len() - 1)].clone();
+            let ptr = || path.iter().map(|t| format!("/{}", escape(t))).collect::<String>();
             match node {
                 Json::Object(m) => {
-                    let mut base = base;
                     if let Some(id) = str_member(m, id_keyword(draft)) {
                         let joined = join(&base, id);
                         let (res, frag) = split_fragment(&joined);
                         // `"$id": "#name"` (drafts 6/7) names an anchor, not a resource.
                         if !id.starts_with('#') {
-                            self.ids.insert(res.to_string(), (d, ptr.clone()));
-                            bases.push((ptr.clone(), res.to_string()));
+                            self.ids.insert(res.to_string(), (d, ptr()));
+                            bases.push((ptr(), res.to_string()));
                             base = res.to_string();
                         }
                         if draft < 2019 && !frag.is_empty() {
-                            self.anchors.insert((res.to_string(), frag.to_string()), (d, ptr.clone()));
+                            self.anchors.insert((res.to_string(), frag.to_string()), (d, ptr()));
                         }
                     }
                     for kw in ["$anchor", "$dynamicAnchor"] {
                         if let Some(a) = str_member(m, kw).filter(|_| draft >= 2019) {
-                            self.anchors.insert((base.clone(), a.to_string()), (d, ptr.clone()));
+                            self.anchors.insert((base.clone(), a.to_string()), (d, ptr()));
                         }
                     }
+                    base_at.push(base);
                     for (k, v) in m {
-                        stack.push((v, format!("{ptr}/{}", escape(k)), base.clone()));
+                        stack.push((v, depth + 1, k.clone()));
                     }
                 }
                 Json::Array(a) => {
+                    base_at.push(base);
                     for (i, v) in a.iter().enumerate() {
-                        stack.push((v, format!("{ptr}/{i}"), base.clone()));
+                        stack.push((v, depth + 1, i.to_string()));
                     }
                 }
                 _ => {}

@@ -23,6 +23,13 @@ pub(crate) fn is_integer(v: &Value) -> bool {
 /// v6's `equals(v1, v2)`, switching on `v1`'s type: a number equals anything whose `%v` text
 /// parses as the same rational (so `1` equals `"1"`, but `"1"` does not equal `1`).
 pub(crate) fn equals(v: &Value, j: &Json) -> bool {
+    equals_at(v, j, 0)
+}
+
+fn equals_at(v: &Value, j: &Json, depth: usize) -> bool {
+    if depth > MAX_VALUE_DEPTH {
+        return false;
+    }
     match (v, j) {
         (Value::Null, Json::Null) => true,
         (Value::Bool(a), Json::Bool(b)) => a == b,
@@ -30,9 +37,11 @@ pub(crate) fn equals(v: &Value, j: &Json) -> bool {
         (Value::Number(_), Json::Number(b) | Json::String(b)) => {
             Decimal::of_value(v).is_some_and(|a| Decimal::parse(b) == Some(a))
         }
-        (Value::Array(a), Json::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| equals(x, y)),
+        (Value::Array(a), Json::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| equals_at(x, y, depth + 1))
+        }
         (Value::Object(a), Json::Object(b)) => {
-            a.len() == b.len() && b.iter().all(|(k, y)| a.get(k).is_some_and(|x| equals(x, y)))
+            a.len() == b.len() && b.iter().all(|(k, y)| a.get(k).is_some_and(|x| equals_at(x, y, depth + 1)))
         }
         _ => false,
     }
@@ -40,12 +49,19 @@ pub(crate) fn equals(v: &Value, j: &Json) -> bool {
 
 /// `equals` between two instance values, `a` playing `v1`.
 pub(crate) fn values_equal(a: &Value, b: &Value) -> bool {
+    values_equal_at(a, b, 0)
+}
+
+fn values_equal_at(a: &Value, b: &Value, depth: usize) -> bool {
+    if depth > MAX_VALUE_DEPTH {
+        return false;
+    }
     match (a, b) {
         (Value::Number(_), Value::Number(_)) => Decimal::of_value(a) == Decimal::of_value(b),
         (Value::Number(_), Value::String(s)) => Decimal::of_value(a).is_some_and(|x| Decimal::parse(s) == Some(x)),
         (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| values_equal(a, b)),
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, a)| y.get(k).is_some_and(|b| values_equal(a, b)))
+            x.len() == y.len() && x.iter().all(|(k, a)| y.get(k).is_some_and(|b| values_equal_at(a, b, depth + 1)))
         }
         _ => a == b,
     }
@@ -60,6 +76,33 @@ pub(crate) fn json_type(j: &Json) -> &'static str {
         Json::String(_) => "string",
         Json::Array(_) => "array",
         Json::Object(_) => "object",
+    }
+}
+
+/// How deep `equals` and schema-value copies go (Go has no bound; ours keeps the stack small).
+/// Deeper parts compare unequal.
+const MAX_VALUE_DEPTH: usize = 400;
+
+/// A copy of a schema value, cut (to null) below [`MAX_VALUE_DEPTH`] levels.
+pub(crate) fn bounded_clone(j: &Json) -> Json {
+    fn go(j: &Json, depth: usize) -> Json {
+        match j {
+            _ if depth > MAX_VALUE_DEPTH => Json::Null,
+            Json::Array(a) => Json::Array(a.iter().map(|v| go(v, depth + 1)).collect()),
+            Json::Object(m) => Json::Object(m.iter().map(|(k, v)| (k.clone(), go(v, depth + 1))).collect()),
+            j => j.clone(),
+        }
+    }
+    go(j, 0)
+}
+
+/// A schema value as the messages need it: scalars, or an empty container of the same kind
+/// (they print as `value` or make the message generic).
+pub(crate) fn display_copy(j: &Json) -> Json {
+    match j {
+        Json::Array(_) => Json::Array(Vec::new()),
+        Json::Object(_) => Json::Object(Vec::new()),
+        j => j.clone(),
     }
 }
 

@@ -12,7 +12,7 @@ mod apply;
 use super::compile::{Additional, Body, Compiled, Dep, Items, Keywords, TYPES};
 use super::kind::{Kind, VErr};
 use super::number::Decimal;
-use super::value::{equals, is_integer, json_type, type_name, values_equal};
+use super::value::{display_copy, equals, is_integer, json_type, type_name, values_equal};
 
 /// Nested validations (instance levels plus `$ref`/applicator hops) allowed before giving up:
 /// about 5 KiB of stack each in debug builds, so this stays under 1 MiB, well inside a 2 MiB
@@ -157,14 +157,14 @@ impl<'c> Validator<'c> {
         if let Some(c) = &k.constant
             && !equals(v, c)
         {
-            return Some(verr(loc, Kind::Const(c.clone())));
+            return Some(verr(loc, Kind::Const(display_copy(c))));
         }
         if let Some(e) = &k.enumv {
             // The library first requires the value's type among the enum's types, then any match
             // (where a number equals a numeric string).
             let t = type_name(v);
             if !e.iter().any(|x| json_type(x) == t) || !e.iter().any(|x| equals(v, x)) {
-                return Some(verr(loc, Kind::Enum(e.clone())));
+                return Some(verr(loc, Kind::Enum(e.iter().map(display_copy).collect())));
             }
         }
         if let (Some(fmt), Value::String(s)) = (k.format, v)
