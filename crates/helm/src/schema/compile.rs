@@ -110,7 +110,8 @@ pub(crate) fn draft_of(url: &str) -> Option<u32> {
         "json-schema.org/draft-06/schema" => Some(6),
         "json-schema.org/draft-07/schema" => Some(7),
         "json-schema.org/draft/2019-09/schema" => Some(2019),
-        "json-schema.org/draft/2020-12/schema" => Some(2020),
+        // `…/schema` names the latest draft.
+        "json-schema.org/draft/2020-12/schema" | "json-schema.org/schema" => Some(2020),
         _ => None,
     }
 }

@@ -211,6 +211,12 @@ case("[]", {})
 case("null", {})
 case('{"type":"string",}', {})
 case({"$schema": "http://example.com/custom-meta"}, {})
+for url in ["http://json-schema.org/schema#", "https://json-schema.org/schema", "http://json-schema.org/draft-07/schema",
+            "https://json-schema.org/draft-07/schema#", "http://json-schema.org/draft/2020-12/schema",
+            "http://json-schema.org/draft-03/schema#", "https://json-schema.org/draft/next/schema"]:
+    case({"$schema": url, "properties": {"a": {"type": "string", "format": "ipv4"}, "b": {"type": "strin"}}},
+         {"a": "x"})
+    case({"$schema": url, "properties": {"a": {"type": "string", "format": "ipv4"}}}, {"a": "x"}, {"a": 1})
 case({"$ref": "http://example.com/x.json"}, {})
 case({"$ref": "other.json"}, {})
 case({"properties": {"a": {"pattern": "[a-z]{2,}"}}}, {"a": "a"}, {"a": "ab"})
