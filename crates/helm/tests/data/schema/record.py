@@ -149,6 +149,19 @@ case({"properties": {"a/b~c": {"type": "string"}, "q": {"items": {"type": "strin
      {"a/b~c": 1, "q": [1], "it's": 1})
 case({"properties": {"a b": {"$ref": "#/$defs/a%20b"}}, "$defs": {"a b": {"type": "string"}}}, {"a b": 1})
 case({"$ref": "urn:example:thing"}, {})
+# $id resources
+case({"$id": "https://example.com/values.schema.json", "$ref": "#/definitions/x",
+      "definitions": {"x": {"type": "object", "properties": {"a": {"$ref": "#/definitions/y"}}}, "y": {"type": "string"}}},
+     {"a": 1}, {"a": "x"})
+case({"$id": "https://example.com/v.json", "$ref": "#/$defs/x", "$defs": {"x": {"$ref": "#/$defs/x"}}}, {})
+case({"$id": "https://example.com/v.json", "properties": {"a": {"type": "strin"}}}, {})
+case({"$id": "https://example.com/v.json", "properties": {"a": {"$ref": "other.json"}}}, {})
+case({"$id": "https://example.com/v.json", "properties": {"a": {"$ref": "v.json#/$defs/s"}}, "$defs": {"s": {"type": "string"}}},
+     {"a": 1})
+case({"$defs": {"s": {"$id": "https://example.com/s.json", "type": "string"}}, "properties": {"a": {"$ref": "https://example.com/s.json"}}},
+     {"a": 1})
+case({"$defs": {"s": {"$id": "s.json", "$defs": {"t": {"type": "integer"}}}}, "properties": {"a": {"$ref": "s.json#/$defs/t"}}},
+     {"a": "x"})
 case({"required": ["it's", "a\"b", "c\\d", "e\nf", "é"]}, {})
 # unevaluated
 case({"unevaluatedProperties": False, "properties": {"a": {}}}, {"a": 1, "b": 2, "c": 3})
