@@ -193,8 +193,9 @@ pub(crate) fn check_targets(meta: &Compiled, reg: &Registry, user: &Compiled) ->
 pub(crate) fn draft_of_doc(doc: &Json) -> Result<u32, String> {
     match doc {
         Json::Object(m) => match compile::get(m, "$schema") {
-            Some(Json::String(u)) => compile::draft_of(u)
-                .ok_or_else(|| resolve::refused(u.split_once('#').map_or(u.as_str(), |(r, _)| r))),
+            Some(Json::String(u)) => {
+                compile::draft_of(u).ok_or_else(|| resolve::refused(u.split_once('#').map_or(u.as_str(), |(r, _)| r)))
+            }
             _ => Ok(2020),
         },
         _ => Ok(2020),

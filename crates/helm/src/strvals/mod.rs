@@ -14,7 +14,7 @@
 //!   returned text becomes the (string) value; this crate does no file IO itself.
 //!
 //! Keys are dotted paths with `name[index]` list steps (`a.b[0][1].c`); `\` escapes the next
-//! character. Helm's limits apply: list indexes up to 65536, at most 30 nested names; nesting
+//! character (not in `--set-literal`). Helm's limits apply: list indexes up to 65536, at most 30 nested names; nesting
 //! of names and indexes together is bounded at 200 (Go has no bound there). Errors
 //! carry Helm's exact text, including the Go runtime's `interface conversion` messages Helm
 //! surfaces when a path crosses a value of the wrong kind. As in Helm, `base` may be partly

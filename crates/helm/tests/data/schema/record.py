@@ -414,8 +414,9 @@ def main():
                        "values": values, "expect": oracle(d, values)})
     shutil.rmtree(tmp)
     with open(os.path.join(HERE, "cases.json"), "w") as f:
-        json.dump({"single": single, "charts": charts}, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+        # One case a line, so diffs stay readable.
+        dump = lambda xs: ",\n".join(json.dumps(x, ensure_ascii=False, separators=(",", ":")) for x in xs)
+        f.write('{"single": [\n' + dump(single) + '\n],\n"charts": [\n' + dump(charts) + "\n]}\n")
     n = sum(len(c["values"]) for c in single) + sum(len(c["values"]) for c in charts)
     print(len(single), "schemas,", len(charts), "charts,", n, "validations")
 
