@@ -258,3 +258,16 @@ fn nested_subcharts_are_walked_with_their_scoped_values() {
         assert_eq!(got.as_ref().map(|e| e.details()), want, "{values}");
     }
 }
+
+#[test]
+fn format_checks_do_not_panic_on_multibyte_text() {
+    let schema = br#"{"$schema":"http://json-schema.org/draft-07/schema#","properties":{
+        "e":{"format":"email"},"t":{"format":"time"},"d":{"format":"date"},"dt":{"format":"date-time"},
+        "u":{"format":"uri"},"i":{"format":"ipv6"},"h":{"format":"hostname"},"p":{"format":"duration"}}}"#;
+    for s in ["\"aé@b", "12:00:0éZ", "20é0-01-01", "2020-01-01Té0:00:00Z", "é:/", "é:é", "é.é", "Pé", "\"é\"@é"]
+    {
+        for k in ["e", "t", "d", "dt", "u", "i", "h", "p"] {
+            let _ = schema::validate_against_schema(schema, &json!({ k: s }));
+        }
+    }
+}

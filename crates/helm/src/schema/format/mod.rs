@@ -214,8 +214,9 @@ fn email(s: &str) -> R {
     }
     // The library takes any local part opening with `"` as quoted.
     if local.len() > 1 && local.starts_with('"') {
-        let inner = &local[1..local.len() - 1];
-        if inner.contains(['\\', '"']) {
+        // Bytes, as Go slices them (the last character may be cut).
+        let inner = &local.as_bytes()[1..local.len() - 1];
+        if inner.iter().any(|b| matches!(b, b'\\' | b'"')) {
             return Err("backslash and quote are not allowed within quoted local part".into());
         }
     } else {
