@@ -40,10 +40,16 @@ fn class_end(c: &[char], start: usize) -> Result<usize, String> {
                 check_range(c, i, end)?;
                 i = end;
             }
-            '[' if c.get(i + 1) == Some(&':') => {
-                let close = (i + 2..c.len().saturating_sub(1)).find(|&j| c[j] == ':' && c[j + 1] == ']');
-                i = close.map_or(i + 1, |j| j + 2);
-            }
+            '[' if c.get(i + 1) == Some(&':') => match posix_class_end(c, i) {
+                Some(end) => {
+                    let name: String = c[i + 2..end - 2].iter().collect();
+                    if !POSIX.contains(&name.trim_start_matches('^')) {
+                        return Err(err("invalid character class range", &c[i..end].iter().collect::<String>()));
+                    }
+                    i = end;
+                }
+                None => i += 1,
+            },
             ']' => return Ok(i + 1),
             _ => {
                 check_range(c, i, i + 1)?;
@@ -86,6 +92,17 @@ fn check_range(c: &[char], a: usize, b: usize) -> Result<(), String> {
         }
         _ => Ok(()),
     }
+}
+
+/// Go's (and the crate's) `[:name:]` classes.
+const POSIX: [&str; 14] = [
+    "alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct", "space", "upper", "word",
+    "xdigit",
+];
+
+/// The end of a `[:name:]` starting at `i` (on `[`), if it closes.
+fn posix_class_end(c: &[char], i: usize) -> Option<usize> {
+    (i + 2..c.len().saturating_sub(1)).find(|&j| c[j] == ':' && c[j + 1] == ']').map(|j| j + 2)
 }
 
 /// A counted repetition `{n}`, `{n,}` or `{n,m}` at `i`: its end and whether the counts are
@@ -418,12 +435,16 @@ fn translate(pattern: &str) -> String {
                 out.push_str("\\[");
                 i + 1
             }
-            '[' if in_class => {
-                let close = (i + 2..c.len().saturating_sub(1)).find(|&j| c[j] == ':' && c[j + 1] == ']');
-                let end = close.map_or(i + 1, |e| e + 2);
-                out.extend(&c[i..end]);
-                end
-            }
+            '[' if in_class => match posix_class_end(&c, i) {
+                Some(end) => {
+                    out.extend(&c[i..end]);
+                    end
+                }
+                None => {
+                    out.push_str("\\[");
+                    i + 1
+                }
+            },
             '[' => {
                 in_class = true;
                 translate_class_open(&c, i, &mut out)

@@ -250,6 +250,9 @@ for draft in (None, D4, D6, D7, D19):
     case({**extra, "properties": {"a": {"minLength": 2.0}, "b": {"maxItems": 1.5}}}, {"a": "x"})
 case({"properties": {"a": {"pattern": "a)"}, "b": {"pattern": "[a"}, "c": {"pattern": "a**"}}}, {})
 case({"patternProperties": {"(": {}}}, {})
+case({"$schema": D7, "properties": {"r": {"format": "regex"}}},
+     *[{"r": x} for x in ["[[:foo:]]", "[[:^alpha:]]", "[[:alpha:]", "[a[:digit:]b]", "[[:word:]]", "[[:alpha]]",
+                         "[:alpha:]", "12Y[f[::1]:", "a(?i)*", "x{2}(?i)?", "\\Qa.b\\E", "\\101", "[\\d-z]"]])
 case({"$defs": {"x": {"type": "strin"}}}, {})
 
 case({"$schema": D4, "not": {"$ref": 1}}, {})
