@@ -251,6 +251,8 @@ for draft in (None, D4, D6, D7, D19):
 case({"properties": {"a": {"pattern": "a)"}, "b": {"pattern": "[a"}, "c": {"pattern": "a**"}}}, {})
 case({"patternProperties": {"(": {}}}, {})
 case({"$schema": D7, "properties": {"r": {"format": "regex"}}},
+     *[{"r": x} for x in ["\\E", "a\\E", "\\x{110000}", "\\x{}", "\\x{12g}", "\\x{41", "\\Z", "\\x{41}"]])
+case({"$schema": D7, "properties": {"r": {"format": "regex"}}},
      *[{"r": x} for x in ["[[:foo:]]", "[[:^alpha:]]", "[[:alpha:]", "[a[:digit:]b]", "[[:word:]]", "[[:alpha]]",
                          "[:alpha:]", "12Y[f[::1]:", "a(?i)*", "x{2}(?i)?", "\\Qa.b\\E", "\\101", "[\\d-z]"]])
 case({"$defs": {"x": {"type": "strin"}}}, {})
