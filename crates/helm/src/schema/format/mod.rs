@@ -29,9 +29,10 @@ pub(crate) enum Format {
     IriReference,
     UriTemplate,
     Regex,
+    Semver,
 }
 
-const NAMES: [(&str, Format); 18] = [
+const NAMES: [(&str, Format); 19] = [
     ("json-pointer", Format::JsonPointer),
     ("relative-json-pointer", Format::RelativeJsonPointer),
     ("uuid", Format::Uuid),
@@ -50,6 +51,7 @@ const NAMES: [(&str, Format); 18] = [
     ("iri-reference", Format::IriReference),
     ("uri-template", Format::UriTemplate),
     ("regex", Format::Regex),
+    ("semver", Format::Semver),
 ];
 
 pub(super) type R = Result<(), String>;
@@ -82,6 +84,7 @@ impl Format {
             Format::UriReference | Format::IriReference => url::ri(s, true),
             Format::UriTemplate => url::uri_template(s),
             Format::Regex => super::goregex::go_regex(s).map(|_| ()),
+            Format::Semver => semver(s),
         }
     }
 }
@@ -242,4 +245,58 @@ fn email(s: &str) -> R {
         return ipv4(d).map_err(|e| format!("invalid ipv4 address: {e}"));
     }
     hostname(domain).map_err(|e| format!("invalid domain: {e}"))
+}
+
+/// Identifier characters of semver's pre-release and build parts; the first bad one, if any.
+fn bad_ident_char(id: &str) -> Option<char> {
+    id.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+}
+
+/// `semver`: `major.minor.patch[-pre][+build]` (semver.org's grammar).
+fn semver(s: &str) -> R {
+    let mut s = s;
+    if let Some((core, build)) = s.split_once('+') {
+        if build.is_empty() {
+            return Err("build is empty".into());
+        }
+        for id in build.split('.') {
+            if id.is_empty() {
+                return Err("build identifier is empty".into());
+            }
+            if let Some(c) = bad_ident_char(id) {
+                return Err(format!("invalid character {} in build identifier", go_quote_rune(c)));
+            }
+        }
+        s = core;
+    }
+    if let Some((core, pre)) = s.split_once('-') {
+        for id in pre.split('.') {
+            if id.is_empty() {
+                return Err("pre-release identifier is empty".into());
+            }
+            if let Some(c) = bad_ident_char(id) {
+                return Err(format!("invalid character {} in pre-release identifier", go_quote_rune(c)));
+            }
+            if id.len() > 1 && id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err("pre-release numeric identifier starts with zero".into());
+            }
+        }
+        s = core;
+    }
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() != 3 {
+        return Err("versionCore must have 3 numbers separated by dot".into());
+    }
+    for (name, v) in ["major", "minor", "patch"].iter().zip(parts) {
+        if v.is_empty() {
+            return Err(format!("{name} is empty"));
+        }
+        if v.len() > 1 && v.starts_with('0') {
+            return Err(format!("{name} starts with zero"));
+        }
+        if !v.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("{name} contains non-digit"));
+        }
+    }
+    Ok(())
 }

@@ -344,7 +344,7 @@ for _ in range(150):
     case(s, *[v if isinstance(v, dict) else {"a": v} for v in vals])
 
 # Seeded random strings against every asserted format (draft 7), and random Go regexps.
-FMTS = ["ipv4", "ipv6", "hostname", "email", "date", "time", "date-time", "uuid", "duration", "period",
+FMTS = ["semver", "ipv4", "ipv6", "hostname", "email", "date", "time", "date-time", "uuid", "duration", "period",
         "json-pointer", "relative-json-pointer", "uri", "uri-reference", "iri", "iri-reference", "uri-template",
         "regex"]
 PIECES = ["1", "12", "255", "256", "0", "01", ".", ":", "::", "a", "Z", "z", "-", "T", "t", "@", "/", "~0", "~1",
@@ -357,6 +357,9 @@ for _ in range(400):
     f = FRNG.choice(FMTS)
     vals.append({f: "".join(FRNG.choice(PIECES) for _ in range(FRNG.randint(1, 6)))})
 case({"$schema": D7, "properties": {f: {"format": f} for f in FMTS}}, *vals)
+SV = ["1", "0", "01", "10", ".", "-", "+", "a", "Z", "é", "_", "1.2.3", "0.0.0", "rc", ".."]
+vals = [{"v": "".join(FRNG.choice(SV) for _ in range(FRNG.randint(1, 6)))} for _ in range(200)]
+case({"$schema": D7, "properties": {"v": {"format": "semver"}}}, *vals, {"v": "1.2.3-rc.1+b.5"})
 RE = list("ab.*+?|()[]{}^$\\-,:=!<>0123") + [
     "\\d", "\\w", "\\s", "\\b", "\\x4", "\\x41", "\\x{41}", "\\1", "\\0", "\\8", "\\q", "\\.", "[a-z]",
     "[^a]", "(?i)", "(?:", "(?P<n>", "(?=", "{2}", "{2,}", "{2,3}", "{1001}", "{3,2}", "[[:alpha:]]", "\\pL",
