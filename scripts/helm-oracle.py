@@ -191,7 +191,7 @@ def run(argv):
         if args.include_crds:
             for crd in helm.Chart.load(chart).crds:
                 out.append("---\n# Source: %s\n%s\n" % (crd["filename"], crd["data"]))
-        manifest = "".join(out) + rel["manifest"]
+        manifest = "".join(out) + rel.get("manifest", "")
         text = manifest.strip() + "\n"
         if not args.no_hooks:
             ch = helm.Chart.load(chart)
@@ -206,6 +206,11 @@ def run(argv):
         # `helm template` adds a hint when the install got as far as rendering (it returned
         # a release with the error): template and manifest errors, kubeVersion mismatches.
         msg = str(e)
+        # pkg/cmd/install.go words the dependency check for the command line.
+        lib_deps = "chart dependencies are missing; run dependency update/build first: "
+        if msg.startswith(lib_deps):
+            msg = ("an error occurred while checking for chart dependencies. You may need to run "
+                   "`helm dependency build` to fetch missing dependencies: " + msg[len(lib_deps):])
         rendering = (msg.startswith(("YAML parse error on", "parse error", "execution error at",
                                      "template: ", "chart requires kubeVersion"))
                      or RENDER_FRAME.match(msg))
@@ -232,7 +237,7 @@ def bench(n, argv):
     size = 0
     for _ in range(n):
         rel = _native.call_string("helm_install", cfg._raw(), null, null, chart, name, json.dumps(values), json.dumps(opts))
-        size = len(json.loads(rel)["manifest"])
+        size = len(json.loads(rel).get("manifest", ""))
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     json.dump({"seconds_per_render": elapsed / n, "rss_growth_kib": peak - before, "manifest_bytes": size}, sys.stdout)

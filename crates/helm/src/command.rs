@@ -204,6 +204,7 @@ pub fn run_template_with(cmd: &TemplateCommand, sprig: &glidepath_sprig::Options
         (None, None) => "release-name".to_string(),
     };
     let chart = load_chart(std::path::Path::new(chart_path))?;
+    check_dependencies(&chart)?;
     let mut capabilities = Capabilities::default();
     if let Some(v) = &cmd.kube_version {
         capabilities.kube_version = KubeVersion::parse(v).map_err(HelmError::Invalid)?;
@@ -242,6 +243,25 @@ pub fn run_template_with(cmd: &TemplateCommand, sprig: &glidepath_sprig::Options
         e => e,
     })?;
     template_stream(&rendered, &opts)
+}
+
+/// Helm's `CheckDependencies` (a stopping condition since Helm 2.4): every dependency
+/// Chart.yaml lists must be in `charts/`.
+pub fn check_dependencies(chart: &crate::Chart) -> Result<(), HelmError> {
+    let missing: Vec<&str> = chart
+        .metadata
+        .dependencies
+        .iter()
+        .filter(|r| !chart.dependencies.iter().any(|d| d.name() == r.name))
+        .map(|r| r.name.as_str())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(HelmError::Invalid(format!(
+        "an error occurred while checking for chart dependencies. You may need to run `helm dependency build` to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: {}",
+        missing.join(", ")
+    )))
 }
 
 /// `--name-template`: a Go template with Sprig's functions, rendered once.

@@ -227,7 +227,8 @@ pub fn late_bound(included: &Included, strict: bool, cache: &crate::chart::Parse
                 None => {
                     // Parsed alone (with the set's functions), so the cached trees are the text's own.
                     let mut one = set.empty_clone();
-                    one.parse_named(&name, text).map_err(|e| format!("cannot parse template {}: {e}", go_quote(text)))?;
+                    one.parse_named(&name, text)
+                        .map_err(|e| format!("cannot parse template {}: {e}", go_quote(text)))?;
                     let mut c = lock();
                     if c.len() < TPL_CACHE_MAX {
                         c.insert(key, one.clone());

@@ -248,10 +248,7 @@ fn head_of(doc: &Json, path: &str) -> Result<Head, HelmError> {
         Json::Object(o) => o,
         Json::Null => return Ok(Head { kind: String::new(), name: String::new(), annotations: Default::default() }),
         other => {
-            return Err(fail(&format!(
-                "{} into Go value of type releaseutil.SimpleHead",
-                crate::chart::json_kind(other)
-            )));
+            return Err(fail(&format!("{} into Go value of type util.SimpleHead", crate::chart::json_kind(other))));
         }
     };
     let string = |v: Option<&Json>, field: &str| -> Result<String, HelmError> {

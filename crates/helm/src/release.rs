@@ -67,7 +67,8 @@ pub fn render_release(chart: &Chart, opts: &TemplateOptions) -> Result<Rendered,
     deps::process(&mut chart, &opts.values).map_err(HelmError::Invalid)?;
     let vals = values::coalesce_values(&chart, opts.values.clone(), false).map_err(HelmError::Invalid)?;
     if !opts.skip_schema_validation {
-        crate::schema::validate_chart(&chart, &vals)?;
+        crate::schema::validate_chart(&schema_tree(&chart), &vals)
+            .map_err(|e| HelmError::Schema(e.details().to_string()))?;
     }
     // From here on Helm has a (failed) release to show: errors carry the rendered output.
     let partial = |error: HelmError| HelmError::WithOutput { output: String::new(), error: Box::new(error) };
@@ -123,6 +124,15 @@ pub fn render_release(chart: &Chart, opts: &TemplateOptions) -> Result<Rendered,
         Vec::new()
     };
     Ok(Rendered { crds, manifests, hooks, notes, values: vals })
+}
+
+/// The chart tree as schema validation walks it.
+fn schema_tree(c: &Chart) -> crate::schema::SchemaChart {
+    crate::schema::SchemaChart {
+        name: c.name().to_string(),
+        schema: c.schema.clone(),
+        dependencies: c.dependencies.iter().map(schema_tree).collect(),
+    }
 }
 
 fn kube_compatible(constraint: &str, version: &str) -> bool {

@@ -139,9 +139,13 @@ fn own_charts() -> PathBuf {
 /// charts (one per engine area: objects, dependencies and values, the stream, errors).
 fn chart_cases() -> Vec<(String, Vec<String>)> {
     let mut charts: Vec<PathBuf> = Vec::new();
-    for dir in [shared().join("charts"), own_charts()] {
-        let mut found: Vec<PathBuf> =
-            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    // Helm's own test charts too (archives included): schemas, library charts, bad charts.
+    for dir in [shared().join("charts"), own_charts(), shared().join("helm-goldens/testcharts")] {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir() || p.extension().is_some_and(|e| e == "tgz"))
+            .collect();
         found.sort();
         charts.extend(found);
     }
