@@ -16,6 +16,9 @@ use std::time::Instant;
 
 use glidepath_helm::command::{TemplateCommand, run_template_with};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A field of /proc/self/status in KiB (VmRSS, VmHWM).
 fn status_kib(field: &str) -> f64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

@@ -103,9 +103,12 @@ pub fn files_from_dir(dir: &Path) -> Result<Vec<File>, HelmError> {
     rules.add_defaults();
     let mut files = Vec::new();
     let mut total = 0usize;
-    walk(&root, &root, "", &rules, &mut files, &mut total)?;
+    walk(&root, &root, "", &rules, &mut files, &mut total, 0)?;
     Ok(files)
 }
+
+/// Directory levels followed (a link to a parent directory would loop forever).
+const MAX_DIR_DEPTH: usize = 64;
 
 fn walk(
     root: &Path,
@@ -114,19 +117,27 @@ fn walk(
     rules: &crate::ignore::Rules,
     files: &mut Vec<File>,
     total: &mut usize,
+    depth: usize,
 ) -> Result<(), HelmError> {
     let read_err = |path: PathBuf| move |source| HelmError::Read { path, source };
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
+    if depth > MAX_DIR_DEPTH {
+        return Err(HelmError::Invalid(format!(
+            "chart directory {} nests deeper than {MAX_DIR_DEPTH} levels (a link loop?)",
+            dir.display()
+        )));
+    }
+    let mut entries: Vec<(String, bool)> = std::fs::read_dir(dir)
         .map_err(read_err(dir.to_path_buf()))?
         .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.file_type().is_ok_and(|t| t.is_symlink())))
         .collect();
     entries.sort();
-    for name in entries {
+    for (name, is_link) in entries {
         let path = dir.join(&name);
         let rel = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
-        let real = std::fs::canonicalize(&path).map_err(read_err(path.clone()))?;
-        if !real.starts_with(root) {
+        // Links are followed when they stay inside the chart (Helm follows all of them).
+        let real = if is_link { std::fs::canonicalize(&path).map_err(read_err(path.clone()))? } else { path.clone() };
+        if is_link && !real.starts_with(root) {
             return Err(HelmError::Invalid(format!(
                 "chart file {rel:?} is a link to {}, outside the chart",
                 real.display()
@@ -134,8 +145,15 @@ fn walk(
         }
         let meta = std::fs::metadata(&real).map_err(read_err(path.clone()))?;
         if meta.is_dir() {
+            // A link back to a directory being walked would loop.
+            if is_link && (dir.starts_with(&real) || std::fs::canonicalize(dir).is_ok_and(|d| d.starts_with(&real))) {
+                return Err(HelmError::Invalid(format!(
+                    "chart directory {rel:?} is a link to {}, which contains it (a link loop)",
+                    real.display()
+                )));
+            }
             if !rules.ignore(&rel, true) {
-                walk(root, &path, &rel, rules, files, total)?;
+                walk(root, &path, &rel, rules, files, total, depth + 1)?;
             }
             continue;
         }

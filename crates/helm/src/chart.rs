@@ -81,6 +81,8 @@ pub struct Chart {
     /// Parsed templates by full path, shared by the chart's clones (a chart's files never
     /// change), so repeated renders parse each file once.
     pub(crate) parsed: ParseCache,
+    /// Heads of rendered documents read so far (see [`crate::manifest::HeadCache`]).
+    pub(crate) heads: crate::manifest::HeadCache,
 }
 
 /// See [`Chart::parsed`].

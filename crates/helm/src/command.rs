@@ -230,6 +230,8 @@ pub fn run_template_with(cmd: &TemplateCommand, sprig: &glidepath_sprig::Options
         show_only: cmd.show_only.clone(),
         strict: false,
         sprig: sprig.clone(),
+        // `helm template` talks to no cluster.
+        lookup: None,
     };
     let rendered = render_release(&chart, &opts).map_err(|e| match e {
         // `helm template --debug` prints what rendered (trimmed, as the release manifest).

@@ -25,7 +25,7 @@ struct Renderable {
 }
 
 /// What a render needs besides the chart.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RenderContext {
     pub release: Release,
     pub capabilities: Capabilities,
@@ -33,6 +33,19 @@ pub struct RenderContext {
     pub strict: bool,
     /// Sprig's clock and random source (fixed ones make renders reproducible).
     pub sprig: glidepath_sprig::Options,
+    /// What `lookup` asks; none renders it empty.
+    pub lookup: Option<crate::funcs::Lookup>,
+}
+
+impl std::fmt::Debug for RenderContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RenderContext")
+            .field("release", &self.release)
+            .field("capabilities", &self.capabilities)
+            .field("strict", &self.strict)
+            .field("lookup", &self.lookup.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Renders every non-partial template: (path, output) in Helm's order of execution.
@@ -56,6 +69,7 @@ fn render_on_worker(chart: &Chart, values: Value, ctx: &RenderContext) -> Result
     set.option(if ctx.strict { "missingkey=error" } else { "missingkey=zero" }).map_err(render_err)?;
     let mut funcs = glidepath_sprig::funcs(&ctx.sprig);
     funcs.extend(&helm_funcs(ctx.strict));
+    funcs.insert("lookup", crate::funcs::lookup_func(ctx.lookup.clone()));
     funcs.extend(&late_bound(&included, ctx.strict, &chart.parsed));
     set.funcs(&funcs);
     // Each file is parsed alone into a copy of the empty set (then cached), and the set is

@@ -169,14 +169,24 @@ pub fn helm_funcs(strict: bool) -> FuncMap {
     );
     // Helm answers DNS lookups only with --enable-dns; otherwise the empty string.
     m.insert("getHostByName", Func::pure(&[Param::String], |_| Ok(Value::str(""))));
-    m.insert(
-        "lookup",
-        Func::pure(&[Param::String, Param::String, Param::String, Param::String], |_| {
-            Ok(Value::map(Default::default()))
-        }),
-    );
     let _ = strict;
     m
+}
+
+/// What `lookup apiVersion kind namespace name` asks a cluster: the object (or, with an empty
+/// name, the `List`), an empty map when there is none, or an error. The controllers provide
+/// one; without it `lookup` is empty, as in `helm template`.
+pub type Lookup = std::sync::Arc<dyn Fn(&str, &str, &str, &str) -> Result<Json, String> + Send + Sync>;
+
+/// Helm's `lookup`.
+pub fn lookup_func(lookup: Option<Lookup>) -> Func {
+    Func::pure(&[Param::String, Param::String, Param::String, Param::String], move |a| {
+        let Some(f) = &lookup else { return Ok(Value::map(Default::default())) };
+        let s = |i: usize| a[i].as_str().unwrap_or("");
+        let found = f(s(0), s(1), s(2), s(3))?;
+        // Objects decoded from the API server's JSON: numbers are float64, as in Helm.
+        Ok(Value::from_json(&found, glidepath_gotmpl::Numbers::Float64))
+    })
 }
 
 /// Per-render count of nested `include`s by template name.

@@ -30,6 +30,7 @@ pub mod yaml;
 pub use chart::{Chart, File, Metadata};
 pub use engine::RenderContext;
 pub use error::HelmError;
+pub use funcs::Lookup;
 pub use manifest::{Hook, Manifest};
 pub use objects::{Capabilities, KubeVersion, Release};
 pub use release::{Rendered, TemplateOptions, load_chart, render_release, template_stream};

@@ -196,7 +196,42 @@ fn sort_stable<T>(items: &mut [T], kind: impl Fn(&T) -> &str) {
 
 /// Helm's `SortManifests` over rendered templates (path → output): partials, NOTES and
 /// empty outputs skipped; each document's head read as Helm reads it.
-pub fn sort_manifests(rendered: &[(String, String)]) -> Result<(Vec<Hook>, Vec<Manifest>), HelmError> {
+/// Heads read so far, by document text: a chart renders the same documents at every
+/// reconcile, and reading a head is a full YAML parse. At most [`HEAD_CACHE_MAX`] are kept.
+#[derive(Clone, Default)]
+pub struct HeadCache(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Result<Head, String>>>>);
+
+impl std::fmt::Debug for HeadCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HeadCache")
+    }
+}
+
+const HEAD_CACHE_MAX: usize = 8192;
+
+impl HeadCache {
+    fn head(&self, doc: &str, path: &str) -> Result<Head, HelmError> {
+        let lock = || self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let cached = lock().get(doc).cloned();
+        let found = match cached {
+            Some(h) => h,
+            None => {
+                let h = crate::yaml::from_yaml(doc).map_err(|e| e.to_string()).and_then(|j| head_of(&j));
+                let mut c = lock();
+                if c.len() < HEAD_CACHE_MAX {
+                    c.insert(doc.to_string(), h.clone());
+                }
+                h
+            }
+        };
+        found.map_err(|message| HelmError::Manifest { file: path.to_string(), message })
+    }
+}
+
+pub fn sort_manifests(
+    rendered: &[(String, String)],
+    heads: &HeadCache,
+) -> Result<(Vec<Hook>, Vec<Manifest>), HelmError> {
     let mut files: Vec<&(String, String)> = rendered.iter().collect();
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let (mut hooks, mut generic) = (Vec::new(), Vec::new());
@@ -206,9 +241,7 @@ pub fn sort_manifests(rendered: &[(String, String)]) -> Result<(Vec<Hook>, Vec<M
             continue;
         }
         for doc in split_manifests(content) {
-            let head = crate::yaml::from_yaml(&doc)
-                .map_err(|e| HelmError::Manifest { file: path.clone(), message: e.to_string() })?;
-            let head = head_of(&head, path)?;
+            let head = heads.head(&doc, path)?;
             let m = Manifest { path: path.clone(), content: doc, kind: head.kind, name: head.name };
             let Some(hook_types) = head.annotations.get("helm.sh/hook") else {
                 generic.push(m);
@@ -232,18 +265,16 @@ pub fn sort_manifests(rendered: &[(String, String)]) -> Result<(Vec<Hook>, Vec<M
     Ok((hooks, generic))
 }
 
-struct Head {
+#[derive(Debug, Clone)]
+pub(crate) struct Head {
     kind: String,
     name: String,
     annotations: std::collections::BTreeMap<String, String>,
 }
 
 /// Decodes a document's head like Helm's `SimpleHead` (a JSON struct: wrong types fail).
-fn head_of(doc: &Json, path: &str) -> Result<Head, HelmError> {
-    let fail = |what: &str| HelmError::Manifest {
-        file: path.to_string(),
-        message: format!("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {what}"),
-    };
+fn head_of(doc: &Json) -> Result<Head, String> {
+    let fail = |what: &str| format!("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {what}");
     let obj = match doc {
         Json::Object(o) => o,
         Json::Null => return Ok(Head { kind: String::new(), name: String::new(), annotations: Default::default() }),
@@ -251,7 +282,7 @@ fn head_of(doc: &Json, path: &str) -> Result<Head, HelmError> {
             return Err(fail(&format!("{} into Go value of type util.SimpleHead", crate::chart::json_kind(other))));
         }
     };
-    let string = |v: Option<&Json>, field: &str| -> Result<String, HelmError> {
+    let string = |v: Option<&Json>, field: &str| -> Result<String, String> {
         match v {
             None | Some(Json::Null) => Ok(String::new()),
             Some(Json::String(s)) => Ok(s.clone()),

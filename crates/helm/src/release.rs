@@ -27,7 +27,7 @@ pub fn load_chart(path: &Path) -> Result<Chart, HelmError> {
 }
 
 /// What a render is asked for.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TemplateOptions {
     pub release: Release,
     pub capabilities: Capabilities,
@@ -44,6 +44,19 @@ pub struct TemplateOptions {
     pub strict: bool,
     /// Sprig's clock and random source.
     pub sprig: glidepath_sprig::Options,
+    /// What `lookup` asks (the HelmRelease controller's cluster reads); none renders it empty.
+    pub lookup: Option<crate::funcs::Lookup>,
+}
+
+impl std::fmt::Debug for TemplateOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemplateOptions")
+            .field("release", &self.release)
+            .field("include_crds", &self.include_crds)
+            .field("show_only", &self.show_only)
+            .field("lookup", &self.lookup.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A rendered release.
@@ -84,6 +97,7 @@ pub fn render_release(chart: &Chart, opts: &TemplateOptions) -> Result<Rendered,
         capabilities: opts.capabilities.clone(),
         strict: opts.strict,
         sprig: opts.sprig.clone(),
+        lookup: opts.lookup.clone(),
     };
     let value =
         glidepath_gotmpl::Value::from_json(&Json::Object(vals.clone()), glidepath_gotmpl::Numbers::PreserveInts);
@@ -105,7 +119,7 @@ pub fn render_release(chart: &Chart, opts: &TemplateOptions) -> Result<Rendered,
         }
         rest.push((path, text));
     }
-    let (hooks, manifests) = sort_manifests(&rest).map_err(|error| {
+    let (hooks, manifests) = sort_manifests(&rest, &chart.heads).map_err(|error| {
         // Helm returns the rendered files with a YAML error, to help debug it.
         let output = rest
             .iter()

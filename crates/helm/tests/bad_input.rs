@@ -168,6 +168,14 @@ fn symlinks_out_of_a_chart_directory_are_refused() {
 }
 
 #[test]
+fn a_link_loop_in_a_chart_directory_is_refused() {
+    let d = chart("linkloop", &[("templates/a.yaml", "a: 1\n")]);
+    std::os::unix::fs::symlink(&d, d.join("files-loop")).unwrap();
+    let e = template(&[d.to_str().unwrap()]).unwrap_err();
+    assert!(e.contains("files-loop") && e.contains("link loop"), "{e}");
+}
+
+#[test]
 fn dependencies_nested_without_end_are_refused() {
     // A chain of 70 charts, each the only dependency of the one before (as a cycle of
     // archives would unroll).

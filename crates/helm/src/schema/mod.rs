@@ -56,7 +56,38 @@ pub enum SchemaError {
 }
 
 /// `ValidateAgainstSingleSchema`: validates `values` against the `values.schema.json` bytes.
+/// The schema's compilation (and its check against its draft's metaschema, the costly part)
+/// depends on the bytes alone, so it is kept for the next render of the same chart.
 pub fn validate_against_schema(schema: &[u8], values: &Value) -> Result<(), SchemaError> {
+    let compiled = prepared(schema)?;
+    let v = validate::Validator { c: &compiled };
+    match v.run(values, compiled.roots[0], 0) {
+        Ok(()) => Ok(()),
+        Err(e) => Err(SchemaError::Validation(format!("{}\n", kind::render(&e)))),
+    }
+}
+
+type Prepared = Result<std::sync::Arc<compile::Compiled>, SchemaError>;
+
+/// Compiled schemas by their bytes; at most [`PREPARED_MAX`] are kept.
+static PREPARED: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<Vec<u8>, Prepared>>> =
+    std::sync::LazyLock::new(Default::default);
+const PREPARED_MAX: usize = 256;
+
+fn prepared(schema: &[u8]) -> Prepared {
+    let lock = || PREPARED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(p) = lock().get(schema) {
+        return p.clone();
+    }
+    let p = compile_checked(schema).map(std::sync::Arc::new);
+    let mut cache = lock();
+    if cache.len() < PREPARED_MAX {
+        cache.insert(schema.to_vec(), p.clone());
+    }
+    p
+}
+
+fn compile_checked(schema: &[u8]) -> Result<compile::Compiled, SchemaError> {
     let doc = gojson::decode_document(schema).map_err(SchemaError::Invalid)?;
     let draft = metaschema::draft_of_doc(&doc).map_err(SchemaError::Invalid)?;
     let mut reg = resolve::Registry::default();
@@ -67,11 +98,7 @@ pub fn validate_against_schema(schema: &[u8], values: &Value) -> Result<(), Sche
     metaschema::check_root(&meta, &reg).map_err(SchemaError::Invalid)?;
     let compiled = compile::compile(&reg, &[(0, "")]).map_err(SchemaError::Invalid)?;
     metaschema::check_targets(&meta, &reg, &compiled).map_err(SchemaError::Invalid)?;
-    let v = validate::Validator { c: &compiled };
-    match v.run(values, compiled.roots[0], 0) {
-        Ok(()) => Ok(()),
-        Err(e) => Err(SchemaError::Validation(format!("{}\n", kind::render(&e)))),
-    }
+    Ok(compiled)
 }
 
 /// A chart as schema validation sees it: its name, its `values.schema.json` (if any) and its
