@@ -194,8 +194,11 @@ pub type Included = Arc<Mutex<HashMap<String, usize>>>;
 
 /// `include` and `tpl`, which run templates of the executing set.
 /// `tpl` texts parsed so far (`"tpl:" + text` in the chart's parse cache): charts call `tpl`
-/// on the same values at every render; at most this many texts are kept.
+/// on the same values at every render; at most this many texts are kept, none longer than
+/// [`TPL_CACHE_TEXT_MAX`] (a parsed tree is many times its text: charts pass whole values
+/// subtrees through `tpl (toYaml .)`, and keeping those would hold megabytes per chart).
 const TPL_CACHE_MAX: usize = 4096;
+const TPL_CACHE_TEXT_MAX: usize = 2048;
 
 pub fn late_bound(included: &Included, strict: bool, cache: &crate::chart::ParseCache) -> FuncMap {
     let cache = cache.clone();
@@ -240,7 +243,7 @@ pub fn late_bound(included: &Included, strict: bool, cache: &crate::chart::Parse
                     one.parse_named(&name, text)
                         .map_err(|e| format!("cannot parse template {}: {e}", go_quote(text)))?;
                     let mut c = lock();
-                    if c.len() < TPL_CACHE_MAX {
+                    if c.len() < TPL_CACHE_MAX && text.len() <= TPL_CACHE_TEXT_MAX {
                         c.insert(key, one.clone());
                     }
                     one
