@@ -13,3 +13,15 @@ pub mod ops;
 pub mod probes;
 pub mod sandbox;
 pub mod sync;
+
+/// An error and its sources on one line, `: `-joined (as Go's wrapped errors print).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        cur = s.source();
+    }
+    out
+}

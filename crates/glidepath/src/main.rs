@@ -212,7 +212,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     if let glidepath_helm::HelmError::WithOutput { output, .. } = &e {
                         print!("{output}");
                     }
-                    eprintln!("Error: {}", error_chain(&e));
+                    eprintln!("Error: {}", glidepath::error_chain(&e));
                     Ok(ExitCode::FAILURE)
                 }
             }
@@ -237,16 +237,4 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             tokio::runtime::Runtime::new()?.block_on(glidepath::demo::run(args))
         }
     }
-}
-
-/// An error and its sources, `: `-joined (as Go's wrapped errors print).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
 }

@@ -60,7 +60,7 @@ use std::sync::Arc;
 pub use dict::{Dict, deep_copy_value};
 pub use error::Error;
 pub use funcs::{Exec, Func, FuncMap, FuncResult, Param};
-pub use value::{Numbers, Opaque, Value};
+pub use value::{Numbers, Opaque, Value, base64};
 
 /// The worker thread's stack: deep enough for [`Options::max_depth`] nested template calls
 /// and Go's parse nesting limit.

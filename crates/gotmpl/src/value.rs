@@ -308,8 +308,9 @@ impl From<BTreeMap<String, Value>> for Value {
     }
 }
 
-/// Standard base64 with padding, as Go's `encoding/json` encodes `[]byte`.
-fn base64(bytes: &[u8]) -> String {
+/// Standard base64 with padding, as Go's `encoding/json` encodes `[]byte` (and Helm's
+/// `.Files.AsSecrets`).
+pub fn base64(bytes: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

@@ -87,24 +87,10 @@ impl Opaque for Files {
             "AsConfig" => Func::pure(&[], move |_| {
                 Ok(Value::str(files.by_base_name(|d| String::from_utf8_lossy(d).into_owned())))
             }),
-            "AsSecrets" => Func::pure(&[], move |_| Ok(Value::str(files.by_base_name(base64_std)))),
+            "AsSecrets" => Func::pure(&[], move |_| Ok(Value::str(files.by_base_name(glidepath_gotmpl::base64)))),
             _ => return None,
         })
     }
-}
-
-/// Standard base64 with padding.
-pub(crate) fn base64_std(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            out.push(if i <= chunk.len() { char::from(ABC[((n >> shift) & 63) as usize]) } else { '=' });
-        }
-    }
-    out
 }
 
 /// What `.Capabilities` reports: the cluster's version and API versions, and Helm's build.

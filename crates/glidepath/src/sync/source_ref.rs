@@ -14,6 +14,7 @@ use super::Context;
 use super::artifacts::Stored;
 use super::conditions::{self as c};
 use super::kustomize::Failure;
+use crate::error_chain as chain;
 
 /// Flux's source group; every kind a Kustomization may name is served at `v1`.
 const SOURCE_GROUP: &str = "source.toolkit.fluxcd.io";
@@ -82,16 +83,4 @@ async fn source_artifact(ctx: &Context, kind: &str, ns: &str, name: &str) -> Res
     Ok(artifact
         .and_then(|a| serde_json::from_value::<Artifact>(a).ok())
         .filter(|a| !a.url.is_empty() && !a.digest.is_empty()))
-}
-
-/// An error and its sources, one line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
 }
