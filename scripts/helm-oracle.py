@@ -15,6 +15,8 @@ rules (pkg/release/v1/util/manifest_sorter.go and kind_sorter.go: files in path 
 documents in file order, stable sort by kind in InstallOrder), each document's head read by
 Helm's own YAML decoder. Values files and --set flags merge as Helm's CLI merges them
 (pkg/cli/values/options.go mergeMaps); each --set expression is parsed by Helm's strvals.
+The values reach libhelm as JSON, so a --set integer arrives as a float64 (the helm CLI keeps
+it an int64): only `typeOf`/`kindOf` of such values can tell.
 Errors: `Error: <Helm's message>` on stderr, exit status 1. `--batch` reads a JSON list of
 argument lists on stdin and writes a JSON list of {stdout, stderr, code}: one process, one
 library load, for a whole corpus.

@@ -68,7 +68,7 @@ fn render_on_worker(chart: &Chart, values: Value, ctx: &RenderContext) -> Result
     let mut set = Template::new("gotpl");
     set.option(if ctx.strict { "missingkey=error" } else { "missingkey=zero" }).map_err(render_err)?;
     let mut funcs = glidepath_sprig::funcs(&ctx.sprig);
-    funcs.extend(&helm_funcs(ctx.strict));
+    funcs.extend(&helm_funcs());
     funcs.insert("lookup", crate::funcs::lookup_func(ctx.lookup.clone()));
     funcs.extend(&late_bound(&included, ctx.strict, &chart.parsed));
     set.funcs(&funcs);

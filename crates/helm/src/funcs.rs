@@ -95,7 +95,7 @@ fn error_map(msg: String) -> Value {
 }
 
 /// The functions Helm adds to Sprig's, `include` and `tpl` excepted (see [`late_bound`]).
-pub fn helm_funcs(strict: bool) -> FuncMap {
+pub fn helm_funcs() -> FuncMap {
     let mut m = FuncMap::new();
     m.insert("toYaml", Func::pure(&[Param::Any], |a| Ok(Value::str(yaml_of(&a[0])))));
     m.insert("mustToYaml", Func::pure(&[Param::Any], |a| Ok(Value::str(to_yaml_text(&a[0].try_to_json()?)))));
@@ -169,7 +169,6 @@ pub fn helm_funcs(strict: bool) -> FuncMap {
     );
     // Helm answers DNS lookups only with --enable-dns; otherwise the empty string.
     m.insert("getHostByName", Func::pure(&[Param::String], |_| Ok(Value::str(""))));
-    let _ = strict;
     m
 }
 

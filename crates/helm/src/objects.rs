@@ -109,14 +109,12 @@ pub struct KubeVersion {
 }
 
 impl KubeVersion {
-    /// Parses `1.16.0` or `v1.16.0` as Helm's `--kube-version` does.
+    /// `--kube-version` as Helm 4.2 takes it: a semantic version, kept as written with a `v`
+    /// in front (`1.25` stays `v1.25`, as the oracle shows).
     pub fn parse(s: &str) -> Result<KubeVersion, String> {
         let v = glidepath_sprig::semver::Version::parse(s).map_err(|e| format!("invalid kube version {s:?}: {e}"))?;
         let shown = s.strip_prefix('v').unwrap_or(s);
-        let mut parts = shown.splitn(3, '.');
-        let (major, minor) = (parts.next().unwrap_or("0"), parts.next().unwrap_or("0"));
-        let _ = v;
-        Ok(KubeVersion { version: format!("v{shown}"), major: major.to_string(), minor: minor.to_string() })
+        Ok(KubeVersion { version: format!("v{shown}"), major: v.major.to_string(), minor: v.minor.to_string() })
     }
 }
 

@@ -129,6 +129,16 @@ const EXTRA_FLAGS: &[(&str, &[&str])] = &[
     ("stream", &["-s", "templates/tests/*", "-s", "templates/mutate-*"]),
     ("stream", &["-s", "templates/nope.yaml"]),
     ("objects", &["--kube-version", "v1.21.3"]),
+    ("objects", &["--kube-version", "1.25"]),
+    // (The oracle hands values to libhelm as JSON, so a --set integer reaches Helm as a float64;
+    // cases here keep typeOf away from --set numbers.)
+    ("objects", &["--set", "name=null,sub.x=9", "--set-string", "big=1000000"]),
+    ("objects", &["--set-json", "sub={\"list\":[1,{\"a\":null}]}", "--set", "ratio=1e3"]),
+    ("deps", &["--set", "alpha2.enabled=true,tags.back=false,global.alphaEnabled=false"]),
+    ("deps", &["--set", "alpha.enabled=false", "--set", "alpha.enabled=true", "--set", "global.g1=null"]),
+    ("deps", &["--set", "alpha.exported.b=from-set,fromAlpha=null"]),
+    ("stream", &["--set", "withJob=false", "--set-literal", "tplText={{ .Release.Name }},x"]),
+    ("stream", &["-n", "other"]),
 ];
 
 fn own_charts() -> PathBuf {
