@@ -1,5 +1,5 @@
 //! Notification benchmark (prints figures; asserts nothing), in one process against the
-//! sandbox, with a real Git repository (`file://`):
+//! sandbox, with real Git repositories served by `git http-backend` on loopback:
 //!
 //!     cargo run --release -p glidepath --example notify_bench [PUSHES] [EVENTS]
 //!
@@ -14,7 +14,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // benchmark code
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -25,22 +24,15 @@ use kube::Client;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
+#[path = "../../source/tests/support/mod.rs"]
+mod git_http;
+
+use git_http::{GitHttpServer, git};
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const NS: &str = "flux-system";
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -73,8 +65,15 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// One app repository with a Kustomization; returns the repository directory.
-async fn setup_app(client: &Client, root: &Path, name: &str, interval: &str) -> std::path::PathBuf {
+/// One app repository (served by `server` from `root`) with a Kustomization; returns the
+/// repository directory.
+async fn setup_app(
+    client: &Client,
+    server: &GitHttpServer,
+    root: &Path,
+    name: &str,
+    interval: &str,
+) -> std::path::PathBuf {
     let repo = root.join(name);
     std::fs::create_dir_all(repo.join("app")).unwrap();
     git(&repo, &["init", "-q", "-b", "main"]);
@@ -87,7 +86,7 @@ async fn setup_app(client: &Client, root: &Path, name: &str, interval: &str) -> 
         client,
         json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
         "metadata": {"name": name, "namespace": NS},
-        "spec": {"url": format!("file://{}", repo.display()), "interval": interval, "ref": {"branch": "main"}}}),
+        "spec": {"url": server.url(name), "interval": interval, "ref": {"branch": "main"}}}),
     )
     .await;
     apply(client, json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
@@ -150,10 +149,11 @@ async fn main() {
     let listeners = &sync.context.notification_listeners;
     let (events_addr, hooks_addr) = (listeners.events_addr.unwrap(), listeners.hooks_addr.unwrap());
     let tmp = tempfile::tempdir().unwrap();
+    let server = GitHttpServer::start(tmp.path(), None);
 
     // 1. Push → applied, through the Receiver and by polling.
-    let hooked = setup_app(&client, tmp.path(), "hooked", "1h").await;
-    let polled = setup_app(&client, tmp.path(), "polled", "5s").await;
+    let hooked = setup_app(&client, &server, tmp.path(), "hooked", "1h").await;
+    let polled = setup_app(&client, &server, tmp.path(), "polled", "5s").await;
     apply(
         &client,
         json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "hook", "namespace": NS},

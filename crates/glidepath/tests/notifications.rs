@@ -228,6 +228,53 @@ async fn the_event_server_takes_flux_events_and_drops_duplicates() {
         assert!(tokio::time::Instant::now() < deadline, "marker never delivered: {got:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Flux's HTTP metrics of the event server, with its names and labels.
+    let metrics = glidepath::controller::Metrics::new().encode();
+    for code in ["202", "429", "400", "413"] {
+        let line =
+            format!(r#"gotk_event_http_request_duration_seconds_count{{handler="/",method="POST",code="{code}"}}"#);
+        assert!(metrics.contains(&line), "{line} in:\n{metrics}");
+    }
+    assert!(metrics.contains(r#"gotk_event_http_requests_inflight{handler="/"} 0"#), "{metrics}");
+    assert!(metrics.contains("gotk_event_http_response_size_bytes_bucket{"), "{metrics}");
+    env.sandbox.shutdown().await.unwrap();
+}
+
+/// Flux's CRD accepts every type it knows; one Glidepath does not deliver to is refused when
+/// the Provider is seen: a Warning Event naming `spec.type`, before any event is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsupported_provider_type_is_refused_up_front() {
+    let env = notification_env().await;
+    let c = &env.client;
+    for (name, t) in [("chat", "slack"), ("bus", "nats")] {
+        let p = json!({"apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Provider",
+            "metadata": {"name": name, "namespace": NS},
+            "spec": {"type": t, "address": "https://hooks.example.invalid/secret-path"}});
+        apply(c, &p, "test").await;
+    }
+    let events: kube::Api<k8s_openapi::api::core::v1::Event> = kube::Api::namespaced(c.clone(), NS);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let refused = loop {
+        let list = events.list(&Default::default()).await.unwrap().items;
+        let on = |name: &str| {
+            list.iter()
+                .filter(|e| e.involved_object.kind.as_deref() == Some("Provider"))
+                .filter(|e| e.involved_object.name.as_deref() == Some(name))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        if let Some(e) = on("bus").into_iter().next() {
+            assert!(on("chat").is_empty(), "a supported Provider is not refused: {:?}", on("chat"));
+            break e;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no event on the nats Provider");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(refused.type_.as_deref(), Some("Warning"));
+    assert_eq!(refused.reason.as_deref(), Some("InvalidConfig"));
+    let message = refused.message.unwrap_or_default();
+    assert!(message.starts_with("spec.type: 'nats' is not supported by Glidepath"), "{message}");
+    assert!(!message.contains("secret-path"), "no address in events: {message}");
     env.sandbox.shutdown().await.unwrap();
 }
 
@@ -284,6 +331,13 @@ async fn a_github_push_webhook_makes_the_repository_reconcile_and_a_bad_signatur
         o["status"]["lastHandledReconcileAt"] == at.as_str()
     })
     .await;
+    let metrics = glidepath::controller::Metrics::new().encode();
+    for code in ["200", "400", "404"] {
+        let line = format!(
+            r#"gotk_receiver_http_request_duration_seconds_count{{handler="/hook/",method="POST",code="{code}"}}"#
+        );
+        assert!(metrics.contains(&line), "{line} in:\n{metrics}");
+    }
     env.sandbox.shutdown().await.unwrap();
 }
 

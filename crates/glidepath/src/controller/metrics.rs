@@ -107,6 +107,7 @@ impl Metrics {
             "Requests sent to the Kubernetes API server, by verb and resource",
             API_REQUESTS.clone(),
         );
+        crate::notification::http_metrics::register(&mut registry);
         let info = Family::<InfoLabels, Gauge>::default();
         let metric_analysis = Family::<MetricLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
         registry.register("flagger_info", "Flagger version and mesh provider information", info.clone());

@@ -10,7 +10,9 @@
 pub mod deliver;
 pub mod dispatch;
 pub mod event;
+pub mod http_metrics;
 pub mod matching;
+pub mod provider;
 pub mod receiver;
 pub mod server;
 pub mod verify;
@@ -116,6 +118,11 @@ pub async fn run(ctx: Arc<Context>, rx: Option<mpsc::Receiver<event::FluxEvent>>
     // are looked up by name from them.
     let alerts = store(api::<Alert>(&client, ns.as_deref()), ctx.settings.own_watch());
     let providers = store(api::<Provider>(&client, ns.as_deref()), watcher::Config::default());
+    let mut tasks = vec![tokio::spawn(
+        Controller::new(api::<Provider>(&client, ns.as_deref()), watcher::Config::default())
+            .run(provider::reconcile, |_, _, _| Action::requeue(Duration::from_secs(10)), Arc::new(client.clone()))
+            .for_each(|_| async {}),
+    )];
     let secrets = store(api::<Secret>(&client, ns.as_deref()), watcher::Config::default());
     let dispatcher = Arc::new(
         dispatch::Dispatcher::new(client.clone(), alerts.clone(), providers.clone(), secrets.clone(), deliver)
@@ -124,7 +131,6 @@ pub async fn run(ctx: Arc<Context>, rx: Option<mpsc::Receiver<event::FluxEvent>>
     let _ = alerts.wait_until_ready().await;
     let _ = providers.wait_until_ready().await;
     let _ = secrets.wait_until_ready().await;
-    let mut tasks = Vec::new();
     if let Some(listener) = ctx.notification_listeners.take_events() {
         let router = server::events(Arc::clone(&dispatcher));
         tasks.push(tokio::spawn(async move {

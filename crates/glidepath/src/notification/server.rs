@@ -18,6 +18,7 @@ use tracing::{info, warn};
 
 use super::dispatch::{Dispatcher, Refused};
 use super::event::FluxEvent;
+use super::http_metrics;
 use super::receiver;
 use super::verify::{self, Call};
 
@@ -29,7 +30,11 @@ pub const MAX_HOOK_BODY: usize = 25 * 1024 * 1024;
 /// `POST /`: 202 for an accepted event, 429 for a duplicate within the rate-limit interval,
 /// 400 for a body that is not an event.
 pub fn events(dispatcher: Arc<Dispatcher>) -> Router {
-    Router::new().route("/", post(accept_event)).layer(DefaultBodyLimit::max(MAX_EVENT_BODY)).with_state(dispatcher)
+    Router::new()
+        .route("/", post(accept_event))
+        .layer(DefaultBodyLimit::max(MAX_EVENT_BODY))
+        .with_state(dispatcher)
+        .layer(axum::middleware::from_fn_with_state(&*http_metrics::EVENTS, http_metrics::track))
 }
 
 async fn accept_event(State(d): State<Arc<Dispatcher>>, body: Bytes) -> (StatusCode, String) {
@@ -67,7 +72,11 @@ impl std::fmt::Debug for Hooks {
 /// Receiver, 400 for a call that fails verification, 500 when a resource could not be
 /// annotated, 200 otherwise.
 pub fn hooks(state: Hooks) -> Router {
-    Router::new().route("/hook/{digest}", post(receive)).layer(DefaultBodyLimit::max(MAX_HOOK_BODY)).with_state(state)
+    Router::new()
+        .route("/hook/{digest}", post(receive))
+        .layer(DefaultBodyLimit::max(MAX_HOOK_BODY))
+        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(&*http_metrics::RECEIVER, http_metrics::track))
 }
 
 async fn receive(

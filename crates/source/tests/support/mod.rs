@@ -155,7 +155,8 @@ impl GitHttpServer {
         let stop = Arc::new(AtomicBool::new(false));
         let (root, seen2, stop2) = (project_root.to_owned(), seen.clone(), stop.clone());
         std::thread::spawn(move || {
-            let deadline = std::time::Instant::now() + Duration::from_secs(120);
+            // A safeguard only: dropping the server stops it; benchmarks run for minutes.
+            let deadline = std::time::Instant::now() + Duration::from_secs(900);
             while !stop2.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
                 match listener.accept() {
                     Ok((stream, _)) => {
