@@ -469,3 +469,61 @@ async fn a_storage_address_in_use_fails_the_start_naming_it() {
     let err = glidepath::sync::start(client, settings).unwrap_err().to_string();
     assert!(err.contains(&format!("storage address {addr}: cannot listen")), "{err}");
 }
+
+/// Flux's GitOps Toolkit metrics: reconcile durations, the Ready condition per status and
+/// suspension, with Flux's names and labels, for the GitRepository and the Kustomization.
+#[tokio::test]
+async fn reconciles_export_flux_gotk_metrics() {
+    let e = env().await;
+    e.repo.write("metrics/cm.yaml", &config_map("gotk", "1"));
+    let sha = e.repo.commit("one");
+    git_repository(&e.client, "gotk-src", &e.repo.url(), json!({})).await;
+    kustomization(
+        &e.client,
+        "gotk-ks",
+        "./metrics",
+        json!({"sourceRef": {"kind": "GitRepository", "name": "gotk-src"}}),
+    )
+    .await;
+    wait_applied(&e.client, "gotk-ks", &sha).await;
+    let series = |kind: &str, name: &str, status: &str| {
+        format!(
+            r#"gotk_reconcile_condition{{kind="{kind}",name="{name}",namespace="{NS}",type="Ready",status="{status}"}} "#
+        )
+    };
+    // The gauge follows the status on the next pass (the status write wakes it).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = glidepath::controller::Metrics::new().encode();
+        let has = |line: String| text.lines().any(|l| l == line);
+        let ready = |kind: &str, name: &str| {
+            has(series(kind, name, "True") + "1")
+                && has(series(kind, name, "False") + "0")
+                && has(series(kind, name, "Deleted") + "0")
+        };
+        if ready("GitRepository", "gotk-src") && ready("Kustomization", "gotk-ks") {
+            for kind in [("GitRepository", "gotk-src"), ("Kustomization", "gotk-ks")] {
+                let count = format!(
+                    r#"gotk_reconcile_duration_seconds_count{{kind="{}",name="{}",namespace="{NS}"}}"#,
+                    kind.0, kind.1
+                );
+                assert!(text.contains(&count), "{count} in:\n{text}");
+                let suspend =
+                    format!(r#"gotk_suspend_status{{kind="{}",name="{}",namespace="{NS}"}} 0"#, kind.0, kind.1);
+                assert!(has(suspend.clone()), "{suspend} in:\n{text}");
+            }
+            // Flux's buckets: 10 ms to 30 min.
+            let buckets = text
+                .lines()
+                .filter(|l| l.starts_with("gotk_reconcile_duration_seconds_bucket{"))
+                .filter(|l| l.contains(r#"kind="GitRepository",name="gotk-src""#))
+                .count();
+            assert_eq!(buckets, 11, "10 buckets and +Inf:\n{text}");
+            assert!(text.contains(r#"gotk_reconcile_duration_seconds_bucket{le="0.01",kind="#), "{text}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no Ready series in:\n{text}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    e.sandbox.shutdown().await.unwrap();
+}

@@ -108,6 +108,7 @@ impl Metrics {
             API_REQUESTS.clone(),
         );
         crate::notification::http_metrics::register(&mut registry);
+        crate::sync::metrics::register(&mut registry);
         let info = Family::<InfoLabels, Gauge>::default();
         let metric_analysis = Family::<MetricLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
         registry.register("flagger_info", "Flagger version and mesh provider information", info.clone());

@@ -58,11 +58,11 @@ impl HttpMetrics {
 
     fn register(&self, registry: &mut Registry) {
         let name = |n: &str| format!("{}_http_{n}", self.prefix);
-        registry.register(name("request_duration_seconds"), "The latency of the HTTP requests.", self.duration.clone());
-        registry.register(name("response_size_bytes"), "The size of the HTTP responses.", self.size.clone());
+        registry.register(name("request_duration_seconds"), "The latency of the HTTP requests", self.duration.clone());
+        registry.register(name("response_size_bytes"), "The size of the HTTP responses", self.size.clone());
         registry.register(
             name("requests_inflight"),
-            "The number of inflight requests being handled at the same time.",
+            "The number of inflight requests being handled at the same time",
             self.inflight.clone(),
         );
     }

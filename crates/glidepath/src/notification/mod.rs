@@ -170,7 +170,11 @@ pub async fn run(ctx: Arc<Context>, rx: Option<mpsc::Receiver<event::FluxEvent>>
                     .map(|r| ObjectRef::from_obj(&*r))
                     .collect::<Vec<_>>()
             })
-            .run(reconcile_receiver, |_, _, _| Action::requeue(Duration::from_secs(10)), reconcile_ctx)
+            .run(
+                |o, c| crate::sync::metrics::timed(o, c, reconcile_receiver),
+                |_, _, _| Action::requeue(Duration::from_secs(10)),
+                reconcile_ctx,
+            )
             .for_each(|_| async {}),
     ));
     ctx.settings.readiness.set("notification", Phase::Synced);

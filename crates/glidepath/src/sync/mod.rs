@@ -23,6 +23,7 @@ pub mod git;
 mod ks_status;
 pub mod kustomize;
 pub mod manifests;
+pub mod metrics;
 pub mod plan;
 pub mod remote;
 pub mod serve;
@@ -379,7 +380,7 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
             let controller = Controller::new(repos, ctx.settings.own_watch()).with_config(config);
             synced_when_ready(&ctx, "git", controller.store());
             controller
-                .run(git::reconcile, git::error_policy, Arc::clone(&ctx))
+                .run(|o, c| metrics::timed(o, c, git::reconcile), git::error_policy, Arc::clone(&ctx))
                 .for_each(|r| async move {
                     if let Err(e) = r {
                         tracing::debug!(error = %e, "gitrepository controller");
@@ -421,7 +422,7 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
                     dependents(&by_repo, &repo.namespace().unwrap_or_default(), &repo.name_any())
                 })
                 .reconcile_on(stored)
-                .run(kustomize::reconcile, kustomize::error_policy, Arc::clone(&ctx))
+                .run(|o, c| metrics::timed(o, c, kustomize::reconcile), kustomize::error_policy, Arc::clone(&ctx))
                 .for_each(|r| async move {
                     if let Err(e) = r {
                         tracing::debug!(error = %e, "kustomization controller");
