@@ -41,15 +41,72 @@ pub enum Command {
     Abort(CanaryArgs),
     /// Freeze a canary where it is (sets spec.suspend: true, Flagger's suspend).
     Pause(CanaryArgs),
-    /// Unfreeze a paused canary (sets spec.suspend: false).
-    Resume(CanaryArgs),
+    /// Unfreeze a paused canary (`resume NAME`, sets spec.suspend: false), or resume a Flux
+    /// object as `flux resume` does (`resume kustomization NAME`, `resume source git NAME`).
+    Resume(ResumeArgs),
+    /// Suspend a Flux object as `flux suspend` does: `suspend kustomization NAME`,
+    /// `suspend source git NAME`.
+    Suspend(FluxArgs),
+    /// Reconcile a Flux object now and wait, as `flux reconcile` does: `reconcile kustomization
+    /// NAME [--with-source]`, `reconcile source git NAME`.
+    Reconcile(ReconcileArgs),
+}
+
+/// A Flux object named as the `flux` CLI names it.
+#[derive(Debug, Args)]
+pub struct FluxArgs {
+    /// `kustomization NAME` (also ks) or `source git NAME`.
+    #[arg(required = true, num_args = 2..=3)]
+    pub target: Vec<String>,
+    /// Namespace (Flux's default: flux-system).
+    #[arg(short, long, env = "GLIDEPATH_NAMESPACE", default_value = "flux-system")]
+    pub namespace: String,
+    /// Kubeconfig file (else KUBECONFIG, ~/.kube/config, or in-cluster).
+    #[arg(long, env = "GLIDEPATH_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// How long to wait for the reconciliation (Flux's `--timeout`).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// A Canary's name, or `kustomization NAME` (also ks), or `source git NAME`.
+    #[arg(required = true, num_args = 1..=3)]
+    pub target: Vec<String>,
+    /// Namespace (a Canary: the kubeconfig context's, else "default"; a Flux object:
+    /// flux-system).
+    #[arg(short, long, env = "GLIDEPATH_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Kubeconfig file (else KUBECONFIG, ~/.kube/config, or in-cluster).
+    #[arg(long, env = "GLIDEPATH_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// A Flux object: wait for its reconciliation (Flux's `--wait`, default true).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub wait: bool,
+    /// How long to wait for the reconciliation (Flux's `--timeout`).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    pub object: FluxArgs,
+    /// A Kustomization: reconcile its source first.
+    #[arg(long)]
+    pub with_source: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct GetArgs {
-    /// What to list: canaries (also canary, cd).
-    #[arg(value_parser = ["canaries", "canary", "cd"])]
+    /// What to list: canaries (also canary, cd); Flux's kustomizations (also kustomization,
+    /// ks) and `sources git`, printed as `flux get` prints them.
+    #[arg(value_parser = ["canaries", "canary", "cd", "kustomizations", "kustomization", "ks", "sources", "source"])]
     pub resource: String,
+    /// `git` after `sources`, then an optional object name.
+    #[arg(num_args = 0..=2)]
+    pub rest: Vec<String>,
     /// Namespace (default: the kubeconfig context's, else "default").
     #[arg(short, long, env = "GLIDEPATH_NAMESPACE")]
     pub namespace: Option<String>,

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod controller;
 pub mod crds;
 pub mod demo;
+pub mod flux_ops;
 pub mod loadtester;
 pub mod notification;
 pub mod ops;

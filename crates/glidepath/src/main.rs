@@ -31,6 +31,17 @@ fn init_logging(format: &str) {
     }
 }
 
+/// A Flux-style command: progress on stderr, and Flux's `✗ <error>` line on failure.
+fn flux(command: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<ExitCode> {
+    match tokio::runtime::Runtime::new()?.block_on(command) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("✗ {}", glidepath::error_chain(e.as_ref()));
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
 fn operate(op: Operation, args: &glidepath::cli::CanaryArgs) -> anyhow::Result<ExitCode> {
     let message = tokio::runtime::Runtime::new()?.block_on(glidepath::ops::operate(op, args))?;
     println!("{message}");
@@ -225,13 +236,28 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Get(args) => {
-            tokio::runtime::Runtime::new()?.block_on(glidepath::ops::get(&args))?;
+            let rt = tokio::runtime::Runtime::new()?;
+            if matches!(args.resource.as_str(), "canaries" | "canary" | "cd") {
+                rt.block_on(glidepath::ops::get(&args))?;
+            } else {
+                rt.block_on(glidepath::flux_ops::get(&args))?;
+            }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Suspend(args) => flux(glidepath::flux_ops::suspend(&args)),
+        Command::Reconcile(args) => flux(glidepath::flux_ops::reconcile(&args)),
+        Command::Resume(args) if args.target.len() > 1 => flux(glidepath::flux_ops::resume(&args)),
+        Command::Resume(args) => {
+            let canary = glidepath::cli::CanaryArgs {
+                name: args.target[0].clone(),
+                namespace: args.namespace,
+                kubeconfig: args.kubeconfig,
+            };
+            operate(Operation::Resume, &canary)
         }
         Command::Promote(args) => operate(Operation::Promote, &args),
         Command::Abort(args) => operate(Operation::Abort, &args),
         Command::Pause(args) => operate(Operation::Pause, &args),
-        Command::Resume(args) => operate(Operation::Resume, &args),
         Command::Demo(args) => {
             init_logging_quiet();
             tokio::runtime::Runtime::new()?.block_on(glidepath::demo::run(args))

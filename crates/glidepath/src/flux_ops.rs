@@ -1,0 +1,355 @@
+//! The `flux` CLI's habits for the Flux objects Glidepath reconciles: `get kustomizations`,
+//! `get sources git`, `suspend`, `resume` and `reconcile` for Kustomizations and
+//! GitRepositories, with Flux's wording (`flux2: cmd/flux`, its golden outputs) — progress
+//! lines on stderr, tables on stdout, the table laid out as Flux's printer lays it out.
+//!
+//! `reconcile` and `resume` set `reconcile.fluxcd.io/requestedAt` and wait until the
+//! controller reports it in `status.lastHandledReconcileAt`, then print the new revision or
+//! the Ready condition's message.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use k8s_openapi::jiff::Timestamp;
+use kube::Client;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams};
+use serde_json::{Value, json};
+
+use crate::cli::{FluxArgs, GetArgs, ReconcileArgs, ResumeArgs};
+use crate::sync::git::REQUESTED_AT;
+
+/// Flux's default namespace.
+pub const FLUX_NAMESPACE: &str = "flux-system";
+
+/// A Flux kind the commands handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Kustomization,
+    GitRepository,
+}
+
+impl Kind {
+    fn resource(self) -> ApiResource {
+        let (g, v, k) = match self {
+            Kind::Kustomization => ("kustomize.toolkit.fluxcd.io", "v1", "Kustomization"),
+            Kind::GitRepository => ("source.toolkit.fluxcd.io", "v1", "GitRepository"),
+        };
+        ApiResource::from_gvk(&GroupVersionKind::gvk(g, v, k))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Kustomization => "Kustomization",
+            Kind::GitRepository => "GitRepository",
+        }
+    }
+
+    /// How Flux's messages name the kind.
+    pub fn human(self) -> &'static str {
+        match self {
+            Kind::Kustomization => "kustomization",
+            Kind::GitRepository => "source git",
+        }
+    }
+
+    /// The revision a `get` row and a success message show.
+    pub fn revision(self, obj: &Value) -> String {
+        let r = match self {
+            Kind::Kustomization => &obj["status"]["lastAppliedRevision"],
+            Kind::GitRepository => &obj["status"]["artifact"]["revision"],
+        };
+        r.as_str().unwrap_or_default().to_owned()
+    }
+
+    fn success(self, revision: &str) -> String {
+        match self {
+            Kind::Kustomization => format!("applied revision {revision}"),
+            Kind::GitRepository => format!("fetched revision {revision}"),
+        }
+    }
+}
+
+/// `kustomization NAME` / `ks NAME` / `source git NAME`.
+pub fn parse_target(words: &[String]) -> anyhow::Result<(Kind, String)> {
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    match w.as_slice() {
+        ["kustomization" | "kustomizations" | "ks", name] => Ok((Kind::Kustomization, (*name).to_owned())),
+        ["source", "git", name] => Ok((Kind::GitRepository, (*name).to_owned())),
+        ["source", other, _] => bail!("source {other}: only `source git` is served by Glidepath"),
+        _ => bail!("expected `kustomization NAME` or `source git NAME`, got `{}`", w.join(" ")),
+    }
+}
+
+/// Flux's `TruncateHex`: every 40 to 128 character lowercase hex word shortened to 8.
+pub fn truncate_hex(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let hex = (40..=128).contains(&word.len()) && word.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        out.push_str(if hex { &word[..8] } else { word });
+        word.clear();
+    };
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// The Ready condition's status and message, or Flux's "waiting to be reconciled".
+pub fn status_and_message(obj: &Value) -> (String, String) {
+    let ready = obj["status"]["conditions"].as_array().and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"));
+    match ready {
+        Some(c) => {
+            (c["status"].as_str().unwrap_or("Unknown").to_owned(), c["message"].as_str().unwrap_or("").to_owned())
+        }
+        None => ("False".to_owned(), "waiting to be reconciled".to_owned()),
+    }
+}
+
+/// Flux's table (`utils.PrintTable`): cells padded to the column's width and each followed by a
+/// tab; the header's cells joined by tabs, its last one padded one further.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0))
+        .collect();
+    let pad = |s: &str, w: usize| format!("{s:<w$}");
+    let mut out = String::new();
+    let last = header.len().saturating_sub(1);
+    let cells: Vec<String> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| pad(h, widths[i] + usize::from(i == last && !rows.is_empty())))
+        .collect();
+    let _ = writeln!(out, "{}", cells.join("\t"));
+    for r in rows {
+        for (cell, w) in r.iter().zip(&widths) {
+            out.push_str(&pad(cell, *w));
+            out.push('\t');
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// One `get` row: (namespace,) name, revision, suspended, ready, message.
+pub fn row(kind: Kind, obj: &Value, with_namespace: bool) -> Vec<String> {
+    let (status, message) = status_and_message(obj);
+    let suspended = if obj["spec"]["suspend"] == true { "True" } else { "False" };
+    let mut r = vec![
+        obj["metadata"]["name"].as_str().unwrap_or_default().to_owned(),
+        truncate_hex(&kind.revision(obj)),
+        suspended.to_owned(),
+        status,
+        truncate_hex(&message),
+    ];
+    if with_namespace {
+        r.insert(0, obj["metadata"]["namespace"].as_str().unwrap_or_default().to_owned());
+    }
+    r
+}
+
+fn api(client: &Client, kind: Kind, ns: Option<&str>) -> Api<DynamicObject> {
+    match ns {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &kind.resource()),
+        None => Api::all_with(client.clone(), &kind.resource()),
+    }
+}
+
+/// `get kustomizations|sources git [NAME] [-A]`.
+pub async fn get(args: &GetArgs) -> anyhow::Result<()> {
+    let (kind, name) = match (args.resource.as_str(), args.rest.as_slice()) {
+        ("kustomizations" | "kustomization" | "ks", rest) if rest.len() <= 1 => (Kind::Kustomization, rest.first()),
+        ("sources" | "source", [git, rest @ ..]) if git == "git" && rest.len() <= 1 => {
+            (Kind::GitRepository, rest.first())
+        }
+        (r, rest) => {
+            bail!("get {r} {}: expected `get kustomizations [NAME]` or `get sources git [NAME]`", rest.join(" "))
+        }
+    };
+    let client = crate::controller::client(args.kubeconfig.as_deref()).await?;
+    let ns = args.namespace.clone().unwrap_or_else(|| FLUX_NAMESPACE.to_owned());
+    let api = api(&client, kind, (!args.all_namespaces).then_some(ns.as_str()));
+    let items: Vec<Value> = match name {
+        Some(n) => {
+            vec![serde_json::to_value(api.get(n).await.with_context(|| format!("get {} {ns}/{n}", kind.name()))?)?]
+        }
+        None => {
+            let list = api.list(&ListParams::default()).await.with_context(|| format!("list {}", kind.name()))?;
+            list.items.into_iter().map(serde_json::to_value).collect::<Result<_, _>>()?
+        }
+    };
+    if items.is_empty() {
+        let place = if args.all_namespaces { "any".to_owned() } else { ns };
+        eprintln!("✗ no {} objects found in {place} namespace", kind.name());
+        return Ok(());
+    }
+    let mut header = vec!["NAME", "REVISION", "SUSPENDED", "READY", "MESSAGE"];
+    if args.all_namespaces {
+        header.insert(0, "NAMESPACE");
+    }
+    let rows: Vec<Vec<String>> = items.iter().map(|o| row(kind, o, args.all_namespaces)).collect();
+    print!("{}", table(&header, &rows));
+    Ok(())
+}
+
+/// `suspend kustomization|source git NAME`.
+pub async fn suspend(args: &FluxArgs) -> anyhow::Result<()> {
+    let (kind, name) = parse_target(&args.target)?;
+    let client = crate::controller::client(args.kubeconfig.as_deref()).await?;
+    let api = api(&client, kind, Some(&args.namespace));
+    eprintln!("► suspending {} {name} in {} namespace", kind.human(), args.namespace);
+    patch(&api, kind, &name, json!({"spec": {"suspend": true}})).await?;
+    eprintln!("✔ {} suspended", kind.human());
+    Ok(())
+}
+
+/// `resume kustomization|source git NAME`: unsuspend, request a reconcile, wait.
+pub async fn resume(args: &ResumeArgs) -> anyhow::Result<()> {
+    let (kind, name) = parse_target(&args.target)?;
+    let ns = args.namespace.clone().unwrap_or_else(|| FLUX_NAMESPACE.to_owned());
+    let client = crate::controller::client(args.kubeconfig.as_deref()).await?;
+    let api = api(&client, kind, Some(&ns));
+    eprintln!("► resuming {} {name} in {ns} namespace", kind.human());
+    let at = Timestamp::now().to_string();
+    patch(&api, kind, &name, json!({"metadata": {"annotations": {REQUESTED_AT: at}}, "spec": {"suspend": false}}))
+        .await?;
+    eprintln!("✔ {} resumed", kind.human());
+    if !args.wait {
+        return Ok(());
+    }
+    eprintln!("◎ waiting for {} reconciliation", kind.name());
+    let obj = wait_handled(&api, kind, &name, &at, args.timeout).await?;
+    eprintln!("✔ {} reconciliation completed", kind.name());
+    eprintln!("✔ {}", kind.success(&kind.revision(&obj)));
+    Ok(())
+}
+
+/// `reconcile kustomization NAME [--with-source]` / `reconcile source git NAME`.
+pub async fn reconcile(args: &ReconcileArgs) -> anyhow::Result<()> {
+    let o = &args.object;
+    let (kind, name) = parse_target(&o.target)?;
+    let client = crate::controller::client(o.kubeconfig.as_deref()).await?;
+    let api = api(&client, kind, Some(&o.namespace));
+    let obj = serde_json::to_value(
+        api.get(&name).await.with_context(|| format!("get {} {}/{name}", kind.name(), o.namespace))?,
+    )?;
+    if obj["spec"]["suspend"] == true {
+        bail!("resource is suspended");
+    }
+    if args.with_source && kind == Kind::Kustomization {
+        let source = &obj["spec"]["sourceRef"];
+        if source["kind"] != "GitRepository" {
+            bail!("--with-source: source kind {} is not served by Glidepath", source["kind"]);
+        }
+        let src_ns = source["namespace"].as_str().unwrap_or(&o.namespace).to_owned();
+        let src_name = source["name"].as_str().unwrap_or_default().to_owned();
+        let src_api = self::api(&client, Kind::GitRepository, Some(&src_ns));
+        request_and_wait(&src_api, Kind::GitRepository, &src_name, &src_ns, o.timeout).await?;
+    }
+    request_and_wait(&api, kind, &name, &o.namespace, o.timeout).await
+}
+
+async fn request_and_wait(
+    api: &Api<DynamicObject>,
+    kind: Kind,
+    name: &str,
+    ns: &str,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    eprintln!("► annotating {} {name} in {ns} namespace", kind.name());
+    let at = Timestamp::now().to_string();
+    patch(api, kind, name, json!({"metadata": {"annotations": {REQUESTED_AT: at}}})).await?;
+    eprintln!("✔ {} annotated", kind.name());
+    eprintln!("◎ waiting for {} reconciliation", kind.name());
+    let obj = wait_handled(api, kind, name, &at, timeout).await?;
+    eprintln!("✔ {}", kind.success(&kind.revision(&obj)));
+    Ok(())
+}
+
+async fn patch(api: &Api<DynamicObject>, kind: Kind, name: &str, body: Value) -> anyhow::Result<()> {
+    api.patch(name, &PatchParams::default(), &Patch::Merge(&body))
+        .await
+        .with_context(|| format!("patch {} {name}", kind.name()))?;
+    Ok(())
+}
+
+/// Wait until the controller handled the request `at`; the object then, or its failure.
+async fn wait_handled(
+    api: &Api<DynamicObject>,
+    kind: Kind,
+    name: &str,
+    at: &str,
+    timeout: Duration,
+) -> anyhow::Result<Value> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let obj = serde_json::to_value(api.get(name).await.with_context(|| format!("get {} {name}", kind.name()))?)?;
+        if obj["status"]["lastHandledReconcileAt"] == at {
+            let (status, message) = status_and_message(&obj);
+            match status.as_str() {
+                "True" => return Ok(obj),
+                "False" => bail!("{message}"),
+                _ => {} // still reconciling
+            }
+        }
+        if Instant::now() >= deadline {
+            bail!("timeout waiting for {} {name} reconciliation after {timeout:?}", kind.name());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_matches_flux_golden() {
+        // flux2 cmd/flux/testdata/kustomization/get_kustomization_from_git.golden
+        let rows = vec![vec![
+            "tkfg".into(),
+            "6.0.0/627d5c4b".into(),
+            "False".into(),
+            "True".into(),
+            "Applied revision: 6.0.0/627d5c4b".into(),
+        ]];
+        let got = table(&["NAME", "REVISION", "SUSPENDED", "READY", "MESSAGE"], &rows);
+        let want = "NAME\tREVISION      \tSUSPENDED\tREADY\tMESSAGE                          \n\
+                    tkfg\t6.0.0/627d5c4b\tFalse    \tTrue \tApplied revision: 6.0.0/627d5c4b\t\n";
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn hex_words_of_forty_or_more_are_truncated() {
+        let sha = "67e2c98a60dc92283531412a9e604dd4bae005a9";
+        assert_eq!(truncate_hex(&format!("main@sha1:{sha}")), "main@sha1:67e2c98a");
+        assert_eq!(truncate_hex(&format!("Applied revision: main@sha1:{sha}")), "Applied revision: main@sha1:67e2c98a");
+        assert_eq!(truncate_hex("6.0.0/627d5c4b"), "6.0.0/627d5c4b");
+        assert_eq!(truncate_hex(&"A".repeat(40)), "A".repeat(40), "uppercase is not Flux's hex");
+    }
+
+    #[test]
+    fn targets_read_like_flux() {
+        let w = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        assert_eq!(parse_target(&w("ks apps")).unwrap(), (Kind::Kustomization, "apps".into()));
+        assert_eq!(parse_target(&w("source git repo")).unwrap(), (Kind::GitRepository, "repo".into()));
+        assert!(parse_target(&w("source oci repo")).unwrap_err().to_string().contains("only `source git`"));
+        assert!(parse_target(&w("helmrelease x")).is_err());
+    }
+
+    #[test]
+    fn a_row_without_status_is_waiting() {
+        let o = json!({"metadata": {"name": "a", "namespace": "flux-system"}, "spec": {"suspend": true}});
+        assert_eq!(
+            row(Kind::Kustomization, &o, true),
+            ["flux-system", "a", "", "True", "False", "waiting to be reconciled"]
+        );
+    }
+}

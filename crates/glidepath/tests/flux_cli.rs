@@ -1,0 +1,106 @@
+//! The `flux` CLI's habits, run as the binary against the sandbox (through a kubeconfig) while
+//! the sync engine runs in-process: `get kustomizations`, `get sources git`, `suspend`,
+//! `resume` and `reconcile [--with-source]`, with Flux's wording and table layout.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod sync_env;
+
+use std::process::Output;
+use std::time::Duration;
+
+use serde_json::json;
+use sync_env::*;
+
+async fn glidepath(kubeconfig: &std::path::Path, args: &[&str]) -> Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_glidepath"));
+    cmd.args(args).arg("--kubeconfig").arg(kubeconfig);
+    tokio::time::timeout(Duration::from_secs(60), cmd.output()).await.unwrap().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flux_get_suspend_resume_and_reconcile_read_as_flux_prints_them() {
+    let e = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    e.sandbox.write_kubeconfig(&kubeconfig).unwrap();
+    e.repo.write("apps/cm.yaml", &config_map("cli", "1"));
+    let one = e.repo.commit("one");
+    // Hour-long intervals: only the commands make anything happen.
+    git_repository(&e.client, "repo", &e.repo.url(), json!({"interval": "1h"})).await;
+    kustomization(&e.client, "apps", "./apps", json!({"interval": "1h"})).await;
+    wait_applied(&e.client, "apps", &one).await;
+    let short = &one[..8];
+
+    let out = glidepath(&kubeconfig, &["get", "ks"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let message = format!("Applied revision: main@sha1:{short}");
+    let revision = format!("main@sha1:{short}");
+    let want = format!(
+        "NAME\tREVISION{}\tSUSPENDED\tREADY\tMESSAGE{}\napps\t{revision}\tFalse    \tTrue \t{message}\t\n",
+        " ".repeat(revision.len() - 8),
+        " ".repeat(message.len() - 7 + 1),
+    );
+    assert_eq!(text(&out.stdout), want);
+    let out = glidepath(&kubeconfig, &["get", "sources", "git", "-A"]).await;
+    let table = text(&out.stdout);
+    assert!(table.starts_with("NAMESPACE  \tNAME\tREVISION"), "{table}");
+    assert!(
+        table.contains(&format!(
+            "flux-system\trepo\t{revision}\tFalse    \tTrue \tstored artifact for revision '{revision}'\t"
+        )),
+        "{table}"
+    );
+    let out = glidepath(&kubeconfig, &["get", "ks", "-n", "app"]).await;
+    assert_eq!(text(&out.stderr), "✗ no Kustomization objects found in app namespace\n");
+
+    let out = glidepath(&kubeconfig, &["suspend", "kustomization", "apps"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "► suspending kustomization apps in flux-system namespace\n✔ kustomization suspended\n"
+    );
+    assert_eq!(ks(&e.client, "apps").await["spec"]["suspend"], true);
+    let out = glidepath(&kubeconfig, &["reconcile", "ks", "apps"]).await;
+    assert!(!out.status.success());
+    assert_eq!(text(&out.stderr), "✗ resource is suspended\n");
+
+    // A new commit: resume fetches nothing by itself (the source waits an hour), so the
+    // Kustomization reconciles at the old revision; reconcile --with-source brings the new one.
+    e.repo.write("apps/cm.yaml", &config_map("cli", "2"));
+    let two = e.repo.commit("two");
+    let out = glidepath(&kubeconfig, &["resume", "ks", "apps"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "► resuming kustomization apps in flux-system namespace\n✔ kustomization resumed\n\
+             ◎ waiting for Kustomization reconciliation\n✔ Kustomization reconciliation completed\n\
+             ✔ applied revision main@sha1:{one}\n"
+        )
+    );
+    let out = glidepath(&kubeconfig, &["reconcile", "kustomization", "apps", "--with-source"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "► annotating GitRepository repo in flux-system namespace\n✔ GitRepository annotated\n\
+             ◎ waiting for GitRepository reconciliation\n✔ fetched revision main@sha1:{two}\n\
+             ► annotating Kustomization apps in flux-system namespace\n✔ Kustomization annotated\n\
+             ◎ waiting for Kustomization reconciliation\n✔ applied revision main@sha1:{two}\n"
+        )
+    );
+    assert_eq!(cm(&e.client, "cli").await.unwrap()["data"]["key"], "2");
+
+    let out = glidepath(&kubeconfig, &["suspend", "source", "git", "repo"]).await;
+    assert_eq!(text(&out.stderr), "► suspending source git repo in flux-system namespace\n✔ source git suspended\n");
+    let out = glidepath(&kubeconfig, &["get", "source", "git", "repo"]).await;
+    assert!(text(&out.stdout).lines().nth(1).unwrap().starts_with(&format!("repo\tmain@sha1:{}\tTrue ", &two[..8])));
+    let out = glidepath(&kubeconfig, &["reconcile", "ks", "nope"]).await;
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).starts_with("✗ get Kustomization flux-system/nope"), "{}", text(&out.stderr));
+    e.sandbox.shutdown().await.unwrap();
+}
