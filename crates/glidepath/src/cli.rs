@@ -50,6 +50,9 @@ pub enum Command {
     /// Reconcile a Flux object now and wait, as `flux reconcile` does: `reconcile kustomization
     /// NAME [--with-source]`, `reconcile source git NAME`.
     Reconcile(ReconcileArgs),
+    /// Print a Kustomization's inventory as a tree, nested Kustomizations expanded, as
+    /// `flux tree kustomization NAME` does.
+    Tree(FluxArgs),
 }
 
 /// A Flux object named as the `flux` CLI names it.

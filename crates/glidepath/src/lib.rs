@@ -8,6 +8,7 @@ pub mod controller;
 pub mod crds;
 pub mod demo;
 pub mod flux_ops;
+pub mod flux_tree;
 pub mod loadtester;
 pub mod notification;
 pub mod ops;

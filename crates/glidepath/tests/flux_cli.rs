@@ -95,10 +95,30 @@ async fn flux_get_suspend_resume_and_reconcile_read_as_flux_prints_them() {
     );
     assert_eq!(cm(&e.client, "cli").await.unwrap()["data"]["key"], "2");
 
+    // A Kustomization that applies another: the tree expands it.
+    e.repo.write(
+        "root/apps.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: nested\n  namespace: flux-system\n\
+         spec:\n  interval: 1h\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: repo\n",
+    );
+    e.repo.write("root/ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: app\n");
+    let three = e.repo.commit("three");
+    kustomization(&e.client, "root", "./root", json!({"interval": "1h"})).await;
+    let out = glidepath(&kubeconfig, &["reconcile", "source", "git", "repo"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    wait_applied(&e.client, "root", &three).await;
+    wait_applied(&e.client, "nested", &three).await;
+    let out = glidepath(&kubeconfig, &["tree", "kustomization", "root"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "Kustomization/flux-system/root\n├── Namespace/app\n└── Kustomization/flux-system/nested\n    └── ConfigMap/app/cli\n"
+    );
+
     let out = glidepath(&kubeconfig, &["suspend", "source", "git", "repo"]).await;
     assert_eq!(text(&out.stderr), "► suspending source git repo in flux-system namespace\n✔ source git suspended\n");
     let out = glidepath(&kubeconfig, &["get", "source", "git", "repo"]).await;
-    assert!(text(&out.stdout).lines().nth(1).unwrap().starts_with(&format!("repo\tmain@sha1:{}\tTrue ", &two[..8])));
+    assert!(text(&out.stdout).lines().nth(1).unwrap().starts_with(&format!("repo\tmain@sha1:{}\tTrue ", &three[..8])));
     let out = glidepath(&kubeconfig, &["reconcile", "ks", "nope"]).await;
     assert!(!out.status.success());
     assert!(text(&out.stderr).starts_with("✗ get Kustomization flux-system/nope"), "{}", text(&out.stderr));
