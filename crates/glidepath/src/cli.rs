@@ -53,6 +53,24 @@ pub enum Command {
     /// Print a Kustomization's inventory as a tree, nested Kustomizations expanded, as
     /// `flux tree kustomization NAME` does.
     Tree(FluxArgs),
+    /// List a namespace's Events as `flux events` does: `events [--for Kind/name] [-A]`.
+    Events(EventsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Only the events of this object (`Kustomization/apps`).
+    #[arg(long = "for")]
+    pub for_object: Option<String>,
+    /// Namespace (Flux's default: flux-system).
+    #[arg(short, long, env = "GLIDEPATH_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Every namespace.
+    #[arg(short = 'A', long, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+    /// Kubeconfig file (else KUBECONFIG, ~/.kube/config, or in-cluster).
+    #[arg(long, env = "GLIDEPATH_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
 }
 
 /// A Flux object named as the `flux` CLI names it.

@@ -114,10 +114,12 @@ pub fn status_and_message(obj: &Value) -> (String, String) {
 }
 
 /// Flux's table (`utils.PrintTable`): cells padded to the column's width and each followed by a
-/// tab; the header's cells joined by tabs, its last one padded one further.
+/// tab; the header's cells joined by tabs, its last one padded one further. A cell with line
+/// breaks continues on the next lines, the other cells blank there.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let width = |s: &str| s.lines().map(|l| l.chars().count()).max().unwrap_or(0);
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0))
+        .map(|i| rows.iter().map(|r| width(&r[i])).chain([header[i].len()]).max().unwrap_or(0))
         .collect();
     let pad = |s: &str, w: usize| format!("{s:<w$}");
     let mut out = String::new();
@@ -129,11 +131,15 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         .collect();
     let _ = writeln!(out, "{}", cells.join("\t"));
     for r in rows {
-        for (cell, w) in r.iter().zip(&widths) {
-            out.push_str(&pad(cell, *w));
-            out.push('\t');
+        let lines: Vec<Vec<&str>> = r.iter().map(|c| c.lines().collect()).collect();
+        let height = lines.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        for n in 0..height {
+            for (cell, w) in lines.iter().zip(&widths) {
+                out.push_str(&pad(cell.get(n).copied().unwrap_or(""), *w));
+                out.push('\t');
+            }
+            out.push('\n');
         }
-        out.push('\n');
     }
     out
 }
@@ -324,6 +330,8 @@ mod tests {
         let want = "NAME\tREVISION      \tSUSPENDED\tREADY\tMESSAGE                          \n\
                     tkfg\t6.0.0/627d5c4b\tFalse    \tTrue \tApplied revision: 6.0.0/627d5c4b\t\n";
         assert_eq!(got, want);
+        let multi = table(&["A", "B"], &[vec!["x".into(), "one\ntwo lines".into()]]);
+        assert_eq!(multi, "A\tB         \nx\tone      \t\n \ttwo lines\t\n");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod controller;
 pub mod crds;
 pub mod demo;
+pub mod flux_events;
 pub mod flux_ops;
 pub mod flux_tree;
 pub mod loadtester;

@@ -247,6 +247,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Suspend(args) => flux(glidepath::flux_ops::suspend(&args)),
         Command::Reconcile(args) => flux(glidepath::flux_ops::reconcile(&args)),
         Command::Tree(args) => flux(glidepath::flux_tree::tree(&args)),
+        Command::Events(args) => flux(glidepath::flux_events::events(&args)),
         Command::Resume(args) if args.target.len() > 1 => flux(glidepath::flux_ops::resume(&args)),
         Command::Resume(args) => {
             let canary = glidepath::cli::CanaryArgs {

@@ -119,6 +119,14 @@ async fn flux_get_suspend_resume_and_reconcile_read_as_flux_prints_them() {
     assert_eq!(text(&out.stderr), "► suspending source git repo in flux-system namespace\n✔ source git suspended\n");
     let out = glidepath(&kubeconfig, &["get", "source", "git", "repo"]).await;
     assert!(text(&out.stdout).lines().nth(1).unwrap().starts_with(&format!("repo\tmain@sha1:{}\tTrue ", &three[..8])));
+    let out = glidepath(&kubeconfig, &["events", "--for", "Kustomization/apps"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let events = text(&out.stdout);
+    assert!(events.starts_with("LAST SEEN\tTYPE  \tREASON"), "{events}");
+    // Multi-line messages continue on lines of their own, the other cells blank.
+    let rows: Vec<&str> = events.lines().skip(1).filter(|l| !l.starts_with(' ')).collect();
+    assert!(!rows.is_empty() && rows.iter().all(|r| r.contains("\tKustomization/apps\t")), "{events}");
+    assert!(events.contains(&format!("Applied revision: main@sha1:{two}")), "{events}");
     let out = glidepath(&kubeconfig, &["reconcile", "ks", "nope"]).await;
     assert!(!out.status.success());
     assert!(text(&out.stderr).starts_with("✗ get Kustomization flux-system/nope"), "{}", text(&out.stderr));
