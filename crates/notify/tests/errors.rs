@@ -17,11 +17,12 @@ fn configs(base: &str) -> Vec<ProviderConfig> {
             let address = match *t {
                 "bitbucketserver" => format!("{base}/scm/proj/repo.git"),
                 "azuredevops" => format!("{base}/org/proj/_git/repo"),
-                "bitbucket" | "github" | "gitlab" | "gitea" => format!("{base}/owner/repo"),
+                "bitbucket" | "github" | "gitlab" | "gitea" | "githubdispatch" => format!("{base}/owner/repo"),
+                "sentry" => format!("http://{TOKEN}@{}/42", base.trim_start_matches("http://")),
                 _ => format!("{base}/hook/{TOKEN}"),
             };
             let mut cfg = config(t, &address);
-            cfg.channel = "room".into();
+            cfg.channel = if *t == "zulip" { "room/topic".into() } else { "room".into() };
             cfg.password = "hunter2-password".into();
             if *t == "bitbucket" {
                 cfg.token = format!("user:{TOKEN}");
@@ -96,7 +97,7 @@ fn bad_configs_fail_at_creation_without_secrets() {
         assert_clean(&err, &cfg);
         err
     };
-    assert!(matches!(bad("zulip", &|_| {}), NotifyError::CreateUnsupportedType(t) if t == "zulip"));
+    assert!(matches!(bad("nats", &|_| {}), NotifyError::CreateUnsupportedType(t) if t == "nats"));
     assert!(matches!(
         bad("slack", &|c| c.address = format!("not a url {TOKEN}")),
         NotifyError::CreateInvalidConfig { .. }
