@@ -229,3 +229,49 @@ async fn zulip_and_sentry_skip_nothing_else() {
     post(&cfg, &e).await;
     assert_eq!(srv.requests().len(), 2);
 }
+
+fn pr_event(severity: Severity) -> Event {
+    let mut e = event(severity);
+    e.metadata.insert("change_request".into(), "7".into());
+    e
+}
+
+#[tokio::test]
+async fn github_pr_comment_is_created_then_edited_by_its_marker() {
+    let marker = format!("<!-- flux-pr-comment-key:{}/Kustomization/flux-system/apps -->", common::PROVIDER_UID);
+    let comments = format!(
+        r#"[{{"id":1,"user":{{"login":"someone"}},"body":"{marker}"}},{{"id":99,"user":{{"login":"flux-bot"}},"body":"old\n{marker}"}}]"#
+    );
+    let user = rule("GET", "/api/v3/user", 200, r#"{"login":"flux-bot"}"#);
+    // No comment of ours yet: POST a new one.
+    let srv = Server::start(vec![user.clone(), rule("GET", "/comments", 200, "[]")]).await;
+    let cfg = config("githubpullrequestcomment", &format!("{}/fluxcd/podinfo", srv.base));
+    post(&cfg, &pr_event(Severity::Error)).await;
+    let all = srv.requests();
+    let calls: Vec<String> = all.iter().map(|r| format!("{} {}", r.method, r.uri)).collect();
+    assert_eq!(
+        calls,
+        [
+            "GET /api/v3/repos/fluxcd/podinfo/issues/7/comments?direction=asc&per_page=100&sort=created",
+            "GET /api/v3/user",
+            "POST /api/v3/repos/fluxcd/podinfo/issues/7/comments",
+        ]
+    );
+    assert!(all.iter().all(|r| r.header("authorization") == Some(format!("Bearer {TOKEN}").as_str())));
+    assert_fixture("githubpullrequestcomment.json", &all[2].json());
+
+    // Our comment exists (another user's with the same marker is ignored): PATCH it.
+    let srv = Server::start(vec![user, rule("GET", "/comments", 200, &comments.replace('\n', "\\n"))]).await;
+    let cfg = config("githubpullrequestcomment", &format!("{}/fluxcd/podinfo", srv.base));
+    post(&cfg, &pr_event(Severity::Info)).await;
+    let last = srv.requests().pop().unwrap();
+    assert_eq!((last.method.as_str(), last.uri.as_str()), ("PATCH", "/api/v3/repos/fluxcd/podinfo/issues/comments/99"));
+    assert!(last.json()["body"].as_str().unwrap().starts_with(&format!("{marker}\n\n## Flux Status\n\nℹ️ ")));
+
+    // Without a pull request number the event cannot be sent; a UID is required.
+    let err = notifier(&cfg).unwrap().post(&event(Severity::Info)).await.unwrap_err();
+    assert!(matches!(err, NotifyError::ReadEvent { .. }), "{err:?}");
+    let mut cfg = cfg;
+    cfg.provider_uid.clear();
+    assert!(matches!(notifier(&cfg).err(), Some(NotifyError::CreateInvalidConfig { .. })));
+}

@@ -9,6 +9,7 @@ mod generic;
 mod git;
 mod gitea;
 mod github;
+mod github_comment;
 mod github_dispatch;
 mod gitlab;
 mod msteams;
@@ -47,6 +48,7 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "bitbucketserver",
     "azuredevops",
     "githubdispatch",
+    "githubpullrequestcomment",
 ];
 
 /// The commit-status Provider types.
@@ -83,6 +85,7 @@ pub fn notifier(config: &ProviderConfig) -> Result<Box<dyn Notifier>, NotifyErro
         "bitbucketserver" => Box::new(bitbucket::BitbucketServer::new(config)?),
         "azuredevops" => Box::new(azuredevops::AzureDevOps::new(config)?),
         "githubdispatch" => Box::new(github_dispatch::GitHubDispatch::new(config)?),
+        "githubpullrequestcomment" => Box::new(github_comment::GitHubPullRequestComment::new(config)?),
         other => return Err(NotifyError::CreateUnsupportedType(other.to_string())),
     })
 }
