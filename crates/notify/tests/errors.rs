@@ -17,7 +17,14 @@ fn configs(base: &str) -> Vec<ProviderConfig> {
             let address = match *t {
                 "bitbucketserver" => format!("{base}/scm/proj/repo.git"),
                 "azuredevops" => format!("{base}/org/proj/_git/repo"),
-                "bitbucket" | "github" | "gitlab" | "gitea" | "githubdispatch" | "githubpullrequestcomment" => {
+                "bitbucket"
+                | "github"
+                | "gitlab"
+                | "gitea"
+                | "githubdispatch"
+                | "githubpullrequestcomment"
+                | "gitlabmergerequestcomment"
+                | "giteapullrequestcomment" => {
                     format!("{base}/owner/repo")
                 }
                 "sentry" => format!("http://{TOKEN}@{}/42", base.trim_start_matches("http://")),

@@ -1,5 +1,5 @@
-//! The Sentry, Zulip, Datadog, incident.io and GitHub dispatch providers against a loopback
-//! server: method, path, auth header, golden body, skipped events and rejections.
+//! Sentry, Zulip, Datadog, incident.io, GitHub dispatch and the change-request comment providers
+//! against a loopback server: method, path, auth header, golden body, skipped events, rejections.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod common;
@@ -274,4 +274,66 @@ async fn github_pr_comment_is_created_then_edited_by_its_marker() {
     let mut cfg = cfg;
     cfg.provider_uid.clear();
     assert!(matches!(notifier(&cfg).err(), Some(NotifyError::CreateInvalidConfig { .. })));
+}
+
+#[tokio::test]
+async fn gitlab_mr_comment_uses_notes_and_the_private_token() {
+    let marker = format!("<!-- flux-mr-comment-key:{}/Kustomization/flux-system/apps -->", common::PROVIDER_UID);
+    let notes = format!(r#"[{{"id":5,"author":{{"username":"flux-bot"}},"body":"{marker}"}}]"#);
+    let user = rule("GET", "/api/v4/user", 200, r#"{"username":"flux-bot"}"#);
+    let srv = Server::start(vec![user.clone(), rule("GET", "/notes", 200, "[]")]).await;
+    let cfg = config("gitlabmergerequestcomment", &format!("{}/group/sub/project.git", srv.base));
+    post(&cfg, &pr_event(Severity::Error)).await;
+    let all = srv.requests();
+    let calls: Vec<String> = all.iter().map(|r| format!("{} {}", r.method, r.uri)).collect();
+    assert_eq!(
+        calls,
+        [
+            "GET /api/v4/projects/group%2Fsub%2Fproject/merge_requests/7/notes?order_by=created_at&per_page=100&sort=asc",
+            "GET /api/v4/user",
+            "POST /api/v4/projects/group%2Fsub%2Fproject/merge_requests/7/notes",
+        ]
+    );
+    assert!(all.iter().all(|r| r.header("private-token") == Some(TOKEN)));
+    assert_fixture("gitlabmergerequestcomment.json", &all[2].json());
+
+    let srv = Server::start(vec![user, rule("GET", "/notes", 200, &notes)]).await;
+    post(&config("gitlabmergerequestcomment", &format!("{}/group/project", srv.base)), &pr_event(Severity::Info)).await;
+    let last = srv.requests().pop().unwrap();
+    assert_eq!(
+        (last.method.as_str(), last.uri.as_str()),
+        ("PUT", "/api/v4/projects/group%2Fproject/merge_requests/7/notes/5")
+    );
+}
+
+#[tokio::test]
+async fn gitea_pr_comment_uses_issue_comments_and_the_token_header() {
+    let marker = format!("<!-- flux-pr-comment-key:{}/Kustomization/flux-system/apps -->", common::PROVIDER_UID);
+    let comments = format!(r#"[{{"id":3,"user":{{"login":"flux-bot"}},"body":"{marker}"}}]"#);
+    let user = rule("GET", "/api/v1/user", 200, r#"{"login":"flux-bot"}"#);
+    let srv = Server::start(vec![user.clone(), rule("GET", "/comments", 200, "[]")]).await;
+    post(&config("giteapullrequestcomment", &format!("{}/owner/repo", srv.base)), &pr_event(Severity::Error)).await;
+    let all = srv.requests();
+    let calls: Vec<String> = all.iter().map(|r| format!("{} {}", r.method, r.uri)).collect();
+    assert_eq!(
+        calls,
+        [
+            "GET /api/v1/repos/owner/repo/issues/7/comments?page=1&limit=100",
+            "GET /api/v1/user",
+            "POST /api/v1/repos/owner/repo/issues/7/comments",
+        ]
+    );
+    assert!(all.iter().all(|r| r.header("authorization") == Some(format!("token {TOKEN}").as_str())));
+    assert_eq!(all[2].json(), serde_json::json!({"body": format!("{marker}\n\n{}", zulip_like_body())}));
+
+    let srv = Server::start(vec![user, rule("GET", "/comments", 200, &comments)]).await;
+    post(&config("giteapullrequestcomment", &format!("{}/owner/repo", srv.base)), &pr_event(Severity::Info)).await;
+    let last = srv.requests().pop().unwrap();
+    assert_eq!((last.method.as_str(), last.uri.as_str()), ("PATCH", "/api/v1/repos/owner/repo/issues/comments/3"));
+}
+
+/// The Markdown post of the sample error event (the same text Zulip sends).
+fn zulip_like_body() -> String {
+    let fixture = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/zulip.json")).unwrap();
+    serde_json::from_str::<Value>(&fixture).unwrap()["content"].as_str().unwrap().to_string()
 }

@@ -3,13 +3,13 @@
 mod alerting;
 mod azuredevops;
 mod bitbucket;
+mod change_request;
 mod chat;
 mod format;
 mod generic;
 mod git;
 mod gitea;
 mod github;
-mod github_comment;
 mod github_dispatch;
 mod gitlab;
 mod msteams;
@@ -49,6 +49,8 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "azuredevops",
     "githubdispatch",
     "githubpullrequestcomment",
+    "gitlabmergerequestcomment",
+    "giteapullrequestcomment",
 ];
 
 /// The commit-status Provider types.
@@ -85,7 +87,9 @@ pub fn notifier(config: &ProviderConfig) -> Result<Box<dyn Notifier>, NotifyErro
         "bitbucketserver" => Box::new(bitbucket::BitbucketServer::new(config)?),
         "azuredevops" => Box::new(azuredevops::AzureDevOps::new(config)?),
         "githubdispatch" => Box::new(github_dispatch::GitHubDispatch::new(config)?),
-        "githubpullrequestcomment" => Box::new(github_comment::GitHubPullRequestComment::new(config)?),
+        "githubpullrequestcomment" => Box::new(change_request::ChangeRequestComment::github(config)?),
+        "gitlabmergerequestcomment" => Box::new(change_request::ChangeRequestComment::gitlab(config)?),
+        "giteapullrequestcomment" => Box::new(change_request::ChangeRequestComment::gitea(config)?),
         other => return Err(NotifyError::CreateUnsupportedType(other.to_string())),
     })
 }
