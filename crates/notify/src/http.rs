@@ -59,6 +59,16 @@ impl Http {
         Ok(Http { kind, client, secrets })
     }
 
+    /// Also mask `secret` (a credential that is not a whole config field, e.g. a DSN's key).
+    pub(crate) fn with_secret(mut self, secret: &str) -> Self {
+        if !secret.trim().is_empty() {
+            self.secrets.push(secret.to_string());
+            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            self.secrets.dedup();
+        }
+        self
+    }
+
     pub(crate) fn kind(&self) -> &str {
         &self.kind
     }

@@ -17,11 +17,21 @@ fn configs(base: &str) -> Vec<ProviderConfig> {
             let address = match *t {
                 "bitbucketserver" => format!("{base}/scm/proj/repo.git"),
                 "azuredevops" => format!("{base}/org/proj/_git/repo"),
-                "bitbucket" | "github" | "gitlab" | "gitea" => format!("{base}/owner/repo"),
+                "bitbucket"
+                | "github"
+                | "gitlab"
+                | "gitea"
+                | "githubdispatch"
+                | "githubpullrequestcomment"
+                | "gitlabmergerequestcomment"
+                | "giteapullrequestcomment" => {
+                    format!("{base}/owner/repo")
+                }
+                "sentry" => format!("http://{TOKEN}@{}/42", base.trim_start_matches("http://")),
                 _ => format!("{base}/hook/{TOKEN}"),
             };
             let mut cfg = config(t, &address);
-            cfg.channel = "room".into();
+            cfg.channel = if *t == "zulip" { "room/topic".into() } else { "room".into() };
             cfg.password = "hunter2-password".into();
             if *t == "bitbucket" {
                 cfg.token = format!("user:{TOKEN}");
@@ -29,6 +39,13 @@ fn configs(base: &str) -> Vec<ProviderConfig> {
             cfg
         })
         .collect()
+}
+
+/// An error event every type sends (the change-request types need `change_request`).
+fn sent_event() -> Event {
+    let mut e = event(Severity::Error);
+    e.metadata.insert("change_request".into(), "7".into());
+    e
 }
 
 fn assert_clean(err: &NotifyError, cfg: &ProviderConfig) {
@@ -44,7 +61,7 @@ async fn http_errors_are_rejections_without_secrets() {
     let echo = format!(r#"{{"message":"bad token {TOKEN} from 127.0.0.1"}}"#);
     let srv = Server::start(["GET", "POST", "PUT"].into_iter().map(|m| rule(m, "/", 500, &echo)).collect()).await;
     for cfg in configs(&srv.base) {
-        let err = notifier(&cfg).unwrap().post(&event(Severity::Error)).await.unwrap_err();
+        let err = notifier(&cfg).unwrap().post(&sent_event()).await.unwrap_err();
         assert_eq!(err.status(), Some(500), "{}: {err}", cfg.provider_type);
         assert!(err.to_string().contains("*****"), "{}: {err}", cfg.provider_type);
         assert_clean(&err, &cfg);
@@ -65,7 +82,7 @@ async fn the_timeout_is_honoured() {
     for mut cfg in configs(&srv.base).into_iter().take(4) {
         cfg.timeout = Duration::from_millis(200);
         let started = Instant::now();
-        let err = notifier(&cfg).unwrap().post(&event(Severity::Error)).await.unwrap_err();
+        let err = notifier(&cfg).unwrap().post(&sent_event()).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(2), "{}: took {:?}", cfg.provider_type, started.elapsed());
         assert!(err.is_timeout(), "{}: {err:?}", cfg.provider_type);
         assert_clean(&err, &cfg);
@@ -78,7 +95,7 @@ async fn refused_connections_do_not_show_the_address() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     for cfg in configs(&base) {
-        let err = tokio::time::timeout(Duration::from_secs(5), notifier(&cfg).unwrap().post(&event(Severity::Error)))
+        let err = tokio::time::timeout(Duration::from_secs(5), notifier(&cfg).unwrap().post(&sent_event()))
             .await
             .unwrap()
             .unwrap_err();
@@ -96,7 +113,7 @@ fn bad_configs_fail_at_creation_without_secrets() {
         assert_clean(&err, &cfg);
         err
     };
-    assert!(matches!(bad("zulip", &|_| {}), NotifyError::CreateUnsupportedType(t) if t == "zulip"));
+    assert!(matches!(bad("nats", &|_| {}), NotifyError::CreateUnsupportedType(t) if t == "nats"));
     assert!(matches!(
         bad("slack", &|c| c.address = format!("not a url {TOKEN}")),
         NotifyError::CreateInvalidConfig { .. }

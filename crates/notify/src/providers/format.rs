@@ -1,11 +1,28 @@
 //! Text shared by several payloads.
 
-use crate::Event;
+use crate::{Event, META_CHANGE_REQUEST, Severity};
 
 /// `lower(kind)/name.namespace`, the heading of every chat message.
 pub(crate) fn object_name(event: &Event) -> String {
     let o = &event.involved_object;
     format!("{}/{}.{}", o.kind.to_lowercase(), o.name, o.namespace)
+}
+
+/// `formatMarkdownPost` (`markdown.go`): a `## Flux Status` heading, `<emoji> Kind/namespace/name`,
+/// the message and the sorted metadata as a list, without the change-request key.
+pub(crate) fn markdown_post(event: &Event) -> String {
+    let emoji = if event.severity == Severity::Error { "⚠️" } else { "ℹ️" };
+    let o = &event.involved_object;
+    let metadata: String = event
+        .metadata
+        .iter()
+        .filter(|(k, _)| k.as_str() != META_CHANGE_REQUEST)
+        .map(|(k, v)| format!("* `{k}`: {v}\n"))
+        .collect();
+    format!(
+        "## Flux Status\n\n{emoji} {}/{}/{}\n\n{}\n\nMetadata:\n{metadata}",
+        o.kind, o.namespace, o.name, event.message
+    )
 }
 
 /// `formatNameAndDescription`: (`lower(kind/name)`, the reason split at case changes and

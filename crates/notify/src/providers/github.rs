@@ -12,6 +12,17 @@ use super::git::{api_url, commit_of, is_duplicate, parse_git_address, require_to
 use crate::http::{Http, secret_header};
 use crate::{Event, Notifier, NotifyError, PostFuture, ProviderConfig, REASON_PROGRESSING, Severity};
 
+/// The REST API root for a repository server: api.github.com for github.com, `<host>/api/v3`
+/// for GitHub Enterprise (go-github's `NewEnterpriseClient`).
+pub(crate) fn api_base(kind: &str, server: &Url) -> Result<Url, NotifyError> {
+    if server.host_str() == Some("github.com") {
+        Url::parse("https://api.github.com")
+            .map_err(|e| NotifyError::CreateInvalidConfig { kind: kind.to_string(), reason: e.to_string() })
+    } else {
+        Ok(api_url(server, &["api", "v3"]))
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct GitHub {
     http: Http,
@@ -27,14 +38,7 @@ impl GitHub {
         require_token(cfg)?;
         let addr = parse_git_address(&cfg.provider_type, &cfg.address)?;
         let parts = segments(&cfg.provider_type, &addr.id, 2)?;
-        let api = if addr.base.host_str() == Some("github.com") {
-            Url::parse("https://api.github.com").map_err(|e| NotifyError::CreateInvalidConfig {
-                kind: cfg.provider_type.clone(),
-                reason: e.to_string(),
-            })?
-        } else {
-            api_url(&addr.base, &["api", "v3"])
-        };
+        let api = api_base(&cfg.provider_type, &addr.base)?;
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, secret_header(&cfg.provider_type, &format!("Bearer {}", cfg.token))?);
         headers.insert(ACCEPT, HeaderValue::from_static("application/vnd.github+json"));

@@ -3,15 +3,20 @@
 mod alerting;
 mod azuredevops;
 mod bitbucket;
+mod change_request;
 mod chat;
 mod format;
 mod generic;
 mod git;
 mod gitea;
 mod github;
+mod github_dispatch;
 mod gitlab;
 mod msteams;
+mod observability;
+mod sentry;
 mod slack;
+mod zulip;
 
 use crate::{Notifier, NotifyError, ProviderConfig};
 
@@ -28,16 +33,24 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "telegram",
     "lark",
     "matrix",
+    "zulip",
     "alertmanager",
     "opsgenie",
     "pagerduty",
     "grafana",
+    "datadog",
+    "sentry",
+    "incident.io",
     "github",
     "gitlab",
     "gitea",
     "bitbucket",
     "bitbucketserver",
     "azuredevops",
+    "githubdispatch",
+    "githubpullrequestcomment",
+    "gitlabmergerequestcomment",
+    "giteapullrequestcomment",
 ];
 
 /// The commit-status Provider types.
@@ -59,16 +72,24 @@ pub fn notifier(config: &ProviderConfig) -> Result<Box<dyn Notifier>, NotifyErro
         "telegram" => Box::new(chat::Telegram::new(config)?),
         "lark" => Box::new(chat::Lark::new(config)?),
         "matrix" => Box::new(chat::Matrix::new(config)?),
+        "zulip" => Box::new(zulip::Zulip::new(config)?),
         "alertmanager" => Box::new(alerting::Alertmanager::new(config)?),
         "opsgenie" => Box::new(alerting::Opsgenie::new(config)?),
         "pagerduty" => Box::new(alerting::PagerDuty::new(config)?),
         "grafana" => Box::new(alerting::Grafana::new(config)?),
+        "datadog" => Box::new(observability::DataDog::new(config)?),
+        "sentry" => Box::new(sentry::Sentry::new(config)?),
+        "incident.io" => Box::new(observability::IncidentIo::new(config)?),
         "github" => Box::new(github::GitHub::new(config)?),
         "gitlab" => Box::new(gitlab::GitLab::new(config)?),
         "gitea" => Box::new(gitea::Gitea::new(config)?),
         "bitbucket" => Box::new(bitbucket::Bitbucket::new(config)?),
         "bitbucketserver" => Box::new(bitbucket::BitbucketServer::new(config)?),
         "azuredevops" => Box::new(azuredevops::AzureDevOps::new(config)?),
+        "githubdispatch" => Box::new(github_dispatch::GitHubDispatch::new(config)?),
+        "githubpullrequestcomment" => Box::new(change_request::ChangeRequestComment::github(config)?),
+        "gitlabmergerequestcomment" => Box::new(change_request::ChangeRequestComment::gitlab(config)?),
+        "giteapullrequestcomment" => Box::new(change_request::ChangeRequestComment::gitea(config)?),
         other => return Err(NotifyError::CreateUnsupportedType(other.to_string())),
     })
 }
@@ -90,9 +111,15 @@ mod tests {
             if *t == "azuredevops" {
                 cfg.address = "https://example.invalid/org/proj/_git/repo".into();
             }
+            if *t == "sentry" {
+                cfg.address = "https://publickey@example.invalid/42".into();
+            }
+            if *t == "zulip" {
+                cfg.channel = "flux/alerts".into();
+            }
             assert!(notifier(&cfg).is_ok(), "{t}: {:?}", notifier(&cfg).err());
         }
-        let err = notifier(&ProviderConfig::new("zulip", "https://example.invalid")).err();
-        assert_eq!(err, Some(NotifyError::CreateUnsupportedType("zulip".into())));
+        let err = notifier(&ProviderConfig::new("nats", "https://example.invalid")).err();
+        assert_eq!(err, Some(NotifyError::CreateUnsupportedType("nats".into())));
     }
 }
