@@ -79,32 +79,24 @@ pub trait Observed: Resource<DynamicType = ()> {
     fn suspended(&self) -> bool;
 }
 
-impl Observed for GitRepository {
-    fn conditions(&self) -> &[Condition] {
-        self.status.as_ref().and_then(|s| s.conditions.as_deref()).unwrap_or_default()
-    }
-    fn suspended(&self) -> bool {
-        self.spec.suspended()
-    }
+/// The three kinds share the status shape: `status.conditions` and a `suspend` flag.
+macro_rules! observed {
+    ($t:ty, |$o:ident| $suspended:expr) => {
+        impl Observed for $t {
+            fn conditions(&self) -> &[Condition] {
+                self.status.as_ref().and_then(|s| s.conditions.as_deref()).unwrap_or_default()
+            }
+            fn suspended(&self) -> bool {
+                let $o = self;
+                $suspended
+            }
+        }
+    };
 }
 
-impl Observed for Kustomization {
-    fn conditions(&self) -> &[Condition] {
-        self.status.as_ref().and_then(|s| s.conditions.as_deref()).unwrap_or_default()
-    }
-    fn suspended(&self) -> bool {
-        self.spec.suspended()
-    }
-}
-
-impl Observed for glidepath_api::flux::notification::Receiver {
-    fn conditions(&self) -> &[Condition] {
-        self.status.as_ref().and_then(|s| s.conditions.as_deref()).unwrap_or_default()
-    }
-    fn suspended(&self) -> bool {
-        self.spec.suspend == Some(true)
-    }
-}
+observed!(GitRepository, |o| o.spec.suspended());
+observed!(Kustomization, |o| o.spec.suspended());
+observed!(glidepath_api::flux::notification::Receiver, |o| o.spec.suspend == Some(true));
 
 fn labels<K: Observed>(obj: &K) -> ObjectLabels {
     ObjectLabels {
