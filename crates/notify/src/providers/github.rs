@@ -23,6 +23,19 @@ pub(crate) fn api_base(kind: &str, server: &Url) -> Result<Url, NotifyError> {
     }
 }
 
+/// A GitHub repository's REST root (`<api>/repos/<owner>/<repo>`) and the request headers:
+/// the token as Bearer and `accept` as the media type.
+pub(crate) fn repo_api(cfg: &ProviderConfig, accept: &'static str) -> Result<(Url, HeaderMap), NotifyError> {
+    require_token(cfg)?;
+    let addr = parse_git_address(&cfg.provider_type, &cfg.address)?;
+    let parts = segments(&cfg.provider_type, &addr.id, 2)?;
+    let api = api_base(&cfg.provider_type, &addr.base)?;
+    let mut headers = HeaderMap::new();
+    headers.insert(AUTHORIZATION, secret_header(&cfg.provider_type, &format!("Bearer {}", cfg.token))?);
+    headers.insert(ACCEPT, HeaderValue::from_static(accept));
+    Ok((api_url(&api, &["repos", &parts[0], &parts[1]]), headers))
+}
+
 #[derive(Debug)]
 pub(crate) struct GitHub {
     http: Http,
@@ -35,16 +48,10 @@ pub(crate) struct GitHub {
 
 impl GitHub {
     pub(crate) fn new(cfg: &ProviderConfig) -> Result<Self, NotifyError> {
-        require_token(cfg)?;
-        let addr = parse_git_address(&cfg.provider_type, &cfg.address)?;
-        let parts = segments(&cfg.provider_type, &addr.id, 2)?;
-        let api = api_base(&cfg.provider_type, &addr.base)?;
-        let mut headers = HeaderMap::new();
-        headers.insert(AUTHORIZATION, secret_header(&cfg.provider_type, &format!("Bearer {}", cfg.token))?);
-        headers.insert(ACCEPT, HeaderValue::from_static("application/vnd.github+json"));
+        let (repo, headers) = repo_api(cfg, "application/vnd.github+json")?;
         Ok(GitHub {
             http: Http::new(cfg)?,
-            repo: api_url(&api, &["repos", &parts[0], &parts[1]]),
+            repo,
             headers,
             commit_status: cfg.commit_status.clone(),
             provider_uid: cfg.provider_uid.clone(),

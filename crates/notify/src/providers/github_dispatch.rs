@@ -4,13 +4,13 @@
 //! `client_payload`; the token as Bearer, go-github's v3 media type. Commit-status updates are
 //! skipped.
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
 use serde_json::json;
 
-use super::git::{api_url, parse_git_address, require_token, segments};
-use super::github::api_base;
-use crate::http::{Http, secret_header};
+use super::git::api_url;
+use super::github::repo_api;
+use crate::http::Http;
 use crate::{Event, Notifier, NotifyError, PostFuture, ProviderConfig};
 
 #[derive(Debug)]
@@ -22,19 +22,9 @@ pub(crate) struct GitHubDispatch {
 
 impl GitHubDispatch {
     pub(crate) fn new(cfg: &ProviderConfig) -> Result<Self, NotifyError> {
-        require_token(cfg)?;
-        let addr = parse_git_address(&cfg.provider_type, &cfg.address)?;
-        let parts = segments(&cfg.provider_type, &addr.id, 2)?;
-        let api = api_base(&cfg.provider_type, &addr.base)?;
-        let mut headers = HeaderMap::new();
-        headers.insert(AUTHORIZATION, secret_header(&cfg.provider_type, &format!("Bearer {}", cfg.token))?);
-        headers.insert(ACCEPT, HeaderValue::from_static("application/vnd.github.v3+json"));
+        let (repo, mut headers) = repo_api(cfg, "application/vnd.github.v3+json")?;
         headers.insert("X-GitHub-Api-Version", HeaderValue::from_static("2022-11-28"));
-        Ok(GitHubDispatch {
-            http: Http::new(cfg)?,
-            url: api_url(&api, &["repos", &parts[0], &parts[1], "dispatches"]),
-            headers,
-        })
+        Ok(GitHubDispatch { http: Http::new(cfg)?, url: api_url(&repo, &["dispatches"]), headers })
     }
 
     async fn send(&self, event: &Event) -> Result<(), NotifyError> {
