@@ -122,8 +122,8 @@ pub struct ReconcileArgs {
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// What to list: canaries (also canary, cd); Flux's kustomizations (also kustomization,
-    /// ks) and `sources git`, printed as `flux get` prints them.
-    #[arg(value_parser = ["canaries", "canary", "cd", "kustomizations", "kustomization", "ks", "sources", "source"])]
+    /// ks), `sources git` and `all`, printed as `flux get` prints them.
+    #[arg(value_parser = ["canaries", "canary", "cd", "kustomizations", "kustomization", "ks", "sources", "source", "all"])]
     pub resource: String,
     /// `git` after `sources`, then an optional object name.
     #[arg(num_args = 0..=2)]

@@ -144,17 +144,14 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// One `get` row: (namespace,) name, revision, suspended, ready, message.
-pub fn row(kind: Kind, obj: &Value, with_namespace: bool) -> Vec<String> {
+/// One `get` row: (namespace,) name (`kind/name` with `with_kind`, as `get all` shows it),
+/// revision, suspended, ready, message.
+pub fn row(kind: Kind, obj: &Value, with_namespace: bool, with_kind: bool) -> Vec<String> {
     let (status, message) = status_and_message(obj);
     let suspended = if obj["spec"]["suspend"] == true { "True" } else { "False" };
-    let mut r = vec![
-        obj["metadata"]["name"].as_str().unwrap_or_default().to_owned(),
-        truncate_hex(&kind.revision(obj)),
-        suspended.to_owned(),
-        status,
-        truncate_hex(&message),
-    ];
+    let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+    let name = if with_kind { format!("{}/{name}", kind.name().to_lowercase()) } else { name.to_owned() };
+    let mut r = vec![name, truncate_hex(&kind.revision(obj)), suspended.to_owned(), status, truncate_hex(&message)];
     if with_namespace {
         r.insert(0, obj["metadata"]["namespace"].as_str().unwrap_or_default().to_owned());
     }
@@ -168,40 +165,52 @@ fn api(client: &Client, kind: Kind, ns: Option<&str>) -> Api<DynamicObject> {
     }
 }
 
-/// `get kustomizations|sources git [NAME] [-A]`.
+/// `get kustomizations|sources git [NAME] [-A]`, and `get all` (every kind, names prefixed
+/// with the kind, a table per kind with objects, each followed by a blank line).
 pub async fn get(args: &GetArgs) -> anyhow::Result<()> {
-    let (kind, name) = match (args.resource.as_str(), args.rest.as_slice()) {
-        ("kustomizations" | "kustomization" | "ks", rest) if rest.len() <= 1 => (Kind::Kustomization, rest.first()),
+    let (kinds, name, all) = match (args.resource.as_str(), args.rest.as_slice()) {
+        ("kustomizations" | "kustomization" | "ks", rest) if rest.len() <= 1 => {
+            (vec![Kind::Kustomization], rest.first(), false)
+        }
         ("sources" | "source", [git, rest @ ..]) if git == "git" && rest.len() <= 1 => {
-            (Kind::GitRepository, rest.first())
+            (vec![Kind::GitRepository], rest.first(), false)
         }
-        (r, rest) => {
-            bail!("get {r} {}: expected `get kustomizations [NAME]` or `get sources git [NAME]`", rest.join(" "))
-        }
+        ("all", []) => (vec![Kind::GitRepository, Kind::Kustomization], None, true),
+        (r, rest) => bail!(
+            "get {r} {}: expected `get kustomizations [NAME]`, `get sources git [NAME]` or `get all`",
+            rest.join(" ")
+        ),
     };
     let client = crate::controller::client(args.kubeconfig.as_deref()).await?;
     let ns = args.namespace.clone().unwrap_or_else(|| FLUX_NAMESPACE.to_owned());
-    let api = api(&client, kind, (!args.all_namespaces).then_some(ns.as_str()));
-    let items: Vec<Value> = match name {
-        Some(n) => {
-            vec![serde_json::to_value(api.get(n).await.with_context(|| format!("get {} {ns}/{n}", kind.name()))?)?]
+    for kind in kinds {
+        let api = api(&client, kind, (!args.all_namespaces).then_some(ns.as_str()));
+        let items: Vec<Value> = match name {
+            Some(n) => {
+                vec![serde_json::to_value(api.get(n).await.with_context(|| format!("get {} {ns}/{n}", kind.name()))?)?]
+            }
+            None => {
+                let list = api.list(&ListParams::default()).await.with_context(|| format!("list {}", kind.name()))?;
+                list.items.into_iter().map(serde_json::to_value).collect::<Result<_, _>>()?
+            }
+        };
+        if items.is_empty() {
+            if !all {
+                let place = if args.all_namespaces { "any".to_owned() } else { ns.clone() };
+                eprintln!("✗ no {} objects found in {place} namespace", kind.name());
+            }
+            continue;
         }
-        None => {
-            let list = api.list(&ListParams::default()).await.with_context(|| format!("list {}", kind.name()))?;
-            list.items.into_iter().map(serde_json::to_value).collect::<Result<_, _>>()?
+        let mut header = vec!["NAME", "REVISION", "SUSPENDED", "READY", "MESSAGE"];
+        if args.all_namespaces {
+            header.insert(0, "NAMESPACE");
         }
-    };
-    if items.is_empty() {
-        let place = if args.all_namespaces { "any".to_owned() } else { ns };
-        eprintln!("✗ no {} objects found in {place} namespace", kind.name());
-        return Ok(());
+        let rows: Vec<Vec<String>> = items.iter().map(|o| row(kind, o, args.all_namespaces, all)).collect();
+        print!("{}", table(&header, &rows));
+        if all {
+            println!();
+        }
     }
-    let mut header = vec!["NAME", "REVISION", "SUSPENDED", "READY", "MESSAGE"];
-    if args.all_namespaces {
-        header.insert(0, "NAMESPACE");
-    }
-    let rows: Vec<Vec<String>> = items.iter().map(|o| row(kind, o, args.all_namespaces)).collect();
-    print!("{}", table(&header, &rows));
     Ok(())
 }
 
@@ -356,7 +365,7 @@ mod tests {
     fn a_row_without_status_is_waiting() {
         let o = json!({"metadata": {"name": "a", "namespace": "flux-system"}, "spec": {"suspend": true}});
         assert_eq!(
-            row(Kind::Kustomization, &o, true),
+            row(Kind::Kustomization, &o, true, false),
             ["flux-system", "a", "", "True", "False", "waiting to be reconciled"]
         );
     }

@@ -54,6 +54,12 @@ async fn flux_get_suspend_resume_and_reconcile_read_as_flux_prints_them() {
         )),
         "{table}"
     );
+    let out = glidepath(&kubeconfig, &["get", "all"]).await;
+    let all = text(&out.stdout);
+    let sections: Vec<&str> = all.split("\n\n").collect();
+    assert_eq!(sections.len(), 3, "two tables, each followed by a blank line: {all:?}");
+    assert!(sections[0].lines().nth(1).unwrap().starts_with(&format!("gitrepository/repo\t{revision}\t")), "{all}");
+    assert!(sections[1].lines().nth(1).unwrap().starts_with(&format!("kustomization/apps\t{revision}\t")), "{all}");
     let out = glidepath(&kubeconfig, &["get", "ks", "-n", "app"]).await;
     assert_eq!(text(&out.stderr), "✗ no Kustomization objects found in app namespace\n");
 
