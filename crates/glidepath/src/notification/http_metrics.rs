@@ -79,14 +79,24 @@ pub fn register(registry: &mut Registry) {
     RECEIVER.register(registry);
 }
 
+/// Lowers the in-flight gauge when the request ends, also when its client went away and the
+/// handler's future was dropped.
+struct InFlight(Gauge);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
 /// Middleware (`axum::middleware::from_fn_with_state`) recording one request.
 pub async fn track(State(m): State<&'static HttpMetrics>, request: Request, next: Next) -> Response {
     let method = request.method().as_str().to_owned();
-    let inflight = m.inflight.get_or_create(&HandlerLabels { handler: m.handler.to_owned() }).clone();
-    inflight.inc();
+    let inflight = InFlight(m.inflight.get_or_create(&HandlerLabels { handler: m.handler.to_owned() }).clone());
+    inflight.0.inc();
     let start = Instant::now();
     let response = next.run(request).await;
-    inflight.dec();
+    drop(inflight);
     let labels = RequestLabels { handler: m.handler.to_owned(), method, code: response.status().as_u16().to_string() };
     m.duration.get_or_create(&labels).observe(start.elapsed().as_secs_f64());
     let size = response.body().size_hint();
