@@ -1,6 +1,7 @@
 //! `glidepath events [--for Kind/name] [-A]`, as `flux events` prints them: the Events of a
 //! namespace, oldest first, in Flux's table (`LAST SEEN`, `TYPE`, `REASON`, `OBJECT`,
-//! `MESSAGE`; `NAMESPACE` first with `-A`), ages as kubectl's `HumanDuration` prints them.
+//! `MESSAGE`; `NAMESPACE` first with `-A`), ages as kubectl's `HumanDuration` prints them
+//! (`glidepath_sandbox::human_duration`, the one the sandbox's tables use).
 
 use anyhow::{Context as _, bail};
 use k8s_openapi::api::core::v1::Event;
@@ -9,31 +10,6 @@ use kube::api::{Api, ListParams};
 
 use crate::cli::EventsArgs;
 use crate::flux_ops::{FLUX_NAMESPACE, table};
-
-/// kubectl's `duration.HumanDuration`.
-pub fn human_duration(seconds: i64) -> String {
-    if seconds < -1 {
-        return "<invalid>".into();
-    }
-    let s = seconds.max(0);
-    if s < 120 {
-        return format!("{s}s");
-    }
-    let (m, h) = (s / 60, s / 3600);
-    let with = |big: i64, unit: &str, small: i64, small_unit: &str| {
-        if small == 0 { format!("{big}{unit}") } else { format!("{big}{unit}{small}{small_unit}") }
-    };
-    match () {
-        _ if m < 10 => with(m, "m", s % 60, "s"),
-        _ if m < 180 => format!("{m}m"),
-        _ if h < 8 => with(h, "h", m % 60, "m"),
-        _ if h < 48 => format!("{h}h"),
-        _ if h < 24 * 8 => with(h / 24, "d", h % 24, "h"),
-        _ if h < 24 * 365 * 2 => format!("{}d", h / 24),
-        _ if h < 24 * 365 * 8 => with(h / 24 / 365, "y", (h / 24) % 365, "d"),
-        _ => format!("{}y", h / 24 / 365),
-    }
-}
 
 /// When the event was last seen: its series, its last timestamp, else its event time.
 fn last_seen(e: &Event) -> Option<Timestamp> {
@@ -63,8 +39,10 @@ pub fn rows(
     selected
         .into_iter()
         .map(|e| {
-            let age = last_seen(e)
-                .map_or_else(|| "<unknown>".to_owned(), |t| human_duration(now.as_second() - t.as_second()));
+            let age = last_seen(e).map_or_else(
+                || "<unknown>".to_owned(),
+                |t| glidepath_sandbox::human_duration(now.as_second() - t.as_second()),
+            );
             let o = &e.involved_object;
             let mut r = vec![
                 age,
@@ -111,25 +89,6 @@ pub async fn events(args: &EventsArgs) -> anyhow::Result<()> {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn ages_read_like_kubectl_human_duration() {
-        let cases = [
-            (45, "45s"),
-            (119, "119s"),
-            (150, "2m30s"),
-            (300, "5m"),
-            (3000, "50m"),
-            (4 * 3600 + 60, "4h1m"),
-            (20 * 3600, "20h"),
-            (3 * 86_400 + 7200, "3d2h"),
-            (30 * 86_400, "30d"),
-            (3 * 365 * 86_400 + 86_400, "3y1d"),
-        ];
-        for (s, want) in cases {
-            assert_eq!(human_duration(s), want, "{s}s");
-        }
-    }
 
     #[test]
     fn rows_are_oldest_first_and_filtered_by_object() {

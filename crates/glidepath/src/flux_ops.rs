@@ -158,7 +158,7 @@ pub fn row(kind: Kind, obj: &Value, with_namespace: bool, with_kind: bool) -> Ve
     r
 }
 
-fn api(client: &Client, kind: Kind, ns: Option<&str>) -> Api<DynamicObject> {
+pub(crate) fn api(client: &Client, kind: Kind, ns: Option<&str>) -> Api<DynamicObject> {
     match ns {
         Some(ns) => Api::namespaced_with(client.clone(), ns, &kind.resource()),
         None => Api::all_with(client.clone(), &kind.resource()),

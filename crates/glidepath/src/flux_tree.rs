@@ -7,11 +7,10 @@ use std::collections::HashSet;
 use anyhow::{Context as _, bail};
 use glidepath_apply::object::{Entry, ObjMeta};
 use kube::Client;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
 use serde_json::Value;
 
 use crate::cli::FluxArgs;
-use crate::flux_ops::{Kind, parse_target};
+use crate::flux_ops::{Kind, api, parse_target};
 
 /// Nested Kustomizations followed at most this deep (a cycle is cut where it closes).
 const MAX_DEPTH: usize = 32;
@@ -57,17 +56,28 @@ fn is_kustomization(m: &ObjMeta) -> bool {
     m.group == "kustomize.toolkit.fluxcd.io" && m.kind == "Kustomization"
 }
 
-async fn node(client: &Client, meta: ObjMeta, seen: &mut HashSet<String>, depth: usize) -> anyhow::Result<Node> {
+/// `meta`'s node; a Kustomization's inventory is read from `obj` when the caller has it.
+async fn node(
+    client: &Client,
+    meta: ObjMeta,
+    obj: Option<Value>,
+    seen: &mut HashSet<String>,
+    depth: usize,
+) -> anyhow::Result<Node> {
     let mut n = Node { label: meta.to_string(), children: Vec::new() };
     if !is_kustomization(&meta) || depth >= MAX_DEPTH || !seen.insert(n.label.clone()) {
         return Ok(n);
     }
-    let ar = ApiResource::from_gvk(&GroupVersionKind::gvk(&meta.group, "v1", &meta.kind));
-    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &meta.namespace, &ar);
-    if let Some(obj) = api.get_opt(&meta.name).await.with_context(|| format!("get {}", n.label))? {
-        for child in inventory(&serde_json::to_value(obj)?) {
-            n.children.push(Box::pin(node(client, child, seen, depth + 1)).await?);
+    let obj = match obj {
+        Some(o) => Some(o),
+        None => {
+            let api = api(client, Kind::Kustomization, Some(&meta.namespace));
+            let found = api.get_opt(&meta.name).await.with_context(|| format!("get {}", n.label))?;
+            found.map(serde_json::to_value).transpose()?
         }
+    };
+    for child in obj.as_ref().map(inventory).unwrap_or_default() {
+        n.children.push(Box::pin(node(client, child, None, seen, depth + 1)).await?);
     }
     Ok(n)
 }
@@ -79,11 +89,10 @@ pub async fn tree(args: &FluxArgs) -> anyhow::Result<()> {
         bail!("tree: only `tree kustomization NAME`");
     }
     let client = crate::controller::client(args.kubeconfig.as_deref()).await?;
-    let root = ObjMeta::new("kustomize.toolkit.fluxcd.io", "Kustomization", &args.namespace, &name);
-    let ar = ApiResource::from_gvk(&GroupVersionKind::gvk(&root.group, "v1", &root.kind));
-    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &args.namespace, &ar);
-    api.get(&name).await.with_context(|| format!("get Kustomization {}/{name}", args.namespace))?;
-    let tree = node(&client, root, &mut HashSet::new(), 0).await?;
+    let api = api(&client, kind, Some(&args.namespace));
+    let root = api.get(&name).await.with_context(|| format!("get Kustomization {}/{name}", args.namespace))?;
+    let meta = ObjMeta::new("kustomize.toolkit.fluxcd.io", "Kustomization", &args.namespace, &name);
+    let tree = node(&client, meta, Some(serde_json::to_value(root)?), &mut HashSet::new(), 0).await?;
     print!("{}", render(&tree));
     Ok(())
 }

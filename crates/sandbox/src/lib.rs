@@ -81,4 +81,5 @@ pub use error::SandboxError;
 pub use faults::FaultConfig;
 pub use server::{Config, Sandbox, SandboxHandle};
 pub use simulator::SimulatorConfig;
+pub use table::human_duration;
 pub use traffic::TrafficConfig;
