@@ -1,8 +1,8 @@
-//! The Helm chart in `charts/glidepath`, checked without `helm` (not installable here): its
-//! templates are rendered by `chart_render` (a Go-template subset), every document must be
+//! The Helm chart in `charts/glidepath`, rendered by Glidepath's Helm engine (`chart_render`;
+//! tests/chart_monitoring.rs checks it renders as Helm 4 itself does): every document must be
 //! YAML the sandbox API server accepts under `apply --dry-run=server` (kube client and
-//! `kubectl`, which is required), and
-//! the RBAC rules must grant exactly the API calls the controller makes.
+//! `kubectl`, which is required), and the RBAC rules must grant exactly the API calls the
+//! controller makes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod chart_render;
@@ -502,12 +502,18 @@ async fn dry_run_scenarios() {
             "podmonitor",
             json!({"podMonitor": {"enabled": true}, "serviceAccount": {"annotations": {"x": "y"}}, "nodeSelector": {"kubernetes.io/os": "linux"}}),
         ),
+        (
+            "monitoring",
+            json!({"grafanaDashboards": {"enabled": true}, "prometheusRule": {"enabled": true}, "metrics": {"resourceInfo": "kube-state-metrics"}}),
+        ),
     ];
     for (label, overrides) in scenarios {
         let docs = render(overrides);
-        // No prometheus-operator CRDs are available here: the PodMonitor is checked by shape
-        // (pod_monitor_is_optional_and_selects_the_controller_pods) only.
-        let docs: Vec<Doc> = docs.into_iter().filter(|d| d.obj["kind"] != "PodMonitor").collect();
+        // No prometheus-operator CRDs are available here: the PodMonitor and PrometheusRule are
+        // checked by shape (pod_monitor_is_optional_and_selects_the_controller_pods,
+        // chart_monitoring.rs) only.
+        let docs: Vec<Doc> =
+            docs.into_iter().filter(|d| d.obj["kind"] != "PodMonitor" && d.obj["kind"] != "PrometheusRule").collect();
         for doc in &docs {
             dry_run(&sb.client, &doc.obj)
                 .await
