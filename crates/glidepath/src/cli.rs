@@ -220,6 +220,10 @@ pub struct ControllerArgs {
     /// Drop duplicate events within this interval (Flux's `--rate-limit-interval`).
     #[arg(long, env = "GLIDEPATH_RATE_LIMIT_INTERVAL", default_value = "5m", value_parser = parse_duration)]
     pub rate_limit_interval: std::time::Duration,
+    /// Export `gotk_resource_info` (the series Flux's dashboards read from kube-state-metrics'
+    /// custom-resource-state config). Turn off where kube-state-metrics already exports it.
+    #[arg(long, env = "GLIDEPATH_RESOURCE_INFO_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub resource_info_metrics: bool,
     /// GitRepositories and Kustomizations reconciled in parallel (Flux's `--concurrent`).
     #[arg(long, env = "GLIDEPATH_SYNC_WORKERS", default_value_t = 8)]
     pub sync_workers: u16,

@@ -64,6 +64,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Crds(args) => crds::run(&args),
         Command::Controller(args) => {
             init_logging(&args.log_format);
+            glidepath::sync::resource_info::enable(args.resource_info_metrics);
             let mut canary = false;
             let mut sync = glidepath::sync::Settings {
                 namespace: args.namespace.clone(),

@@ -56,6 +56,17 @@ pub struct ApiLabels {
 /// [`super::client`] (one client, many metrics registries: so it is process-wide).
 pub static API_REQUESTS: std::sync::LazyLock<Family<ApiLabels, Counter>> = std::sync::LazyLock::new(Family::default);
 
+/// Labels of `rest_client_requests_total`, client-go's.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RestLabels {
+    pub code: String,
+    pub host: String,
+    pub method: String,
+}
+
+/// Responses from the API server by code, counted by [`super::client_layer`].
+pub static REST_REQUESTS: std::sync::LazyLock<Family<RestLabels, Counter>> = std::sync::LazyLock::new(Family::default);
+
 /// Count one request to the API server.
 pub fn count_api_request(method: &str, uri: &::http::Uri) {
     if let Some((verb, resource)) =
@@ -107,6 +118,12 @@ impl Metrics {
             "Requests sent to the Kubernetes API server, by verb and resource",
             API_REQUESTS.clone(),
         );
+        registry.register(
+            "rest_client_requests",
+            "Number of HTTP requests, partitioned by status code, method, and host.",
+            REST_REQUESTS.clone(),
+        );
+        registry.register_collector(Box::new(super::process_metrics::Process));
         crate::notification::http_metrics::register(&mut registry);
         crate::sync::metrics::register(&mut registry);
         let info = Family::<InfoLabels, Gauge>::default();

@@ -7,6 +7,7 @@ mod affinity;
 mod analysis;
 mod caches;
 mod checks;
+pub mod client_layer;
 mod execute;
 pub mod external_metrics;
 mod finalizer;
@@ -15,6 +16,7 @@ pub mod keptn;
 pub mod leader;
 mod metrics;
 mod observe;
+mod process_metrics;
 mod reconcile;
 mod scheduler;
 mod status;
@@ -254,9 +256,5 @@ pub async fn client(kubeconfig: Option<&std::path::Path>) -> anyhow::Result<Clie
         }
         None => kube::Config::infer().await.context("find a kubeconfig or in-cluster configuration")?,
     };
-    let count = tower::util::MapRequestLayer::new(|req: ::http::Request<kube::client::Body>| {
-        metrics::count_api_request(req.method().as_str(), req.uri());
-        req
-    });
-    Ok(kube::client::ClientBuilder::try_from(config).context("build Kubernetes client")?.with_layer(&count).build())
+    client_layer::client(config).context("build Kubernetes client")
 }

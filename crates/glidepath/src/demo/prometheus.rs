@@ -46,10 +46,14 @@ impl Prometheus {
     /// Start `binary` with its data and log under `dir`, scraping `sandbox_addr`; wait until
     /// it answers `/-/ready` (at most 60 s).
     pub async fn start(binary: &Path, dir: &Path, sandbox_addr: &str) -> anyhow::Result<Prometheus> {
+        Self::start_with_config(binary, dir, &config(sandbox_addr, Duration::from_secs(1))).await
+    }
+
+    /// [`Prometheus::start`] with a configuration of the caller's (other scrape targets).
+    pub async fn start_with_config(binary: &Path, dir: &Path, config: &str) -> anyhow::Result<Prometheus> {
         std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
         let config_path = dir.join("prometheus.yml");
-        std::fs::write(&config_path, config(sandbox_addr, Duration::from_secs(1)))
-            .with_context(|| format!("write {}", config_path.display()))?;
+        std::fs::write(&config_path, config).with_context(|| format!("write {}", config_path.display()))?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let log = dir.join("prometheus.log");
         let log_file = std::fs::File::create(&log).with_context(|| format!("create {}", log.display()))?;

@@ -140,8 +140,12 @@ pub async fn run(ctx: Arc<Context>, rx: Option<mpsc::Receiver<event::FluxEvent>>
         }));
     }
     let receivers_api = api::<Receiver>(&client, ns.as_deref());
-    let controller = Controller::new(receivers_api, ctx.settings.own_watch());
+    let workers = ctx.settings.concurrency.max(1);
+    let controller = Controller::new(receivers_api, ctx.settings.own_watch())
+        .with_config(kube::runtime::controller::Config::default().concurrency(workers));
     let receivers = controller.store();
+    crate::sync::resource_info::export(receivers.clone());
+    crate::sync::runtime_metrics::started("receiver", workers);
     if let Some(listener) = ctx.notification_listeners.take_hooks() {
         let router = server::hooks(server::Hooks {
             client: client.clone(),

@@ -22,6 +22,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use super::runtime_metrics::{self, Outcome};
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ObjectLabels {
     pub kind: String,
@@ -71,18 +73,23 @@ pub fn register(registry: &mut Registry) {
         "The current suspend status of a GitOps Toolkit resource",
         SUSPEND.clone(),
     );
+    runtime_metrics::register(registry);
+    super::resource_info::register(registry);
 }
 
 /// What the metrics read of a Flux object.
 pub trait Observed: Resource<DynamicType = ()> {
+    /// The controller's name in controller-runtime's metrics, as Flux names it.
+    const CONTROLLER: &'static str;
     fn conditions(&self) -> &[Condition];
     fn suspended(&self) -> bool;
 }
 
 /// The three kinds share the status shape: `status.conditions` and a `suspend` flag.
 macro_rules! observed {
-    ($t:ty, |$o:ident| $suspended:expr) => {
+    ($t:ty, $controller:literal, |$o:ident| $suspended:expr) => {
         impl Observed for $t {
+            const CONTROLLER: &'static str = $controller;
             fn conditions(&self) -> &[Condition] {
                 self.status.as_ref().and_then(|s| s.conditions.as_deref()).unwrap_or_default()
             }
@@ -94,9 +101,9 @@ macro_rules! observed {
     };
 }
 
-observed!(GitRepository, |o| o.spec.suspended());
-observed!(Kustomization, |o| o.spec.suspended());
-observed!(glidepath_api::flux::notification::Receiver, |o| o.spec.suspend == Some(true));
+observed!(GitRepository, "gitrepository", |o| o.spec.suspended());
+observed!(Kustomization, "kustomization", |o| o.spec.suspended());
+observed!(glidepath_api::flux::notification::Receiver, "receiver", |o| o.spec.suspend == Some(true));
 
 fn labels<K: Observed>(obj: &K) -> ObjectLabels {
     ObjectLabels {
@@ -130,18 +137,22 @@ pub fn observe<K: Observed>(obj: &K) {
     }
 }
 
-/// Run one reconcile, recording what it started from and how long it took.
+/// Run one reconcile, recording what it started from, how long it took and how it ended
+/// (also in controller-runtime's metrics).
 pub async fn timed<K, C, F, Fut, T>(obj: Arc<K>, ctx: C, reconcile: F) -> T
 where
     K: Observed,
     F: FnOnce(Arc<K>, C) -> Fut,
     Fut: Future<Output = T>,
+    T: Outcome,
 {
     observe(&*obj);
     let o = labels(&*obj);
+    let run = runtime_metrics::begin(K::CONTROLLER);
     let start = Instant::now();
     let out = reconcile(obj, ctx).await;
     DURATION.get_or_create(&o).observe(start.elapsed().as_secs_f64());
+    run.end(out.result());
     out
 }
 

@@ -26,6 +26,8 @@ pub mod manifests;
 pub mod metrics;
 pub mod plan;
 pub mod remote;
+pub mod resource_info;
+pub mod runtime_metrics;
 pub mod serve;
 mod source_ref;
 pub mod substitute;
@@ -379,6 +381,8 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
             let config = kube::runtime::controller::Config::default().concurrency(ctx.settings.concurrency.max(1));
             let controller = Controller::new(repos, ctx.settings.own_watch()).with_config(config);
             synced_when_ready(&ctx, "git", controller.store());
+            resource_info::export(controller.store());
+            runtime_metrics::started("gitrepository", ctx.settings.concurrency.max(1));
             controller
                 .run(|o, c| metrics::timed(o, c, git::reconcile), git::error_policy, Arc::clone(&ctx))
                 .for_each(|r| async move {
@@ -403,6 +407,8 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
             let controller = Controller::new(ks, ctx.settings.own_watch()).with_config(config);
             let store = controller.store();
             synced_when_ready(&ctx, "kustomize", store.clone());
+            resource_info::export(store.clone());
+            runtime_metrics::started("kustomization", ctx.settings.concurrency.max(1));
             // A GitRepository change (new artifact in status) triggers the Kustomizations that use
             // it, and so does every artifact our GitRepository controller stores (after a restart
             // the rebuilt artifact is identical: no status change would wake them).
