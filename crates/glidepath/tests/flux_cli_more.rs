@@ -191,3 +191,39 @@ async fn completion_scripts_complete_subcommands_and_flags() {
     let out = glidepath(None, &["completion", "tcsh"]).await;
     assert!(!out.status.success());
 }
+
+/// The local build is the controller's: targetNamespace, namePrefix, commonMetadata and postBuild
+/// variables (inline and from a ConfigMap) give no diff when nothing changed, and a changed
+/// variable shows where it lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_builds_with_the_kustomizations_transformations() {
+    let e = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    e.sandbox.write_kubeconfig(&kubeconfig).unwrap();
+    e.repo.write(
+        "vars/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  color: ${color}\n  size: ${size}\n",
+    );
+    let sha = e.repo.commit("one");
+    let vars = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "vars", "namespace": NS}, "data": {"color": "blue"}});
+    apply(&e.client, &vars, "test").await;
+    git_repository(&e.client, "repo", &e.repo.url(), json!({"interval": "1h"})).await;
+    let spec = json!({"interval": "1h", "targetNamespace": "app", "namePrefix": "p-",
+        "commonMetadata": {"labels": {"team": "a"}},
+        "postBuild": {"substitute": {"size": "L"}, "substituteFrom": [{"kind": "ConfigMap", "name": "vars"}]}});
+    kustomization(&e.client, "vars", "./vars", spec).await;
+    wait_applied(&e.client, "vars", &sha).await;
+    let applied = cm(&e.client, "p-settings").await.unwrap();
+    assert_eq!(applied["data"], json!({"color": "blue", "size": "L"}));
+    let path = e.repo.dir.join("vars");
+    let args = ["diff", "ks", "vars", "--path", path.to_str().unwrap()];
+    let out = glidepath(Some(&kubeconfig), &args).await;
+    assert_eq!((out.status.code(), text(&out.stdout)), (Some(0), String::new()), "{}", text(&out.stderr));
+
+    apply(&e.client, &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "vars", "namespace": NS}, "data": {"color": "red"}}), "test").await;
+    let out = glidepath(Some(&kubeconfig), &args).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "► ConfigMap/app/p-settings drifted\n  data.color\n    - blue\n    + red\n");
+    e.sandbox.shutdown().await.unwrap();
+}
