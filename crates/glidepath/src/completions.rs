@@ -27,6 +27,8 @@ struct Node {
     /// The subcommand words leading here (empty for the root).
     words: Vec<String>,
     subcommands: Vec<(String, String)>,
+    /// The fixed values its positional arguments take (`completion bash|zsh|fish`).
+    values: Vec<String>,
     /// `(long, short, help)`.
     flags: Vec<(Option<String>, Option<char>, String)>,
 }
@@ -45,10 +47,18 @@ fn walk(cmd: &Command, id: &str, words: Vec<String>) -> Vec<Node> {
             (a.get_long().map(str::to_owned), a.get_short(), help.lines().next().unwrap_or_default().to_owned())
         })
         .collect();
+    let values = cmd
+        .get_arguments()
+        .filter(|a| a.is_positional())
+        .flat_map(|a| a.get_possible_values())
+        .filter(|v| !v.is_hide_set())
+        .map(|v| v.get_name().to_owned())
+        .collect();
     let mut nodes = vec![Node {
         id: id.to_owned(),
         words: words.clone(),
         subcommands: visible.iter().map(|c| (c.get_name().to_owned(), about(c))).collect(),
+        values,
         flags,
     }];
     for sub in visible {
@@ -82,7 +92,8 @@ fn bash(nodes: &[Node]) -> String {
     }
     out.push_str("        esac\n    done\n    case \"$cmd\" in\n");
     for n in nodes {
-        let subs: Vec<&str> = n.subcommands.iter().map(|(s, _)| s.as_str()).collect();
+        let subs: Vec<&str> =
+            n.subcommands.iter().map(|(s, _)| s.as_str()).chain(n.values.iter().map(String::as_str)).collect();
         out.push_str(&format!(
             "        {}) subs=\"{}\"; flags=\"{}\" ;;\n",
             n.id,
@@ -124,6 +135,13 @@ fn fish(nodes: &[Node]) -> String {
                 fish_quote(about)
             ));
         }
+        if !n.values.is_empty() {
+            out.push_str(&format!(
+                "complete -c glidepath -n {} -a {}\n",
+                fish_quote(&here),
+                fish_quote(&n.values.join(" "))
+            ));
+        }
         for (long, short, help) in &n.flags {
             let mut line = format!("complete -c glidepath -n {}", fish_quote(&here));
             if let Some(l) = long {
@@ -152,6 +170,8 @@ mod tests {
         assert!(fish.contains("-n '__fish_seen_subcommand_from diff' -l path"), "{fish}");
         let bash = script("bash").unwrap();
         assert!(bash.contains("glidepath__trace) subs=\"\"; flags=\""), "{bash}");
+        assert!(bash.contains("glidepath__completion) subs=\"bash zsh fish\""), "{bash}");
+        assert!(fish.contains("-n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'\n"), "{fish}");
         assert!(script("zsh").unwrap().starts_with("#compdef glidepath\n"));
     }
 }

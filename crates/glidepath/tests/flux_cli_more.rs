@@ -167,6 +167,7 @@ async fn completion_scripts_complete_subcommands_and_flags() {
     assert!(!words.contains(&"get"), "{got}");
     assert_eq!(bash_complete(&script, "glidepath diff ks apps --pa", 4), "--path");
     assert_eq!(bash_complete(&script, "glidepath trace -n app --kube", 4), "--kubeconfig");
+    assert_eq!(bash_complete(&script, "glidepath completion ''", 2), "bash zsh fish");
 
     let out = glidepath(None, &["completion", "fish"]).await;
     let fish = text(&out.stdout);
