@@ -39,8 +39,8 @@ async fn diff(kubeconfig: &Path, dir: &Path) -> (i32, String, String) {
     (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn diff_and_trace_read_as_flux_prints_them() {
+/// A synced Kustomization `apps` (a Deployment, a ConfigMap, a Secret); the commit applied.
+async fn synced() -> (Env, tempfile::TempDir, std::path::PathBuf, String) {
     let e = env().await;
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
@@ -52,7 +52,12 @@ async fn diff_and_trace_read_as_flux_prints_them() {
     git_repository(&e.client, "repo", &e.repo.url(), json!({"interval": "1h"})).await;
     kustomization(&e.client, "apps", "./apps", json!({"interval": "1h"})).await;
     wait_applied(&e.client, "apps", &sha).await;
+    (e, dir, kubeconfig, sha)
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_reports_created_drifted_and_deleted_objects_as_flux_does() {
+    let (e, _dir, kubeconfig, _) = synced().await;
     // The working copy as committed: nothing would change.
     let (code, stdout, stderr) = diff(&kubeconfig, &e.repo.dir).await;
     assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
@@ -97,6 +102,12 @@ async fn diff_and_trace_read_as_flux_prints_them() {
     assert_eq!(code, 2);
     assert!(stderr.starts_with("✗ build ") && stderr.contains("bad.yaml"), "{stderr}");
 
+    e.sandbox.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_follows_the_owner_labels_to_the_kustomization_and_its_source() {
+    let (e, _dir, kubeconfig, sha) = synced().await;
     // trace: the Kustomization and the GitRepository behind the Deployment, every kind spelling.
     let ks = ks(&e.client, "apps").await;
     let ready = |o: &serde_json::Value| condition(o, "Ready").unwrap()["message"].as_str().unwrap().to_owned();
