@@ -55,6 +55,50 @@ pub enum Command {
     Tree(FluxArgs),
     /// List a namespace's Events as `flux events` does: `events [--for Kind/name] [-A]`.
     Events(EventsArgs),
+    /// Show what applying a local directory would change, as `flux diff kustomization NAME
+    /// --path DIR` does: exit 0 when nothing would, 1 when something would.
+    Diff(DiffArgs),
+    /// Show how an object is managed by Flux, as `flux trace` does: `trace deployment NAME`.
+    Trace(TraceArgs),
+    /// Print a shell completion script, as `flux completion` does: `completion bash|zsh|fish`.
+    Completion(CompletionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// `kustomization NAME` (also ks).
+    #[arg(required = true, num_args = 2)]
+    pub target: Vec<String>,
+    /// The local directory to build in place of the Kustomization's `spec.path`.
+    #[arg(long)]
+    pub path: PathBuf,
+    /// Namespace (Flux's default: flux-system).
+    #[arg(short, long, env = "GLIDEPATH_NAMESPACE", default_value = "flux-system")]
+    pub namespace: String,
+    /// Kubeconfig file (else KUBECONFIG, ~/.kube/config, or in-cluster).
+    #[arg(long, env = "GLIDEPATH_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// `KIND NAME` or `KIND/NAME`; KIND as kubectl takes it (`deployment`, `deployments`,
+    /// `Deployment`, `apps/v1/Deployment`).
+    #[arg(required = true, num_args = 1..=2)]
+    pub target: Vec<String>,
+    /// Namespace (Flux's default: flux-system).
+    #[arg(short, long, env = "GLIDEPATH_NAMESPACE", default_value = "flux-system")]
+    pub namespace: String,
+    /// Kubeconfig file (else KUBECONFIG, ~/.kube/config, or in-cluster).
+    #[arg(long, env = "GLIDEPATH_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell.
+    #[arg(value_parser = ["bash", "zsh", "fish"])]
+    pub shell: String,
 }
 
 #[derive(Debug, Args)]

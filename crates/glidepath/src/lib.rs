@@ -4,11 +4,14 @@
 //! This crate wires every other Glidepath crate together; nothing depends on it.
 
 pub mod cli;
+pub mod completions;
 pub mod controller;
 pub mod crds;
 pub mod demo;
+pub mod flux_diff;
 pub mod flux_events;
 pub mod flux_ops;
+pub mod flux_trace;
 pub mod flux_tree;
 pub mod loadtester;
 pub mod notification;

@@ -42,6 +42,17 @@ fn flux(command: impl std::future::Future<Output = anyhow::Result<()>>) -> anyho
     }
 }
 
+/// `diff`: Flux's exit codes — 0 when nothing would change, 1 when something would, 2 on error.
+fn flux_diff(args: &glidepath::cli::DiffArgs) -> anyhow::Result<ExitCode> {
+    match tokio::runtime::Runtime::new()?.block_on(glidepath::flux_diff::diff(args)) {
+        Ok(changed) => Ok(ExitCode::from(u8::from(changed))),
+        Err(e) => {
+            eprintln!("✗ {}", glidepath::error_chain(e.as_ref()));
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
 fn operate(op: Operation, args: &glidepath::cli::CanaryArgs) -> anyhow::Result<ExitCode> {
     let message = tokio::runtime::Runtime::new()?.block_on(glidepath::ops::operate(op, args))?;
     println!("{message}");
@@ -249,6 +260,12 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Reconcile(args) => flux(glidepath::flux_ops::reconcile(&args)),
         Command::Tree(args) => flux(glidepath::flux_tree::tree(&args)),
         Command::Events(args) => flux(glidepath::flux_events::events(&args)),
+        Command::Diff(args) => flux_diff(&args),
+        Command::Trace(args) => flux(glidepath::flux_trace::trace(&args)),
+        Command::Completion(args) => {
+            print!("{}", glidepath::completions::script(&args.shell)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Resume(args) if args.target.len() > 1 => flux(glidepath::flux_ops::resume(&args)),
         Command::Resume(args) => {
             let canary = glidepath::cli::CanaryArgs {

@@ -11,7 +11,7 @@ use glidepath_apply::{ApplyOptions, Entry, HealthExpr, ObjMeta, Owner};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::Api;
 use kube::runtime::controller::Action;
-use kube::{Resource, ResourceExt};
+use kube::{Client, Resource, ResourceExt};
 use serde_json::Value;
 
 use super::artifacts::Stored;
@@ -48,7 +48,7 @@ pub(super) fn key(ks: &Kustomization) -> String {
     format!("Kustomization/{}/{}", ks.namespace().unwrap_or_default(), ks.name_any())
 }
 
-pub(super) fn owner(ks: &Kustomization) -> Owner {
+pub(crate) fn owner(ks: &Kustomization) -> Owner {
     Owner { name: ks.name_any(), namespace: ks.namespace().unwrap_or_default() }
 }
 
@@ -206,20 +206,29 @@ fn remember(ctx: &Context, uid: &str, generation: i64, requested: &Option<String
     }
 }
 
+/// `postBuild` substitution variables as the controller reads them; `glidepath diff` builds
+/// with the same ones.
+pub(crate) async fn substitution_variables(
+    client: &Client,
+    ks: &Kustomization,
+) -> Result<Option<BTreeMap<String, String>>, String> {
+    variables(client, ks).await.map_err(|f| f.message)
+}
+
 /// Substitution variables from `postBuild` (`substituteFrom` in order, then inline values).
-async fn variables(ctx: &Context, ks: &Kustomization) -> Result<Option<BTreeMap<String, String>>, Failure> {
+async fn variables(client: &Client, ks: &Kustomization) -> Result<Option<BTreeMap<String, String>>, Failure> {
     let Some(post) = &ks.spec.post_build else { return Ok(None) };
     let ns = ks.namespace().unwrap_or_default();
     let mut vars = BTreeMap::new();
     for r in post.substitute_from.iter().flatten() {
         let optional = r.optional.unwrap_or(false);
         let data: Option<BTreeMap<String, String>> = match r.kind.as_str() {
-            "ConfigMap" => Api::<ConfigMap>::namespaced(ctx.client.clone(), &ns)
+            "ConfigMap" => Api::<ConfigMap>::namespaced(client.clone(), &ns)
                 .get_opt(&r.name)
                 .await
                 .map_err(|e| fail(c::BUILD_FAILED, format!("substituteFrom: read ConfigMap/{ns}/{}: {e}", r.name)))?
                 .map(|cm| cm.data.unwrap_or_default()),
-            "Secret" => Api::<Secret>::namespaced(ctx.client.clone(), &ns)
+            "Secret" => Api::<Secret>::namespaced(client.clone(), &ns)
                 .get_opt(&r.name)
                 .await
                 .map_err(|e| fail(c::BUILD_FAILED, format!("substituteFrom: read Secret/{ns}/{}: {e}", r.name)))?
@@ -246,7 +255,7 @@ async fn variables(ctx: &Context, ks: &Kustomization) -> Result<Option<BTreeMap<
 }
 
 async fn build(ctx: &Context, ks: &Kustomization, stored: &Arc<Stored>) -> Result<Vec<Value>, Failure> {
-    let vars = variables(ctx, ks).await?;
+    let vars = variables(&ctx.client, ks).await?;
     let (spec, stored, owner) = (ks.spec.clone(), Arc::clone(stored), owner(ks));
     tokio::task::spawn_blocking(move || {
         let input = BuildInput { root: &stored.dir, spec: &spec, vars: vars.as_ref(), strict: true, owner: &owner };
