@@ -108,7 +108,14 @@ impl Http {
 
     /// Send `req`; a non-2xx answer becomes [`NotifyError::RequestRejected`] with its masked body.
     pub(crate) async fn send(&self, req: RequestBuilder) -> Result<Response, NotifyError> {
-        let resp = req.send().await.map_err(|e| self.send_error(e))?;
+        use tracing::Instrument as _;
+        // The provider type only: a notifier's address is often its credential.
+        let span = tracing::debug_span!("notification_send", provider = %self.kind, status = tracing::field::Empty);
+        let sent = req.send().instrument(span.clone()).await;
+        if let Ok(r) = &sent {
+            span.record("status", r.status().as_u16());
+        }
+        let resp = sent.map_err(|e| self.send_error(e))?;
         let status = resp.status();
         if status.is_success() {
             return Ok(resp);

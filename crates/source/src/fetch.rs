@@ -79,9 +79,18 @@ pub fn remote_revision(req: &FetchRequest) -> Result<Revision, SourceError> {
 /// Fetch the reference and write its tree into `checkout_dir` (created; must be empty), unless the
 /// remote revision equals `last_observed_revision`.
 pub fn fetch(req: &FetchRequest, checkout_dir: &Path) -> Result<FetchOutcome, SourceError> {
+    let span = tracing::info_span!("git_fetch", url = %redact_url(&req.url), outcome = tracing::field::Empty);
+    let _in = span.enter();
     let req_owned = req.clone();
     let dir = checkout_dir.to_owned();
-    with_deadline(req, move |interrupt| run(&req_owned, Some(dir), &interrupt))
+    let out = with_deadline(req, move |interrupt| run(&req_owned, Some(dir), &interrupt));
+    let outcome = match &out {
+        Ok(FetchOutcome::Unchanged { .. }) => "unchanged",
+        Ok(_) => "fetched",
+        Err(_) => "error",
+    };
+    span.record("outcome", outcome);
+    out
 }
 
 /// Run `work` on a worker thread; give up (and ask it to stop) after `req.timeout`.
@@ -93,9 +102,12 @@ fn with_deadline<T: Send + 'static>(
     let interrupt = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::sync_channel(1);
     let flag = Arc::clone(&interrupt);
+    // The caller's span goes with the work, so its log lines carry the fetch's fields.
+    let span = tracing::Span::current();
     std::thread::Builder::new()
         .name("glidepath-git".into())
         .spawn(move || {
+            let _in = span.enter();
             let _ = tx.send(work(flag));
         })
         .map_err(|_| SourceError::WorkerLost { url: url.clone() })?;

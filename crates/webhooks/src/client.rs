@@ -47,6 +47,14 @@ impl WebhookClient {
 
     /// Call one hook: POST the payload; success is HTTP 200, 201 or 202.
     pub async fn call(&self, hook: &CanaryWebhook, payload: &Payload) -> Result<(), WebhookError> {
+        use tracing::Instrument as _;
+        let span = tracing::debug_span!("webhook", hook = %hook.name, outcome = tracing::field::Empty);
+        let result = self.call_with_retries(hook, payload).instrument(span.clone()).await;
+        span.record("outcome", if result.is_ok() { "success" } else { "failure" });
+        result
+    }
+
+    async fn call_with_retries(&self, hook: &CanaryWebhook, payload: &Payload) -> Result<(), WebhookError> {
         let client = if hook.disable_tls.unwrap_or(false) { &self.insecure } else { &self.verified };
         let retries = hook.retries();
         let mut attempt = 0;

@@ -6,6 +6,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use tracing::Instrument as _;
+
 use super::metrics::{REST_REQUESTS, RestLabels, count_api_request};
 
 /// Wraps a client service in [`Counted`].
@@ -41,14 +43,20 @@ where
         count_api_request(req.method().as_str(), req.uri());
         let method = req.method().as_str().to_owned();
         let host = req.uri().authority().map(|a| a.to_string()).unwrap_or_default();
+        let span = tracing::debug_span!("kube_api", %method, path = %req.uri().path(), code = tracing::field::Empty);
         let fut = self.inner.call(req);
-        Box::pin(async move {
-            let out = fut.await;
-            // client-go's label for a request that got no response.
-            let code = out.as_ref().map_or_else(|_| "<error>".to_owned(), |r| r.status().as_u16().to_string());
-            REST_REQUESTS.get_or_create(&RestLabels { code, host, method }).inc();
-            out
-        })
+        Box::pin(
+            async move {
+                let out = fut.await;
+                // client-go's label for a request that got no response.
+                let code = out.as_ref().map_or_else(|_| "<error>".to_owned(), |r| r.status().as_u16().to_string());
+                tracing::Span::current().record("code", code.as_str());
+                tracing::debug!("API request");
+                REST_REQUESTS.get_or_create(&RestLabels { code, host, method }).inc();
+                out
+            }
+            .instrument(span),
+        )
     }
 }
 

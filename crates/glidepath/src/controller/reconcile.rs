@@ -14,7 +14,7 @@ use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Client, ResourceExt};
 use serde_json::json;
-use tracing::{debug, info, warn};
+use tracing::{Instrument as _, debug, info, warn};
 
 use super::analysis::LiveMetrics;
 use super::caches::Caches;
@@ -136,8 +136,19 @@ impl Context {
 pub async fn reconcile(ctx: &Context, namespace: &str, name: &str) -> Option<Duration> {
     let canary = ctx.caches.canaries.get(&ObjectRef::new(name).within(namespace))?;
     let canary: Canary = (*canary).clone();
+    let status = canary.status.as_ref();
+    let span = tracing::info_span!(
+        "reconcile",
+        kind = "Canary",
+        namespace,
+        object = name,
+        revision = status.and_then(|s| s.last_applied_spec.as_deref()).unwrap_or_default(),
+        phase = status.map(|s| format!("{:?}", s.phase)).unwrap_or_default(),
+        outcome = tracing::field::Empty,
+    );
     let started = std::time::Instant::now();
-    let result = step(ctx, &canary).await;
+    let result = step(ctx, &canary).instrument(span.clone()).await;
+    span.record("outcome", if result.is_ok() { "success" } else { "error" });
     let labels = CanaryLabels { name: canary.spec.target_ref.name.clone(), namespace: namespace.to_owned() };
     ctx.metrics.duration.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
     let next = match result {

@@ -79,6 +79,7 @@ pub async fn reconcile(repo: Arc<GitRepository>, ctx: Arc<Context>) -> Result<Ac
     let key = format!("GitRepository/{ns}/{name}");
     match outcome {
         Ok((stored, new)) => {
+            tracing::Span::current().record("revision", stored.revision.as_str());
             let msg = format!("stored artifact for revision '{}'", stored.revision);
             c::set(&mut conds, c::READY, true, c::SUCCEEDED, &msg, Some(generation));
             c::set(&mut conds, c::ARTIFACT_IN_STORAGE, true, c::SUCCEEDED, &msg, Some(generation));
@@ -188,7 +189,10 @@ async fn fetch_and_store(
     req.last_observed_revision = previous.as_ref().map(|s| s.revision.clone());
     let root = ctx.store.root().join("gitrepository").join(ns).join(name);
     let ignore = spec.ignore.clone();
+    // The reconcile's span goes with the fetch, so its lines name the GitRepository.
+    let span = tracing::Span::current();
     let work = tokio::task::spawn_blocking(move || -> Result<Option<Stored>, (&'static str, String, bool)> {
+        let _in = span.enter();
         let tmp = tempfile::Builder::new()
             .prefix("glidepath-checkout-")
             .tempdir()

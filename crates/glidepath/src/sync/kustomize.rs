@@ -90,7 +90,10 @@ pub async fn reconcile(ks: Arc<Kustomization>, ctx: Arc<Context>) -> Result<Acti
         return Ok(Action::await_change());
     }
     let stored = match source_ref::artifact(&ctx, &ks).await {
-        Ok(Source::Ready(s)) => Some(s),
+        Ok(Source::Ready(s)) => {
+            tracing::Span::current().record("revision", s.revision.as_str());
+            Some(s)
+        }
         Ok(Source::Missing) => None,
         Ok(Source::Pending) => return Ok(Action::requeue(retry)),
         Err(f) => {

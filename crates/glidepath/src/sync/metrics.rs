@@ -22,6 +22,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use tracing::Instrument as _;
+
 use super::runtime_metrics::{self, Outcome};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -83,11 +85,13 @@ pub trait Observed: Resource<DynamicType = ()> {
     const CONTROLLER: &'static str;
     fn conditions(&self) -> &[Condition];
     fn suspended(&self) -> bool;
+    /// The revision the status records (applied or stored); empty when none yet.
+    fn revision(&self) -> String;
 }
 
 /// The three kinds share the status shape: `status.conditions` and a `suspend` flag.
 macro_rules! observed {
-    ($t:ty, $controller:literal, |$o:ident| $suspended:expr) => {
+    ($t:ty, $controller:literal, |$o:ident| $suspended:expr, $revision:expr) => {
         impl Observed for $t {
             const CONTROLLER: &'static str = $controller;
             fn conditions(&self) -> &[Condition] {
@@ -97,13 +101,22 @@ macro_rules! observed {
                 let $o = self;
                 $suspended
             }
+            #[allow(unused_variables)] // a kind without a revision ignores the object
+            fn revision(&self) -> String {
+                let $o = self;
+                $revision
+            }
         }
     };
 }
 
-observed!(GitRepository, "gitrepository", |o| o.spec.suspended());
-observed!(Kustomization, "kustomization", |o| o.spec.suspended());
-observed!(glidepath_api::flux::notification::Receiver, "receiver", |o| o.spec.suspend == Some(true));
+observed!(GitRepository, "gitrepository", |o| o.spec.suspended(), {
+    o.status.as_ref().and_then(|s| s.artifact.as_ref()).map(|a| a.revision.clone()).unwrap_or_default()
+});
+observed!(Kustomization, "kustomization", |o| o.spec.suspended(), {
+    o.status.as_ref().and_then(|s| s.last_applied_revision.clone()).unwrap_or_default()
+});
+observed!(glidepath_api::flux::notification::Receiver, "receiver", |o| o.spec.suspend == Some(true), String::new());
 
 fn labels<K: Observed>(obj: &K) -> ObjectLabels {
     ObjectLabels {
@@ -148,11 +161,26 @@ where
 {
     observe(&*obj);
     let o = labels(&*obj);
+    // Reconcilers record the revision they reach; it starts as the one the status records.
+    // `object` is the name: JSON logs use `name` for the span's own name.
+    let span = tracing::info_span!(
+        "reconcile",
+        kind = %o.kind,
+        namespace = %o.namespace,
+        object = %o.name,
+        revision = %obj.revision(),
+        outcome = tracing::field::Empty,
+    );
     let run = runtime_metrics::begin(K::CONTROLLER);
     let start = Instant::now();
-    let out = reconcile(obj, ctx).await;
-    DURATION.get_or_create(&o).observe(start.elapsed().as_secs_f64());
-    run.end(out.result());
+    let out = reconcile(obj, ctx).instrument(span.clone()).await;
+    let secs = start.elapsed().as_secs_f64();
+    DURATION.get_or_create(&o).observe(secs);
+    let result = out.result();
+    span.record("outcome", result);
+    // Flux's closing line of every reconcile.
+    tracing::info!(parent: &span, duration_ms = (secs * 1000.0).round(), "reconciliation finished");
+    run.end(result);
     out
 }
 

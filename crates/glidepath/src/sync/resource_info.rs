@@ -44,16 +44,13 @@ pub trait Info: Observed {
 
 impl Info for Kustomization {
     fn extra(&self) -> Vec<(&'static str, String)> {
-        let revision = self.status.as_ref().and_then(|s| s.last_applied_revision.clone()).unwrap_or_default();
-        vec![("revision", revision), ("source_name", self.spec.source_ref.name.clone())]
+        vec![("revision", self.revision()), ("source_name", self.spec.source_ref.name.clone())]
     }
 }
 
 impl Info for GitRepository {
     fn extra(&self) -> Vec<(&'static str, String)> {
-        let revision =
-            self.status.as_ref().and_then(|s| s.artifact.as_ref()).map(|a| a.revision.clone()).unwrap_or_default();
-        vec![("revision", revision), ("url", self.spec.url.clone())]
+        vec![("revision", self.revision()), ("url", self.spec.url.clone())]
     }
 }
 
