@@ -179,8 +179,15 @@ pub struct GetArgs {
     #[arg(short = 'A', long, conflicts_with = "namespace")]
     pub all_namespaces: bool,
     /// After listing, print a row whenever a canary changes.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with_all = ["status_selector", "no_header"])]
     pub watch: bool,
+    /// Only Flux objects with this condition status, as `flux get --status-selector`:
+    /// `ready=false` (type and status compared case-insensitively).
+    #[arg(long)]
+    pub status_selector: Option<String>,
+    /// Skip the header (flux's `--no-header`).
+    #[arg(long)]
+    pub no_header: bool,
     /// Kubeconfig file (else KUBECONFIG, ~/.kube/config, or in-cluster).
     #[arg(long, env = "GLIDEPATH_KUBECONFIG")]
     pub kubeconfig: Option<PathBuf>,

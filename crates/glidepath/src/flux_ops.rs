@@ -158,6 +158,22 @@ pub fn row(kind: Kind, obj: &Value, with_namespace: bool, with_kind: bool) -> Ve
     r
 }
 
+/// `--status-selector TYPE=STATUS` (`ready=false`), split at the first `=` as flux splits it.
+pub fn parse_status_selector(s: &str) -> anyhow::Result<(String, String)> {
+    match s.split_once('=') {
+        Some((t, v)) => Ok((t.to_owned(), v.to_owned())),
+        None => bail!("expected status selector in type=status format, but found: {s}"),
+    }
+}
+
+/// Whether `obj`'s condition `type_` (the last of that type, as flux reads it) is at
+/// `status`, both compared case-insensitively; an object without the condition does not match.
+pub fn has_condition(obj: &Value, type_: &str, status: &str) -> bool {
+    let conditions = obj["status"]["conditions"].as_array().into_iter().flatten();
+    let last = conditions.rev().find(|c| c["type"].as_str().is_some_and(|t| t.eq_ignore_ascii_case(type_)));
+    last.and_then(|c| c["status"].as_str()).is_some_and(|v| v.eq_ignore_ascii_case(status))
+}
+
 pub(crate) fn api(client: &Client, kind: Kind, ns: Option<&str>) -> Api<DynamicObject> {
     match ns {
         Some(ns) => Api::namespaced_with(client.clone(), ns, &kind.resource()),
@@ -181,19 +197,19 @@ pub async fn get(args: &GetArgs) -> anyhow::Result<()> {
             rest.join(" ")
         ),
     };
+    let selector = args.status_selector.as_deref().map(parse_status_selector).transpose()?;
     let client = crate::controller::client(args.kubeconfig.as_deref()).await?;
     let ns = args.namespace.clone().unwrap_or_else(|| FLUX_NAMESPACE.to_owned());
     for kind in kinds {
         let api = api(&client, kind, (!args.all_namespaces).then_some(ns.as_str()));
-        let items: Vec<Value> = match name {
-            Some(n) => {
-                vec![serde_json::to_value(api.get(n).await.with_context(|| format!("get {} {ns}/{n}", kind.name()))?)?]
-            }
-            None => {
-                let list = api.list(&ListParams::default()).await.with_context(|| format!("list {}", kind.name()))?;
-                list.items.into_iter().map(serde_json::to_value).collect::<Result<_, _>>()?
-            }
+        // As flux lists: a name is a field selector, so a missing object is "no objects found".
+        let params = match name {
+            Some(n) => ListParams::default().fields(&format!("metadata.name={n}")),
+            None => ListParams::default(),
         };
+        let list = api.list(&params).await.with_context(|| format!("list {}", kind.name()))?;
+        let items: Vec<Value> = list.items.into_iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
+
         if items.is_empty() {
             if !all {
                 let place = if args.all_namespaces { "any".to_owned() } else { ns.clone() };
@@ -205,8 +221,14 @@ pub async fn get(args: &GetArgs) -> anyhow::Result<()> {
         if args.all_namespaces {
             header.insert(0, "NAMESPACE");
         }
-        let rows: Vec<Vec<String>> = items.iter().map(|o| row(kind, o, args.all_namespaces, all)).collect();
-        print!("{}", table(&header, &rows));
+        // The selector filters rows, after the emptiness check: no match prints the header only.
+        let rows: Vec<Vec<String>> = items
+            .iter()
+            .filter(|o| selector.as_ref().is_none_or(|(t, s)| has_condition(o, t, s)))
+            .map(|o| row(kind, o, args.all_namespaces, all))
+            .collect();
+        let text = table(&header, &rows);
+        print!("{}", if args.no_header { text.split_once('\n').map_or("", |(_, rest)| rest) } else { &text });
         if all {
             println!();
         }
@@ -359,6 +381,16 @@ mod tests {
         assert_eq!(parse_target(&w("source git repo")).unwrap(), (Kind::GitRepository, "repo".into()));
         assert!(parse_target(&w("source oci repo")).unwrap_err().to_string().contains("only `source git`"));
         assert!(parse_target(&w("helmrelease x")).is_err());
+    }
+
+    #[test]
+    fn status_selectors_match_conditions_case_insensitively() {
+        let obj = serde_json::json!({"status": {"conditions": [{"type": "Ready", "status": "False"}]}});
+        let (t, s) = parse_status_selector("ready=false").unwrap();
+        assert!(has_condition(&obj, &t, &s));
+        assert!(!has_condition(&obj, "ready", "true"));
+        assert!(!has_condition(&serde_json::json!({}), "ready", "false"), "no condition, no match");
+        assert!(parse_status_selector("ready").is_err());
     }
 
     #[test]

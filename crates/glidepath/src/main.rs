@@ -247,15 +247,14 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             tokio::runtime::Runtime::new()?.block_on(glidepath::loadtester::serve(args.listen, config))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Get(args) => {
-            let rt = tokio::runtime::Runtime::new()?;
-            if matches!(args.resource.as_str(), "canaries" | "canary" | "cd") {
-                rt.block_on(glidepath::ops::get(&args))?;
-            } else {
-                rt.block_on(glidepath::flux_ops::get(&args))?;
+        Command::Get(args) if matches!(args.resource.as_str(), "canaries" | "canary" | "cd") => {
+            if args.status_selector.is_some() || args.no_header {
+                anyhow::bail!("--status-selector and --no-header apply to Flux objects, not canaries");
             }
+            tokio::runtime::Runtime::new()?.block_on(glidepath::ops::get(&args))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Get(args) => flux(glidepath::flux_ops::get(&args)),
         Command::Suspend(args) => flux(glidepath::flux_ops::suspend(&args)),
         Command::Reconcile(args) => flux(glidepath::flux_ops::reconcile(&args)),
         Command::Tree(args) => flux(glidepath::flux_tree::tree(&args)),

@@ -60,6 +60,15 @@ async fn flux_get_suspend_resume_and_reconcile_read_as_flux_prints_them() {
     assert_eq!(sections.len(), 3, "two tables, each followed by a blank line: {all:?}");
     assert!(sections[0].lines().nth(1).unwrap().starts_with(&format!("gitrepository/repo\t{revision}\t")), "{all}");
     assert!(sections[1].lines().nth(1).unwrap().starts_with(&format!("kustomization/apps\t{revision}\t")), "{all}");
+    let out = glidepath(&kubeconfig, &["get", "ks", "--status-selector", "READY=true", "--no-header"]).await;
+    assert_eq!(text(&out.stdout), want.split_once('\n').unwrap().1, "matches, without the header");
+    // No match prints the header alone, as flux does (it filters after listing).
+    let out = glidepath(&kubeconfig, &["get", "ks", "--status-selector", "ready=false"]).await;
+    assert_eq!(text(&out.stdout), "NAME\tREVISION\tSUSPENDED\tREADY\tMESSAGE\n");
+    let out = glidepath(&kubeconfig, &["get", "ks", "--status-selector", "ready"]).await;
+    assert_eq!(text(&out.stderr), "✗ expected status selector in type=status format, but found: ready\n");
+    let out = glidepath(&kubeconfig, &["get", "ks", "missing"]).await;
+    assert_eq!(text(&out.stderr), "✗ no Kustomization objects found in flux-system namespace\n");
     let out = glidepath(&kubeconfig, &["get", "ks", "-n", "app"]).await;
     assert_eq!(text(&out.stderr), "✗ no Kustomization objects found in app namespace\n");
 
