@@ -1,6 +1,6 @@
 //! Benchmark: `glidepath-build` against `kubectl kustomize` on a generated overlay.
 //!
-//! Run with `cargo run --release -p glidepath-build --example bench [N...]` (default N = 100, 700,
+//! Run with `cargo run --profile dist -p glidepath-build --example bench [N...]` (default N = 100, 700,
 //! 2000). For each N it writes, in a temporary directory, a base of N Deployment + Service +
 //! ConfigMap triples and an overlay applying namespace, namePrefix, labels, commonAnnotations,
 //! images, a configMapGenerator, a strategic merge patch on every Deployment (target by kind) and

@@ -1,7 +1,7 @@
 //! Notification benchmark (prints figures; asserts nothing), in one process against the
 //! sandbox, with real Git repositories served by `git http-backend` on loopback:
 //!
-//!     cargo run --release -p glidepath --example notify_bench [PUSHES] [EVENTS]
+//!     cargo run --profile dist -p glidepath --example notify_bench [PUSHES] [EVENTS]
 //!
 //! 1. Push → applied: a commit, then a GitHub-style signed push webhook to a Receiver; the time
 //!    until the Kustomization reports the new revision Ready. Baseline in the same run: the

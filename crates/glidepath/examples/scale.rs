@@ -1,7 +1,7 @@
 //! Scale benchmark (prints figures; asserts nothing): N canaries released at once against the
 //! sandbox, the controller in its own process.
 //!
-//!     cargo build --release -p glidepath && cargo run --release -p glidepath --example scale [-- N]
+//!     cargo build --profile dist -p glidepath && cargo run --profile dist -p glidepath --example scale [-- N]
 //!
 //! Creates N Deployments and N blue/green Canaries (kubernetes provider, interval 10s,
 //! 2 iterations), waits for all to initialise, publishes a new revision of every Deployment,
@@ -120,7 +120,7 @@ async fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     sandbox.write_kubeconfig(&dir.join("kubeconfig")).unwrap();
     let bin = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("glidepath");
-    assert!(bin.exists(), "build the binary first: cargo build --release -p glidepath");
+    assert!(bin.exists(), "build the binary first: cargo build --profile dist -p glidepath");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut controller = std::process::Command::new(bin)
         .args([

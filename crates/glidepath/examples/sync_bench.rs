@@ -2,8 +2,8 @@
 //! ServiceAccount, Service, Ingress) from one Git repository, against the sandbox, with the
 //! controller (`--controllers git,kustomize`) in its own process — Flux's flux-benchmark load.
 //!
-//!     cargo build --release -p glidepath --example sync_bench && \
-//!         target/release/examples/sync_bench [N] [WORKERS]
+//!     cargo build --profile dist -p glidepath --example sync_bench && \
+//!         target/dist/examples/sync_bench [N] [WORKERS]
 //!
 //! Phases: cold sync (all Ready at the first revision), a forced full resync of every
 //! Kustomization (`reconcile.fluxcd.io/requestedAt`: build + dry-run of every object, drift
@@ -185,7 +185,7 @@ async fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     sandbox.write_kubeconfig(&dir.join("kubeconfig")).unwrap();
     let bin = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("glidepath");
-    assert!(bin.exists(), "build the binary first: cargo build --release -p glidepath");
+    assert!(bin.exists(), "build the binary first: cargo build --profile dist -p glidepath");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut controller = Command::new(bin)
         .args([

@@ -13,7 +13,7 @@
 //! chart each time). "warm" renders an already loaded chart whose templates were parsed once,
 //! which is what the HelmRelease controller does on every reconcile.
 //!
-//! `cargo run --release -p glidepath-helm --example helm_bench [ITERATIONS]`
+//! `cargo run --profile dist -p glidepath-helm --example helm_bench [ITERATIONS]`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // benchmark code
 
 use std::path::PathBuf;

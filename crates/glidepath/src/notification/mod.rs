@@ -144,7 +144,7 @@ pub async fn run(ctx: Arc<Context>, rx: Option<mpsc::Receiver<event::FluxEvent>>
     let controller = Controller::new(receivers_api, ctx.settings.own_watch())
         .with_config(kube::runtime::controller::Config::default().concurrency(workers));
     let receivers = controller.store();
-    crate::sync::resource_info::export(receivers.clone());
+    let _exported = crate::sync::resource_info::export(receivers.clone());
     crate::sync::runtime_metrics::started("receiver", workers);
     if let Some(listener) = ctx.notification_listeners.take_hooks() {
         let router = server::hooks(server::Hooks {

@@ -381,7 +381,7 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
             let config = kube::runtime::controller::Config::default().concurrency(ctx.settings.concurrency.max(1));
             let controller = Controller::new(repos, ctx.settings.own_watch()).with_config(config);
             synced_when_ready(&ctx, "git", controller.store());
-            resource_info::export(controller.store());
+            let _exported = resource_info::export(controller.store());
             runtime_metrics::started("gitrepository", ctx.settings.concurrency.max(1));
             controller
                 .run(|o, c| metrics::timed(o, c, git::reconcile), git::error_policy, Arc::clone(&ctx))
@@ -407,7 +407,7 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
             let controller = Controller::new(ks, ctx.settings.own_watch()).with_config(config);
             let store = controller.store();
             synced_when_ready(&ctx, "kustomize", store.clone());
-            resource_info::export(store.clone());
+            let _exported = resource_info::export(store.clone());
             runtime_metrics::started("kustomization", ctx.settings.concurrency.max(1));
             // A GitRepository change (new artifact in status) triggers the Kustomizations that use
             // it, and so does every artifact our GitRepository controller stores (after a restart

@@ -8,7 +8,7 @@
 //! (`--resource-info-metrics=false`, the chart's `metrics.resourceInfo: kube-state-metrics`):
 //! the two would count every object twice.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
 
 use glidepath_api::flux::git_repository::GitRepository;
@@ -29,7 +29,9 @@ pub type Labels = Vec<(String, String)>;
 
 type Source = Box<dyn Fn(&mut Vec<Labels>) + Send + Sync>;
 
-static SOURCES: LazyLock<Mutex<Vec<Source>>> = LazyLock::new(Mutex::default);
+/// The stores exported now, by the id their [`Exported`] guard removes them with.
+static SOURCES: LazyLock<Mutex<Vec<(u64, Source)>>> = LazyLock::new(Mutex::default);
+static NEXT: AtomicU64 = AtomicU64::new(0);
 static ENABLED: AtomicBool = AtomicBool::new(true);
 
 /// Turn the series on or off (`--resource-info-metrics`).
@@ -76,14 +78,30 @@ pub fn labels<K: Info>(obj: &K) -> Labels {
     l.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
-/// Export one series per object in `store` from now on.
-pub fn export<K>(store: Store<K>)
+/// Export one series per object in `store` while the returned guard lives (a controller
+/// that stops, e.g. on losing its lease, takes its series with it).
+#[must_use = "the series are exported while the guard lives"]
+pub fn export<K>(store: Store<K>) -> Exported
 where
     K: Info + Clone + Send + Sync + 'static,
 {
+    let id = NEXT.fetch_add(1, Ordering::Relaxed);
     let source: Source = Box::new(move |out| out.extend(store.state().iter().map(|o| labels(&**o))));
     if let Ok(mut s) = SOURCES.lock() {
-        s.push(source);
+        s.push((id, source));
+    }
+    Exported(id)
+}
+
+/// Removes its store from `gotk_resource_info` when dropped.
+#[derive(Debug)]
+pub struct Exported(u64);
+
+impl Drop for Exported {
+    fn drop(&mut self) {
+        if let Ok(mut s) = SOURCES.lock() {
+            s.retain(|(id, _)| *id != self.0);
+        }
     }
 }
 
@@ -102,7 +120,7 @@ impl Collector for ResourceInfo {
         }
         let mut series = Vec::new();
         if let Ok(sources) = SOURCES.lock() {
-            for s in sources.iter() {
+            for (_, s) in sources.iter() {
                 s(&mut series);
             }
         }
@@ -175,6 +193,27 @@ mod tests {
             };
             assert_eq!((gvk["group"].as_str().unwrap(), gvk["version"].as_str().unwrap()), (&*served.0, &*served.1));
         }
+    }
+
+    fn encoded() -> String {
+        let mut reg = Registry::default();
+        register(&mut reg);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &reg).unwrap();
+        text
+    }
+
+    #[test]
+    fn a_stores_series_live_as_long_as_its_guard() {
+        let (store, mut writer) = kube::runtime::reflector::store::<Receiver>();
+        let rcv: Receiver = serde_json::from_value(json!({"metadata": {"name": "guarded-rcv", "namespace": "ns"},
+            "spec": {"type": "generic", "resources": [], "secretRef": {"name": "s"}}}))
+        .unwrap();
+        writer.apply_watcher_event(&kube::runtime::watcher::Event::Apply(rcv));
+        let guard = export(store);
+        assert!(encoded().contains(r#"name="guarded-rcv""#), "{}", encoded());
+        drop(guard);
+        assert!(!encoded().contains("guarded-rcv"), "{}", encoded());
     }
 
     #[test]
