@@ -121,19 +121,12 @@ fn deployment(image: &str, fault_rate: &str) -> Value {
 
 /// Ticks every 10s / speed 4 = 2.5s; 5 steps of 10% before promotion; 2 failed checks roll back.
 fn canary() -> Value {
-    json!({
-        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
-        "metadata": {"name": "podinfo", "namespace": "test"},
-        "spec": {
-            "provider": "gatewayapi:v1",
-            "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
-            "service": {"port": 9898, "gatewayRefs": [{"name": "public", "namespace": "gateway"}]},
-            "analysis": {"interval": "10s", "threshold": 2, "maxWeight": 50, "stepWeight": 10, "metrics": [
-                {"name": "request-success-rate", "interval": "10s", "thresholdRange": {"min": 99}},
-                {"name": "request-duration", "interval": "10s", "thresholdRange": {"max": 500}}
-            ]}
-        }
-    })
+    support::gatewayapi_canary(
+        json!({"interval": "10s", "threshold": 2, "maxWeight": 50, "stepWeight": 10, "metrics": [
+            {"name": "request-success-rate", "interval": "10s", "thresholdRange": {"min": 99}},
+            {"name": "request-duration", "interval": "10s", "thresholdRange": {"max": 500}}
+        ]}),
+    )
 }
 
 /// (primary, canary) weights of the HTTPRoute the controller owns.

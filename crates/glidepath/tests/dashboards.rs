@@ -120,18 +120,11 @@ fn prometheus_config(controller: &str, sandbox: &str) -> String {
 }
 
 fn canary() -> Value {
-    json!({
-        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
-        "metadata": {"name": "podinfo", "namespace": "test"},
-        "spec": {
-            "provider": "gatewayapi:v1",
-            "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
-            "service": {"port": 9898, "gatewayRefs": [{"name": "public", "namespace": "gateway"}]},
-            "analysis": {"interval": "10s", "threshold": 5, "maxWeight": 50, "stepWeight": 10, "metrics": [
-                {"name": "request-success-rate", "interval": "10s", "thresholdRange": {"min": 90}}
-            ]}
-        }
-    })
+    support::gatewayapi_canary(
+        json!({"interval": "10s", "threshold": 5, "maxWeight": 50, "stepWeight": 10, "metrics": [
+            {"name": "request-success-rate", "interval": "10s", "thresholdRange": {"min": 90}}
+        ]}),
+    )
 }
 
 fn podinfo(image: &str) -> Value {

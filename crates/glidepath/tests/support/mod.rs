@@ -144,6 +144,16 @@ pub fn kubernetes_canary(analysis: Value) -> Value {
     })
 }
 
+/// A `gatewayapi:v1` Canary of the podinfo Deployment through the `gateway/public` Gateway.
+pub fn gatewayapi_canary(analysis: Value) -> Value {
+    json!({
+        "apiVersion": "flagger.app/v1beta1", "kind": "Canary",
+        "metadata": {"name": "podinfo", "namespace": "test"},
+        "spec": {"provider": "gatewayapi:v1", "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+            "service": {"port": 9898, "gatewayRefs": [{"name": "public", "namespace": "gateway"}]}, "analysis": analysis}
+    })
+}
+
 /// `iterations` checks with a pre-rollout and a post-rollout hook posting to `hooks`/pre and /post.
 pub fn hooked_analysis(hooks: &str, iterations: i32) -> Value {
     json!({"interval": "10s", "threshold": 1, "iterations": iterations, "webhooks": [
