@@ -102,10 +102,14 @@ pub fn truncate_hex(s: &str) -> String {
     out
 }
 
+/// The object's Ready condition.
+pub fn ready_condition(obj: &Value) -> Option<&Value> {
+    obj["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == "Ready")
+}
+
 /// The Ready condition's status and message, or Flux's "waiting to be reconciled".
 pub fn status_and_message(obj: &Value) -> (String, String) {
-    let ready = obj["status"]["conditions"].as_array().and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"));
-    match ready {
+    match ready_condition(obj) {
         Some(c) => {
             (c["status"].as_str().unwrap_or("Unknown").to_owned(), c["message"].as_str().unwrap_or("").to_owned())
         }

@@ -13,7 +13,7 @@ use kube::discovery::{Discovery, Scope, pinned_kind};
 use serde_json::Value;
 
 use crate::cli::TraceArgs;
-use crate::flux_ops::{Kind, api};
+use crate::flux_ops::{Kind, api, ready_condition};
 
 /// kubectl's short names for the kinds people trace most.
 const SHORT_NAMES: [(&str, &str); 12] = [
@@ -104,10 +104,6 @@ pub async fn trace(args: &TraceArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn ready(obj: &Value) -> Option<&Value> {
-    obj["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == "Ready")
-}
-
 /// A condition's time as Go prints a `metav1.Time`: `2026-12-07 10:00:00 +0000 UTC`.
 fn go_time(c: &Value) -> String {
     let raw = c["lastTransitionTime"].as_str().unwrap_or_default();
@@ -122,7 +118,7 @@ fn line(out: &mut String, label: &str, value: &str) {
 }
 
 fn status_lines(out: &mut String, obj: &Value, failed_wording: bool) {
-    match ready(obj) {
+    match ready_condition(obj) {
         Some(c) => {
             let verb = if failed_wording && c["status"] == "False" {
                 "Last reconciliation failed at"

@@ -33,22 +33,19 @@ fn init_logging(format: &str) {
 
 /// A Flux-style command: progress on stderr, and Flux's `✗ <error>` line on failure.
 fn flux(command: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<ExitCode> {
-    match tokio::runtime::Runtime::new()?.block_on(command) {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e) => {
-            eprintln!("✗ {}", glidepath::error_chain(e.as_ref()));
-            Ok(ExitCode::FAILURE)
-        }
-    }
+    flux_exit(async { command.await.map(|()| ExitCode::SUCCESS) }, 1)
 }
 
-/// `diff`: Flux's exit codes — 0 when nothing would change, 1 when something would, 2 on error.
-fn flux_diff(args: &glidepath::cli::DiffArgs) -> anyhow::Result<ExitCode> {
-    match tokio::runtime::Runtime::new()?.block_on(glidepath::flux_diff::diff(args)) {
-        Ok(changed) => Ok(ExitCode::from(u8::from(changed))),
+/// [`flux`] for a command that picks its own exit code; an error exits with `error_code`.
+fn flux_exit(
+    command: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+    error_code: u8,
+) -> anyhow::Result<ExitCode> {
+    match tokio::runtime::Runtime::new()?.block_on(command) {
+        Ok(code) => Ok(code),
         Err(e) => {
             eprintln!("✗ {}", glidepath::error_chain(e.as_ref()));
-            Ok(ExitCode::from(2))
+            Ok(ExitCode::from(error_code))
         }
     }
 }
@@ -259,7 +256,10 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Reconcile(args) => flux(glidepath::flux_ops::reconcile(&args)),
         Command::Tree(args) => flux(glidepath::flux_tree::tree(&args)),
         Command::Events(args) => flux(glidepath::flux_events::events(&args)),
-        Command::Diff(args) => flux_diff(&args),
+        // Flux's exit codes: 0 when nothing would change, 1 when something would, 2 on error.
+        Command::Diff(args) => {
+            flux_exit(async { glidepath::flux_diff::diff(&args).await.map(|c| ExitCode::from(u8::from(c))) }, 2)
+        }
         Command::Trace(args) => flux(glidepath::flux_trace::trace(&args)),
         Command::Completion(args) => {
             print!("{}", glidepath::completions::script(&args.shell)?);

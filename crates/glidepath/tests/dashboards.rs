@@ -16,7 +16,6 @@ use std::time::Duration;
 
 use glidepath::controller::{Controller, Metrics, Settings};
 use glidepath_sandbox::{Config, Sandbox, TrafficConfig};
-use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, PostParams};
 use serde_json::{Value, json};
@@ -185,10 +184,6 @@ async fn dashboards() {
     for (kind, name) in [("Kustomization", "broken"), ("GitRepository", "unreachable")] {
         wait_for(&client, kind, name, "Ready=False", |o| sync_env::ready(o).is_some_and(|r| r.0 == "False")).await;
     }
-    // A request the API server refuses, as controllers meet them (a 404).
-    let missing = Api::<ConfigMap>::namespaced(client.clone(), "app").get("not-there").await;
-    assert!(missing.is_err());
-
     // A canary through its analysis: status, weight, duration and metric-check series.
     let canary_settings = Settings {
         mesh_provider: "gatewayapi:v1".into(),

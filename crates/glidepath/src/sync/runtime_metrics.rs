@@ -54,15 +54,16 @@ static TOTAL: LazyLock<Family<ResultLabels, Counter>> = LazyLock::new(Family::de
 static ERRORS: LazyLock<Family<ControllerLabels, Counter>> = LazyLock::new(Family::default);
 static TIME: LazyLock<Family<ControllerLabels, Histogram>> =
     LazyLock::new(|| Family::new_with_constructor(|| Histogram::new(RECONCILE_BUCKETS)));
-static ACTIVE: LazyLock<Family<ControllerLabels, Gauge>> = LazyLock::new(Family::default);
-static MAX_CONCURRENT: LazyLock<Family<ControllerLabels, Gauge>> = LazyLock::new(Family::default);
 /// client-go's work-duration buckets: `ExponentialBuckets(10e-9, 10, 12)`.
 static WORK: LazyLock<Family<QueueLabels, Histogram>> =
     LazyLock::new(|| Family::new_with_constructor(|| Histogram::new(exponential_buckets(10e-9, 10.0, 12))));
 
-/// Reconciles running now: when each started, by controller.
+/// Reconciles running now: when each started, by controller. The gauges (busy workers, the
+/// longest and the summed ages) are derived from it at scrape time.
 static IN_FLIGHT: LazyLock<Mutex<HashMap<u64, (&'static str, Instant)>>> = LazyLock::new(Mutex::default);
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+/// Controllers that have started and their worker limits, so idle gauges read 0, not missing.
+static STARTED: LazyLock<Mutex<Vec<(&'static str, u16)>>> = LazyLock::new(Mutex::default);
 
 /// Export the controller-runtime and work-queue metrics in `registry`.
 pub fn register(registry: &mut Registry) {
@@ -78,16 +79,6 @@ pub fn register(registry: &mut Registry) {
         TIME.clone(),
     );
     registry.register(
-        "controller_runtime_active_workers",
-        "Number of currently used workers per controller",
-        ACTIVE.clone(),
-    );
-    registry.register(
-        "controller_runtime_max_concurrent_reconciles",
-        "Maximum number of concurrent reconciles per controller",
-        MAX_CONCURRENT.clone(),
-    );
-    registry.register(
         "workqueue_work_duration_seconds",
         "How long in seconds processing an item from workqueue takes.",
         WORK.clone(),
@@ -100,11 +91,11 @@ pub fn started(controller: &'static str, max_concurrent: u16) {
     for result in RESULTS {
         TOTAL.get_or_create(&ResultLabels { controller: controller.into(), result: result.into() }).inc_by(0);
     }
-    let c = ControllerLabels { controller: controller.into() };
-    ERRORS.get_or_create(&c).inc_by(0);
-    ACTIVE.get_or_create(&c).inc_by(0);
-    MAX_CONCURRENT.get_or_create(&c).set(i64::from(max_concurrent));
-    known(controller);
+    ERRORS.get_or_create(&ControllerLabels { controller: controller.into() }).inc_by(0);
+    if let Ok(mut s) = STARTED.lock() {
+        s.retain(|(c, _)| *c != controller);
+        s.push((controller, max_concurrent));
+    }
 }
 
 /// What a reconcile ended with, in controller-runtime's words.
@@ -138,7 +129,6 @@ pub fn begin(controller: &'static str) -> Reconcile {
     if let Ok(mut m) = IN_FLIGHT.lock() {
         m.insert(id, (controller, start));
     }
-    ACTIVE.get_or_create(&ControllerLabels { controller: controller.into() }).inc();
     Reconcile { id, controller, start }
 }
 
@@ -162,68 +152,77 @@ impl Drop for Reconcile {
         if let Ok(mut m) = IN_FLIGHT.lock() {
             m.remove(&self.id);
         }
-        ACTIVE.get_or_create(&ControllerLabels { controller: self.controller.into() }).dec();
     }
 }
 
-/// Computes the in-flight work-queue gauges at scrape time, as client-go does.
+/// Computes the in-flight gauges at scrape time, as client-go does for its work queues.
 #[derive(Debug)]
 struct InFlight;
 
 impl Collector for InFlight {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let (longest, unfinished) = in_flight_gauges(Instant::now());
-        for (name, help, family) in [
-            (
-                "workqueue_longest_running_processor_seconds",
-                "How many seconds has the longest running processor for workqueue been running.",
-                longest,
-            ),
-            (
-                "workqueue_unfinished_work_seconds",
-                "How many seconds of work has been done that is in progress and hasn't been observed by work_duration.",
-                unfinished,
-            ),
-        ] {
-            family.encode(encoder.encode_descriptor(name, help, None, family.metric_type())?)?;
-        }
-        Ok(())
+        let g = in_flight_gauges(Instant::now());
+        let mut put = |name: &str, help: &str, m: &dyn EncodeMetric| {
+            m.encode(encoder.encode_descriptor(name, help, None, m.metric_type())?)
+        };
+        put("controller_runtime_active_workers", "Number of currently used workers per controller", &g.active)?;
+        put(
+            "controller_runtime_max_concurrent_reconciles",
+            "Maximum number of concurrent reconciles per controller",
+            &g.max_concurrent,
+        )?;
+        put(
+            "workqueue_longest_running_processor_seconds",
+            "How many seconds has the longest running processor for workqueue been running.",
+            &g.longest,
+        )?;
+        put(
+            "workqueue_unfinished_work_seconds",
+            "How many seconds of work has been done that is in progress and hasn't been observed by work_duration.",
+            &g.unfinished,
+        )
     }
 }
 
+type CountFamily = Family<ControllerLabels, Gauge>;
 type SecondsFamily = Family<QueueLabels, Gauge<f64, AtomicU64>>;
 
-/// Per controller that has run: the oldest reconcile's age and the sum of all ages (0 when idle).
-fn in_flight_gauges(now: Instant) -> (SecondsFamily, SecondsFamily) {
-    let (longest, unfinished) = (SecondsFamily::default(), SecondsFamily::default());
-    for c in STARTED.lock().map(|n| n.clone()).unwrap_or_default() {
-        longest.get_or_create(&QueueLabels { name: c.into() }).set(0.0);
-        unfinished.get_or_create(&QueueLabels { name: c.into() }).set(0.0);
+/// The gauges of the controllers that have started (0 when idle).
+struct Gauges {
+    active: CountFamily,
+    max_concurrent: CountFamily,
+    /// The oldest running reconcile's age.
+    longest: SecondsFamily,
+    /// The sum of the running reconciles' ages.
+    unfinished: SecondsFamily,
+}
+
+fn in_flight_gauges(now: Instant) -> Gauges {
+    let g = Gauges {
+        active: CountFamily::default(),
+        max_concurrent: CountFamily::default(),
+        longest: SecondsFamily::default(),
+        unfinished: SecondsFamily::default(),
+    };
+    for (c, max) in STARTED.lock().map(|n| n.clone()).unwrap_or_default() {
+        g.active.get_or_create(&ControllerLabels { controller: c.into() }).set(0);
+        g.max_concurrent.get_or_create(&ControllerLabels { controller: c.into() }).set(i64::from(max));
+        g.longest.get_or_create(&QueueLabels { name: c.into() }).set(0.0);
+        g.unfinished.get_or_create(&QueueLabels { name: c.into() }).set(0.0);
     }
     if let Ok(m) = IN_FLIGHT.lock() {
         for (controller, start) in m.values() {
             let age = now.duration_since(*start).as_secs_f64();
+            g.active.get_or_create(&ControllerLabels { controller: (*controller).into() }).inc();
             let l = QueueLabels { name: (*controller).into() };
-            let g = longest.get_or_create(&l);
-            if age > g.get() {
-                g.set(age);
+            let longest = g.longest.get_or_create(&l);
+            if age > longest.get() {
+                longest.set(age);
             }
-            unfinished.get_or_create(&l).inc_by(age);
+            g.unfinished.get_or_create(&l).inc_by(age);
         }
     }
-    (longest, unfinished)
-}
-
-/// Controllers that have started, so their idle gauges read 0 instead of missing.
-static STARTED: LazyLock<Mutex<Vec<&'static str>>> = LazyLock::new(Mutex::default);
-
-/// Remember `controller` for the in-flight gauges (called by [`started`]).
-fn known(controller: &'static str) {
-    if let Ok(mut n) = STARTED.lock()
-        && !n.contains(&controller)
-    {
-        n.push(controller);
-    }
+    g
 }
 
 #[cfg(test)]
@@ -244,13 +243,16 @@ mod tests {
         started("unit-test-ctl", 4);
         let r = begin("unit-test-ctl");
         let later = Instant::now() + std::time::Duration::from_secs(3);
-        let (longest, unfinished) = in_flight_gauges(later);
-        let l = QueueLabels { name: "unit-test-ctl".into() };
-        assert!(longest.get_or_create(&l).get() >= 3.0);
-        assert!(unfinished.get_or_create(&l).get() >= 3.0);
+        let g = in_flight_gauges(later);
+        let (l, c) =
+            (QueueLabels { name: "unit-test-ctl".into() }, ControllerLabels { controller: "unit-test-ctl".into() });
+        assert!(g.longest.get_or_create(&l).get() >= 3.0);
+        assert!(g.unfinished.get_or_create(&l).get() >= 3.0);
+        assert_eq!(g.active.get_or_create(&c).get(), 1);
         r.end("success");
-        let (longest, _) = in_flight_gauges(later);
-        assert_eq!(longest.get_or_create(&l).get(), 0.0, "idle controllers read 0");
+        let g = in_flight_gauges(later);
+        assert_eq!(g.longest.get_or_create(&l).get(), 0.0, "idle controllers read 0");
+        assert_eq!(g.active.get_or_create(&c).get(), 0);
         let mut reg = Registry::default();
         register(&mut reg);
         let mut text = String::new();
