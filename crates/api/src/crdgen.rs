@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::flagger::{AlertProvider, Canary, MetricTemplate};
 use crate::flux::notification::{Alert, Provider, Receiver};
-use crate::flux::{GitRepository, Kustomization};
+use crate::flux::{GitRepository, HelmChart, HelmRepository, Kustomization};
 
 /// Schema defaults, as the upstream CRDs declare them: (CRD plural, field path, value).
 /// A path names properties separated by `.`; `[]` steps into array items.
@@ -28,6 +28,12 @@ pub fn declared_defaults() -> Vec<(&'static str, &'static str, Value)> {
         ("gitrepositories", "spec.timeout", json!("60s")),
         ("gitrepositories", "spec.verify.mode", json!("HEAD")),
         ("gitrepositories", "status", json!({"observedGeneration": -1})),
+        ("helmcharts", "spec.reconcileStrategy", json!("ChartVersion")),
+        ("helmcharts", "spec.verify.provider", json!("cosign")),
+        ("helmcharts", "spec.version", json!("*")),
+        ("helmcharts", "status", json!({"observedGeneration": -1})),
+        ("helmrepositories", "spec.provider", json!("generic")),
+        ("helmrepositories", "status", json!({"observedGeneration": -1})),
         ("kustomizations", "spec.force", json!(false)),
         ("kustomizations", "spec.postBuild.substituteFrom[].optional", json!(false)),
         ("kustomizations", "status", json!({"observedGeneration": -1})),
@@ -42,6 +48,8 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         AlertProvider::crd(),
         GitRepository::crd(),
         Kustomization::crd(),
+        HelmRepository::crd(),
+        HelmChart::crd(),
         Provider::crd(),
         Alert::crd(),
         Receiver::crd(),

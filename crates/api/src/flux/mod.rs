@@ -1,11 +1,16 @@
-//! `source.toolkit.fluxcd.io/v1` GitRepository, `kustomize.toolkit.fluxcd.io/v1`
-//! Kustomization and `notification.toolkit.fluxcd.io` Provider, Alert and Receiver.
+//! `source.toolkit.fluxcd.io/v1` GitRepository, HelmRepository and HelmChart,
+//! `kustomize.toolkit.fluxcd.io/v1` Kustomization, `helm.toolkit.fluxcd.io/v2` HelmRelease and
+//! `notification.toolkit.fluxcd.io` Provider, Alert and Receiver.
 
 pub mod git_repository;
+pub mod helm_chart;
+pub mod helm_repository;
 pub mod kustomization;
 pub mod meta;
 pub mod notification;
 pub mod validate;
 
 pub use git_repository::{GitRepository, GitRepositorySpec, GitRepositoryStatus};
+pub use helm_chart::{HelmChart, HelmChartSpec, HelmChartStatus};
+pub use helm_repository::{HelmRepository, HelmRepositorySpec, HelmRepositoryStatus};
 pub use kustomization::{Kustomization, KustomizationSpec, KustomizationStatus};
