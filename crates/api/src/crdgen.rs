@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::flagger::{AlertProvider, Canary, MetricTemplate};
 use crate::flux::notification::{Alert, Provider, Receiver};
-use crate::flux::{GitRepository, HelmChart, HelmRepository, Kustomization};
+use crate::flux::{GitRepository, HelmChart, HelmRelease, HelmRepository, Kustomization};
 
 /// Schema defaults, as the upstream CRDs declare them: (CRD plural, field path, value).
 /// A path names properties separated by `.`; `[]` steps into array items.
@@ -32,6 +32,11 @@ pub fn declared_defaults() -> Vec<(&'static str, &'static str, Value)> {
         ("helmcharts", "spec.verify.provider", json!("cosign")),
         ("helmcharts", "spec.version", json!("*")),
         ("helmcharts", "status", json!({"observedGeneration": -1})),
+        ("helmreleases", "spec.chart.spec.reconcileStrategy", json!("ChartVersion")),
+        ("helmreleases", "spec.chart.spec.verify.provider", json!("cosign")),
+        ("helmreleases", "spec.chart.spec.version", json!("*")),
+        ("helmreleases", "spec.uninstall.deletionPropagation", json!("background")),
+        ("helmreleases", "status", json!({"observedGeneration": -1})),
         ("helmrepositories", "spec.provider", json!("generic")),
         ("helmrepositories", "status", json!({"observedGeneration": -1})),
         ("kustomizations", "spec.force", json!(false)),
@@ -50,6 +55,7 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         Kustomization::crd(),
         HelmRepository::crd(),
         HelmChart::crd(),
+        HelmRelease::crd(),
         Provider::crd(),
         Alert::crd(),
         Receiver::crd(),

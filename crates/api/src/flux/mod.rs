@@ -4,7 +4,9 @@
 
 pub mod git_repository;
 pub mod helm_chart;
+pub mod helm_release;
 pub mod helm_repository;
+pub mod helm_validate;
 pub mod kustomization;
 pub mod meta;
 pub mod notification;
@@ -12,5 +14,6 @@ pub mod validate;
 
 pub use git_repository::{GitRepository, GitRepositorySpec, GitRepositoryStatus};
 pub use helm_chart::{HelmChart, HelmChartSpec, HelmChartStatus};
+pub use helm_release::{HelmRelease, HelmReleaseSpec, HelmReleaseStatus};
 pub use helm_repository::{HelmRepository, HelmRepositorySpec, HelmRepositoryStatus};
 pub use kustomization::{Kustomization, KustomizationSpec, KustomizationStatus};

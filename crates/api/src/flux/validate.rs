@@ -268,7 +268,7 @@ impl KustomizationSpec {
     }
 }
 
-fn check_required_duration(v: &mut Validation, field: &str, value: &str) {
+pub(super) fn check_required_duration(v: &mut Validation, field: &str, value: &str) {
     if value.is_empty() {
         v.error(FieldError::required(field, "a duration such as 5m is required"));
     } else {
@@ -276,7 +276,7 @@ fn check_required_duration(v: &mut Validation, field: &str, value: &str) {
     }
 }
 
-fn check_optional_duration(v: &mut Validation, field: &str, value: Option<&str>) {
+pub(super) fn check_optional_duration(v: &mut Validation, field: &str, value: Option<&str>) {
     match value.map(duration::parse) {
         Some(Err(e)) => v.error(FieldError::invalid(field, e.to_string())),
         Some(Ok(d)) if d.is_zero() => v.error(FieldError::invalid(field, "must be greater than zero")),
