@@ -19,9 +19,12 @@ fn data_dir() -> PathBuf {
 }
 
 /// A fixture Secret as `kubectl get secret -o json` printed it.
+fn secret_file(name: &str) -> Json {
+    serde_json::from_str(&std::fs::read_to_string(data_dir().join(name)).unwrap()).unwrap()
+}
+
 fn secret(version: i64) -> Json {
-    let path = data_dir().join(format!("pod1.v{version}.json"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    secret_file(&format!("pod1.v{version}.json"))
 }
 
 /// `data.release` inside the Kubernetes base64 layer: the bytes the codec reads.
@@ -92,13 +95,13 @@ fn decodes_helm_records() {
 
 #[test]
 fn round_trips_losslessly() {
-    for version in 1..=3 {
-        let s = secret(version);
+    for file in ["pod1.v1.json", "pod1.v2.json", "pod1.v3.json", "chk.v1.json"] {
+        let s = secret_file(file);
         let raw = raw_json(&s);
         let r = decode(&stored_bytes(&s)).unwrap();
-        assert_eq!(serde_json::to_value(&r).unwrap(), raw, "v{version}: decode → JSON");
+        assert_eq!(serde_json::to_value(&r).unwrap(), raw, "{file}: decode → JSON");
         let again = decode(&encode(&r).unwrap()).unwrap();
-        assert_eq!(again, r, "v{version}: encode → decode");
+        assert_eq!(again, r, "{file}: encode → decode");
         assert_eq!(serde_json::to_value(&again).unwrap(), raw);
     }
 }
@@ -165,7 +168,10 @@ fn chart_from_record(r: &ReleaseRecord) -> Chart {
 
 /// Our record for the render Helm did for `helm`'s revision.
 fn ours_for(helm: &ReleaseRecord) -> ReleaseRecord {
-    let chart = chart_from_record(helm);
+    ours_for_chart(&chart_from_record(helm), helm)
+}
+
+fn ours_for_chart(chart: &Chart, helm: &ReleaseRecord) -> ReleaseRecord {
     let opts = TemplateOptions {
         release: Release {
             name: helm.name.clone(),
@@ -178,7 +184,7 @@ fn ours_for(helm: &ReleaseRecord) -> ReleaseRecord {
         sprig: glidepath_sprig::Options::fixed(0, 1),
         ..Default::default()
     };
-    let rendered = render_release(&chart, &opts).unwrap();
+    let rendered = render_release(chart, &opts).unwrap();
     let meta = RecordMeta {
         name: helm.name.clone(),
         namespace: helm.namespace.clone(),
@@ -190,19 +196,31 @@ fn ours_for(helm: &ReleaseRecord) -> ReleaseRecord {
         labels: helm.labels.clone(),
         modtime: None,
     };
-    ReleaseRecord::new(&chart, helm.config.clone(), &rendered, meta).unwrap()
+    ReleaseRecord::new(chart, helm.config.clone(), &rendered, meta).unwrap()
 }
 
-/// Leaves out what differs by nature: file times (ours has none), hooks' runs, and the random
-/// suffix podinfo's test pods get from `randAlphaNum 5`.
+/// Replays on `ours` the hook runs Helm recorded in `helm` (what a controller running the hooks
+/// records), so the whole records compare.
+fn replay_hook_runs(ours: &mut ReleaseRecord, helm: &ReleaseRecord) {
+    assert_eq!(ours.hooks.len(), helm.hooks.len());
+    for (o, h) in ours.hooks.iter_mut().zip(&helm.hooks) {
+        if let Some(at) = &h.last_run.started_at {
+            o.start(at);
+            if let Some(done) = &h.last_run.completed_at {
+                o.finish(done, h.last_run.phase == "Succeeded");
+            }
+        }
+    }
+}
+
+/// Leaves out what differs by nature: file times (ours has none) and the random suffix
+/// podinfo's test pods get from `randAlphaNum 5`.
 fn comparable(r: &ReleaseRecord) -> Json {
     let mut r = r.clone();
     r.chart.modtime = None;
+    r.chart.schemamodtime = None;
     for f in r.chart.templates.iter_mut().chain(r.chart.files.iter_mut()) {
         f.modtime = None;
-    }
-    for h in &mut r.hooks {
-        h.last_run = Default::default();
     }
     let text = serde_json::to_string(&r).unwrap();
     let masked = regex::Regex::new(r"-test-[a-z0-9]{5}\b").unwrap().replace_all(&text, "-test-XXXXX");
@@ -213,7 +231,8 @@ fn comparable(r: &ReleaseRecord) -> Json {
 fn our_record_is_helms() {
     for version in 1..=3 {
         let helm = record(version);
-        let ours = ours_for(&helm);
+        let mut ours = ours_for(&helm);
+        replay_hook_runs(&mut ours, &helm);
         let (h, o) = (comparable(&helm), comparable(&ours));
         for key in ["chart", "config", "manifest", "hooks", "info", "name", "namespace", "version", "apply_method"] {
             assert_eq!(o[key], h[key], "v{version}: {key}");
@@ -224,6 +243,32 @@ fn our_record_is_helms() {
         assert_ne!(ours.hooks[0].name, helm.hooks[0].name, "the random suffixes differ before masking");
         assert_eq!(ours.labels, helm.labels);
     }
+}
+
+/// `storagecheck/` loaded from disk, as Helm loaded it: dependencies (one disabled by a tag,
+/// one importing values), Chart.lock, a schema, metadata Helm sanitizes, hooks with weights,
+/// several events, output-log and delete policies, floats in values and config.
+#[test]
+fn our_record_of_a_chart_with_dependencies_is_helms() {
+    let s = secret_file("chk.v1.json");
+    let mut helm = decode(&stored_bytes(&s)).unwrap();
+    helm.labels = custom_labels(&labels_of(&s));
+    let chart = glidepath_helm::load_chart(&data_dir().join("storagecheck")).unwrap();
+    let mut ours = ours_for_chart(&chart, &helm);
+    replay_hook_runs(&mut ours, &helm);
+    let (h, o) = (comparable(&helm), comparable(&ours));
+    for key in ["metadata", "lock", "templates", "values", "schema", "files"] {
+        assert_eq!(o["chart"][key], h["chart"][key], "chart.{key}");
+    }
+    for key in ["config", "manifest", "hooks", "info"] {
+        assert_eq!(o[key], h[key], "{key}");
+    }
+    assert_eq!(o, h);
+    // Helm stores the schema's time; ours is Go's zero time without a modtime.
+    assert_eq!(ours.chart.schemamodtime.as_deref(), Some(storage::GO_ZERO_TIME));
+    assert!(helm.chart.schemamodtime.is_some_and(|t| t != storage::GO_ZERO_TIME));
+    assert_eq!(helm.chart.metadata.dependencies.len(), 1, "the disabled dependency is not stored");
+    assert_eq!(helm.hooks[0].output_log_policies, ["hook-failed", "hook-succeeded"]);
 }
 
 #[test]

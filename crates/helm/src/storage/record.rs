@@ -244,6 +244,24 @@ pub struct HookRecord {
     pub extra: Map<String, Json>,
 }
 
+impl HookRecord {
+    /// What Helm records when it applies a hook (`execHook`): without delete policies the
+    /// default `before-hook-creation` is stored, the run starts at `at` (RFC3339Nano), phase
+    /// `Running`.
+    pub fn start(&mut self, at: &str) {
+        if self.delete_policies.is_empty() {
+            self.delete_policies.push("before-hook-creation".into());
+        }
+        self.last_run = HookExecution { started_at: Some(at.into()), phase: "Running".into(), ..Default::default() };
+    }
+
+    /// The end of the run: `Succeeded` or `Failed`, completed at `at`.
+    pub fn finish(&mut self, at: &str, succeeded: bool) {
+        self.last_run.completed_at = Some(at.into());
+        self.last_run.phase = if succeeded { "Succeeded" } else { "Failed" }.into();
+    }
+}
+
 /// Helm's `release.HookExecution`: a hook never run is `{"phase":""}`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HookExecution {

@@ -18,7 +18,7 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 
-KUBECONFIG_FILE="$tmp/kubeconfig" CHART="$chart" python3 - <<'PY'
+KUBECONFIG_FILE="$tmp/kubeconfig" CHART="$chart" CHECK="$here/storagecheck" python3 - <<'PY'
 import os
 import helm_python as h
 
@@ -35,9 +35,13 @@ try:
                 namespace="default", timeout=3)
 except h.HelmError as e:
     print("v3 failed as intended:", str(e).splitlines()[0])
+# chk v1: our own chart with dependencies (one disabled), import-values, Chart.lock, a schema
+# and hooks with weights and policies; its ConfigMap hooks run (and succeed) at install.
+cfg.install(h.Chart.load(os.environ["CHECK"]), "chk", {"count": 4, "ratio": 0.25}, namespace="default")
 PY
 
 for v in 1 2 3; do
   kubectl --kubeconfig "$tmp/kubeconfig" get secret "sh.helm.release.v1.pod1.v$v" -o json >"$here/pod1.v$v.json"
 done
-echo "wrote $here/pod1.v{1,2,3}.json"
+kubectl --kubeconfig "$tmp/kubeconfig" get secret sh.helm.release.v1.chk.v1 -o json >"$here/chk.v1.json"
+echo "wrote $here/pod1.v{1,2,3}.json $here/chk.v1.json"
