@@ -38,6 +38,18 @@ pub enum HelmError {
     /// A `--set` family expression is malformed.
     #[error("{0}")]
     Set(String),
+    /// A release record could not be encoded for its Secret.
+    #[error("encode release")]
+    EncodeRelease {
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A release Secret's `data.release` is not base64(gzip(JSON)) of a release record.
+    #[error("decode release")]
+    DecodeRelease {
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// An error after which Helm still prints what it rendered (`--debug`): `output` goes to
     /// stdout before the error.
     #[error("{error}")]

@@ -22,6 +22,7 @@ pub mod manifest;
 pub mod objects;
 mod release;
 pub mod schema;
+pub mod storage;
 pub mod strvals;
 pub mod toml;
 pub mod values;
