@@ -21,6 +21,7 @@ mod ignore;
 pub mod manifest;
 pub mod objects;
 mod release;
+pub mod repo;
 pub mod schema;
 pub mod storage;
 pub mod strvals;
