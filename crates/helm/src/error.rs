@@ -50,6 +50,24 @@ pub enum HelmError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A repository's `index.yaml` could not be read (Helm's texts: `empty index.yaml file`,
+    /// `no API version specified`, or the parser's).
+    #[error("load repository index")]
+    LoadIndex {
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// No version of a chart in an index matches (Helm's `no chart name found`,
+    /// `no chart version found for NAME-CONSTRAINT`, or the constraint's parse error).
+    #[error("{message}")]
+    SelectChart { message: String },
+    /// A chart or repository URL does not parse.
+    #[error("failed to parse {url} as URL")]
+    ResolveChartUrl {
+        url: String,
+        #[source]
+        source: url::ParseError,
+    },
     /// An error after which Helm still prints what it rendered (`--debug`): `output` goes to
     /// stdout before the error.
     #[error("{error}")]

@@ -4,10 +4,13 @@
 //! archives), Helm's values rules (coalescing, `--set` syntax, `values.schema.json`), Helm's
 //! template functions on top of Go's `text/template` (`glidepath-gotmpl`) and Sprig
 //! (`glidepath-sprig`), YAML and JSON with Go's encoders' output, and the rendered stream
-//! (manifests split, hooks separated, Helm's install order).
+//! (manifests split, hooks separated, Helm's install order). For the HelmRelease and HelmChart
+//! controllers it also owns Helm's release records as Helm stores them in Secrets
+//! ([`storage`]) and repository indexes ([`repo`]).
 //!
 //! It must not depend on kube, tokio or the clock: the controllers pass the cluster's
-//! capabilities and the release in, and get manifests, hooks, notes and values out.
+//! capabilities, the release and the time in, and get manifests, hooks, notes, values and the
+//! records to write out.
 
 mod archive;
 pub mod chart;
@@ -21,6 +24,7 @@ mod ignore;
 pub mod manifest;
 pub mod objects;
 mod release;
+pub mod repo;
 pub mod schema;
 pub mod storage;
 pub mod strvals;
