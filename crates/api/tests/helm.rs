@@ -199,3 +199,39 @@ fn chart_defaults_and_validation() {
     let fields: Vec<String> = bad.validate().errors.iter().map(|e| e.field.clone()).collect();
     assert_eq!(fields, ["spec.chart", "spec.sourceRef.kind", "spec.reconcileStrategy", "spec.verify"]);
 }
+
+#[test]
+fn a_full_release_round_trips_unchanged() {
+    let doc = json!({
+        "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+        "metadata": {"name": "podinfo", "namespace": "apps"},
+        "spec": {
+            "interval": "10m", "timeout": "3m", "maxHistory": 3, "releaseName": "web",
+            "chart": {"metadata": {"labels": {"team": "a"}},
+                      "spec": {"chart": "podinfo", "version": "6.x", "reconcileStrategy": "Revision",
+                               "sourceRef": {"kind": "HelmRepository", "name": "podinfo", "namespace": "flux-system"},
+                               "valuesFiles": ["values-prod.yaml"]}},
+            "install": {"crds": "CreateReplace", "disableOpenAPIValidation": true, "skipCRDs": false,
+                        "remediation": {"retries": 3}, "strategy": {"name": "RetryOnFailure", "retryInterval": "1m"}},
+            "upgrade": {"cleanupOnFail": true, "serverSideApply": "auto",
+                        "remediation": {"retries": 2, "remediateLastFailure": false, "strategy": "rollback"}},
+            "test": {"enable": true, "filters": [{"name": "smoke", "exclude": true}]},
+            "uninstall": {"keepHistory": true, "deletionPropagation": "foreground"},
+            "valuesFrom": [{"kind": "ConfigMap", "name": "extra", "valuesKey": "v.yaml", "targetPath": "a.b[0]"}],
+            "values": {"replicaCount": 2, "nested": {"list": [1, "two", null], "flag": true}},
+            "driftDetection": {"mode": "disabled", "ignore": [{"paths": ["/spec/replicas"], "target": {"kind": "Deployment"}}]},
+            "dependsOn": [{"name": "cert-manager", "namespace": "infra"}],
+            "waitStrategy": {"name": "poller"}
+        },
+        "status": {"observedGeneration": 2, "lastAttemptedReleaseAction": "upgrade", "history": [{
+            "chartName": "podinfo", "chartVersion": "6.5.0", "configDigest": "sha256:x", "digest": "sha256:y",
+            "firstDeployed": "2026-01-01T00:00:00Z", "lastDeployed": "2026-01-02T00:00:00Z",
+            "name": "web", "namespace": "apps", "status": "deployed", "version": 4,
+            "testHooks": {"web-smoke": {"phase": "Succeeded", "lastStarted": "2026-01-02T00:00:00Z"}}
+        }]}
+    });
+    let hr: HelmRelease = serde_json::from_value(doc.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&hr).unwrap(), doc);
+    assert_eq!(hr.release_name(), "web");
+    assert!(hr.spec.validate().is_valid(), "{:?}", hr.spec.validate());
+}

@@ -37,6 +37,9 @@ fn crds_prints_every_crd_as_a_yaml_stream() {
             "alertproviders.flagger.app",
             "gitrepositories.source.toolkit.fluxcd.io",
             "kustomizations.kustomize.toolkit.fluxcd.io",
+            "helmrepositories.source.toolkit.fluxcd.io",
+            "helmcharts.source.toolkit.fluxcd.io",
+            "helmreleases.helm.toolkit.fluxcd.io",
             "providers.notification.toolkit.fluxcd.io",
             "alerts.notification.toolkit.fluxcd.io",
             "receivers.notification.toolkit.fluxcd.io"
