@@ -375,6 +375,21 @@ impl Applier {
         }
     }
 
+    /// The live object `obj` names (`None` when absent, or its kind is not served).
+    pub async fn live(&self, obj: &Value) -> Result<Option<Value>, ApplyError> {
+        let meta = ObjMeta::of(obj)?;
+        let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+        let Some(resolved) = self.resolver.resolve(&self.client, api_version, &meta.kind).await? else {
+            return Ok(None);
+        };
+        let api: Api<DynamicObject> = if resolved.namespaced {
+            Api::namespaced_with(self.client.clone(), &meta.namespace, &resolved.resource)
+        } else {
+            Api::all_with(self.client.clone(), &resolved.resource)
+        };
+        self.get(&api, &meta).await
+    }
+
     pub(crate) async fn get(&self, api: &Api<DynamicObject>, meta: &ObjMeta) -> Result<Option<Value>, ApplyError> {
         let live = api
             .get_opt(&meta.name)
@@ -410,11 +425,17 @@ impl Applier {
     /// `owner`'s labels are deleted; `prune: disabled`, `reconcile: disabled` and `ssa: Ignore`
     /// objects are kept. Objects already gone count as deleted.
     pub async fn prune(&self, stale: &[Entry], owner: &Owner) -> PruneOutcome {
+        self.prune_if(stale, &|live: &Value| owner.owns(live)).await
+    }
+
+    /// [`Applier::prune`] with another ownership rule: only live objects `owns` accepts are
+    /// deleted (a Helm release deletes what its manifest made, by Helm's ownership metadata).
+    pub async fn prune_if(&self, stale: &[Entry], owns: &(dyn Fn(&Value) -> bool + Sync)) -> PruneOutcome {
         let mut entries = stale.to_vec();
         entries.sort_by(|a, b| order::compare(&b.meta, &a.meta));
         let mut out = PruneOutcome::default();
         for entry in entries {
-            match self.prune_one(&entry, owner).await {
+            match self.prune_one(&entry, owns).await {
                 Ok(true) => out.deleted.changes.push(Change { entry, action: Action::Deleted }),
                 Ok(false) => {}
                 Err(e) => out.failed.push((entry, e)),
@@ -423,7 +444,7 @@ impl Applier {
         out
     }
 
-    async fn prune_one(&self, entry: &Entry, owner: &Owner) -> Result<bool, ApplyError> {
+    async fn prune_one(&self, entry: &Entry, owns: &(dyn Fn(&Value) -> bool + Sync)) -> Result<bool, ApplyError> {
         let api_version = entry.api_version();
         let Some(resolved) = self.resolver.resolve(&self.client, &api_version, &entry.meta.kind).await? else {
             return Ok(false); // The kind is gone (CRD deleted): so are its objects.
@@ -434,7 +455,7 @@ impl Applier {
             Api::all_with(self.client.clone(), &resolved.resource)
         };
         let Some(live) = self.get(&api, &entry.meta).await? else { return Ok(false) };
-        if !owner.owns(&live) || prune_disabled(&live) {
+        if !owns(&live) || prune_disabled(&live) {
             tracing::info!(object = %entry.meta, "not pruned: not owned or prune disabled");
             return Ok(false);
         }
