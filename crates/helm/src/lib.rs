@@ -32,10 +32,11 @@ pub mod toml;
 pub mod values;
 pub mod yaml;
 
+pub use archive::{files_from_dir, files_from_tgz};
 pub use chart::{Chart, File, Metadata};
 pub use engine::RenderContext;
 pub use error::HelmError;
 pub use funcs::Lookup;
 pub use manifest::{Hook, Manifest};
 pub use objects::{Capabilities, KubeVersion, Release};
-pub use release::{Rendered, TemplateOptions, load_chart, render_release, template_stream};
+pub use release::{Rendered, TemplateOptions, load_chart, release_manifest, render_release, template_stream};
