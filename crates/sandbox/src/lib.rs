@@ -17,8 +17,8 @@
 //! `builtin` (defaults/validation of workloads, pods, services; Secrets' `stringData` folded
 //! into `data`), `convert` (events.k8s.io over
 //! core Events), `discovery`, `openapi`, `table` (`kubectl get` columns), `selector`, `meta`,
-//! `rules` (CEL `x-kubernetes-validations`), `shape` (body vs URL checks), `protobuf`, `http`, `error`, `simulator` (workload status) and
-//! `rollout` (its ReplicaSets per pod-template-hash), `faults` (API fault injection, off by
+//! `rules` (CEL `x-kubernetes-validations`), `shape` (body vs URL checks), `protobuf`, `http`, `error`, `simulator` (workload status), `runs`
+//! (Jobs and bare Pods run to completion, for Helm hooks and tests) and `rollout` (its ReplicaSets per pod-template-hash), `faults` (API fault injection, off by
 //! default), `gate` (holds API writes so crash tests can kill a client between two of them),
 //! `persist` (`state_dir`: snapshot + append log), `traffic` (synthetic HTTP traffic
 //! routed by HTTPRoutes and Services, exported on `GET /metrics`; per-workload
@@ -35,7 +35,7 @@
 //! (`protobuf.rs`; kubectl's other typed `create <kind>` generators get 415 — use `kubectl
 //! create -f`/`apply`); `format` is not enforced, CEL rules run without a cost budget;
 //! LIST does not serve consistent snapshots across `continue` pages; the simulator scales old
-//! ReplicaSets down at once and simulates no Pods.
+//! ReplicaSets down at once and makes no Pods for workloads (bare Pods and Jobs do run).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), glidepath_sandbox::SandboxError> {
@@ -66,6 +66,7 @@ pub mod requests;
 mod resource;
 mod rollout;
 mod rules;
+mod runs;
 mod scale;
 mod schema;
 mod selector;

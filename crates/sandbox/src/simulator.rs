@@ -184,6 +184,8 @@ pub(crate) async fn run(shared: Arc<Shared>, config: SimulatorConfig) {
     let mut events = shared.lock().receiver();
     // Rollout start per workload: (generation, replicas, started).
     let mut rollouts: HashMap<Key, (i64, i64, Timestamp)> = HashMap::new();
+    // Jobs and Pods: when they were first seen.
+    let mut runs: HashMap<Key, Timestamp> = HashMap::new();
     let mut shutdown = shared.shutdown.clone();
     loop {
         let event = tokio::select! {
@@ -200,6 +202,9 @@ pub(crate) async fn run(shared: Arc<Shared>, config: SimulatorConfig) {
             "daemonsets.apps" => "daemonsets",
             // ReplicaSets of Deployments are kept by `rollout`; standalone ones settle here.
             "replicasets.apps" if !crate::rollout::owned_by_deployment(&event.object) => "replicasets",
+            "jobs.batch" => "jobs",
+            // Bare Pods only: nothing else here makes Pods.
+            "pods" => "pods",
             _ => continue,
         };
         let obj = &event.object;
@@ -210,6 +215,19 @@ pub(crate) async fn run(shared: Arc<Shared>, config: SimulatorConfig) {
         );
         if matches!(event.kind, crate::store::EventType::Deleted) {
             rollouts.remove(&key);
+            runs.remove(&key);
+            continue;
+        }
+        if matches!(kind, "jobs" | "pods") {
+            // Runs settle once, after the delay, from their first sighting.
+            let started = *runs.entry(key.clone()).or_insert_with(Timestamp::now);
+            if obj["status"].get("startTime").is_none() {
+                let (shared, key, delay) = (shared.clone(), key.clone(), ready_delay(obj, config.ready_delay));
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    settle(&shared, &key, 0, started);
+                });
+            }
             continue;
         }
         let generation = obj["metadata"]["generation"].as_i64().unwrap_or(1);
@@ -219,10 +237,7 @@ pub(crate) async fn run(shared: Arc<Shared>, config: SimulatorConfig) {
             *entry = (generation, replicas, Timestamp::now());
         }
         let started = entry.2;
-        let delay = obj["metadata"]["annotations"][READY_AFTER_ANNOTATION]
-            .as_str()
-            .and_then(|d| glidepath_api::duration::parse(d).ok())
-            .unwrap_or(config.ready_delay);
+        let delay = ready_delay(obj, config.ready_delay);
         let deadline = Duration::from_secs(obj["spec"]["progressDeadlineSeconds"].as_u64().unwrap_or(600));
         // Settle after the delay; look again when a deadline or a failure time passes.
         let mut wakes = vec![delay];
@@ -242,16 +257,31 @@ pub(crate) async fn run(shared: Arc<Shared>, config: SimulatorConfig) {
     }
 }
 
+/// `sandbox.glidepath.io/ready-after` on the object, else the simulator's delay.
+fn ready_delay(obj: &Value, default: Duration) -> Duration {
+    obj["metadata"]["annotations"][READY_AFTER_ANNOTATION]
+        .as_str()
+        .and_then(|d| glidepath_api::duration::parse(d).ok())
+        .unwrap_or(default)
+}
+
 /// Write the status a workload should have now, if it differs.
 fn settle(shared: &Shared, key: &Key, nodes: i64, started: Timestamp) {
     let (plural, ns, name) = key;
     let mut store = shared.lock();
-    let Some(info) = store.registry.get("apps", "v1", plural) else { return };
+    let group = match plural.as_str() {
+        "jobs" => "batch",
+        "pods" => "",
+        _ => "apps",
+    };
+    let Some(info) = store.registry.get(group, "v1", plural) else { return };
     let Ok(current) = store.get(&info, ns, name) else { return };
     let now = Timestamp::now();
     let status = match plural.as_str() {
         "deployments" => deployment_status(&current, started, now),
         "replicasets" => replica_set_status(&current, started, now),
+        "jobs" => crate::runs::job_status(&current, started, now),
+        "pods" => crate::runs::pod_status(&current, started, now),
         _ => daemon_set_status(&current, nodes, started, now),
     };
     if plural == "deployments" {
