@@ -33,6 +33,18 @@ pub const UNSUPPORTED_HELM_RELEASE_FIELDS: &[(&str, &str)] = &[
     ("spec.postRenderers", "post-renderers"),
     ("spec.chart.spec.verify", "chart signature verification"),
     ("spec.driftDetection.mode", "drift detection (modes other than disabled)"),
+    ("spec.chartRef.kind", "charts from OCIRepository and ExternalArtifact sources"),
+    ("spec.install.serverSideApply", "client-side apply (serverSideApply: false)"),
+    ("spec.upgrade.serverSideApply", "client-side apply (serverSideApply: disabled)"),
+    ("spec.rollback.serverSideApply", "client-side apply (serverSideApply: disabled)"),
+    ("spec.rollback.recreate", "pod restarts on rollback (recreate)"),
+    ("spec.upgrade.cleanupOnFail", "deleting new objects after a failed upgrade (cleanupOnFail)"),
+    ("spec.rollback.cleanupOnFail", "deleting new objects after a failed rollback (cleanupOnFail)"),
+    ("spec.upgrade.chartNameChangeStrategy", "chart name change strategies"),
+    ("spec.waitStrategy.name", "the legacy wait strategy (poller is what runs)"),
+    ("spec.uninstall.deletionPropagation", "deletion propagation other than background"),
+    ("spec.valuesFrom[].literal", "literal values references"),
+    ("spec.upgrade.preserveValues", "reusing the last release's values (preserveValues)"),
 ];
 
 fn non_empty(s: &Option<String>) -> Option<&str> {
@@ -293,6 +305,24 @@ impl HelmReleaseSpec {
             "spec.postRenderers" => self.post_renderers.as_ref().is_some_and(|p| !p.is_empty()),
             "spec.chart.spec.verify" => self.chart.as_ref().is_some_and(|c| c.spec.verify.is_some()),
             "spec.driftDetection.mode" => self.drift_detection_mode() != "disabled",
+            "spec.chartRef.kind" => self.chart_ref.as_ref().is_some_and(|r| r.kind != "HelmChart"),
+            "spec.install.serverSideApply" => self.install.as_ref().and_then(|i| i.server_side_apply) == Some(false),
+            "spec.upgrade.serverSideApply" => {
+                self.upgrade.as_ref().and_then(|u| u.server_side_apply.as_deref()) == Some("disabled")
+            }
+            "spec.rollback.serverSideApply" => {
+                self.rollback.as_ref().and_then(|r| r.server_side_apply.as_deref()) == Some("disabled")
+            }
+            "spec.rollback.recreate" => self.rollback.as_ref().and_then(|r| r.recreate) == Some(true),
+            "spec.upgrade.cleanupOnFail" => self.upgrade.as_ref().and_then(|u| u.cleanup_on_fail) == Some(true),
+            "spec.rollback.cleanupOnFail" => self.rollback.as_ref().and_then(|r| r.cleanup_on_fail) == Some(true),
+            "spec.upgrade.chartNameChangeStrategy" => {
+                self.upgrade.as_ref().is_some_and(|u| non_empty(&u.chart_name_change_strategy).is_some())
+            }
+            "spec.waitStrategy.name" => self.wait_strategy.as_ref().is_some_and(|w| w.name == "legacy"),
+            "spec.uninstall.deletionPropagation" => self.deletion_propagation() != "background",
+            "spec.upgrade.preserveValues" => self.upgrade.as_ref().and_then(|u| u.preserve_values) == Some(true),
+            "spec.valuesFrom[].literal" => self.values_from.iter().flatten().any(|r| r.literal == Some(true)),
             _ => false,
         }
     }
