@@ -27,6 +27,9 @@ pub const FLUX_NAMESPACE: &str = "flux-system";
 pub enum Kind {
     Kustomization,
     GitRepository,
+    HelmRepository,
+    HelmChart,
+    HelmRelease,
 }
 
 impl Kind {
@@ -34,6 +37,9 @@ impl Kind {
         let (g, v, k) = match self {
             Kind::Kustomization => ("kustomize.toolkit.fluxcd.io", "v1", "Kustomization"),
             Kind::GitRepository => ("source.toolkit.fluxcd.io", "v1", "GitRepository"),
+            Kind::HelmRepository => ("source.toolkit.fluxcd.io", "v1", "HelmRepository"),
+            Kind::HelmChart => ("source.toolkit.fluxcd.io", "v1", "HelmChart"),
+            Kind::HelmRelease => ("helm.toolkit.fluxcd.io", "v2", "HelmRelease"),
         };
         ApiResource::from_gvk(&GroupVersionKind::gvk(g, v, k))
     }
@@ -42,6 +48,9 @@ impl Kind {
         match self {
             Kind::Kustomization => "Kustomization",
             Kind::GitRepository => "GitRepository",
+            Kind::HelmRepository => "HelmRepository",
+            Kind::HelmChart => "HelmChart",
+            Kind::HelmRelease => "HelmRelease",
         }
     }
 
@@ -50,6 +59,9 @@ impl Kind {
         match self {
             Kind::Kustomization => "kustomization",
             Kind::GitRepository => "source git",
+            Kind::HelmRepository => "source helm",
+            Kind::HelmChart => "source chart",
+            Kind::HelmRelease => "helmrelease",
         }
     }
 
@@ -57,15 +69,17 @@ impl Kind {
     pub fn revision(self, obj: &Value) -> String {
         let r = match self {
             Kind::Kustomization => &obj["status"]["lastAppliedRevision"],
-            Kind::GitRepository => &obj["status"]["artifact"]["revision"],
+            Kind::GitRepository | Kind::HelmRepository | Kind::HelmChart => &obj["status"]["artifact"]["revision"],
+            // flux get helmreleases: the chart version last attempted.
+            Kind::HelmRelease => &obj["status"]["lastAttemptedRevision"],
         };
         r.as_str().unwrap_or_default().to_owned()
     }
 
     fn success(self, revision: &str) -> String {
         match self {
-            Kind::Kustomization => format!("applied revision {revision}"),
-            Kind::GitRepository => format!("fetched revision {revision}"),
+            Kind::Kustomization | Kind::HelmRelease => format!("applied revision {revision}"),
+            Kind::GitRepository | Kind::HelmRepository | Kind::HelmChart => format!("fetched revision {revision}"),
         }
     }
 }
@@ -75,9 +89,15 @@ pub fn parse_target(words: &[String]) -> anyhow::Result<(Kind, String)> {
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
     match w.as_slice() {
         ["kustomization" | "kustomizations" | "ks", name] => Ok((Kind::Kustomization, (*name).to_owned())),
+        ["helmrelease" | "helmreleases" | "hr", name] => Ok((Kind::HelmRelease, (*name).to_owned())),
         ["source", "git", name] => Ok((Kind::GitRepository, (*name).to_owned())),
-        ["source", other, _] => bail!("source {other}: only `source git` is served by Glidepath"),
-        _ => bail!("expected `kustomization NAME` or `source git NAME`, got `{}`", w.join(" ")),
+        ["source", "helm", name] => Ok((Kind::HelmRepository, (*name).to_owned())),
+        ["source", "chart", name] => Ok((Kind::HelmChart, (*name).to_owned())),
+        ["source", other, _] => bail!("source {other}: only `source git|helm|chart` are served by Glidepath"),
+        _ => bail!(
+            "expected `kustomization NAME`, `helmrelease NAME` or `source git|helm|chart NAME`, got `{}`",
+            w.join(" ")
+        ),
     }
 }
 
@@ -192,12 +212,30 @@ pub async fn get(args: &GetArgs) -> anyhow::Result<()> {
         ("kustomizations" | "kustomization" | "ks", rest) if rest.len() <= 1 => {
             (vec![Kind::Kustomization], rest.first(), false)
         }
-        ("sources" | "source", [git, rest @ ..]) if git == "git" && rest.len() <= 1 => {
-            (vec![Kind::GitRepository], rest.first(), false)
+        ("helmreleases" | "helmrelease" | "hr", rest) if rest.len() <= 1 => {
+            (vec![Kind::HelmRelease], rest.first(), false)
         }
-        ("all", []) => (vec![Kind::GitRepository, Kind::Kustomization], None, true),
+        ("sources" | "source", [src, rest @ ..]) if rest.len() <= 1 => {
+            let kind = match src.as_str() {
+                "git" => Kind::GitRepository,
+                "helm" => Kind::HelmRepository,
+                "chart" => Kind::HelmChart,
+                other => bail!("get sources {other}: expected `git`, `helm` or `chart`"),
+            };
+            (vec![kind], rest.first(), false)
+        }
+        ("all", []) => {
+            let kinds = vec![
+                Kind::GitRepository,
+                Kind::HelmRepository,
+                Kind::HelmChart,
+                Kind::Kustomization,
+                Kind::HelmRelease,
+            ];
+            (kinds, None, true)
+        }
         (r, rest) => bail!(
-            "get {r} {}: expected `get kustomizations [NAME]`, `get sources git [NAME]` or `get all`",
+            "get {r} {}: expected `get kustomizations|helmreleases [NAME]`, `get sources git|helm|chart [NAME]` or `get all`",
             rest.join(" ")
         ),
     };

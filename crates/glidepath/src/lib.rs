@@ -13,6 +13,7 @@ pub mod flux_events;
 pub mod flux_ops;
 pub mod flux_trace;
 pub mod flux_tree;
+pub mod helmctl;
 pub mod loadtester;
 pub mod notification;
 pub mod ops;

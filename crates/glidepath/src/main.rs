@@ -95,8 +95,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     "git" => sync.git = true,
                     "kustomize" => sync.kustomize = true,
                     "notification" => sync.notification = true,
+                    "helm" => sync.helm = true,
                     other => anyhow::bail!(
-                        "--controllers: unknown controller {other:?} (canary, git, kustomize, notification)"
+                        "--controllers: unknown controller {other:?} (canary, git, kustomize, notification, helm)"
                     ),
                 }
             }
@@ -158,6 +159,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     ("git", sync.git),
                     ("kustomize", sync.kustomize),
                     ("notification", sync.notification),
+                    ("helm", sync.helm),
+                    ("helm-source", sync.helm),
                 ];
                 for (part, _) in parts.iter().filter(|(_, on)| *on) {
                     readiness.set(part, glidepath::probes::Phase::Starting);
@@ -165,7 +168,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 let server =
                     tokio::spawn(glidepath::controller::http::serve(listener, metrics.clone(), readiness.clone()));
                 let client = glidepath::controller::client(args.kubeconfig.as_deref()).await?;
-                let sync_task = (sync.git || sync.kustomize || sync.notification)
+                let sync_task = (sync.git || sync.kustomize || sync.notification || sync.helm)
                     .then(|| tokio::spawn(glidepath::sync::run(client.clone(), sync, lease.clone())));
                 let sync_done = async {
                     match sync_task {

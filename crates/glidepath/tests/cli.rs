@@ -104,11 +104,21 @@ fn kubectl_accepts_the_crds_against_glidepath_sandbox() {
     std::fs::create_dir_all(&dir).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let kubeconfig = dir.join("kubeconfig");
-    let mut sandbox = Command::new(env!("CARGO_BIN_EXE_glidepath"))
-        .args(["sandbox", "--listen", &format!("127.0.0.1:{port}"), "--kubeconfig", kubeconfig.to_str().unwrap()])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    // Killed on drop, so a failed assertion does not leave the server running.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut sandbox = Killed(
+        Command::new(env!("CARGO_BIN_EXE_glidepath"))
+            .args(["sandbox", "--listen", &format!("127.0.0.1:{port}"), "--kubeconfig", kubeconfig.to_str().unwrap()])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while !kubeconfig.exists() {
         assert!(std::time::Instant::now() < deadline, "sandbox did not write its kubeconfig");
@@ -138,7 +148,7 @@ fn kubectl_accepts_the_crds_against_glidepath_sandbox() {
     let crds = glidepath(&["crds"]).stdout;
     let (ok, out) = kubectl(&["apply", "--dry-run=client", "-f", "-"], Some(&crds));
     assert!(ok, "{out}");
-    assert_eq!(out.matches("created (dry run)").count(), 8, "{out}");
+    assert_eq!(out.matches("created (dry run)").count(), 11, "{out}");
     let (ok, out) = kubectl(&["apply", "--server-side", "-f", "-"], Some(&crds));
     assert!(ok, "{out}");
     let (ok, out) = kubectl(&["create", "namespace", "test"], None);
@@ -149,7 +159,7 @@ fn kubectl_accepts_the_crds_against_glidepath_sandbox() {
     assert!(out.contains("canary.flagger.app/podinfo created"), "{out}");
     let (ok, out) = kubectl(&["get", "canaries", "-n", "test"], None);
     assert!(ok && out.contains("podinfo"), "{out}");
-    sandbox.kill().unwrap();
-    let _ = sandbox.wait();
+    sandbox.0.kill().unwrap();
+    let _ = sandbox.0.wait();
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -116,6 +116,15 @@ observed!(GitRepository, "gitrepository", |o| o.spec.suspended(), {
 observed!(Kustomization, "kustomization", |o| o.spec.suspended(), {
     o.status.as_ref().and_then(|s| s.last_applied_revision.clone()).unwrap_or_default()
 });
+observed!(glidepath_api::flux::HelmRepository, "helmrepository", |o| o.spec.suspend == Some(true), {
+    o.status.as_ref().and_then(|s| s.artifact.as_ref()).map(|a| a.revision.clone()).unwrap_or_default()
+});
+observed!(glidepath_api::flux::HelmChart, "helmchart", |o| o.spec.suspend == Some(true), {
+    o.status.as_ref().and_then(|s| s.artifact.as_ref()).map(|a| a.revision.clone()).unwrap_or_default()
+});
+observed!(glidepath_api::flux::HelmRelease, "helmrelease", |o| o.spec.suspend == Some(true), {
+    o.status.as_ref().and_then(|s| s.last_attempted_revision.clone()).unwrap_or_default()
+});
 observed!(glidepath_api::flux::notification::Receiver, "receiver", |o| o.spec.suspend == Some(true), String::new());
 
 fn labels<K: Observed>(obj: &K) -> ObjectLabels {

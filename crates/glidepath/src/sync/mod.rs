@@ -64,6 +64,8 @@ pub struct Settings {
     pub git: bool,
     /// Run the Kustomization controller.
     pub kustomize: bool,
+    /// Run the HelmRepository, HelmChart and HelmRelease controllers.
+    pub helm: bool,
     /// Where artifacts are stored (a temporary directory when unset).
     pub storage_path: Option<PathBuf>,
     /// Serve artifacts over HTTP on this address (Flux's `--storage-addr`); not served when unset.
@@ -123,6 +125,7 @@ impl Default for Settings {
             namespace: None,
             git: true,
             kustomize: true,
+            helm: false,
             storage_path: None,
             storage_addr: None,
             storage_adv_addr: None,
@@ -170,6 +173,8 @@ pub struct Context {
     /// Artifacts fetched from other controllers' sources.
     pub remote: remote::RemoteArtifacts,
     pub applier: glidepath_apply::Applier,
+    /// The Helm controllers' stores, indexes and applier.
+    pub helm: crate::helmctl::HelmState,
     git_memory: Mutex<HashMap<String, git::Memory>>,
     ks_memory: Mutex<HashMap<String, kustomize::Memory>>,
     pub(crate) events: events::Events,
@@ -200,9 +205,11 @@ impl Context {
         let mut applier = glidepath_apply::Applier::new(client.clone());
         applier.concurrency = settings.ssa_concurrency;
         applier.poll_interval = settings.health_poll;
+        let helm = crate::helmctl::HelmState::new(client.clone(), root.clone(), settings.health_poll);
         Ok(Context {
             client,
             settings,
+            helm,
             remote: remote::RemoteArtifacts::new(root.clone()),
             store: Arc::new(artifacts::ArtifactStore::new(root)),
             applier,
@@ -284,7 +291,7 @@ pub(crate) async fn wait_for_crds(ctx: &Context, part: &'static str, api_version
 }
 
 /// Mark `part` synced once the controller's cache has listed everything.
-fn synced_when_ready<K>(ctx: &Context, part: &'static str, store: kube::runtime::reflector::Store<K>)
+pub(crate) fn synced_when_ready<K>(ctx: &Context, part: &'static str, store: kube::runtime::reflector::Store<K>)
 where
     K: kube::Resource + Clone + Send + Sync + 'static,
     K::DynamicType: std::hash::Hash + Eq + Clone + Send + Sync,
@@ -371,7 +378,8 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
         tasks.push(tokio::spawn(crate::notification::run(Arc::clone(&ctx), rx, deliver)));
     }
     if let Some(listener) = listener {
-        tasks.push(tokio::spawn(serve::serve(listener, Arc::clone(&ctx.store))));
+        let stores = vec![Arc::clone(&ctx.store), Arc::clone(&ctx.helm.repositories), Arc::clone(&ctx.helm.charts)];
+        tasks.push(tokio::spawn(serve::serve(listener, stores)));
     }
     if ctx.settings.git {
         let ctx = Arc::clone(&ctx);
@@ -437,6 +445,9 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
                 .await;
         }));
     }
+    if ctx.settings.helm {
+        tasks.extend(crate::helmctl::start(&ctx));
+    }
     if tasks.is_empty() {
         warn!("sync engine started with no controller enabled");
     }
@@ -475,7 +486,13 @@ pub async fn run(
         crate::controller::leader::Elector::new(client.clone(), l)
     });
     if let Some(e) = &elector {
-        let parts = [("git", settings.git), ("kustomize", settings.kustomize), ("notification", settings.notification)];
+        let parts = [
+            ("git", settings.git),
+            ("kustomize", settings.kustomize),
+            ("notification", settings.notification),
+            ("helm", settings.helm),
+            ("helm-source", settings.helm),
+        ];
         for (part, on) in parts {
             if on {
                 settings.readiness.set(part, Phase::Standby);

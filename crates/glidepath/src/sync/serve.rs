@@ -28,16 +28,16 @@ pub fn advertised(bound: SocketAddr, hostname: Option<&str>) -> String {
     }
 }
 
-/// Serve the store's artifacts on `listener` until the task is dropped.
-pub async fn serve(listener: tokio::net::TcpListener, store: Arc<ArtifactStore>) {
-    let app = Router::new().route("/{*path}", get(artifact)).with_state(store);
+/// Serve the stores' artifacts on `listener` until the task is dropped.
+pub async fn serve(listener: tokio::net::TcpListener, stores: Vec<Arc<ArtifactStore>>) {
+    let app = Router::new().route("/{*path}", get(artifact)).with_state(Arc::new(stores));
     if let Err(e) = axum::serve(listener, app).await {
         tracing::error!(error = %e, "artifact server stopped");
     }
 }
 
-async fn artifact(State(store): State<Arc<ArtifactStore>>, Path(path): Path<String>) -> Response {
-    let Some(file) = store.tarball(&path) else {
+async fn artifact(State(stores): State<Arc<Vec<Arc<ArtifactStore>>>>, Path(path): Path<String>) -> Response {
+    let Some(file) = stores.iter().find_map(|s| s.tarball(&path)) else {
         return (StatusCode::NOT_FOUND, "artifact not found\n").into_response();
     };
     let read = tokio::task::spawn_blocking(move || std::fs::read(file)).await;

@@ -145,6 +145,22 @@ pub async fn reconcile_now(client: &Client, name: &str, token: &str) -> Value {
     .await
 }
 
+/// [`reconcile_now`] for any Flux kind in `flux-system`.
+pub async fn reconcile_now_kind(client: &Client, api_version: &str, kind: &str, name: &str, token: &str) -> Value {
+    let a = api(client, api_version, kind, Some(NS));
+    let patch = json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": token}}});
+    a.patch(name, &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let obj = get(client, api_version, kind, Some(NS), name).await.unwrap_or(Value::Null);
+        if obj["status"]["lastHandledReconcileAt"] == token {
+            return obj;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{kind}/{name}: reconcile request {token} not handled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Wait until the Kustomization applied `revision` (`<branch>@sha1:<sha>`) and is Ready.
 pub async fn wait_applied(client: &Client, name: &str, sha: &str) -> Value {
     let want = format!("main@sha1:{sha}");
