@@ -329,6 +329,39 @@ fn more_than_one_replica_elects_a_leader_in_the_release_namespace() {
     assert!(!args(&render(json!({"replicas": 1}))).contains(&"--leader-elect".to_owned()));
 }
 
+/// helmctl: HelmRepositories/HelmCharts/HelmReleases with status and finalizers (Flux's
+/// controller verbs); the templated HelmCharts created (server-side apply) and deleted; release
+/// storage Secrets created, replaced, deleted; repository and valuesFrom Secrets and ConfigMaps
+/// read.
+const HELM_CONTROLLER: &[(&str, &str, &[&str])] = &[
+    ("source.toolkit.fluxcd.io", "helmrepositories", &["get", "list", "watch", "patch", "update"]),
+    ("source.toolkit.fluxcd.io", "helmrepositories/status", &["get", "patch", "update"]),
+    ("source.toolkit.fluxcd.io", "helmrepositories/finalizers", &["get", "patch", "update"]),
+    ("source.toolkit.fluxcd.io", "helmcharts", &["get", "list", "watch", "create", "patch", "update", "delete"]),
+    ("source.toolkit.fluxcd.io", "helmcharts/status", &["get", "patch", "update"]),
+    ("source.toolkit.fluxcd.io", "helmcharts/finalizers", &["get", "patch", "update"]),
+    ("helm.toolkit.fluxcd.io", "helmreleases", &["get", "list", "watch", "patch", "update"]),
+    ("helm.toolkit.fluxcd.io", "helmreleases/status", &["get", "patch", "update"]),
+    ("helm.toolkit.fluxcd.io", "helmreleases/finalizers", &["get", "patch", "update"]),
+    ("", "secrets", &["get", "list", "watch", "create", "update", "delete"]),
+    ("", "configmaps", &["get"]),
+    ("", "events", &["create", "patch"]),
+];
+
+#[test]
+fn the_helm_controllers_get_their_rules_and_the_documented_apply_role() {
+    let docs = render(json!({"controllers": {"canary": false, "helm": true}}));
+    assert!(args(&docs).contains(&"--controllers=helm".to_owned()));
+    assert_eq!(unscoped(&granted(&docs)), triples(HELM_CONTROLLER));
+    let apply = of_kind(&docs, "ClusterRoleBinding")
+        .into_iter()
+        .find(|b| b["metadata"]["name"] == "glidepath-helm-apply")
+        .unwrap();
+    assert_eq!(apply["roleRef"]["name"], "cluster-admin");
+    let docs = render(json!({"controllers": {"canary": true}}));
+    assert!(!of_kind(&docs, "ClusterRoleBinding").iter().any(|b| b["metadata"]["name"] == "glidepath-helm-apply"));
+}
+
 #[test]
 fn flux_controllers_get_their_own_rules_and_the_documented_apply_role() {
     let docs = render(json!({"controllers": {"canary": false, "git": true, "kustomize": true}}));
