@@ -103,7 +103,7 @@ fn release_defaults() {
 #[test]
 fn a_minimal_release_is_valid() {
     assert_eq!(errors(&minimal(json!({}))), []);
-    let by_ref = release(json!({"interval": "5m", "chartRef": {"kind": "OCIRepository", "name": "podinfo"}}));
+    let by_ref = release(json!({"interval": "5m", "chartRef": {"kind": "HelmChart", "name": "podinfo"}}));
     assert_eq!(errors(&by_ref), []);
     let drift_off = minimal(json!({"driftDetection": {"mode": "disabled", "ignore": [{"paths": ["/spec/replicas"]}]}}));
     assert_eq!(errors(&drift_off), []);
@@ -117,12 +117,24 @@ fn unimplemented_fields_are_refused_by_name() {
         "postRenderers": [{"kustomize": {"images": [{"name": "nginx", "newTag": "1"}]}}],
         "driftDetection": {"mode": "warn"},
         "chart": {"spec": {"chart": "podinfo", "sourceRef": {"kind": "HelmRepository", "name": "podinfo"},
-                           "verify": {"provider": "cosign"}}}
+                           "verify": {"provider": "cosign"}}},
+        "install": {"serverSideApply": false},
+        "upgrade": {"serverSideApply": "disabled", "cleanupOnFail": true, "chartNameChangeStrategy": "UninstallInstall",
+                    "preserveValues": true},
+        "rollback": {"serverSideApply": "disabled", "recreate": true, "cleanupOnFail": true},
+        "waitStrategy": {"name": "legacy"},
+        "uninstall": {"deletionPropagation": "orphan"},
+        "valuesFrom": [{"kind": "Secret", "name": "v", "targetPath": "a", "literal": true}]
     }));
+    // chartRef and chart are exclusive: the chartRef rule is checked on its own.
+    let by_oci = release(json!({"interval": "5m", "chartRef": {"kind": "OCIRepository", "name": "podinfo"}}));
+    let oci: Vec<String> = by_oci.validate().errors.iter().map(|e| e.field.clone()).collect();
+    assert_eq!(oci, ["spec.chartRef.kind"]);
     let v = s.validate();
     let forbidden: Vec<&str> =
         v.errors.iter().filter(|e| e.kind == FieldErrorType::Forbidden).map(|e| e.field.as_str()).collect();
-    let expected: Vec<&str> = UNSUPPORTED_HELM_RELEASE_FIELDS.iter().map(|(f, _)| *f).collect();
+    let expected: Vec<&str> =
+        UNSUPPORTED_HELM_RELEASE_FIELDS.iter().map(|(f, _)| *f).filter(|f| *f != "spec.chartRef.kind").collect();
     assert_eq!(forbidden, expected);
     assert!(v.errors.iter().all(|e| e.message.contains("not supported by Glidepath yet")));
     assert_eq!(v.errors.iter().count(), expected.len());
@@ -233,5 +245,7 @@ fn a_full_release_round_trips_unchanged() {
     let hr: HelmRelease = serde_json::from_value(doc.clone()).unwrap();
     assert_eq!(serde_json::to_value(&hr).unwrap(), doc);
     assert_eq!(hr.release_name(), "web");
-    assert!(hr.spec.validate().is_valid(), "{:?}", hr.spec.validate());
+    // Valid but for the two options of this document Glidepath does not build yet.
+    let refused: Vec<String> = hr.spec.validate().errors.iter().map(|e| e.field.clone()).collect();
+    assert_eq!(refused, ["spec.upgrade.cleanupOnFail", "spec.uninstall.deletionPropagation"]);
 }
