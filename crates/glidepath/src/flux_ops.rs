@@ -421,8 +421,11 @@ mod tests {
         let w = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
         assert_eq!(parse_target(&w("ks apps")).unwrap(), (Kind::Kustomization, "apps".into()));
         assert_eq!(parse_target(&w("source git repo")).unwrap(), (Kind::GitRepository, "repo".into()));
-        assert!(parse_target(&w("source oci repo")).unwrap_err().to_string().contains("only `source git`"));
-        assert!(parse_target(&w("helmrelease x")).is_err());
+        assert_eq!(parse_target(&w("source helm podinfo")).unwrap(), (Kind::HelmRepository, "podinfo".into()));
+        assert_eq!(parse_target(&w("source chart c")).unwrap(), (Kind::HelmChart, "c".into()));
+        assert_eq!(parse_target(&w("hr podinfo")).unwrap(), (Kind::HelmRelease, "podinfo".into()));
+        assert!(parse_target(&w("source oci repo")).unwrap_err().to_string().contains("only `source git|helm|chart`"));
+        assert!(parse_target(&w("imagepolicy x")).is_err());
     }
 
     #[test]

@@ -276,3 +276,81 @@ async fn a_kustomization_syncs_helm_repositories_and_releases_from_git() {
     wait_released(&env.client, "podinfo", "UpgradeSucceeded", 2).await;
     assert_eq!(deployment(&env.client, "app-podinfo").await.unwrap()["spec"]["replicas"], 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_left_pending_by_a_crash_is_unlocked_and_the_next_upgrade_runs() {
+    use glidepath_helm::storage::{SECRET_TYPE, Stamp, Status, decode, encode, secret_labels, secret_name};
+    let env = env_with(|s| s.helm = true).await;
+    let repo = StaticServer::start();
+    repo.publish(&[podinfo_dir().display().to_string()]);
+    let kc = kubeconfig(&env.sandbox.url());
+    helm_repository(&env.client, "podinfo", &repo.url, json!({})).await;
+    let spec =
+        |replicas: u32| json!({"targetNamespace": "app", "releaseName": "stuck", "values": {"replicaCount": replicas}});
+    apply(&env.client, &podinfo_release("stuck", "*", spec(1)), "test").await;
+    wait_released(&env.client, "stuck", "InstallSucceeded", 1).await;
+
+    // What a controller killed mid-upgrade leaves: revision 2 in `pending-upgrade`.
+    let secrets = kube::Api::<k8s_openapi::api::core::v1::Secret>::namespaced(env.client.clone(), NS);
+    let v1 = secrets.get(&secret_name("stuck", 1)).await.unwrap();
+    let mut rec = decode(&v1.data.unwrap()["release"].0).unwrap();
+    rec.version = 2;
+    rec.info.status = Status::PendingUpgrade;
+    rec.info.description = "Preparing upgrade".into();
+    let labels = secret_labels(&rec, Stamp::Created, 1);
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "type": SECRET_TYPE,
+        "metadata": {"name": secret_name("stuck", 2), "namespace": NS, "labels": labels},
+        "stringData": {"release": String::from_utf8(encode(&rec).unwrap()).unwrap()}});
+    apply(&env.client, &secret, "crashed-controller").await;
+
+    apply(&env.client, &podinfo_release("stuck", "*", spec(2)), "test").await;
+    wait_released(&env.client, "stuck", "UpgradeSucceeded", 3).await;
+    let h = history(kc.path(), NS, "stuck");
+    assert_eq!(h[1].1, "failed", "{h:?}");
+    let got = oracle(&["get", &kc.path().display().to_string(), NS, "stuck", "2"]).unwrap();
+    assert_eq!(got["info"]["description"], "Release unlocked from stale 'pending-upgrade' state");
+    assert_eq!(h[2], (3, "deployed".into(), "6.14.1".into()));
+    assert_eq!(deployment(&env.client, "stuck-podinfo").await.unwrap()["spec"]["replicas"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chart_and_index_artifacts_are_served_for_other_consumers_with_their_digests() {
+    // Flux's helm-controller (or any consumer) reads a HelmChart's `status.artifact.url` and
+    // checks `status.artifact.digest`: the contract, with a plain HTTP client.
+    use sha2::Digest;
+    let env = env_with(|s| {
+        s.helm = true;
+        s.storage_addr = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let repo = StaticServer::start();
+    repo.publish(&[podinfo_dir().display().to_string()]);
+    helm_repository(&env.client, "podinfo", &repo.url, json!({})).await;
+    let chart = json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmChart",
+        "metadata": {"name": "podinfo", "namespace": NS},
+        "spec": {"chart": "podinfo", "version": "6.x", "interval": "1m",
+            "sourceRef": {"kind": "HelmRepository", "name": "podinfo"}}});
+    apply(&env.client, &chart, "test").await;
+    let c = wait(&env.client, "source.toolkit.fluxcd.io/v1", "HelmChart", "podinfo", "an artifact", |o| {
+        ready(o).is_some_and(|r| r.0 == "True")
+    })
+    .await;
+    assert_eq!(ready(&c).unwrap().1, "ChartPullSucceeded");
+    assert_eq!(ready(&c).unwrap().2, "pulled 'podinfo' chart with version '6.14.1'");
+    let a = &c["status"]["artifact"];
+    assert_eq!(a["revision"], "6.14.1");
+    let body = reqwest::get(a["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap();
+    assert_eq!(format!("sha256:{:x}", sha2::Sha256::digest(&body)), a["digest"].as_str().unwrap());
+    let files = glidepath_helm::files_from_tgz(&body, "artifact").unwrap();
+    assert!(files.iter().any(|f| f.name == "Chart.yaml"), "a chart archive");
+
+    let r = wait(&env.client, "source.toolkit.fluxcd.io/v1", "HelmRepository", "podinfo", "an artifact", |o| {
+        ready(o).is_some_and(|r| r.0 == "True")
+    })
+    .await;
+    let a = &r["status"]["artifact"];
+    let index = reqwest::get(a["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap();
+    assert_eq!(format!("sha256:{:x}", sha2::Sha256::digest(&index)), a["digest"].as_str().unwrap());
+    assert_eq!(a["revision"], a["digest"], "an index's revision is its digest, as source-controller's");
+    assert!(String::from_utf8_lossy(&index).contains("podinfo-6.14.1.tgz"));
+}

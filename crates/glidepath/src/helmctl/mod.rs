@@ -21,6 +21,7 @@ pub mod objects;
 pub mod package;
 pub mod plan;
 pub mod release;
+mod release_options;
 mod release_source;
 pub mod release_status;
 pub mod repository;

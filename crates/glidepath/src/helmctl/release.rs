@@ -15,9 +15,10 @@ use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 
-use super::actions::{CrdPolicy, Failed, Options, Release, Target};
+use super::actions::{Failed, Release, Target};
 use super::objects::Marks;
-use super::plan::{self, Current, Desired, Failures, Next, Policy, Remediation, Remedy};
+use super::plan::{self, Current, Desired, Failures, Next, Policy, Remedy};
+use super::release_options::{max_history, options, policy, retry_interval, rollback_options, uninstall_options};
 use super::release_source::{self as source, ARTIFACT_FAILED, HELM_CONTROLLER, INIT_FAILED, Loaded};
 use super::release_status::{self as st, chart_ref, release_ref};
 use super::storage::Storage;
@@ -129,82 +130,6 @@ pub async fn reconcile(hr: Arc<HelmRelease>, ctx: Arc<Context>) -> Result<Action
     release(run, loaded, values).await
 }
 
-fn policy(hr: &HelmRelease) -> Policy {
-    let s = &hr.spec;
-    let retry = |name: Option<&str>| name == Some("RetryOnFailure");
-    Policy {
-        install: Remediation {
-            retries: s.install_retries(),
-            remediate_last_failure: s
-                .install
-                .as_ref()
-                .and_then(|i| i.remediation.as_ref())
-                .and_then(|r| r.remediate_last_failure),
-            retry_on_failure: retry(s.install.as_ref().and_then(|i| i.strategy.as_ref()).map(|x| x.name.as_str())),
-        },
-        upgrade: Remediation {
-            retries: s.upgrade_retries(),
-            remediate_last_failure: s
-                .upgrade
-                .as_ref()
-                .and_then(|u| u.remediation.as_ref())
-                .and_then(|r| r.remediate_last_failure),
-            retry_on_failure: retry(s.upgrade.as_ref().and_then(|u| u.strategy.as_ref()).map(|x| x.name.as_str())),
-        },
-        upgrade_uninstalls: s.upgrade.as_ref().and_then(|u| u.remediation.as_ref()).and_then(|r| r.strategy.as_deref())
-            == Some("uninstall"),
-    }
-}
-
-fn options(hr: &HelmRelease, install: bool) -> Options {
-    let s = &hr.spec;
-    let (wait, hooks, take, crds, force, schema, timeout) = if install {
-        let i = s.install.clone().unwrap_or_default();
-        let crds = if i.skip_crds == Some(true) {
-            CrdPolicy::Skip
-        } else {
-            CrdPolicy::parse(i.crds.as_deref(), CrdPolicy::Create)
-        };
-        (
-            i.disable_wait != Some(true),
-            i.disable_hooks != Some(true),
-            i.disable_take_ownership != Some(true),
-            crds,
-            false,
-            i.disable_schema_validation == Some(true),
-            s.install_timeout(),
-        )
-    } else {
-        let u = s.upgrade.clone().unwrap_or_default();
-        let crds = CrdPolicy::parse(u.crds.as_deref(), CrdPolicy::Skip);
-        (
-            u.disable_wait != Some(true),
-            u.disable_hooks != Some(true),
-            u.disable_take_ownership != Some(true),
-            crds,
-            u.force == Some(true),
-            u.disable_schema_validation == Some(true),
-            s.upgrade_timeout(),
-        )
-    };
-    Options {
-        timeout,
-        wait,
-        hooks,
-        take_ownership: take,
-        crds,
-        force,
-        skip_schema_validation: schema,
-        max_history: usize::try_from(s.max_history()).unwrap_or(0),
-        create_namespace: install && s.install.as_ref().and_then(|i| i.create_namespace) == Some(true),
-        wait_for_jobs: if install {
-            s.install.as_ref().and_then(|i| i.disable_wait_for_jobs) != Some(true)
-        } else {
-            s.upgrade.as_ref().and_then(|u| u.disable_wait_for_jobs) != Some(true)
-        },
-    }
-}
-
 fn current(rec: &ReleaseRecord) -> Current {
     Current {
         version: rec.version,
@@ -300,10 +225,10 @@ async fn release(
                 }
                 continue;
             }
-            Next::InSync => return in_sync(run, &history, policy_max(hr)).await,
+            Next::InSync => return in_sync(run, &history, max_history(hr)).await,
             Next::Exhausted { action, attempts } => {
                 let msg = format!("Failed to {action} after {attempts} attempt(s)");
-                run.status.history = Some(st::snapshots(&history, policy_max(hr)));
+                run.status.history = Some(st::snapshots(&history, max_history(hr)));
                 return run.fail(st::RETRIES_EXCEEDED, &msg, true).await;
             }
             Next::Install | Next::Upgrade => {
@@ -318,10 +243,6 @@ async fn release(
 fn digest_of<T: serde::Serialize>(v: &Option<T>) -> String {
     use sha2::Digest;
     format!("sha256:{:x}", sha2::Sha256::digest(serde_json::to_vec(v).unwrap_or_default()))
-}
-
-fn policy_max(hr: &HelmRelease) -> usize {
-    usize::try_from(hr.spec.max_history()).unwrap_or(0)
 }
 
 /// The deployed release is what the spec asks for.
@@ -417,22 +338,6 @@ async fn act(
     }
 }
 
-/// `strategy.retryInterval` with `RetryOnFailure` (Flux's default 5m), else a short retry.
-fn retry_interval(hr: &HelmRelease, install: bool, interval: Duration) -> Duration {
-    let s = &hr.spec;
-    let strategy = if install {
-        s.install.as_ref().and_then(|i| i.strategy.as_ref()).map(|x| (x.name.clone(), x.retry_interval.clone()))
-    } else {
-        s.upgrade.as_ref().and_then(|u| u.strategy.as_ref()).map(|x| (x.name.clone(), x.retry_interval.clone()))
-    };
-    match strategy {
-        Some((name, every)) if name == "RetryOnFailure" => {
-            every.and_then(|d| glidepath_api::duration::parse(&d).ok()).unwrap_or(Duration::from_secs(300))
-        }
-        _ => interval.min(Duration::from_secs(30)),
-    }
-}
-
 /// `spec.test`: the test hooks after a successful action (filters: the names to run, or to
 /// skip). A failure fails the action unless the spec ignores test failures.
 async fn test(
@@ -486,19 +391,7 @@ async fn remediate(run: &mut Run<'_>, rel: &Release<'_>, install: bool, failures
         Remedy::None => return,
         Remedy::RollbackTo(v) => {
             let Some(to) = history.iter().find(|r| r.version == v).cloned() else { return };
-            let r = spec.rollback.clone().unwrap_or_default();
-            let opts = Options {
-                timeout: spec.rollback_timeout(),
-                wait: r.disable_wait != Some(true),
-                hooks: r.disable_hooks != Some(true),
-                take_ownership: true,
-                crds: CrdPolicy::Skip,
-                force: r.force == Some(true),
-                skip_schema_validation: true,
-                max_history: policy_max(run.hr),
-                create_namespace: false,
-                wait_for_jobs: r.disable_wait_for_jobs != Some(true),
-            };
+            let opts = rollback_options(run.hr);
             match rel.rollback(&history, &to, &opts).await {
                 Ok(rec) => (
                     st::ROLLBACK_SUCCEEDED,
@@ -516,18 +409,7 @@ async fn remediate(run: &mut Run<'_>, rel: &Release<'_>, install: bool, failures
         }
         Remedy::Uninstall => {
             let u = spec.uninstall.clone().unwrap_or_default();
-            let opts = Options {
-                timeout: spec.uninstall_timeout(),
-                wait: u.disable_wait != Some(true),
-                hooks: u.disable_hooks != Some(true),
-                take_ownership: true,
-                crds: CrdPolicy::Skip,
-                force: false,
-                skip_schema_validation: true,
-                max_history: 0,
-                create_namespace: false,
-                wait_for_jobs: false,
-            };
+            let opts = uninstall_options(run.hr);
             let latest = history.last().map(release_ref).unwrap_or_default();
             match rel.uninstall(&history, u.keep_history == Some(true), &opts).await {
                 Ok(()) => (st::UNINSTALL_SUCCEEDED, format!("Helm uninstall succeeded for release {latest}")),
@@ -542,7 +424,7 @@ async fn remediate(run: &mut Run<'_>, rel: &Release<'_>, install: bool, failures
 
 async fn refresh_history(run: &mut Run<'_>, rel: &Release<'_>) {
     if let Ok(h) = rel.storage.history(&rel.marks.release).await {
-        run.status.history = Some(st::snapshots(&h, policy_max(run.hr)));
+        run.status.history = Some(st::snapshots(&h, max_history(run.hr)));
     }
 }
 
@@ -587,18 +469,7 @@ async fn finalize(hr: &HelmRelease, ctx: &Context) -> Result<Action, SyncError> 
             now: &now_nano,
             unix: &now_unix,
         };
-        let opts = Options {
-            timeout: hr.spec.uninstall_timeout(),
-            wait: u.disable_wait != Some(true),
-            hooks: u.disable_hooks != Some(true),
-            take_ownership: true,
-            crds: CrdPolicy::Skip,
-            force: false,
-            skip_schema_validation: true,
-            max_history: 0,
-            create_namespace: false,
-            wait_for_jobs: false,
-        };
+        let opts = uninstall_options(hr);
         if let Err(e) = rel.uninstall(&history, u.keep_history == Some(true), &opts).await {
             tracing::warn!(helmrelease = %hr.name_any(), error = %e, "uninstall failed; retrying");
             return Ok(Action::requeue(Duration::from_secs(5)));
