@@ -14,17 +14,16 @@ use std::time::Duration;
 
 use glidepath_api::flux::{HelmChart, HelmChartStatus, HelmRepository};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
-use serde_json::json;
 use sha2::Digest;
 
 use super::http::{access, secret_data};
 use super::{REQUESTED_AT, package};
 use crate::sync::artifacts::Stored;
 use crate::sync::conditions as c;
-use crate::sync::{Context, SOURCE_CONTROLLER, STATUS_MANAGER, SyncError};
+use crate::sync::{Context, SOURCE_CONTROLLER, SyncError};
 
 const PULL_SUCCEEDED: &str = "ChartPullSucceeded";
 const PACKAGE_SUCCEEDED: &str = "ChartPackageSucceeded";
@@ -297,24 +296,10 @@ fn store(ctx: &Context, ns: &str, name: &str, built: Built) -> Result<StoreOutco
 async fn write_status(
     ctx: &Context,
     chart: &HelmChart,
-    mut status: HelmChartStatus,
+    status: HelmChartStatus,
     conds: Vec<Condition>,
 ) -> Result<(), SyncError> {
     let old = chart.status.clone().unwrap_or_default();
-    let same_rest = {
-        let (mut a, mut b) = (old.clone(), status.clone());
-        a.conditions = None;
-        b.conditions = None;
-        a == b
-    };
-    if same_rest && c::same(old.conditions.as_deref().unwrap_or_default(), &conds) {
-        return Ok(());
-    }
-    status.conditions = Some(conds);
-    let api: Api<HelmChart> = Api::namespaced(ctx.client.clone(), &chart.namespace().unwrap_or_default());
-    let params = PatchParams { field_manager: Some(STATUS_MANAGER.into()), ..PatchParams::default() };
-    api.patch_status(&chart.name_any(), &params, &Patch::Merge(json!({ "status": status })))
-        .await
-        .map_err(|source| SyncError::WriteStatus { object: format!("HelmChart/{}", chart.name_any()), source })?;
-    Ok(())
+    let old_conds = old.conditions.clone().unwrap_or_default();
+    super::status_write::write(ctx, chart, (&old, &old_conds), &status, conds).await
 }

@@ -60,12 +60,16 @@ pub async fn ensure_chart(ctx: &Context, hr: &HelmRelease) -> Result<(), String>
         verify: None,
     };
     let meta = t.metadata.clone().unwrap_or_default();
-    let obj = json!({
-        "apiVersion": "source.toolkit.fluxcd.io/v1",
-        "kind": "HelmChart",
-        "metadata": {"name": name, "namespace": ns, "labels": meta.labels, "annotations": meta.annotations},
-        "spec": spec,
-    });
+    let mut metadata = json!({"name": name, "namespace": ns});
+    // `chart.metadata` as given; nothing (not null) when unset, so no field is claimed empty.
+    if let Some(l) = meta.labels.filter(|l| !l.is_empty()) {
+        metadata["labels"] = json!(l);
+    }
+    if let Some(a) = meta.annotations.filter(|a| !a.is_empty()) {
+        metadata["annotations"] = json!(a);
+    }
+    let obj =
+        json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmChart", "metadata": metadata, "spec": spec});
     let api: Api<HelmChart> = Api::namespaced(ctx.client.clone(), &ns);
     api.patch(&name, &PatchParams::apply(HELM_CONTROLLER).force(), &Patch::Apply(&obj))
         .await
@@ -119,7 +123,11 @@ pub async fn load(ctx: &Context, hr: &HelmRelease) -> Result<Loaded, String> {
 
 /// Another controller's HelmChart: its artifact over HTTP, checked against its digest.
 async fn download(url: &str, digest: &str) -> Result<Vec<u8>, String> {
-    let resp = reqwest::get(url).await.map_err(|e| format!("failed to download chart artifact {url}: {e}"))?;
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .map_err(|e| format!("cannot build HTTP client: {e}"))?;
+    let resp = client.get(url).send().await.map_err(|e| format!("failed to download chart artifact {url}: {e}"))?;
     if !resp.status().is_success() {
         return Err(format!("failed to download chart artifact {url}: {}", resp.status()));
     }

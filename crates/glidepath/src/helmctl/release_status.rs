@@ -8,13 +8,10 @@ use std::collections::BTreeMap;
 use glidepath_api::flux::helm_release::{HelmReleaseStatus, Snapshot, TestHookStatus};
 use glidepath_helm::storage::ReleaseRecord;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use kube::ResourceExt;
-use kube::api::{Api, Patch, PatchParams};
-use serde_json::json;
 use sha2::Digest;
 
 use crate::sync::conditions as c;
-use crate::sync::{Context, STATUS_MANAGER, SyncError};
+use crate::sync::{Context, SyncError};
 
 pub const RELEASED: &str = "Released";
 pub const REMEDIATED: &str = "Remediated";
@@ -111,32 +108,10 @@ pub fn ready(conds: &mut Vec<Condition>, ok: bool, reason: &str, message: &str, 
 pub async fn write(
     ctx: &Context,
     hr: &HelmRelease,
-    mut status: HelmReleaseStatus,
+    status: HelmReleaseStatus,
     conds: Vec<Condition>,
 ) -> Result<(), SyncError> {
     let old = hr.status.clone().unwrap_or_default();
-    let same_rest = {
-        let (mut a, mut b) = (old.clone(), status.clone());
-        a.conditions = None;
-        b.conditions = None;
-        a == b
-    };
-    if same_rest && c::same(old.conditions.as_deref().unwrap_or_default(), &conds) {
-        return Ok(());
-    }
-    status.conditions = Some(conds);
-    // A merge patch keeps what it does not name: fields cleared since (failure counters) are
-    // sent as null.
-    let mut body = serde_json::to_value(&status).unwrap_or_default();
-    if let (Some(new), Ok(serde_json::Value::Object(was))) = (body.as_object_mut(), serde_json::to_value(&old)) {
-        for key in was.keys() {
-            new.entry(key.clone()).or_insert(serde_json::Value::Null);
-        }
-    }
-    let api: Api<HelmRelease> = Api::namespaced(ctx.client.clone(), &hr.namespace().unwrap_or_default());
-    let params = PatchParams { field_manager: Some(STATUS_MANAGER.into()), ..PatchParams::default() };
-    api.patch_status(&hr.name_any(), &params, &Patch::Merge(json!({ "status": body })))
-        .await
-        .map_err(|source| SyncError::WriteStatus { object: format!("HelmRelease/{}", hr.name_any()), source })?;
-    Ok(())
+    let old_conds = old.conditions.clone().unwrap_or_default();
+    super::status_write::write(ctx, hr, (&old, &old_conds), &status, conds).await
 }

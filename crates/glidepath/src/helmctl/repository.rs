@@ -9,17 +9,15 @@ use glidepath_api::flux::meta::Artifact;
 use glidepath_api::flux::{HelmRepository, HelmRepositoryStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
-use serde_json::json;
 use sha2::Digest;
 
 use super::http::{access, secret_data};
 use super::{HelmIndex, REQUESTED_AT};
 use crate::sync::artifacts::Stored;
 use crate::sync::conditions as c;
-use crate::sync::{Context, SOURCE_CONTROLLER, STATUS_MANAGER, SyncError};
+use crate::sync::{Context, SOURCE_CONTROLLER, SyncError};
 
 /// source-controller's reason for an index that does not load.
 const INDEXATION_FAILED: &str = "IndexationFailed";
@@ -158,24 +156,10 @@ async fn fetch_and_store(
 async fn write_status(
     ctx: &Context,
     repo: &HelmRepository,
-    mut status: HelmRepositoryStatus,
+    status: HelmRepositoryStatus,
     conds: Vec<Condition>,
 ) -> Result<(), SyncError> {
     let old = repo.status.clone().unwrap_or_default();
-    let same_rest = {
-        let (mut a, mut b) = (old.clone(), status.clone());
-        a.conditions = None;
-        b.conditions = None;
-        a == b
-    };
-    if same_rest && c::same(old.conditions.as_deref().unwrap_or_default(), &conds) {
-        return Ok(());
-    }
-    status.conditions = Some(conds);
-    let api: Api<HelmRepository> = Api::namespaced(ctx.client.clone(), &repo.namespace().unwrap_or_default());
-    let params = PatchParams { field_manager: Some(STATUS_MANAGER.into()), ..PatchParams::default() };
-    api.patch_status(&repo.name_any(), &params, &Patch::Merge(json!({ "status": status })))
-        .await
-        .map_err(|source| SyncError::WriteStatus { object: format!("HelmRepository/{}", repo.name_any()), source })?;
-    Ok(())
+    let old_conds = old.conditions.clone().unwrap_or_default();
+    super::status_write::write(ctx, repo, (&old, &old_conds), &status, conds).await
 }
