@@ -354,3 +354,29 @@ async fn chart_and_index_artifacts_are_served_for_other_consumers_with_their_dig
     assert_eq!(a["revision"], a["digest"], "an index's revision is its digest, as source-controller's");
     assert!(String::from_utf8_lossy(&index).contains("podinfo-6.14.1.tgz"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repository_behind_basic_auth_is_read_with_its_secret_only() {
+    let env = env_with(|s| s.helm = true).await;
+    let repo = StaticServer::with_basic_auth("reader", "s3cret-pass");
+    repo.publish(&[podinfo_dir().display().to_string()]);
+    // Without credentials: the server's answer, on the HelmRepository.
+    helm_repository(&env.client, "locked", &repo.url, json!({})).await;
+    let o = wait_not_ready(&env.client, "HelmRepository", "locked", "FetchFailed").await;
+    assert!(ready(&o).unwrap().2.contains("401 Unauthorized"), "{:#}", o["status"]);
+    // With them: index and chart fetched (the chart from the same host gets them too).
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "repo-auth", "namespace": NS},
+        "stringData": {"username": "reader", "password": "s3cret-pass"}});
+    apply(&env.client, &secret, "test").await;
+    helm_repository(&env.client, "podinfo", &repo.url, json!({"secretRef": {"name": "repo-auth"}})).await;
+    apply(&env.client, &podinfo_release("private", "*", json!({"targetNamespace": "app"})), "test").await;
+    wait_released(&env.client, "private", "InstallSucceeded", 1).await;
+    // The password never reaches a status or an Event.
+    let r = get(&env.client, "source.toolkit.fluxcd.io/v1", "HelmRepository", Some(NS), "podinfo").await.unwrap();
+    assert!(!r.to_string().contains("s3cret-pass"));
+    let events = kube::Api::<k8s_openapi::api::core::v1::Event>::namespaced(env.client.clone(), NS);
+    let messages: Vec<String> =
+        events.list(&Default::default()).await.unwrap().items.into_iter().filter_map(|e| e.message).collect();
+    assert!(messages.iter().any(|m| m.contains("401 Unauthorized")), "the failure was an Event: {messages:?}");
+    assert!(!messages.iter().any(|m| m.contains("s3cret-pass")), "{messages:?}");
+}

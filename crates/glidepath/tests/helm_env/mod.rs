@@ -41,16 +41,44 @@ pub struct StaticServer {
     pub url: String,
 }
 
+/// Python's static file server, answering 401 unless the request carries basic auth `{user}:{password}`.
+const AUTH_SERVER: &str = r#"
+import base64, functools, http.server, sys
+user, password, directory = sys.argv[1:4]
+want = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        if self.headers.get("Authorization") != want:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="charts"')
+            self.end_headers()
+            return
+        super().do_GET()
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=directory))
+print(f"Serving HTTP on 127.0.0.1 port {server.server_address[1]} (basic auth)", flush=True)
+server.serve_forever()
+"#;
+
 impl StaticServer {
     pub fn start() -> StaticServer {
+        Self::spawn(None)
+    }
+
+    /// [`StaticServer::start`], answering only requests with these basic-auth credentials.
+    pub fn with_basic_auth(user: &str, password: &str) -> StaticServer {
+        Self::spawn(Some((user, password)))
+    }
+
+    fn spawn(auth: Option<(&str, &str)>) -> StaticServer {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new("python3")
-            .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
-            .arg(dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start python3 -m http.server");
+        let mut cmd = Command::new("python3");
+        match auth {
+            Some((user, password)) => cmd.args(["-u", "-c", AUTH_SERVER, user, password]).arg(dir.path()),
+            None => cmd.args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"]).arg(dir.path()),
+        };
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start a Python HTTP server");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         // "Serving HTTP on 127.0.0.1 port 40195 (http://127.0.0.1:40195/) ..."
