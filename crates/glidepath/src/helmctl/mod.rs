@@ -126,18 +126,6 @@ impl HelmState {
     }
 }
 
-fn stored_events(store: &ArtifactStore) -> impl futures::Stream<Item = (String, String)> + Send + 'static {
-    futures::stream::unfold(store.subscribe(), |mut rx| async move {
-        loop {
-            match rx.recv().await {
-                Ok(key) => return Some((key, rx)),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    })
-}
-
 fn charts_of(store: &Store<HelmChart>, kind: &'static str, ns: &str, name: &str) -> Vec<ObjectRef<HelmChart>> {
     let hits = store.state().into_iter().filter(|c| {
         c.namespace().as_deref() == Some(ns) && c.spec.source_ref.kind == kind && c.spec.source_ref.name == name
@@ -158,10 +146,7 @@ where
         + serde::de::DeserializeOwned
         + std::fmt::Debug,
 {
-    match &ctx.settings.namespace {
-        Some(ns) => Api::namespaced(ctx.client.clone(), ns),
-        None => Api::all(ctx.client.clone()),
-    }
+    crate::sync::api(&ctx.client, ctx.settings.namespace.as_deref())
 }
 
 async fn log_errors<T: std::fmt::Debug, E: std::fmt::Display>(r: Result<T, E>) {
@@ -190,9 +175,14 @@ pub fn start(ctx: &Arc<Context>) -> Vec<tokio::task::JoinHandle<()>> {
         crate::sync::wait_for_crds(&c, "helm-source", "source.toolkit.fluxcd.io/v1").await;
         let controller = Controller::new(api::<HelmChart>(&c), c.settings.own_watch()).with_config(cfg);
         let (by_repo, by_git) = (controller.store(), controller.store());
-        let from_repos = stored_events(&c.helm.repositories)
+        let from_repos = c
+            .helm
+            .repositories
+            .stored_events()
             .flat_map(move |(ns, n)| futures::stream::iter(charts_of(&by_repo, "HelmRepository", &ns, &n)));
-        let from_git = stored_events(&c.store)
+        let from_git = c
+            .store
+            .stored_events()
             .flat_map(move |(ns, n)| futures::stream::iter(charts_of(&by_git, "GitRepository", &ns, &n)));
         runtime_metrics::started("helmchart", workers);
         let run = |o, x| metrics::timed(o, x, chart::reconcile);
@@ -206,7 +196,7 @@ pub fn start(ctx: &Arc<Context>) -> Vec<tokio::task::JoinHandle<()>> {
         let store = controller.store();
         crate::sync::synced_when_ready(&c, "helm", store.clone());
         let from_charts =
-            stored_events(&c.helm.charts).flat_map(move |(ns, n)| futures::stream::iter(releases_of(&store, &ns, &n)));
+            c.helm.charts.stored_events().flat_map(move |(ns, n)| futures::stream::iter(releases_of(&store, &ns, &n)));
         runtime_metrics::started("helmrelease", workers);
         let run = |o, x| metrics::timed(o, x, release::reconcile);
         let controller = controller.reconcile_on(from_charts);

@@ -41,6 +41,19 @@ impl ArtifactStore {
         self.stored.subscribe()
     }
 
+    /// Every artifact stored from now on, as a stream (a lagging reader skips, never stops).
+    pub fn stored_events(&self) -> impl futures::Stream<Item = (String, String)> + Send + 'static {
+        futures::stream::unfold(self.subscribe(), |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(key) => return Some((key, rx)),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        })
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -258,7 +258,7 @@ where
     events::publish(client, obj, warning, reason, message).await;
 }
 
-fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+pub(crate) fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
 where
     K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
         + Clone
@@ -421,16 +421,10 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
             // it, and so does every artifact our GitRepository controller stores (after a restart
             // the rebuilt artifact is identical: no status change would wake them).
             let (by_repo, by_store) = (store.clone(), store.clone());
-            let stored = futures::stream::unfold(ctx.store.subscribe(), |mut rx| async move {
-                loop {
-                    match rx.recv().await {
-                        Ok(key) => return Some((key, rx)),
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                    }
-                }
-            })
-            .flat_map(move |(rns, rname)| futures::stream::iter(dependents(&by_store, &rns, &rname)));
+            let stored = ctx
+                .store
+                .stored_events()
+                .flat_map(move |(rns, rname)| futures::stream::iter(dependents(&by_store, &rns, &rname)));
             controller
                 .watches(repos, watcher::Config::default(), move |repo: GitRepository| {
                     dependents(&by_repo, &repo.namespace().unwrap_or_default(), &repo.name_any())
