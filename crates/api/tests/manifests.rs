@@ -2,7 +2,7 @@
 //! validate and survive a round trip unchanged; broken ones fail naming the field.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 //! same names, scope, subresources and printer columns.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{Finding, compare, crd_schema, load_docs, shared_dir};
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! never answers does not slow the release (alerts are fire-and-forget, bounded by a timeout).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! built-in `request-success-rate` and `request-duration` metrics of a `gatewayapi:v1` Canary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! controller makes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod chart_render;
+use crate::chart_render;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

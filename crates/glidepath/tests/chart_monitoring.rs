@@ -3,7 +3,7 @@
 //! scripts/helm-oracle.py): Glidepath's engine must print exactly what Helm prints.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod chart_render;
+use crate::chart_render;
 
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 //! tester) on loopback: whole releases, observed through the API like a user would.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -8,8 +8,8 @@
 //! asserted to be empty, so the list shrinks as kinds land.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod support;
-mod sync_env;
+use crate::support;
+use crate::sync_env;
 
 use std::sync::Arc;
 use std::time::Duration;

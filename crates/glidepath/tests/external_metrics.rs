@@ -3,7 +3,7 @@
 //! which does not serve the group here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod support;
+use crate::support;
 
 use glidepath::controller::external_metrics::ExternalMetricsProvider;
 use glidepath_analysis::MetricProvider;

@@ -3,7 +3,7 @@
 //! `resume` and `reconcile [--with-source]`, with Flux's wording and table layout.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod sync_env;
+use crate::sync_env;
 
 use std::process::Output;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! `completion bash|zsh|fish`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod sync_env;
+use crate::sync_env;
 
 use std::path::Path;
 use std::process::Output;

@@ -5,8 +5,8 @@
 //! uninstall on deletion, and bad input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod helm_env;
-mod sync_env;
+use crate::helm_env;
+use crate::sync_env;
 
 use helm_env::*;
 use serde_json::json;

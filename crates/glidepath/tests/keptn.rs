@@ -4,7 +4,7 @@
 //! through a MetricTemplate, as a user writes it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

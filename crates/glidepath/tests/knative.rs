@@ -7,7 +7,7 @@
 //! `revertOnDeletion` our fields go when the Canary does.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

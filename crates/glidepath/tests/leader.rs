@@ -2,7 +2,7 @@
 //! expiry, immediate takeover after a release, and no double win in a race.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

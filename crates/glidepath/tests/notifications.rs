@@ -5,8 +5,8 @@
 //! and asks the GitRepository to reconcile at once, and refuses a bad signature.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod support;
-mod sync_env;
+use crate::support;
+use crate::sync_env;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

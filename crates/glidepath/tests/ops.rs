@@ -3,7 +3,7 @@
 //! release that would otherwise take far longer than the test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod support;
+use crate::support;
 
 use std::process::Output;
 use std::time::Duration;

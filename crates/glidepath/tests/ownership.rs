@@ -5,7 +5,7 @@
 //! HPA) is garbage-collected — the positive marker that deletion really ran.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -8,7 +8,7 @@
 //! killed while it hangs, and the held write is never applied).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

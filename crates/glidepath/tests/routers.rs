@@ -3,7 +3,7 @@
 //! a provider's CRDs are missing or it cannot express what the Canary asks.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

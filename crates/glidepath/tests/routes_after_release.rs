@@ -5,7 +5,7 @@
 //! CRDs served by the sandbox.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

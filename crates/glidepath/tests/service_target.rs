@@ -5,7 +5,7 @@
 //! The target itself is the user's and is never written.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -3,9 +3,8 @@
 //! API server as the cluster. Observed like a user would: objects, resourceVersions, status.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-#[path = "../../source/tests/support/mod.rs"]
-mod git_http;
-mod sync_env;
+use crate::git_http;
+use crate::sync_env;
 
 use std::time::Duration;
 

@@ -6,7 +6,7 @@
 //! artifact server on loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod sync_env;
+use crate::sync_env;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! rule. Real Git over `file://`, the embedded API server, the controllers in-process.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod sync_env;
+use crate::sync_env;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! the embedded API server, the controllers in-process.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod sync_env;
+use crate::sync_env;
 
 use serde_json::json;
 use sync_env::*;

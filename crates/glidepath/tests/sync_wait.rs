@@ -4,7 +4,7 @@
 //! controllers in-process.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod sync_env;
+use crate::sync_env;
 
 use serde_json::{Value, json};
 use sync_env::*;

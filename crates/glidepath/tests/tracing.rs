@@ -4,7 +4,7 @@
 //! the embedded API server, syncing a real Git repository.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod sync_env;
+use crate::sync_env;
 
 use std::time::Duration;
 

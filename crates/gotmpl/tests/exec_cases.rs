@@ -5,7 +5,7 @@
 //! given the `interface{}` answer (`<no value>`), noted per case.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::Want::{self, Err as E, Out as O};
 use common::{check, data, report, run};

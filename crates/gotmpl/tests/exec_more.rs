@@ -2,7 +2,7 @@
 //! delimiters, blocks, the template-set API, the function handle, and the limits.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{data, report, run};
 use glidepath_gotmpl::{Error, Exec, Func, FuncMap, MissingKey, Param, Template, Value};

@@ -4,7 +4,7 @@
 //! [`Value::Bytes`], `[]interface{}` cases [`Value::List`].
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::fmtargs::{Case, by, i, run_table, s, zero_fill};
 use glidepath_gotmpl::Value;

@@ -2,7 +2,7 @@
 //! `Sprint`/`Sprintln` spacing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::excessive_precision)] // test code; Go's literals as written
 
-mod common;
+use crate::common;
 
 use common::fmtargs::{Case, by, f, i, l, run_table, s, zero_fill};
 use common::report;

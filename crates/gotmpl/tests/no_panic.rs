@@ -2,7 +2,7 @@
 //! output or an error. (A deterministic generator, so failures reproduce.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{data, test_funcs};
 use glidepath_gotmpl::Template;

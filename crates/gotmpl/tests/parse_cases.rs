@@ -2,7 +2,7 @@
 //! ported as data. Cases with complex numbers are left out (not supported).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::report;
 use glidepath_gotmpl::{Func, FuncMap, Param, Template, Value};

@@ -173,7 +173,7 @@ fn large_documents_decode_in_linear_time() {
     assert!(started.elapsed().as_secs() < 20, "took {:?}", started.elapsed());
 }
 
-/// `YAML_CASES=/path/cases.json cargo test -p glidepath-helm --test yaml -- --ignored`: checks
+/// `YAML_CASES=/path/cases.json cargo test -p glidepath-helm --test integration yaml:: -- --ignored`: checks
 /// a freshly recorded case file (e.g. `record.py` with another seed) without embedding it.
 #[test]
 #[ignore]

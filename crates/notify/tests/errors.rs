@@ -2,7 +2,7 @@
 //! that never show the address, token, password or proxy. Also the event JSON shape.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

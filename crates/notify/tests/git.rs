@@ -2,7 +2,7 @@
 //! bodies, state mapping and the duplicate-status skip.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{SHA, Server, TOKEN, assert_fixture, config, event, rule};
 use glidepath_notify::{Severity, notifier};

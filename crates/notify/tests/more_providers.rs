@@ -2,7 +2,7 @@
 //! against a loopback server: method, path, auth header, golden body, skipped events, rejections.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{Recorded, Server, TOKEN, assert_fixture, config, event, rule};
 use glidepath_notify::{Event, NotifyError, ProviderConfig, Severity, notifier};

@@ -2,7 +2,7 @@
 //! the golden JSON body per type.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{Server, TOKEN, assert_fixture, config, event, rule};
 use glidepath_notify::{Event, ProxyConfig, Severity, hex, hmac_sha256, notifier};

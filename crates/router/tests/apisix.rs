@@ -1,7 +1,7 @@
 //! APISIX: the canary ApisixRoute cloned from `spec.routeRef`, per step, and what it refuses.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{canary, ctx, golden, release, router, source_apisix_route, split};
 use glidepath_api::flagger::{Canary, Provider};

@@ -2,7 +2,7 @@
 //! routes, gRPC, and what it refuses.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{canary, ctx, golden, release, router, split};
 use glidepath_api::flagger::{Canary, Provider};

@@ -4,7 +4,7 @@
 //! error. Writes are dry runs, so objects sharing a name do not collide.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Gloo Edge: the RouteTable and Upstreams per step, A/B matchers, and what it refuses.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{canary, config_upstream, ctx, golden, release, router, split};
 use glidepath_api::flagger::{Canary, Provider};

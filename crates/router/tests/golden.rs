@@ -3,7 +3,7 @@
 //! the diff before committing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{canary, ctx, golden};
 use glidepath_api::flagger::Canary;

@@ -1,7 +1,7 @@
 //! NGINX, Contour and Traefik: desired objects per step, A/B, and what each refuses.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{canary, ctx, golden, release, router, source_ingress, split};
 use glidepath_api::flagger::Canary;

@@ -1,7 +1,7 @@
 //! Istio: VirtualService + DestinationRules per step, compared with reviewed fixtures.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{canary, ctx, golden, release, router, split};
 use glidepath_api::flagger::Canary;

@@ -3,7 +3,7 @@
 //! ownerReference; the split read back from `spec.traffic`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{golden, split};
 use glidepath_api::flagger::Canary;

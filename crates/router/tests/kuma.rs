@@ -1,7 +1,7 @@
 //! Kuma: the cluster-scoped TrafficRoute per step, its mesh, and what it refuses.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{canary, ctx, golden, release, router, split};
 use glidepath_api::flagger::Provider;

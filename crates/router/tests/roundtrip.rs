@@ -2,7 +2,7 @@
 //! weight, for plain, A/B and mirrored configurations.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{canary, ctx, referenced_for};
 use glidepath_api::flagger::Canary;

@@ -1,7 +1,7 @@
 //! Skipper: the canary Ingress per step, its annotations, and what it refuses.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{canary, ctx, golden, release, router, source_ingress, split};
 use glidepath_api::flagger::{Canary, Provider};

@@ -1,7 +1,7 @@
 //! Linkerd and SMI TrafficSplits per API version.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{canary, ctx, golden, release, router, split};
 use serde_json::json;

@@ -27,7 +27,7 @@
 //!
 //! Performance: every stored object carries a JSON cell filled once, outside the store lock, by
 //! the first reader (watch fan-out, LIST, or the write's own response); LIST concatenates these
-//! cells and watches batch queued events into one chunk. Figures: `examples/bench.rs` and the
+//! cells and watches batch queued events into one chunk. Figures: `examples/sandbox_bench.rs` and the
 //! crate README.
 //!
 //! Known gaps: strategic merge patch of custom resources answers 415 (as kube-apiserver does);

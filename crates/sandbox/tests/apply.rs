@@ -1,7 +1,7 @@
 //! Server-side apply, strategic merge patch and managed fields, through kube-rs and kubectl.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{Kubectl, client, start_with};
 use glidepath_sandbox::Config;

@@ -3,7 +3,7 @@
 //! StorageClass, PriorityClass) served like any other.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{TIMEOUT, client, raw, start};
 use k8s_openapi::api::core::v1::Secret;

@@ -2,7 +2,7 @@
 //! update and never answer a spurious 409; stale PUTs still conflict.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{TIMEOUT, client, start};
 use k8s_openapi::api::core::v1::ConfigMap;

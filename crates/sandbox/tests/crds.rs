@@ -2,7 +2,7 @@
 //! upstream Flagger and Flux CRDs, printer columns, subresources.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{TIMEOUT, apply_crds, client, raw, raw_accept, start, yaml_docs};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;

@@ -1,7 +1,7 @@
 //! Drives the real `kubectl` binary against the sandbox through a temporary kubeconfig.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -3,7 +3,7 @@
 //! and Deployment env vars and containers go by their merge key.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{Kubectl, TIMEOUT, start};
 use serde_json::Value;

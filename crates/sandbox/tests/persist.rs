@@ -3,7 +3,7 @@
 //! dropped.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

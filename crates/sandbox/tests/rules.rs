@@ -2,7 +2,7 @@
 //! kube-apiserver enforces them: Gateway API routes, Flux GitRepositories, a transition rule.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use common::{TIMEOUT, apply_crds, client, start};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;

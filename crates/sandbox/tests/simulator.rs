@@ -2,7 +2,7 @@
 //! injection.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! WATCH semantics, kube-rs `watcher`/`reflector` and `Discovery` against the sandbox.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Dates over a clock fixed at 1700000000 (2023-11-14T22:13:20Z): cases from Sprig's
 //! `date_test.go` and its documentation, with Go's layout elements.
 
-mod common;
+use crate::common;
 use common::table;
 
 #[test]

@@ -1,7 +1,7 @@
 //! Defaults, flow and strings: cases from Sprig's `defaults_test.go`, `strings_test.go`
 //! and its documentation.
 
-mod common;
+use crate::common;
 use common::table;
 
 #[test]

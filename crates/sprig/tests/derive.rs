@@ -3,7 +3,7 @@
 //! counter 2 `Fovi2@JifpTupx`, medium `ZedJuz8$`, basic `pIS54PLs`, short `Zed5`, pin
 //! `6685` — also matched when run once, and are left out for time).
 
-mod common;
+use crate::common;
 use common::table;
 
 #[test]

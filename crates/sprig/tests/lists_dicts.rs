@@ -1,6 +1,6 @@
 //! Lists and dicts: cases from Sprig's `list_test.go`, `dict_test.go` and its documentation.
 
-mod common;
+use crate::common;
 use common::table;
 
 #[test]

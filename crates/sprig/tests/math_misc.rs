@@ -2,7 +2,7 @@
 //! `reflect_test.go`, `crypto_test.go`, `strings_test.go`, `defaults_test.go`,
 //! `regex_test.go` and its documentation.
 
-mod common;
+use crate::common;
 use common::table;
 
 #[test]

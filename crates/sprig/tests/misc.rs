@@ -1,7 +1,7 @@
 //! Paths, URLs, `randInt`, `getHostByName`: cases from Sprig's `paths_test.go`,
 //! `url_test.go`, `network_test.go`, `numeric_test.go` and Go's `path` package tests.
 
-mod common;
+use crate::common;
 use common::table;
 
 #[test]

@@ -1,7 +1,7 @@
 //! `semver` and `semverCompare`: cases from Sprig's `semver_test.go`, Masterminds/semver's
 //! constraint tables and Helm's `>=1.19-0` idiom.
 
-mod common;
+use crate::common;
 use common::table;
 
 #[test]

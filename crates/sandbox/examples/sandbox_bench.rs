@@ -1,6 +1,6 @@
 //! Sandbox throughput benchmark (prints figures; asserts nothing):
 //!
-//!     cargo run --profile dist -p glidepath-sandbox --example bench [-- DEPLOYMENTS WATCHERS CONCURRENCY]
+//!     cargo run --profile dist -p glidepath-sandbox --example sandbox_bench [-- DEPLOYMENTS WATCHERS CONCURRENCY]
 //!
 //! Creates DEPLOYMENTS (default 10,000) Deployments with CONCURRENCY (default 4) clients
 //! while WATCHERS (default 100) watches stream every event, then updates each once, then

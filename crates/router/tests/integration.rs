@@ -1,0 +1,19 @@
+//! Every integration test of this crate, as modules of one test binary: one link instead of
+//! one per file (see `crates/glidepath/tests/integration.rs`). Run one file's tests with
+//! `cargo test -p glidepath-router --test integration <file>::`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod common;
+
+mod apisix;
+mod appmesh;
+mod crds;
+mod gloo;
+mod golden;
+mod ingresses;
+mod istio;
+mod knative;
+mod kuma;
+mod roundtrip;
+mod skipper;
+mod smi;

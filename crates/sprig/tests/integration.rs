@@ -1,0 +1,15 @@
+//! Every integration test of this crate, as modules of one test binary: one link instead of
+//! one per file (see `crates/glidepath/tests/integration.rs`). Run one file's tests with
+//! `cargo test -p glidepath-sprig --test integration <file>::`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod common;
+
+mod certs;
+mod dates;
+mod defaults_strings;
+mod derive;
+mod lists_dicts;
+mod math_misc;
+mod misc;
+mod semver;
