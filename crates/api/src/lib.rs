@@ -1,7 +1,8 @@
 //! Glidepath's API: the Rust types of `flagger.app/v1beta1` (Canary, MetricTemplate,
-//! AlertProvider), `source.toolkit.fluxcd.io/v1` GitRepository, HelmRepository and HelmChart,
-//! `kustomize.toolkit.fluxcd.io/v1` Kustomization, `helm.toolkit.fluxcd.io/v2` HelmRelease and
-//! the notification kinds; their defaults and validation (`flagger::defaults`,
+//! AlertProvider), `source.toolkit.fluxcd.io/v1` GitRepository, HelmRepository, HelmChart and
+//! OCIRepository, `kustomize.toolkit.fluxcd.io/v1` Kustomization, `helm.toolkit.fluxcd.io/v2`
+//! HelmRelease, `image.toolkit.fluxcd.io/v1` ImageRepository, ImagePolicy and
+//! ImageUpdateAutomation, and the notification kinds; their defaults and validation (`flagger::defaults`,
 //! `flagger::validate`, `flux::validate`, `flux::helm_validate`); Go-duration parsing; and the
 //! CRDs generated from the types (`crdgen`).
 //!
