@@ -10,6 +10,7 @@ pub mod helm_repository;
 pub mod helm_validate;
 pub mod image;
 pub mod image_automation;
+pub mod image_validate;
 pub mod kustomization;
 pub mod meta;
 pub mod notification;
