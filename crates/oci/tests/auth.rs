@@ -1,0 +1,151 @@
+//! Basic auth (the registry's htpasswd mode) and the Bearer token flow (the registry's `silly`
+//! mode, whose challenge points at a token server the test runs).
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::routing::get;
+use glidepath_oci::{Cause, Credentials, OciError};
+
+use crate::support::{Image, Registry, client, free_port, serve};
+
+const PASSWORD: &str = "s3cret-pw";
+
+fn htpasswd_registry() -> Registry {
+    Registry::start_with_auth(|dir| {
+        let out = std::process::Command::new("htpasswd").args(["-Bbn", "alice", PASSWORD]).output().expect("htpasswd");
+        assert!(out.status.success());
+        let path = dir.join("htpasswd");
+        std::fs::write(&path, out.stdout).unwrap();
+        format!("auth:\n  htpasswd:\n    realm: basic-realm\n    path: {}\n", path.display())
+    })
+}
+
+/// Every message and Debug rendering of `err`, its sources included.
+fn rendered(err: &OciError) -> String {
+    let mut text = format!("{err} {err:?}");
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        text.push_str(&format!(" {s} {s:?}"));
+        source = s.source();
+    }
+    text
+}
+
+#[tokio::test]
+async fn basic_auth_from_a_docker_config() {
+    let registry = htpasswd_registry();
+    let repo = registry.repo("private/app");
+    let anonymous = client(Credentials::Anonymous).list_tags(&repo, None).await.unwrap_err();
+    assert!(matches!(anonymous.cause(), Some(Cause::Unauthorized { status: 401, .. })), "{anonymous:?}");
+
+    let config =
+        format!(r#"{{"auths":{{"http://{}":{{"username":"alice","password":"{PASSWORD}"}}}}}}"#, registry.addr);
+    let creds = Credentials::from_dockerconfigjson(config.as_bytes(), &registry.addr).unwrap();
+    let client = client(creds);
+    let digest = Image::new("basic").push(&client, &repo, "v1").await;
+    assert_eq!(client.list_tags(&repo, None).await.unwrap(), ["v1"]);
+    assert_eq!(client.head_manifest(&repo, "v1").await.unwrap().digest, digest);
+}
+
+#[tokio::test]
+async fn a_wrong_password_names_the_registry_and_not_the_password() {
+    let registry = htpasswd_registry();
+    let repo = registry.repo("private/app");
+    let wrong = "wrong-horse-battery";
+    let client = client(Credentials::Basic { username: "alice".into(), password: wrong.into() });
+    let err = client.list_tags(&repo, None).await.unwrap_err();
+    assert!(matches!(err, OciError::ListTags { .. }), "{err:?}");
+    assert_eq!(err.status(), Some(401));
+    assert!(err.to_string().contains(&registry.addr), "{err}");
+    assert!(err.to_string().contains("private/app"), "{err}");
+    let text = rendered(&err);
+    assert!(!text.contains(wrong) && !text.contains(PASSWORD), "{text}");
+    assert!(!format!("{client:?}").contains(wrong));
+}
+
+/// What the token server was asked: (query string, Authorization header).
+type Asked = Arc<Mutex<Vec<(String, String)>>>;
+
+async fn token_server(field: &'static str) -> (String, Asked) {
+    let asked: Asked = Arc::default();
+    let router = axum::Router::new()
+        .route(
+            "/token",
+            get(move |State(asked): State<Asked>, Query(q): Query<Vec<(String, String)>>, headers: HeaderMap| async move {
+                let query = q.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+                let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+                asked.lock().unwrap().push((query, auth));
+                axum::Json(serde_json::json!({ field: "tok-xyz", "expires_in": 300 }))
+            }),
+        )
+        .with_state(asked.clone());
+    let addr = serve(router).await;
+    (format!("http://{addr}/token"), asked)
+}
+
+fn silly_registry(realm: &str) -> Registry {
+    let realm = realm.to_string();
+    Registry::start_with_auth(move |_| format!("auth:\n  silly:\n    realm: {realm}\n    service: glidepath-test\n"))
+}
+
+#[tokio::test]
+async fn bearer_challenges_fetch_a_token_per_scope_with_basic_credentials() {
+    let (realm, asked) = token_server("token").await;
+    let registry = silly_registry(&realm);
+    let repo = registry.repo("demo/app");
+    let client = client(Credentials::Basic { username: "bob".into(), password: "pw".into() });
+
+    let digest = Image::new("bearer").push(&client, &repo, "1.0").await;
+    assert_eq!(client.list_tags(&repo, None).await.unwrap(), ["1.0"]);
+    assert_eq!(client.head_manifest(&repo, "1.0").await.unwrap().digest, digest);
+    client.get_manifest(&repo, "1.0").await.unwrap();
+
+    // One token per scope: the push scope once, the pull scope once, then cached.
+    let asked = asked.lock().unwrap().clone();
+    let basic = "Basic Ym9iOnB3"; // bob:pw
+    assert_eq!(
+        asked,
+        [
+            ("service=glidepath-test&scope=repository:demo/app:pull,push".to_string(), basic.to_string()),
+            ("service=glidepath-test&scope=repository:demo/app:pull".to_string(), basic.to_string()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn access_token_responses_and_anonymous_token_requests_work() {
+    let (realm, asked) = token_server("access_token").await;
+    let registry = silly_registry(&realm);
+    let repo = registry.repo("public");
+    let client = client(Credentials::Anonymous);
+    let err = client.list_tags(&repo, None).await.unwrap_err();
+    // Authenticated but nothing pushed yet: the registry's own 404, not a 401.
+    assert_eq!(err.status(), Some(404), "{err}");
+    assert!(err.is_not_found());
+    assert_eq!(
+        asked.lock().unwrap().as_slice(),
+        [("service=glidepath-test&scope=repository:public:pull".into(), String::new())]
+    );
+}
+
+#[tokio::test]
+async fn a_token_server_that_is_down_is_a_token_error() {
+    let realm = format!("http://127.0.0.1:{}/token", free_port());
+    let registry = silly_registry(&realm);
+    let repo = registry.repo("demo/app");
+    let err = client(Credentials::Basic { username: "bob".into(), password: "hunter22".into() })
+        .list_tags(&repo, None)
+        .await
+        .unwrap_err();
+    match &err {
+        OciError::FetchToken { registry: r, realm: got, scope, cause: Cause::Connect, .. } => {
+            assert_eq!(r, &registry.addr);
+            assert_eq!(got, &realm);
+            assert_eq!(scope, "repository:demo/app:pull");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!rendered(&err).contains("hunter22"));
+}
