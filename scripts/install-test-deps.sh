@@ -13,6 +13,8 @@ command -v git >/dev/null 2>&1 || need_apt+=(git)
 # htpasswd (apache2-utils) for the bcrypt password file of its basic-auth mode.
 command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
+# Certificates for the OCI client's TLS tests (a private CA, server and client certificates).
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"

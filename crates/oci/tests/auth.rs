@@ -13,7 +13,7 @@ use crate::support::{Image, Registry, client, free_port, serve};
 const PASSWORD: &str = "s3cret-pw";
 
 fn htpasswd_registry() -> Registry {
-    Registry::start_with_auth(|dir| {
+    Registry::start_with(|dir| {
         let out = std::process::Command::new("htpasswd").args(["-Bbn", "alice", PASSWORD]).output().expect("htpasswd");
         assert!(out.status.success());
         let path = dir.join("htpasswd");
@@ -87,7 +87,7 @@ async fn token_server(field: &'static str) -> (String, Asked) {
 
 fn silly_registry(realm: &str) -> Registry {
     let realm = realm.to_string();
-    Registry::start_with_auth(move |_| format!("auth:\n  silly:\n    realm: {realm}\n    service: glidepath-test\n"))
+    Registry::start_with(move |_| format!("auth:\n  silly:\n    realm: {realm}\n    service: glidepath-test\n"))
 }
 
 #[tokio::test]

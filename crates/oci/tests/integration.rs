@@ -9,3 +9,4 @@ mod pagination;
 mod reference;
 mod registry;
 mod support;
+mod tls;

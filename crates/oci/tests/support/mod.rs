@@ -17,15 +17,17 @@ pub struct Registry {
 impl Registry {
     /// No authentication.
     pub fn start() -> Self {
-        Self::start_with_auth(|_| String::new())
+        Self::start_with(|_| String::new())
     }
 
-    /// `auth(dir)` returns the config's `auth:` section (files may be written into `dir`).
-    pub fn start_with_auth(auth: impl FnOnce(&Path) -> String) -> Self {
+    /// `extra(dir)` is config text placed right after `http.addr` (indented it continues the
+    /// `http:` section, e.g. `  tls:`; unindented it adds a section, e.g. `auth:`); files it
+    /// needs may be written into `dir`.
+    pub fn start_with(extra: impl FnOnce(&Path) -> String) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
-        let auth = auth(dir.path());
+        let auth = extra(dir.path());
         let config = format!(
             "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  \
              delete:\n    enabled: true\nhttp:\n  addr: {addr}\n{auth}",
