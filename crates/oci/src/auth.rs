@@ -133,9 +133,16 @@ pub(crate) async fn fetch_token(
     service: Option<&str>,
     scope: &str,
 ) -> Result<Grant, OciError> {
-    let span = tracing::info_span!("oci.token", registry, realm, scope, outcome = tracing::field::Empty);
+    let span = tracing::info_span!(
+        "oci.token",
+        registry = %registry,
+        realm = %realm,
+        scope = %scope,
+        outcome = tracing::field::Empty,
+        status = tracing::field::Empty,
+    );
     let result = fetch_token_inner(http, credentials, registry, realm, service, scope).instrument(span.clone()).await;
-    span.record("outcome", if result.is_ok() { "ok" } else { "error" });
+    crate::client::record_outcome(&span, &result);
     result
 }
 

@@ -1,6 +1,7 @@
 //! Blobs: `GET /v2/<name>/blobs/<digest>` (verified, bounded, optionally streamed to a writer)
 //! and monolithic uploads (`POST /v2/<name>/blobs/uploads/` then `PUT <location>?digest=`).
 
+use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use tokio::io::{AsyncWrite, AsyncWriteExt as _};
@@ -96,11 +97,12 @@ impl Client {
         }
         let start = self.url(call, "blobs/uploads/")?;
         let response =
-            self.send(call, |http| http.post(start.clone()).header(CONTENT_LENGTH, "0").body(Vec::new())).await?;
+            self.send(call, |http| http.post(start.clone()).header(CONTENT_LENGTH, "0").body(Bytes::new())).await?;
         let response = Client::check(call, response, &[StatusCode::ACCEPTED, StatusCode::CREATED]).await?;
         let mut location = upload_location(&response, &start).map_err(|e| call.error(e, None))?;
         location.query_pairs_mut().append_pair("digest", digest);
-        let body = bytes.to_vec();
+        // Cloned per attempt (a 401 retry) without copying the content.
+        let body = Bytes::copy_from_slice(bytes);
         let response = self
             .send(call, |http| {
                 http.put(location.clone()).header(CONTENT_TYPE, "application/octet-stream").body(body.clone())

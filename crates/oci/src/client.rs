@@ -134,18 +134,23 @@ impl Call<'_> {
             repository = %self.repo.name,
             reference = self.reference,
             outcome = tracing::field::Empty,
+            status = tracing::field::Empty,
         )
     }
 }
 
-/// Records `outcome` on a call's span.
+/// Records `outcome` (and `status`, when the server answered) on a call's span.
 pub(crate) fn record_outcome<T>(span: &tracing::Span, result: &Result<T, OciError>) {
     match result {
         Ok(_) => {
-            span.record("outcome", "ok");
+            span.record("outcome", tracing::field::display("ok"));
         }
         Err(e) => {
-            span.record("outcome", tracing::field::display(e.cause().map_or_else(String::new, ToString::to_string)));
+            let outcome = e.cause().map_or("error", |c| c.kind(e.is_not_found()));
+            span.record("outcome", tracing::field::display(outcome));
+            if let Some(status) = e.status() {
+                span.record("status", status);
+            }
             tracing::debug!(parent: span, error = %e, "registry call failed");
         }
     }

@@ -146,6 +146,26 @@ pub enum Cause {
     Write,
 }
 
+impl Cause {
+    /// A short name for spans and metrics: `unauthorized`, `not_found`, `http_status`,
+    /// `timeout`, `connect`, `transport`, `digest_mismatch`, `too_large`,
+    /// `invalid_response`, `write`.
+    pub fn kind(&self, not_found: bool) -> &'static str {
+        match self {
+            Self::Status { .. } if not_found => "not_found",
+            Self::Status { .. } => "http_status",
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::Timeout => "timeout",
+            Self::Connect => "connect",
+            Self::Transport => "transport",
+            Self::DigestMismatch { .. } => "digest_mismatch",
+            Self::TooLarge { .. } => "too_large",
+            Self::InvalidResponse(_) => "invalid_response",
+            Self::Write => "write",
+        }
+    }
+}
+
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

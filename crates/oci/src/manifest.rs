@@ -1,11 +1,12 @@
 //! Manifests: `HEAD`/`GET`/`PUT /v2/<name>/manifests/<reference>`.
 
+use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap};
 use tracing::Instrument as _;
 
 use crate::client::{Action, Call, Client, read_limited, record_outcome};
-use crate::digest::{digest_like, sha256_digest};
+use crate::digest::{Hasher, digest_like, sha256_digest};
 use crate::error::{Cause, OciError};
 use crate::reference::{Repository, validate_digest};
 
@@ -81,6 +82,8 @@ impl Client {
         let media_type = header(response.headers(), CONTENT_TYPE.as_str()).unwrap_or_default();
         let served = header(response.headers(), "docker-content-digest");
         let bytes = read_limited(response, MAX_MANIFEST).await.map_err(|(c, s)| call.error(c, s))?;
+        // A served digest in an algorithm we cannot compute is not checked (nor trusted).
+        let served = served.filter(|d| Hasher::for_digest(d).is_some());
         let expected = if is_digest(reference) { Some(reference.to_string()) } else { served };
         let digest = match expected {
             Some(expected) => {
@@ -111,7 +114,7 @@ impl Client {
                 return Err(call.error(Cause::DigestMismatch { expected: reference.into(), actual: digest }, None));
             }
             let url = self.url(&call, &format!("manifests/{reference}"))?;
-            let body = bytes.to_vec();
+            let body = Bytes::copy_from_slice(bytes);
             let response = self
                 .send(&call, |http| http.put(url.clone()).header(CONTENT_TYPE, media_type).body(body.clone()))
                 .await?;

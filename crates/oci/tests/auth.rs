@@ -7,10 +7,13 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::routing::get;
 use glidepath_oci::{Cause, Credentials, OciError};
+use tracing_subscriber::fmt::format::FmtSpan;
 
 use crate::support::{Image, Registry, client, free_port, serve};
 
 const PASSWORD: &str = "s3cret-pw";
+/// What the token server issues.
+const TOKEN: &str = "tok-xyz-secret";
 
 fn htpasswd_registry() -> Registry {
     Registry::start_with(|dir| {
@@ -77,7 +80,11 @@ async fn token_server(field: &'static str) -> (String, Asked) {
                 let query = q.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
                 let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
                 asked.lock().unwrap().push((query, auth));
-                axum::Json(serde_json::json!({ field: "tok-xyz", "expires_in": 300 }))
+                axum::Json(serde_json::json!({ field: TOKEN, "expires_in": 300 }))
+            })
+            .post(|State(asked): State<Asked>, body: String| async move {
+                asked.lock().unwrap().push((body, "POST".into()));
+                axum::Json(serde_json::json!({ "access_token": TOKEN }))
             }),
         )
         .with_state(asked.clone());
@@ -148,4 +155,84 @@ async fn a_token_server_that_is_down_is_a_token_error() {
         other => panic!("{other:?}"),
     }
     assert!(!rendered(&err).contains("hunter22"));
+}
+
+#[tokio::test]
+async fn identity_tokens_are_exchanged_by_post_as_refresh_tokens() {
+    let (realm, asked) = token_server("token").await;
+    let registry = silly_registry(&realm);
+    let repo = registry.repo("demo/app");
+    let config = format!(r#"{{"auths":{{"{}":{{"identitytoken":"refresh-me"}}}}}}"#, registry.addr);
+    let creds = Credentials::from_dockerconfigjson(config.as_bytes(), &registry.addr).unwrap();
+    let client = client(creds);
+    let err = client.list_tags(&repo, None).await.unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err}"); // authenticated; the repository is empty
+    assert_eq!(
+        asked.lock().unwrap().as_slice(),
+        [(
+            "grant_type=refresh_token&client_id=glidepath&refresh_token=refresh-me\
+             &scope=repository%3Ademo%2Fapp%3Apull&service=glidepath-test"
+                .to_string(),
+            "POST".to_string()
+        )]
+    );
+}
+
+/// A `tracing` writer into memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+/// Everything the test binary's calls log, from the first test that asks. A global subscriber:
+/// a thread-scoped one misses callsites whose interest other test threads cached first.
+fn captured_logs() -> &'static Captured {
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    CAPTURED.get_or_init(|| {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_span_events(FmtSpan::CLOSE)
+            .with_ansi(false)
+            .with_writer(captured.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        captured
+    })
+}
+
+#[tokio::test]
+async fn spans_name_the_registry_and_outcome_and_never_a_secret() {
+    let captured = captured_logs();
+    let (realm, _) = token_server("token").await;
+    let bearer = silly_registry(&realm);
+    let client_with_password = client(Credentials::Basic { username: "bob".into(), password: "pw-in-logs?".into() });
+    Image::new("logs").push(&client_with_password, &bearer.repo("demo/app"), "1").await;
+    let basic = htpasswd_registry();
+    let wrong = client(Credentials::Basic { username: "alice".into(), password: "wrong-in-logs?".into() });
+    wrong.list_tags(&basic.repo("private/app"), None).await.unwrap_err();
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("oci.call") && logs.contains("oci.token"), "{logs}");
+    assert!(logs.contains(&format!("registry={}", bearer.addr)) && logs.contains("repository=demo/app"), "{logs}");
+    assert!(logs.contains("outcome=ok"), "{logs}");
+    assert!(logs.contains(&format!("registry={}", basic.addr)) && logs.contains("outcome=unauthorized"), "{logs}");
+    for secret in ["pw-in-logs?", "wrong-in-logs?", TOKEN, PASSWORD, "Ym9iOnB3LWluLWxvZ3M"] {
+        assert!(!logs.contains(secret), "{secret} in {logs}");
+    }
 }
