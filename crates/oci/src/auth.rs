@@ -215,7 +215,8 @@ async fn fetch_token_inner(
         .or(parsed.access_token.filter(|t| !t.is_empty()))
         .ok_or_else(|| fail(Cause::InvalidResponse("the token response has no token".into()), None))?;
     let lifetime = Duration::from_secs(parsed.expires_in.unwrap_or(DEFAULT_EXPIRES_IN));
-    let expires = Instant::now() + lifetime.saturating_sub(EXPIRY_MARGIN);
+    // Short-lived tokens keep at least half their life.
+    let expires = Instant::now() + lifetime.saturating_sub(EXPIRY_MARGIN).max(lifetime / 2);
     Ok(Grant::Bearer { header: format!("Bearer {token}"), expires })
 }
 

@@ -72,6 +72,10 @@ async fn a_wrong_password_names_the_registry_and_not_the_password() {
 type Asked = Arc<Mutex<Vec<(String, String)>>>;
 
 async fn token_server(field: &'static str) -> (String, Asked) {
+    token_server_expiring(field, 300).await
+}
+
+async fn token_server_expiring(field: &'static str, expires_in: u64) -> (String, Asked) {
     let asked: Asked = Arc::default();
     let router = axum::Router::new()
         .route(
@@ -80,7 +84,7 @@ async fn token_server(field: &'static str) -> (String, Asked) {
                 let query = q.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
                 let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
                 asked.lock().unwrap().push((query, auth));
-                axum::Json(serde_json::json!({ field: TOKEN, "expires_in": 300 }))
+                axum::Json(serde_json::json!({ field: TOKEN, "expires_in": expires_in }))
             })
             .post(|State(asked): State<Asked>, body: String| async move {
                 asked.lock().unwrap().push((body, "POST".into()));
@@ -119,6 +123,22 @@ async fn bearer_challenges_fetch_a_token_per_scope_with_basic_credentials() {
             ("service=glidepath-test&scope=repository:demo/app:pull".to_string(), basic.to_string()),
         ]
     );
+}
+
+#[tokio::test]
+async fn tokens_are_fetched_again_when_they_expire() {
+    let (realm, asked) = token_server_expiring("token", 4).await;
+    let registry = silly_registry(&realm);
+    let repo = registry.repo("demo/app");
+    let client = client(Credentials::Anonymous);
+    Image::new("expiry").push(&client, &repo, "1").await;
+    client.list_tags(&repo, None).await.unwrap();
+    client.list_tags(&repo, None).await.unwrap();
+    assert_eq!(asked.lock().unwrap().len(), 2, "push and pull scopes, each once");
+    // Kept for half of its 4 s life: gone after 2.2 s.
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    client.list_tags(&repo, None).await.unwrap();
+    assert_eq!(asked.lock().unwrap().len(), 3);
 }
 
 #[tokio::test]
