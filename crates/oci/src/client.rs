@@ -15,8 +15,8 @@ use crate::reference::Repository;
 /// Largest error body read from a registry.
 const MAX_ERROR_BODY: u64 = 64 * 1024;
 
-/// How to reach registries.
-#[derive(Debug, Clone)]
+/// How to reach registries. Debug hides the proxy URL (it may hold credentials).
+#[derive(Clone)]
 pub struct ClientOptions {
     /// Plain HTTP instead of HTTPS (Flux's `insecure: true`).
     pub insecure: bool,
@@ -26,11 +26,26 @@ pub struct ClientOptions {
     pub identity: Option<ClientIdentity>,
     /// The limit of each HTTP request, connection to last byte.
     pub timeout: Duration,
+    /// An HTTP(S) proxy for every request (`http://user:pass@proxy:3128`), as Flux's
+    /// `proxySecretRef` gives it. No proxy from the environment is used.
+    pub proxy: Option<String>,
 }
 
 impl Default for ClientOptions {
     fn default() -> Self {
-        Self { insecure: false, ca_pem: None, identity: None, timeout: Duration::from_secs(60) }
+        Self { insecure: false, ca_pem: None, identity: None, timeout: Duration::from_secs(60), proxy: None }
+    }
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("insecure", &self.insecure)
+            .field("ca_pem", &self.ca_pem.as_ref().map(Vec::len))
+            .field("identity", &self.identity)
+            .field("timeout", &self.timeout)
+            .field("proxy", &self.proxy.as_ref().map(|_| "<redacted>"))
+            .finish()
     }
 }
 
@@ -178,6 +193,12 @@ impl Client {
             pem.extend_from_slice(&identity.cert_pem);
             let identity = reqwest::Identity::from_pem(&pem).map_err(|e| setup("reading the client certificate", e))?;
             builder = builder.identity(identity);
+        }
+        if let Some(proxy) = &options.proxy {
+            // reqwest's error would quote the URL, credentials included: not kept.
+            let proxy = reqwest::Proxy::all(proxy.as_str())
+                .map_err(|_| OciError::ClientSetup { reason: "the proxy is not a URL".into(), source: None })?;
+            builder = builder.proxy(proxy);
         }
         let http = builder.build().map_err(|e| setup("building the HTTP client", e))?;
         let scheme = if options.insecure { "http" } else { "https" };

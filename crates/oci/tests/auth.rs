@@ -256,3 +256,27 @@ async fn spans_name_the_registry_and_outcome_and_never_a_secret() {
         assert!(!logs.contains(secret), "{secret} in {logs}");
     }
 }
+
+#[tokio::test]
+async fn a_token_server_refusing_the_credentials_is_unauthorized_without_them() {
+    let router = axum::Router::new().route(
+        "/token",
+        get(|| async {
+            (
+                axum::http::StatusCode::UNAUTHORIZED,
+                axum::Json(serde_json::json!({"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]})),
+            )
+        }),
+    );
+    let realm = format!("http://{}/token", serve(router).await);
+    let registry = silly_registry(&realm);
+    let client = client(Credentials::Basic { username: "bob".into(), password: "refused-pw".into() });
+    let err = client.list_tags(&registry.repo("demo/app"), None).await.unwrap_err();
+    assert!(matches!(err, OciError::FetchToken { .. }), "{err:?}");
+    assert_eq!(err.status(), Some(401));
+    assert!(
+        err.to_string().contains("UNAUTHORIZED: bad credentials") && err.to_string().contains(&registry.addr),
+        "{err}"
+    );
+    assert!(!rendered(&err).contains("refused-pw"));
+}

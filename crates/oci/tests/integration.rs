@@ -5,6 +5,7 @@
 
 mod auth;
 mod bad_input;
+mod options;
 mod pagination;
 mod reference;
 mod registry;

@@ -1,6 +1,6 @@
 //! Push, list, resolve and pull against the real registry, through our own client.
 
-use glidepath_oci::{Cause, Credentials, OCI_MANIFEST, OciError, sha256_digest};
+use glidepath_oci::{Cause, Credentials, OCI_INDEX, OCI_MANIFEST, OciError, sha256_digest};
 
 use crate::support::{Image, Registry, client};
 
@@ -72,4 +72,25 @@ async fn the_registry_rejects_a_blob_whose_digest_is_wrong() {
     let image = Image::new("x");
     let err = client.put_manifest(&repo, &claimed, &image.manifest, OCI_MANIFEST).await.unwrap_err();
     assert!(matches!(err.cause(), Some(Cause::DigestMismatch { .. })), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_index_keeps_its_media_type() {
+    let registry = Registry::start();
+    let client = client(Credentials::Anonymous);
+    let repo = registry.repo("multi");
+    let image = Image::new("amd64");
+    let manifest = image.push(&client, &repo, "amd64").await;
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [{"mediaType": OCI_MANIFEST, "digest": manifest, "size": image.manifest.len(),
+                       "platform": {"architecture": "amd64", "os": "linux"}}],
+    }))
+    .unwrap();
+    let digest = client.put_manifest(&repo, "1.0", &index, OCI_INDEX).await.unwrap();
+    let head = client.head_manifest(&repo, "1.0").await.unwrap();
+    assert_eq!((head.digest.as_str(), head.media_type.as_str()), (digest.as_str(), OCI_INDEX));
+    let fetched = client.get_manifest(&repo, &digest).await.unwrap();
+    assert_eq!((fetched.bytes, fetched.media_type), (index, OCI_INDEX.to_string()));
 }

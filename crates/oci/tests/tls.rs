@@ -63,6 +63,7 @@ fn https_client(registry: &Registry, ca: bool, identity: bool) -> Client {
         ca_pem: ca.then(|| read("ca.pem")),
         identity: identity.then(|| ClientIdentity { cert_pem: read("client.pem"), key_pem: read("client.key") }),
         timeout: Duration::from_secs(10),
+        proxy: None,
     };
     Client::new(options, Credentials::Anonymous).unwrap()
 }
