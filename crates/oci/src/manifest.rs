@@ -41,28 +41,35 @@ pub struct Manifest {
 }
 
 impl Client {
-    /// Resolves a tag or digest without downloading the manifest (`HEAD`).
+    /// Resolves a tag or digest without downloading the manifest (`HEAD`). A registry that
+    /// answers HEAD without `Docker-Content-Digest` (or refuses HEAD with 405) is asked with
+    /// `GET`, and the digest computed from the bytes.
     pub async fn head_manifest(&self, repo: &Repository, reference: &str) -> Result<Descriptor, OciError> {
         let call = Call { action: Action::HeadManifest, repo, reference };
         let span = call.span();
-        let result = async {
-            let url = self.url(&call, &format!("manifests/{reference}"))?;
-            let response = self.send(&call, |http| http.head(url.clone()).header(ACCEPT, ACCEPTED)).await?;
-            let response = Client::check(&call, response, &[StatusCode::OK]).await?;
-            let headers = response.headers();
-            let digest = header(headers, "docker-content-digest")
-                .ok_or_else(|| call.error(Cause::InvalidResponse("no Docker-Content-Digest header".into()), None))?;
-            validate_digest(&digest).map_err(|what| call.error(Cause::InvalidResponse(what.into()), None))?;
-            if is_digest(reference) && digest != reference {
-                return Err(call.error(Cause::DigestMismatch { expected: reference.into(), actual: digest }, None));
-            }
-            let size = header(headers, CONTENT_LENGTH.as_str()).and_then(|s| s.parse().ok()).unwrap_or(0);
-            Ok(Descriptor { digest, media_type: header(headers, CONTENT_TYPE.as_str()).unwrap_or_default(), size })
-        }
-        .instrument(span.clone())
-        .await;
+        let result = self.head_manifest_inner(&call, reference).instrument(span.clone()).await;
         record_outcome(&span, &result);
         result
+    }
+
+    async fn head_manifest_inner(&self, call: &Call<'_>, reference: &str) -> Result<Descriptor, OciError> {
+        let url = self.url(call, &format!("manifests/{reference}"))?;
+        let response = self.send(call, |http| http.head(url.clone()).header(ACCEPT, ACCEPTED)).await?;
+        let response = Client::check(call, response, &[StatusCode::OK, StatusCode::METHOD_NOT_ALLOWED]).await?;
+        let headers = response.headers();
+        let Some(digest) = header(headers, "docker-content-digest").filter(|_| response.status() == StatusCode::OK)
+        else {
+            let fetch = Call { action: Action::FetchManifest, ..*call };
+            let manifest = self.get_manifest_inner(&fetch, reference).await?;
+            let size = manifest.bytes.len() as u64;
+            return Ok(Descriptor { digest: manifest.digest, media_type: manifest.media_type, size });
+        };
+        validate_digest(&digest).map_err(|what| call.error(Cause::InvalidResponse(what.into()), None))?;
+        if is_digest(reference) && digest != reference {
+            return Err(call.error(Cause::DigestMismatch { expected: reference.into(), actual: digest }, None));
+        }
+        let size = header(headers, CONTENT_LENGTH.as_str()).and_then(|s| s.parse().ok()).unwrap_or(0);
+        Ok(Descriptor { digest, media_type: header(headers, CONTENT_TYPE.as_str()).unwrap_or_default(), size })
     }
 
     /// Downloads a manifest. For a digest reference the bytes must hash to it; for a tag the

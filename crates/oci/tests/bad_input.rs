@@ -63,6 +63,10 @@ async fn content_that_does_not_match_its_digest_is_rejected() {
     let m = client.get_manifest(&repo, "latest").await.unwrap();
     assert_eq!(m.digest, sha256_digest(b"{\"tampered\":1}"));
     assert_eq!(m.media_type, OCI_MANIFEST);
+    // HEAD without Docker-Content-Digest falls back to GET.
+    let head = client.head_manifest(&repo, "latest").await.unwrap();
+    assert_eq!(head.digest, m.digest);
+    assert_eq!((head.media_type.as_str(), head.size), (OCI_MANIFEST, m.bytes.len() as u64));
 }
 
 #[tokio::test]
