@@ -9,6 +9,22 @@
 //! it never writes a password or token into an error, a log line or Debug output.
 //!
 //! References follow go-containerregistry's `pkg/name` defaults (see [`Reference`]).
+//!
+//! ```no_run
+//! # async fn scan(dockerconfigjson: &[u8]) -> Result<(), glidepath_oci::OciError> {
+//! use glidepath_oci::{Client, ClientOptions, Credentials, Reference};
+//!
+//! let reference = Reference::parse("oci://ghcr.io/org/manifests:1.2.3")?;
+//! let repo = &reference.repository;
+//! let credentials = Credentials::from_dockerconfigjson(dockerconfigjson, &repo.registry)?;
+//! let client = Client::new(ClientOptions::default(), credentials)?;
+//! let tags = client.list_tags(repo, Some(1000)).await?;
+//! let descriptor = client.head_manifest(repo, reference.identifier()).await?;
+//! let manifest = client.get_manifest(repo, &descriptor.digest).await?;
+//! # let _ = (tags, manifest);
+//! # Ok(())
+//! # }
+//! ```
 
 // Errors name the registry, repository and reference by value; they come after network round
 // trips, where their size does not matter.
