@@ -36,8 +36,8 @@ fn revision_is_adler32_of_go_json() {
 fn exclusions_default_and_limits() {
     let set = TagSet::new(["1.0", "sha256-abc.sig", "1.1", "x.sig.bak"], &Exclusions::default());
     assert_eq!(set.iter().collect::<Vec<_>>(), ["1.0", "1.1", "x.sig.bak"]);
-    assert_eq!(Exclusions::new(None).unwrap().excludes("a.sig"), true);
-    assert_eq!(Exclusions::new(Some(&[])).unwrap().excludes("a.sig"), false);
+    assert!(Exclusions::new(None).unwrap().excludes("a.sig"));
+    assert!(!Exclusions::new(Some(&[])).unwrap().excludes("a.sig"));
     let custom = Exclusions::new(Some(&["^dev-".to_string(), "rc".to_string()])).unwrap();
     let set = TagSet::new(["dev-1", "1.0-rc1", "1.0", "a.sig"], &custom);
     assert_eq!(set.iter().collect::<Vec<_>>(), ["1.0", "a.sig"]);
