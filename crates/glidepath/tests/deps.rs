@@ -19,6 +19,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("glidepath-notify", &[]),
     ("glidepath-sprig", &["glidepath-gotmpl"]),
     ("glidepath-helm", &["glidepath-gotmpl", "glidepath-sprig"]),
+    ("glidepath-image", &["glidepath-gotmpl", "glidepath-sprig"]),
     ("glidepath-canary", &["glidepath-api"]),
     ("glidepath-router", &["glidepath-api"]),
     ("glidepath-analysis", &["glidepath-api"]),
@@ -41,6 +42,7 @@ const PURE: &[&str] = &[
     "glidepath-gotmpl",
     "glidepath-sprig",
     "glidepath-helm",
+    "glidepath-image",
 ];
 /// Crates that must not depend on kube or k8s-openapi at all.
 const NO_KUBE: &[&str] = &[
@@ -54,6 +56,7 @@ const NO_KUBE: &[&str] = &[
     "glidepath-notify",
     "glidepath-sprig",
     "glidepath-helm",
+    "glidepath-image",
 ];
 
 fn metadata() -> Value {

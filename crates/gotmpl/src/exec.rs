@@ -217,6 +217,23 @@ impl<'t> State<'t> {
         let outer = self.vars.len();
         let val = self.eval_pipeline(dot, &r.pipe)?;
         let mark = self.vars.len();
+        if let Value::Opaque(o) = &val.v
+            && let Some(entries) = o.entries()
+        {
+            let items: Vec<(Val, Val)> =
+                entries.into_iter().map(|(k, e)| (Val::plain(k), Val { v: e, boxed: true })).collect();
+            let ran = !items.is_empty();
+            for (index, elem) in items {
+                if self.iteration(r, index, elem, mark)? == Flow::Break {
+                    break;
+                }
+            }
+            if !ran && let Some(e) = &r.else_list {
+                self.walk_list(dot, e)?;
+            }
+            self.vars.truncate(outer);
+            return Ok(Flow::Normal);
+        }
         let listed = match &val.v {
             Value::Opaque(o) => o.elements(),
             _ => None,

@@ -33,6 +33,12 @@ pub trait Opaque: fmt::Debug + Send + Sync {
     fn elements(&self) -> Option<Value> {
         None
     }
+    /// The key/value pairs, when the Go value is a map whose keys are not strings (Flux's
+    /// `map[ObjectIdentifier][]Change`): `range $k, $v` binds each key as a value, in the
+    /// order given (Go's `range` sorts keys; implementations return them sorted).
+    fn entries(&self) -> Option<Vec<(Value, Value)>> {
+        None
+    }
 }
 
 /// A template value. Maps have string keys and iterate in sorted key order, as Go's
