@@ -477,6 +477,12 @@ impl Store {
             meta::metadata_mut(&mut new).insert("generation".to_owned(), json!(generation + 1));
         }
         meta::metadata_mut(&mut new).insert("resourceVersion".to_owned(), json!(meta::resource_version(&old)));
+        // A write that changes nothing but managedFields timestamps (e.g. an apply of a Secret's
+        // stringData, folded into data after the apply's own no-op check) is no write at all,
+        // as kube-apiserver's managed-fields updater keeps the old times then.
+        if same_but_times(&new, &old) && !opts.dry_run {
+            return Ok(Written { object: old, json: None, warnings });
+        }
         if new == *old || opts.dry_run {
             return Ok(Written { object: Arc::new(new), json: None, warnings });
         }
@@ -491,5 +497,26 @@ impl Store {
             self.try_finish_foreground(&stored.value);
         }
         Ok(Written { object: stored.value, json: Some(stored.json), warnings })
+    }
+}
+
+/// `a` and `b` are equal once their managedFields entries' `time`s are left out (compared in
+/// place: this runs on every write).
+fn same_but_times(a: &Value, b: &Value) -> bool {
+    // Key order may differ between equal maps: then this says "not the same", and the write
+    // goes ahead as any other.
+    fn same_except<'a>(a: &'a Value, b: &'a Value, skip: &str) -> Option<(&'a Value, &'a Value)> {
+        let (ma, mb) = (a.as_object()?, b.as_object()?);
+        let others = |m: &'a serde_json::Map<String, Value>| m.iter().filter(move |(k, _)| k.as_str() != skip);
+        if ma.len() != mb.len() || !others(ma).eq(others(mb)) {
+            return None;
+        }
+        Some((ma.get(skip).unwrap_or(&Value::Null), mb.get(skip).unwrap_or(&Value::Null)))
+    }
+    let Some((ma, mb)) = same_except(a, b, "metadata") else { return false };
+    let Some((fa, fb)) = same_except(ma, mb, "managedFields") else { return false };
+    match (fa.as_array(), fb.as_array()) {
+        (Some(x), Some(y)) => x.len() == y.len() && x.iter().zip(y).all(|(e, f)| same_except(e, f, "time").is_some()),
+        _ => fa == fb,
     }
 }

@@ -45,8 +45,12 @@ async fn secret_string_data_is_folded_into_data_on_every_write() {
         let params = PatchParams::apply("gitops");
         let first = secrets.patch("app", &params, &Patch::Apply(&applied)).await.unwrap();
         assert_eq!(data(&first, "password").as_deref(), Some("p"));
+        // A second apart, so a managedFields time would differ (it flaked in CI when the two
+        // happened to straddle a second).
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         let second = secrets.patch("app", &params, &Patch::Apply(&applied)).await.unwrap();
         assert_eq!(first.metadata.resource_version, second.metadata.resource_version);
+        assert_eq!(first.metadata.managed_fields, second.metadata.managed_fields, "no new apply time");
 
         // Bad values are 422s naming the field, and store nothing.
         for (body, field) in [
