@@ -301,5 +301,5 @@ async fn write_status(
 ) -> Result<(), SyncError> {
     let old = chart.status.clone().unwrap_or_default();
     let old_conds = old.conditions.clone().unwrap_or_default();
-    super::status_write::write(ctx, chart, (&old, &old_conds), &status, conds).await
+    crate::sync::status_write::write(ctx, chart, (&old, &old_conds), &status, conds).await
 }

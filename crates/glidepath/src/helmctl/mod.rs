@@ -25,7 +25,7 @@ mod release_options;
 mod release_source;
 pub mod release_status;
 pub mod repository;
-mod status_write;
+
 pub mod storage;
 pub mod values;
 

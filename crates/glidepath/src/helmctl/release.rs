@@ -10,10 +10,8 @@ use glidepath_api::flux::helm_release::HelmReleaseStatus;
 use glidepath_helm::storage::ReleaseRecord;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
-use serde_json::json;
 
 use super::actions::{Failed, Release, Target};
 use super::objects::Marks;
@@ -25,7 +23,7 @@ use super::storage::Storage;
 use super::values::config_digest;
 use super::{FINALIZER, REQUESTED_AT};
 use crate::sync::conditions as c;
-use crate::sync::{Context, STATUS_MANAGER, SyncError};
+use crate::sync::{Context, SyncError};
 
 const FORCE_AT: &str = "reconcile.fluxcd.io/forceAt";
 const RESET_AT: &str = "reconcile.fluxcd.io/resetAt";
@@ -429,21 +427,7 @@ async fn refresh_history(run: &mut Run<'_>, rel: &Release<'_>) {
 }
 
 async fn ensure_finalizer(ctx: &Context, hr: &HelmRelease) -> Result<(), SyncError> {
-    if hr.finalizers().iter().any(|f| f == FINALIZER) {
-        return Ok(());
-    }
-    let mut finalizers = hr.finalizers().to_vec();
-    finalizers.push(FINALIZER.to_owned());
-    set_finalizers(ctx, hr, finalizers).await
-}
-
-async fn set_finalizers(ctx: &Context, hr: &HelmRelease, finalizers: Vec<String>) -> Result<(), SyncError> {
-    let api: Api<HelmRelease> = Api::namespaced(ctx.client.clone(), &hr.namespace().unwrap_or_default());
-    let params = PatchParams { field_manager: Some(STATUS_MANAGER.into()), ..PatchParams::default() };
-    api.patch(&hr.name_any(), &params, &Patch::Merge(json!({"metadata": {"finalizers": finalizers}})))
-        .await
-        .map_err(|source| SyncError::WriteStatus { object: format!("HelmRelease/{}", hr.name_any()), source })?;
-    Ok(())
+    crate::sync::finalizers::ensure(ctx, hr, FINALIZER).await
 }
 
 /// Deletion: uninstall the release (not when suspended, as helm-controller), remove the
@@ -476,7 +460,6 @@ async fn finalize(hr: &HelmRelease, ctx: &Context) -> Result<Action, SyncError> 
         }
     }
     source::delete_chart(ctx, hr).await;
-    let rest: Vec<String> = hr.finalizers().iter().filter(|f| *f != FINALIZER).cloned().collect();
-    set_finalizers(ctx, hr, rest).await?;
+    crate::sync::finalizers::release(ctx, hr, FINALIZER).await?;
     Ok(Action::await_change())
 }

@@ -113,5 +113,5 @@ pub async fn write(
 ) -> Result<(), SyncError> {
     let old = hr.status.clone().unwrap_or_default();
     let old_conds = old.conditions.clone().unwrap_or_default();
-    super::status_write::write(ctx, hr, (&old, &old_conds), &status, conds).await
+    crate::sync::status_write::write(ctx, hr, (&old, &old_conds), &status, conds).await
 }

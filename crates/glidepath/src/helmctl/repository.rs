@@ -161,5 +161,5 @@ async fn write_status(
 ) -> Result<(), SyncError> {
     let old = repo.status.clone().unwrap_or_default();
     let old_conds = old.conditions.clone().unwrap_or_default();
-    super::status_write::write(ctx, repo, (&old, &old_conds), &status, conds).await
+    crate::sync::status_write::write(ctx, repo, (&old, &old_conds), &status, conds).await
 }

@@ -160,23 +160,7 @@ pub(super) async fn finish_with(
 }
 
 pub(super) async fn ensure_finalizer(ctx: &Context, ks: &Kustomization) -> Result<(), SyncError> {
-    if ks.finalizers().iter().any(|f| f == FINALIZER) {
-        return Ok(());
-    }
-    let mut finalizers = ks.finalizers().to_vec();
-    finalizers.push(FINALIZER.to_owned());
-    set_finalizers(ctx, ks, finalizers).await
-}
-
-async fn set_finalizers(ctx: &Context, ks: &Kustomization, finalizers: Vec<String>) -> Result<(), SyncError> {
-    let api: Api<Kustomization> = Api::namespaced(ctx.client.clone(), &ks.namespace().unwrap_or_default());
-    let params = PatchParams { field_manager: Some(STATUS_MANAGER.into()), ..PatchParams::default() };
-    // No resourceVersion precondition: the snapshot may trail our own status write by one event.
-    let patch = json!({"metadata": {"finalizers": finalizers}});
-    api.patch(&ks.name_any(), &params, &Patch::Merge(patch))
-        .await
-        .map_err(|source| SyncError::WriteStatus { object: key(ks), source })?;
-    Ok(())
+    super::finalizers::ensure(ctx, ks, FINALIZER).await
 }
 
 /// Deletion: prune per `deletionPolicy` (MirrorPrune follows `prune`; Delete always; Orphan
@@ -201,7 +185,6 @@ pub(super) async fn finalize(ks: &Kustomization, ctx: &Context) -> Result<Action
     if let Ok(mut m) = ctx.ks_memory.lock() {
         m.remove(&ks.uid().unwrap_or_default());
     }
-    let rest: Vec<String> = ks.finalizers().iter().filter(|f| *f != FINALIZER).cloned().collect();
-    set_finalizers(ctx, ks, rest).await?;
+    super::finalizers::release(ctx, ks, FINALIZER).await?;
     Ok(Action::await_change())
 }
