@@ -74,6 +74,8 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         HelmRepository::crd(),
         HelmChart::crd(),
         HelmRelease::crd(),
+        ImageRepository::crd(),
+        ImagePolicy::crd(),
         Provider::crd(),
         Alert::crd(),
         Receiver::crd(),
@@ -83,7 +85,7 @@ pub fn all() -> Vec<CustomResourceDefinition> {
 /// CRDs whose types exist and are checked against upstream, but whose controllers have not
 /// landed: not installed, so no object of theirs is accepted and then ignored.
 pub fn unserved() -> Vec<CustomResourceDefinition> {
-    finish(vec![OCIRepository::crd(), ImageRepository::crd(), ImagePolicy::crd(), ImageUpdateAutomation::crd()])
+    finish(vec![OCIRepository::crd(), ImageUpdateAutomation::crd()])
 }
 
 fn finish(mut crds: Vec<CustomResourceDefinition>) -> Vec<CustomResourceDefinition> {

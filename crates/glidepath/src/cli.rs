@@ -248,7 +248,7 @@ pub struct ControllerArgs {
         long,
         env = "GLIDEPATH_CONTROLLERS",
         value_delimiter = ',',
-        default_value = "canary,git,kustomize,notification,helm"
+        default_value = "canary,git,kustomize,notification,helm,image-reflector"
     )]
     pub controllers: Vec<String>,
     /// Serve Flux's event server here (notification-controller's `:9090`), for Flux controllers

@@ -14,6 +14,7 @@ pub mod flux_ops;
 pub mod flux_trace;
 pub mod flux_tree;
 pub mod helmctl;
+pub mod imagectl;
 pub mod loadtester;
 pub mod notification;
 pub mod ops;

@@ -96,8 +96,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     "kustomize" => sync.kustomize = true,
                     "notification" => sync.notification = true,
                     "helm" => sync.helm = true,
+                    "image-reflector" => sync.image_reflector = true,
                     other => anyhow::bail!(
-                        "--controllers: unknown controller {other:?} (canary, git, kustomize, notification, helm)"
+                        "--controllers: unknown controller {other:?} (canary, git, kustomize, notification, helm, image-reflector)"
                     ),
                 }
             }

@@ -348,6 +348,26 @@ const HELM_CONTROLLER: &[(&str, &str, &[&str])] = &[
     ("", "events", &["create", "patch"]),
 ];
 
+const IMAGE_REFLECTOR: &[(&str, &str, &[&str])] = &[
+    ("image.toolkit.fluxcd.io", "imagerepositories", &["get", "list", "watch", "patch", "update"]),
+    ("image.toolkit.fluxcd.io", "imagerepositories/status", &["get", "patch", "update"]),
+    ("image.toolkit.fluxcd.io", "imagerepositories/finalizers", &["get", "patch", "update"]),
+    ("image.toolkit.fluxcd.io", "imagepolicies", &["get", "list", "watch", "patch", "update"]),
+    ("image.toolkit.fluxcd.io", "imagepolicies/status", &["get", "patch", "update"]),
+    ("image.toolkit.fluxcd.io", "imagepolicies/finalizers", &["get", "patch", "update"]),
+    ("", "secrets", &["get", "list", "watch"]),
+    ("", "serviceaccounts", &["get", "list", "watch"]),
+    ("", "namespaces", &["get"]),
+    ("", "events", &["create", "patch"]),
+];
+
+#[test]
+fn the_image_reflector_gets_only_its_own_rules() {
+    let docs = render(json!({"controllers": {"canary": false, "imageReflector": true}}));
+    assert!(args(&docs).contains(&"--controllers=image-reflector".to_owned()));
+    assert_eq!(unscoped(&granted(&docs)), triples(IMAGE_REFLECTOR));
+}
+
 #[test]
 fn the_helm_controllers_get_their_rules_and_the_documented_apply_role() {
     let docs = render(json!({"controllers": {"canary": false, "helm": true}}));

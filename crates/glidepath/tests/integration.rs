@@ -10,6 +10,9 @@ mod chart_render;
 #[path = "../../source/tests/support/mod.rs"]
 mod git_http;
 mod helm_env;
+#[allow(dead_code)] // the OCI crate's own tests use the rest
+#[path = "../../oci/tests/support/mod.rs"]
+mod oci_registry;
 mod support;
 mod sync_env;
 
@@ -28,6 +31,7 @@ mod external_metrics;
 mod flux_cli;
 mod flux_cli_more;
 mod helm_release;
+mod image_reflector;
 mod keptn;
 mod knative;
 mod leader;

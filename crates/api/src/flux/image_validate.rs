@@ -11,10 +11,8 @@ pub const DEFAULT_SCAN_INTERVAL: Duration = Duration::from_secs(600);
 pub const DEFAULT_POLICY_INTERVAL: Duration = Duration::from_secs(600);
 
 /// Fields the schema accepts but Glidepath does not implement: refused by name, never ignored.
-pub const UNSUPPORTED_IMAGE_REPOSITORY_FIELDS: &[(&str, &str)] = &[
-    ("spec.provider", "cloud registry login (aws, azure, gcp); use a dockerconfigjson secretRef"),
-    ("spec.proxySecretRef", "registry access through a proxy"),
-];
+pub const UNSUPPORTED_IMAGE_REPOSITORY_FIELDS: &[(&str, &str)] =
+    &[("spec.provider", "cloud registry login (aws, azure, gcp); use a dockerconfigjson secretRef")];
 
 /// How the digest of the picked tag is reflected in `status.latestRef.digest`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,8 +47,7 @@ impl ImageRepositorySpec {
     /// The first field set that Glidepath refuses, with what it would need.
     pub fn unsupported(&self) -> Option<(&'static str, &'static str)> {
         let provider = self.provider.as_deref().is_some_and(|p| !p.is_empty() && p != "generic");
-        let proxy = self.proxy_secret_ref.is_some();
-        let set = [provider, proxy];
+        let set = [provider];
         UNSUPPORTED_IMAGE_REPOSITORY_FIELDS.iter().zip(set).find(|(_, on)| *on).map(|(f, _)| *f)
     }
 }
@@ -98,14 +95,14 @@ mod tests {
     }
 
     #[test]
-    fn cloud_providers_and_proxies_are_refused_by_name() {
+    fn cloud_providers_are_refused_by_name() {
         let mut spec = ImageRepositorySpec { provider: Some("generic".into()), ..Default::default() };
         assert_eq!(spec.unsupported(), None);
         spec.provider = Some("aws".into());
         assert_eq!(spec.unsupported().map(|u| u.0), Some("spec.provider"));
         spec.provider = None;
         spec.proxy_secret_ref = Some(Default::default());
-        assert_eq!(spec.unsupported().map(|u| u.0), Some("spec.proxySecretRef"));
+        assert_eq!(spec.unsupported(), None, "proxies are supported");
     }
 
     #[test]

@@ -125,6 +125,13 @@ observed!(glidepath_api::flux::HelmChart, "helmchart", |o| o.spec.suspend == Som
 observed!(glidepath_api::flux::HelmRelease, "helmrelease", |o| o.spec.suspend == Some(true), {
     o.status.as_ref().and_then(|s| s.last_attempted_revision.clone()).unwrap_or_default()
 });
+observed!(glidepath_api::flux::ImageRepository, "imagerepository", |o| o.spec.suspended(), {
+    o.status.as_ref().and_then(|s| s.last_scan_result.as_ref()).and_then(|r| r.revision.clone()).unwrap_or_default()
+});
+observed!(glidepath_api::flux::ImagePolicy, "imagepolicy", |o| o.spec.suspended(), {
+    let latest = o.status.as_ref().and_then(|s| s.latest_ref.as_ref());
+    latest.map(|r| format!("{}:{}", r.name, r.tag)).unwrap_or_default()
+});
 observed!(glidepath_api::flux::notification::Receiver, "receiver", |o| o.spec.suspend == Some(true), String::new());
 
 fn labels<K: Observed>(obj: &K) -> ObjectLabels {

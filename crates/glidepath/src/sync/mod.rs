@@ -19,6 +19,7 @@
 pub mod artifacts;
 pub mod conditions;
 pub(crate) mod events;
+pub mod finalizers;
 pub mod git;
 mod ks_status;
 pub mod kustomize;
@@ -30,6 +31,7 @@ pub mod resource_info;
 pub mod runtime_metrics;
 pub mod serve;
 mod source_ref;
+pub mod status_write;
 pub mod substitute;
 
 use std::collections::HashMap;
@@ -66,6 +68,8 @@ pub struct Settings {
     pub kustomize: bool,
     /// Run the HelmRepository, HelmChart and HelmRelease controllers.
     pub helm: bool,
+    /// Run the ImageRepository and ImagePolicy controllers (image-reflector-controller).
+    pub image_reflector: bool,
     /// Where artifacts are stored (a temporary directory when unset).
     pub storage_path: Option<PathBuf>,
     /// Serve artifacts over HTTP on this address (Flux's `--storage-addr`); not served when unset.
@@ -126,6 +130,7 @@ impl Default for Settings {
             git: true,
             kustomize: true,
             helm: false,
+            image_reflector: false,
             storage_path: None,
             storage_addr: None,
             storage_adv_addr: None,
@@ -175,6 +180,8 @@ pub struct Context {
     pub applier: glidepath_apply::Applier,
     /// The Helm controllers' stores, indexes and applier.
     pub helm: crate::helmctl::HelmState,
+    /// The image controllers' tag database.
+    pub images: crate::imagectl::ImageState,
     git_memory: Mutex<HashMap<String, git::Memory>>,
     ks_memory: Mutex<HashMap<String, kustomize::Memory>>,
     pub(crate) events: events::Events,
@@ -210,6 +217,7 @@ impl Context {
             client,
             settings,
             helm,
+            images: crate::imagectl::ImageState::new(&root),
             remote: remote::RemoteArtifacts::new(root.clone()),
             store: Arc::new(artifacts::ArtifactStore::new(root)),
             applier,
@@ -442,6 +450,9 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
     if ctx.settings.helm {
         tasks.extend(crate::helmctl::start(&ctx));
     }
+    if ctx.settings.image_reflector {
+        tasks.extend(crate::imagectl::start(&ctx));
+    }
     if tasks.is_empty() {
         warn!("sync engine started with no controller enabled");
     }
@@ -486,6 +497,7 @@ pub async fn run(
             ("notification", settings.notification),
             ("helm", settings.helm),
             ("helm-source", settings.helm),
+            ("image-reflector", settings.image_reflector),
         ];
         for (part, on) in parts {
             if on {

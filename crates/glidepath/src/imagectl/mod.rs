@@ -1,0 +1,94 @@
+//! Flux's image-reflector-controller on Glidepath's parts: `image.toolkit.fluxcd.io/v1`
+//! ImageRepository (registry tags scanned through `glidepath-oci`, kept in a compact tag
+//! database that survives restarts) and ImagePolicy (the latest tag by semver, alphabetical or
+//! numerical order, from `glidepath-image`, optionally with its digest).
+//!
+//! - [`plan`]: Flux's decisions, pure (when to scan, the next `latestRef`, the messages).
+//! - [`repository`] and [`policy`]: observe, plan, act, write status.
+//! - A policy is reconciled again whenever its repository's status changes (a new scan).
+
+mod db;
+pub mod plan;
+pub mod policy;
+pub mod registry;
+pub mod repository;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use glidepath_api::flux::{ImagePolicy, ImageRepository};
+use kube::ResourceExt;
+use kube::runtime::controller::Controller;
+use kube::runtime::reflector::{ObjectRef, Store};
+
+pub use db::TagDb;
+
+use crate::sync::{Context, metrics, runtime_metrics};
+
+/// `reportingController` of the image kinds' events (Flux's name).
+pub const IMAGE_REFLECTOR: &str = "image-reflector-controller";
+/// Flux's manual-trigger annotation.
+pub const REQUESTED_AT: &str = "reconcile.fluxcd.io/requestedAt";
+/// The finalizer Flux's image controllers put on their objects.
+pub const FINALIZER: &str = "finalizers.fluxcd.io";
+
+/// The image controllers' share of the sync engine's context.
+#[derive(Debug)]
+pub struct ImageState {
+    pub tags: TagDb,
+}
+
+impl ImageState {
+    pub fn new(root: &Path) -> ImageState {
+        ImageState { tags: TagDb::new(root) }
+    }
+}
+
+/// The policies that read the ImageRepository `namespace/name`.
+fn policies_of(store: &Store<ImagePolicy>, namespace: &str, name: &str) -> Vec<ObjectRef<ImagePolicy>> {
+    let hits = store.state().into_iter().filter(|p| {
+        let own = p.namespace().unwrap_or_default();
+        p.spec.image_repository_ref.name == name && p.spec.repository_namespace(&own) == namespace
+    });
+    hits.map(|p| ObjectRef::from_obj(&*p)).collect()
+}
+
+async fn log_errors<T: std::fmt::Debug, E: std::fmt::Display>(r: Result<T, E>) {
+    if let Err(e) = r {
+        tracing::debug!(error = %e, "image controller");
+    }
+}
+
+/// The two controllers, started once their CRDs are served.
+pub fn start(ctx: &Arc<Context>) -> Vec<tokio::task::JoinHandle<()>> {
+    let workers = ctx.settings.concurrency.max(1);
+    let config = kube::runtime::controller::Config::default().concurrency(workers);
+    let c = Arc::clone(ctx);
+    let cfg = config.clone();
+    let repos = tokio::spawn(async move {
+        crate::sync::wait_for_crds(&c, "image-reflector", "image.toolkit.fluxcd.io/v1").await;
+        let api = crate::sync::api::<ImageRepository>(&c.client, c.settings.namespace.as_deref());
+        let controller = Controller::new(api, c.settings.own_watch()).with_config(cfg);
+        crate::sync::synced_when_ready(&c, "image-reflector", controller.store());
+        runtime_metrics::started("imagerepository", workers);
+        let run = |o, x| metrics::timed(o, x, repository::reconcile);
+        controller.run(run, repository::error_policy, Arc::clone(&c)).for_each(log_errors).await;
+    });
+    let c = Arc::clone(ctx);
+    let policies = tokio::spawn(async move {
+        crate::sync::wait_for_crds(&c, "image-reflector", "image.toolkit.fluxcd.io/v1").await;
+        let ns = c.settings.namespace.as_deref();
+        let api = crate::sync::api::<ImagePolicy>(&c.client, ns);
+        let repos = crate::sync::api::<ImageRepository>(&c.client, ns);
+        let controller = Controller::new(api, c.settings.own_watch()).with_config(config);
+        let store = controller.store();
+        runtime_metrics::started("imagepolicy", workers);
+        let run = |o, x| metrics::timed(o, x, policy::reconcile);
+        let controller = controller.watches(repos, kube::runtime::watcher::Config::default(), move |r| {
+            policies_of(&store, &r.namespace().unwrap_or_default(), &r.name_any())
+        });
+        controller.run(run, policy::error_policy, Arc::clone(&c)).for_each(log_errors).await;
+    });
+    vec![repos, policies]
+}

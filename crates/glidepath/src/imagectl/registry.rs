@@ -1,0 +1,120 @@
+//! How an ImageRepository reaches its registry: the repository parsed from `spec.image`,
+//! credentials from the `secretRef` dockerconfigjson or the ServiceAccount's imagePullSecrets,
+//! TLS from `certSecretRef` (`ca.crt`, `tls.crt`, `tls.key`), a proxy from `proxySecretRef`
+//! (`address`, `username`, `password`), `insecure` (plain HTTP) and the scan timeout. Used by the repository scan and by the policies' digest lookups.
+
+use glidepath_api::flux::ImageRepository;
+use glidepath_oci::{Client, ClientIdentity, ClientOptions, Credentials, Repository};
+use k8s_openapi::api::core::v1::ServiceAccount;
+use kube::Api;
+
+use crate::helmctl::http::secret_data;
+use crate::sync::Context;
+
+/// The key of a `kubernetes.io/dockerconfigjson` Secret.
+const DOCKER_CONFIG_KEY: &str = ".dockerconfigjson";
+
+/// A client for one ImageRepository, and the repository it scans.
+#[derive(Debug)]
+pub struct Access {
+    pub client: Client,
+    pub repository: Repository,
+}
+
+/// Flux's reason for an image that does not parse.
+pub const IMAGE_URL_INVALID: &str = "ImageURLInvalid";
+/// Flux's reason for credentials that cannot be read.
+pub const AUTHENTICATION_FAILED: &str = "AuthenticationFailed";
+
+/// The repository of `spec.image` (no tag or digest allowed), or Flux's stalled message.
+pub fn repository(repo: &ImageRepository) -> Result<Repository, String> {
+    Repository::parse(&repo.spec.image).map_err(|e| crate::error_chain(&e))
+}
+
+/// The client of `repo` (in namespace `ns`), or a message for `AuthenticationFailed`.
+pub async fn access(ctx: &Context, repo: &ImageRepository, ns: &str) -> Result<Access, String> {
+    let repository = repository(repo)?;
+    let fail = |m: String| format!("failed to configure authentication options: {m}");
+    let credentials = credentials(ctx, repo, ns, &repository.registry).await.map_err(fail)?;
+    let mut options = ClientOptions {
+        insecure: repo.spec.insecure == Some(true),
+        timeout: repo.spec.timeout(),
+        ..Default::default()
+    };
+    if let Some(s) = repo.spec.cert_secret_ref.as_ref().filter(|s| !s.name.is_empty()) {
+        let data = secret_data(&ctx.client, ns, &s.name).await.map_err(fail)?;
+        options.ca_pem = data.get("ca.crt").cloned();
+        if let (Some(cert), Some(key)) = (data.get("tls.crt"), data.get("tls.key")) {
+            options.identity = Some(ClientIdentity { cert_pem: cert.clone(), key_pem: key.clone() });
+        }
+    }
+    if let Some(s) = repo.spec.proxy_secret_ref.as_ref().filter(|s| !s.name.is_empty()) {
+        let data = secret_data(&ctx.client, ns, &s.name).await.map_err(fail)?;
+        options.proxy = Some(proxy_url(&data).map_err(|m| fail(format!("secret '{ns}/{}': {m}", s.name)))?);
+    }
+    let client = Client::new(options, credentials).map_err(|e| fail(crate::error_chain(&e)))?;
+    Ok(Access { client, repository })
+}
+
+/// `secretRef` first; else the first imagePullSecret of `serviceAccountName` with an entry
+/// for the registry; else anonymous.
+async fn credentials(ctx: &Context, repo: &ImageRepository, ns: &str, host: &str) -> Result<Credentials, String> {
+    if let Some(s) = repo.spec.secret_ref.as_ref().filter(|s| !s.name.is_empty()) {
+        return docker_credentials(ctx, ns, &s.name, host).await;
+    }
+    let Some(sa) = repo.spec.service_account_name.as_deref().filter(|s| !s.is_empty()) else {
+        return Ok(Credentials::Anonymous);
+    };
+    let api: Api<ServiceAccount> = Api::namespaced(ctx.client.clone(), ns);
+    let account = match api.get_opt(sa).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return Err(format!("serviceaccounts \"{sa}\" not found")),
+        Err(e) => return Err(format!("failed to get serviceaccount '{ns}/{sa}': {e}")),
+    };
+    for pull in account.image_pull_secrets.unwrap_or_default() {
+        let creds = docker_credentials(ctx, ns, &pull.name, host).await?;
+        if creds != Credentials::Anonymous {
+            return Ok(creds);
+        }
+    }
+    Ok(Credentials::Anonymous)
+}
+
+async fn docker_credentials(ctx: &Context, ns: &str, name: &str, host: &str) -> Result<Credentials, String> {
+    let data = secret_data(&ctx.client, ns, name).await?;
+    let Some(config) = data.get(DOCKER_CONFIG_KEY) else {
+        return Err(format!("secret '{ns}/{name}' has no '{DOCKER_CONFIG_KEY}' key"));
+    };
+    Credentials::from_dockerconfigjson(config, host).map_err(|e| format!("secret '{ns}/{name}': {e}"))
+}
+
+/// Flux's proxy Secret as a URL: `address`, with `username` and `password` when given.
+fn proxy_url(data: &std::collections::BTreeMap<String, Vec<u8>>) -> Result<String, String> {
+    let text = |k: &str| data.get(k).map(|v| String::from_utf8_lossy(v).trim().to_owned()).filter(|v| !v.is_empty());
+    let address = text("address").ok_or("invalid proxy secret: key 'address' is missing")?;
+    let mut url =
+        reqwest::Url::parse(&address).map_err(|_| "invalid proxy secret: 'address' is not a URL".to_owned())?;
+    if let Some(user) = text("username") {
+        let set = url.set_username(&user).is_ok() && url.set_password(text("password").as_deref()).is_ok();
+        if !set {
+            return Err("invalid proxy secret: 'address' cannot carry credentials".into());
+        }
+    }
+    Ok(url.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proxy_secret_becomes_one_url_with_its_credentials() {
+        let data = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.as_bytes().to_vec())).collect();
+        let url =
+            proxy_url(&data(&[("address", "http://proxy:3128"), ("username", "u"), ("password", "p w")])).unwrap();
+        assert_eq!(url, "http://u:p%20w@proxy:3128/");
+        assert_eq!(proxy_url(&data(&[("address", "http://proxy:3128")])).unwrap(), "http://proxy:3128/");
+        let err = proxy_url(&data(&[("username", "u")])).unwrap_err();
+        assert!(err.contains("'address'"), "{err}");
+    }
+}
