@@ -18,6 +18,9 @@ use regex::Regex;
 
 use crate::ImageError;
 
+/// `no tags in database` (imagepolicy_controller.go `errNoTagsInDatabase`): the repository
+/// has no tags at all, checked before the filter runs.
+pub const NO_TAGS: &str = "no tags in database";
 /// `version list argument cannot be empty`: the list given to a policy (after filtering) was empty.
 pub const EMPTY_LIST: &str = "version list argument cannot be empty";
 /// `unable to determine latest version from provided list`: no tag satisfied the semver range.
@@ -147,6 +150,13 @@ fn compile(filter: &TagFilter) -> Result<Regex, ImageError> {
 /// The policy's pick as Flux's `Latest` returns it: an error with Flux's message when the
 /// (filtered) list is empty or no tag satisfies the semver range.
 pub fn latest(tags: &[impl AsRef<str>], policy: &Policy, filter: Option<&TagFilter>) -> Result<String, ImageError> {
+    if let Policy::Semver { range } = policy {
+        // `PolicerFromSpec` validates the range before the tags are read.
+        semver_latest(range, &[])?;
+    }
+    if tags.is_empty() {
+        return Err(ImageError::SelectTag(NO_TAGS.into()));
+    }
     let regex = filter.map(compile).transpose()?;
     let (values, back): (Vec<String>, HashMap<String, String>) = match (&regex, filter) {
         (Some(re), Some(f)) => extract_all(re, &f.extract, tags),
@@ -155,9 +165,7 @@ pub fn latest(tags: &[impl AsRef<str>], policy: &Policy, filter: Option<&TagFilt
     let refs: Vec<&str> = values.iter().map(String::as_str).collect();
     let picked = match policy {
         Policy::Semver { range } => {
-            // The range is checked before the list, as NewSemVer runs before Latest.
             if refs.is_empty() {
-                semver_latest(range, &[])?;
                 return Err(ImageError::SelectTag(EMPTY_LIST.into()));
             }
             semver_latest(range, &refs)?.ok_or_else(|| ImageError::SelectTag(NO_MATCH.into()))?
@@ -178,7 +186,8 @@ pub fn latest(tags: &[impl AsRef<str>], policy: &Policy, filter: Option<&TagFilt
     })
 }
 
-/// Like [`latest`], but "nothing to pick" (an empty list, or no tag in the semver range) is
+/// Like [`latest`], but "nothing to pick" (no tags, an empty filtered list, or no tag in the
+/// semver range) is
 /// `Ok(None)` rather than an error; invalid specs and non-numeric tags still fail.
 pub fn select(
     tags: &[impl AsRef<str>],
@@ -187,7 +196,7 @@ pub fn select(
 ) -> Result<Option<String>, ImageError> {
     match latest(tags, policy, filter) {
         Ok(tag) => Ok(Some(tag)),
-        Err(ImageError::SelectTag(m)) if m == EMPTY_LIST || m == NO_MATCH => Ok(None),
+        Err(ImageError::SelectTag(m)) if m == NO_TAGS || m == EMPTY_LIST || m == NO_MATCH => Ok(None),
         Err(e) => Err(e),
     }
 }

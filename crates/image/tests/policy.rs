@@ -1,4 +1,4 @@
-use glidepath_image::policy::{EMPTY_LIST, NO_MATCH, parse_version};
+use glidepath_image::policy::{EMPTY_LIST, NO_MATCH, NO_TAGS, parse_version};
 use glidepath_image::*;
 
 fn semver(range: &str) -> Policy {
@@ -30,7 +30,7 @@ fn semver_latest_flux_cases() {
     assert_eq!(latest(&tags, &semver("1.0.x"), None).unwrap(), "1.0.1");
     assert_eq!(latest(&["v1.2.3", "v1.0.0", "v0.1.0"], &semver("1.0.x"), None).unwrap(), "v1.0.0");
     assert_eq!(err(latest(&["b1.2.3", "b1.0.0", "b0.1.0"], &semver("1.0.x"), None)), NO_MATCH);
-    assert_eq!(err(latest(&[] as &[&str], &semver("1.0.x"), None)), EMPTY_LIST);
+    assert_eq!(err(latest(&[] as &[&str], &semver("1.0.x"), None)), NO_TAGS);
     assert_eq!(err(latest(&["1.2.0"], &semver("1.0.x"), None)), NO_MATCH);
     assert_eq!(select(&["1.2.0"], &semver("1.0.x"), None).unwrap(), None);
 }
@@ -69,7 +69,7 @@ fn alphabetical_orders() {
     assert_eq!(latest(&tags, &desc, None).unwrap(), "artful");
     // Byte order: upper case sorts before lower case, "10" before "9".
     assert_eq!(latest(&["a", "B", "9", "10"], &asc, None).unwrap(), "a");
-    assert_eq!(err(latest(&[] as &[&str], &asc, None)), EMPTY_LIST);
+    assert_eq!(err(latest(&[] as &[&str], &asc, None)), NO_TAGS);
     assert_eq!(Order::parse("").unwrap(), Order::Asc);
     assert_eq!(
         Order::parse("up").unwrap_err().to_string(),
@@ -134,4 +134,13 @@ fn invalid_pattern_is_named() {
     let e = latest(&["main"], &semver("*"), Some(&f)).unwrap_err();
     assert_eq!(e.to_string(), "invalid regular expression pattern '^(main'");
     assert!(std::error::Error::source(&e).is_some());
+}
+
+#[test]
+fn no_tags_is_flux_no_tags_in_database_and_select_none() {
+    let alpha = Policy::Alphabetical { order: Order::Asc };
+    assert_eq!(select(&[] as &[&str], &alpha, None).unwrap(), None);
+    let f = TagFilter { pattern: "^x".into(), extract: String::new() };
+    assert_eq!(select(&["a"], &alpha, Some(&f)).unwrap(), None);
+    assert_eq!(select(&["a", "b"], &alpha, None).unwrap().as_deref(), Some("b"));
 }

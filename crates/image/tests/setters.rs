@@ -163,3 +163,15 @@ fn broken_yaml_around_a_marker_fails_with_the_document() {
     let err = apply(text, &policies()).unwrap_err();
     assert!(matches!(err, ImageError::ParseDocument { document: 0, .. }), "{err}");
 }
+
+#[test]
+fn sequence_item_mappings_and_values_a_plain_scalar_cannot_hold() {
+    let mut p = policies();
+    p.insert("ns:odd".into(), ImageRef { name: "@weird".into(), tag: "1: x".into(), digest: String::new() });
+    let text = "kind: K\ncontainers:\n- image: old # {\"$imagepolicy\": \"automation-ns:policy\"}\n  tag: old # {\"$imagepolicy\": \"ns:odd:tag\"}\n";
+    let e = apply(text, &p).unwrap().unwrap();
+    assert_eq!(
+        e.text,
+        "kind: K\ncontainers:\n- image: index.repo.fake/updated:v1.0.1 # {\"$imagepolicy\": \"automation-ns:policy\"}\n  tag: \"1: x\" # {\"$imagepolicy\": \"ns:odd:tag\"}\n"
+    );
+}
