@@ -217,28 +217,19 @@ impl<'t> State<'t> {
         let outer = self.vars.len();
         let val = self.eval_pipeline(dot, &r.pipe)?;
         let mark = self.vars.len();
-        if let Value::Opaque(o) = &val.v
-            && let Some(entries) = o.entries()
-        {
-            let items: Vec<(Val, Val)> =
-                entries.into_iter().map(|(k, e)| (Val::plain(k), Val { v: e, boxed: true })).collect();
-            let ran = !items.is_empty();
-            for (index, elem) in items {
-                if self.iteration(r, index, elem, mark)? == Flow::Break {
-                    break;
-                }
-            }
-            if !ran && let Some(e) = &r.else_list {
-                self.walk_list(dot, e)?;
-            }
-            self.vars.truncate(outer);
-            return Ok(Flow::Normal);
-        }
+        let entries = match &val.v {
+            Value::Opaque(o) => o.entries(),
+            _ => None,
+        };
         let listed = match &val.v {
             Value::Opaque(o) => o.elements(),
             _ => None,
         };
         let items: Vec<(Val, Val)> = match listed.as_ref().unwrap_or(&val.v) {
+            // A map with non-string keys (an Opaque's entries): each key bound as a value.
+            _ if entries.is_some() => {
+                entries.into_iter().flatten().map(|(k, e)| (Val::plain(k), Val { v: e, boxed: true })).collect()
+            }
             Value::List(l) => l
                 .iter()
                 .enumerate()

@@ -132,7 +132,7 @@ impl TagSet {
             if i > 0 {
                 out.push(',');
             }
-            go_json_string(tag, &mut out);
+            glidepath_sprig::go_json_string(&mut out, tag, true);
         }
         out.push(']');
         out
@@ -152,26 +152,6 @@ impl TagSet {
     pub fn revision(&self) -> String {
         adler32(self.to_json().as_bytes()).to_string()
     }
-}
-
-/// Go `encoding/json` string encoding with its default HTML escaping.
-fn go_json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// Adler-32 (RFC 1950), as Go's `hash/adler32.Checksum`.

@@ -27,7 +27,9 @@ fn float(f: f64) -> Result<String, String> {
     Ok(format!("{f}"))
 }
 
-fn string(out: &mut String, s: &str, html: bool) {
+/// `s` as Go's `encoding/json` writes a string (`html`: `<`, `>` and `&` escaped, the
+/// default of `json.Marshal`).
+pub fn string(out: &mut String, s: &str, html: bool) {
     out.push('"');
     for c in s.chars() {
         match c {

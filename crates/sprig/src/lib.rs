@@ -67,6 +67,7 @@ use std::sync::{Arc, Mutex};
 
 pub use dates::Time;
 pub use glidepath_gotmpl::{Func, FuncMap, Param, Value};
+pub use json::string as go_json_string;
 pub use rng::Rng;
 
 /// What `now` (and `ago`, `date` of a non-time...) reads: the system clock or a fixed

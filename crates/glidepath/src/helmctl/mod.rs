@@ -149,9 +149,11 @@ where
     crate::sync::api(&ctx.client, ctx.settings.namespace.as_deref())
 }
 
-async fn log_errors<T: std::fmt::Debug, E: std::fmt::Display>(r: Result<T, E>) {
+/// Reconcile errors of the Flux controllers (helm, image), logged at debug: each reconcile
+/// already reports them in status and Events.
+pub(crate) async fn log_errors<T: std::fmt::Debug, E: std::fmt::Display>(r: Result<T, E>) {
     if let Err(e) = r {
-        tracing::debug!(error = %e, "helm controller");
+        tracing::debug!(error = %e, "controller");
     }
 }
 

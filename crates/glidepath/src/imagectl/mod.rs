@@ -54,12 +54,6 @@ fn policies_of(store: &Store<ImagePolicy>, namespace: &str, name: &str) -> Vec<O
     hits.map(|p| ObjectRef::from_obj(&*p)).collect()
 }
 
-async fn log_errors<T: std::fmt::Debug, E: std::fmt::Display>(r: Result<T, E>) {
-    if let Err(e) = r {
-        tracing::debug!(error = %e, "image controller");
-    }
-}
-
 /// The two controllers, started once their CRDs are served.
 pub fn start(ctx: &Arc<Context>) -> Vec<tokio::task::JoinHandle<()>> {
     let workers = ctx.settings.concurrency.max(1);
@@ -73,7 +67,7 @@ pub fn start(ctx: &Arc<Context>) -> Vec<tokio::task::JoinHandle<()>> {
         crate::sync::synced_when_ready(&c, "image-reflector", controller.store());
         runtime_metrics::started("imagerepository", workers);
         let run = |o, x| metrics::timed(o, x, repository::reconcile);
-        controller.run(run, repository::error_policy, Arc::clone(&c)).for_each(log_errors).await;
+        controller.run(run, repository::error_policy, Arc::clone(&c)).for_each(crate::helmctl::log_errors).await;
     });
     let c = Arc::clone(ctx);
     let policies = tokio::spawn(async move {
@@ -88,7 +82,7 @@ pub fn start(ctx: &Arc<Context>) -> Vec<tokio::task::JoinHandle<()>> {
         let controller = controller.watches(repos, kube::runtime::watcher::Config::default(), move |r| {
             policies_of(&store, &r.namespace().unwrap_or_default(), &r.name_any())
         });
-        controller.run(run, policy::error_policy, Arc::clone(&c)).for_each(log_errors).await;
+        controller.run(run, policy::error_policy, Arc::clone(&c)).for_each(crate::helmctl::log_errors).await;
     });
     vec![repos, policies]
 }
