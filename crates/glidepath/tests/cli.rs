@@ -40,6 +40,8 @@ fn crds_prints_every_crd_as_a_yaml_stream() {
             "helmrepositories.source.toolkit.fluxcd.io",
             "helmcharts.source.toolkit.fluxcd.io",
             "helmreleases.helm.toolkit.fluxcd.io",
+            "imagerepositories.image.toolkit.fluxcd.io",
+            "imagepolicies.image.toolkit.fluxcd.io",
             "providers.notification.toolkit.fluxcd.io",
             "alerts.notification.toolkit.fluxcd.io",
             "receivers.notification.toolkit.fluxcd.io"
