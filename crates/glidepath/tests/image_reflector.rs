@@ -201,7 +201,8 @@ async fn bad_input_is_reported_on_the_object_that_has_it() {
             && sync_env::condition(o, "Stalled").is_some_and(|s| s["status"] == "True")
     };
     let tagged = wait_image(c, "ImageRepository", "with-tag", "stalled", |o| stalled(o, "ImageURLInvalid")).await;
-    assert!(ready(&tagged).unwrap().2.contains("1.0.0"), "{:?}", ready(&tagged));
+    let want = format!("image '{image}:1.0.0' should not include a tag; remove ':1.0.0'");
+    assert_eq!(ready(&tagged).unwrap().2, want, "Flux's message");
     let cloud = wait_image(c, "ImageRepository", "cloud", "stalled", |o| stalled(o, "InvalidSpec")).await;
     assert!(ready(&cloud).unwrap().2.starts_with("spec.provider: "), "{:?}", ready(&cloud));
     let missing = wait_image(c, "ImageRepository", "missing", "failed", |o| {

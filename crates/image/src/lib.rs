@@ -3,7 +3,7 @@
 //!
 //! Owns:
 //! - [`policy`]: ImagePolicy tag selection (semver, alphabetical, numerical) with `filterTags`;
-//! - [`reference`]: image names canonicalised as go-containerregistry does, and `ImageRef`;
+//! - [`reference`]: `ImageRef` (`name:tag@digest`), the value setters write;
 //! - [`tags`]: a compact per-repository tag set with the exclusion list, Flux's scan revision
 //!   (adler32 of the JSON tag list) and `latestTags`;
 //! - [`setters`]: the Setters update strategy, editing only the marked scalars in place;
@@ -23,6 +23,6 @@ pub mod tags;
 pub use error::ImageError;
 pub use message::{AutomationObject, DEFAULT_MESSAGE, commit_message};
 pub use policy::{Order, Policy, TagFilter, latest, select};
-pub use reference::{ImageRef, Reference, canonical_name};
+pub use reference::ImageRef;
 pub use setters::{Change, Edit, ObjectId, apply};
 pub use tags::{Exclusions, TagSet};

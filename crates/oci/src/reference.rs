@@ -1,8 +1,9 @@
 //! Image references as go-containerregistry's `pkg/name` reads them.
 //!
 //! `alpine` is `index.docker.io/library/alpine:latest`; the first path component is a
-//! registry when it holds a `.` or a `:` or is `localhost` (`localhost:5000/x`,
-//! `127.0.0.1:5000/x`, `ghcr.io/x`), and `docker.io` is an alias of `index.docker.io`.
+//! registry only when it holds a `.` or a `:` (`localhost:5000/x`, `127.0.0.1:5000/x`,
+//! `ghcr.io/x`; unlike Docker's own parser, `localhost/x` is a Docker Hub repository), and
+//! `docker.io` is an alias of `index.docker.io`.
 //! go-containerregistry (so Flux) also sends its API calls to `index.docker.io`, which serves
 //! the same `/v2/` API as the Docker CLI's `registry-1.docker.io`; we do the same.
 
@@ -104,7 +105,7 @@ impl fmt::Display for Reference {
 
 fn split_registry(rest: &str) -> (String, String) {
     let (registry, name) = match rest.split_once('/') {
-        Some((first, name)) if first.contains(['.', ':']) || first == "localhost" => (first, name.to_string()),
+        Some((first, name)) if first.contains(['.', ':']) => (first, name.to_string()),
         _ => (DOCKER_HUB, rest.to_string()),
     };
     let registry = if registry == DOCKER_HUB_ALIAS { DOCKER_HUB } else { registry };

@@ -18,9 +18,10 @@ fn docker_hub_names_get_the_default_registry_and_library() {
 }
 
 #[test]
-fn hosts_with_dots_ports_or_localhost_are_registries() {
+fn hosts_with_dots_or_ports_are_registries() {
     assert_eq!(parts("localhost:5000/x:1"), ("localhost:5000".into(), "x".into(), Some("1".into()), None));
-    assert_eq!(parts("localhost/x").0, "localhost");
+    // go-containerregistry (so Flux) has no `localhost` rule, unlike Docker's parser.
+    assert_eq!(parts("localhost/x"), ("index.docker.io".into(), "localhost/x".into(), None, None));
     assert_eq!(parts("127.0.0.1:5055/a/b").0, "127.0.0.1:5055");
     assert_eq!(parts("ghcr.io/org/app").1, "org/app");
     let digest = format!("sha256:{}", "a".repeat(64));

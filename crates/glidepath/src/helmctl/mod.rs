@@ -45,10 +45,8 @@ use crate::sync::{Context, metrics, runtime_metrics};
 
 pub use release_source::HELM_CONTROLLER;
 
-/// Flux's manual-trigger annotation.
-pub const REQUESTED_AT: &str = "reconcile.fluxcd.io/requestedAt";
-/// The HelmRelease finalizer (Flux's).
-pub const FINALIZER: &str = "finalizers.fluxcd.io";
+pub use crate::sync::finalizers::FLUX_FINALIZER as FINALIZER;
+pub use crate::sync::git::REQUESTED_AT;
 
 /// A repository's parsed index at one revision.
 #[derive(Clone, Debug)]

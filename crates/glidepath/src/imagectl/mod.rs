@@ -28,10 +28,8 @@ use crate::sync::{Context, metrics, runtime_metrics};
 
 /// `reportingController` of the image kinds' events (Flux's name).
 pub const IMAGE_REFLECTOR: &str = "image-reflector-controller";
-/// Flux's manual-trigger annotation.
-pub const REQUESTED_AT: &str = "reconcile.fluxcd.io/requestedAt";
-/// The finalizer Flux's image controllers put on their objects.
-pub const FINALIZER: &str = "finalizers.fluxcd.io";
+pub use crate::sync::finalizers::FLUX_FINALIZER as FINALIZER;
+pub use crate::sync::git::REQUESTED_AT;
 
 /// The image controllers' share of the sync engine's context.
 #[derive(Debug)]

@@ -4,7 +4,7 @@
 //! (`address`, `username`, `password`), `insecure` (plain HTTP) and the scan timeout. Used by the repository scan and by the policies' digest lookups.
 
 use glidepath_api::flux::ImageRepository;
-use glidepath_oci::{Client, ClientIdentity, ClientOptions, Credentials, Repository};
+use glidepath_oci::{Client, ClientIdentity, ClientOptions, Credentials, Reference, Repository};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use kube::Api;
 
@@ -26,9 +26,22 @@ pub const IMAGE_URL_INVALID: &str = "ImageURLInvalid";
 /// Flux's reason for credentials that cannot be read.
 pub const AUTHENTICATION_FAILED: &str = "AuthenticationFailed";
 
-/// The repository of `spec.image` (no tag or digest allowed), or Flux's stalled message.
+/// The repository of `spec.image`, or Flux's stalled message (`ParseImageReference`: no URL
+/// scheme, no tag or digest). Its `Display` is the canonical name (`alpine` →
+/// `index.docker.io/library/alpine`).
 pub fn repository(repo: &ImageRepository) -> Result<Repository, String> {
-    Repository::parse(&repo.spec.image).map_err(|e| crate::error_chain(&e))
+    let image = &repo.spec.image;
+    if let Some((scheme, _)) = image.split_once("://") {
+        return Err(format!("image '{image}' should not include URL scheme; remove '{scheme}://'"));
+    }
+    let reference = Reference::parse(image).map_err(|e| crate::error_chain(&e))?;
+    if reference.tag.is_some() || reference.digest.is_some() {
+        // Flux reports what follows the first `:` after the registry.
+        let path = image.strip_prefix(reference.repository.registry.as_str()).unwrap_or(image);
+        let extra = path.split_once(':').map_or("", |(_, rest)| rest);
+        return Err(format!("image '{image}' should not include a tag; remove ':{extra}'"));
+    }
+    Ok(reference.repository)
 }
 
 /// The client of `repo` (in namespace `ns`), or a message for `AuthenticationFailed`.
@@ -106,6 +119,23 @@ fn proxy_url(data: &std::collections::BTreeMap<String, Vec<u8>>) -> Result<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn image(image: &str) -> ImageRepository {
+        ImageRepository::new(
+            "r",
+            glidepath_api::flux::ImageRepositorySpec { image: image.into(), ..Default::default() },
+        )
+    }
+
+    #[test]
+    fn images_are_read_as_flux_reads_them() {
+        assert_eq!(repository(&image("alpine")).unwrap().to_string(), "index.docker.io/library/alpine");
+        assert_eq!(repository(&image("127.0.0.1:5000/app")).unwrap().to_string(), "127.0.0.1:5000/app");
+        let tagged = repository(&image("127.0.0.1:5000/app:1.0")).unwrap_err();
+        assert_eq!(tagged, "image '127.0.0.1:5000/app:1.0' should not include a tag; remove ':1.0'");
+        let url = repository(&image("https://ghcr.io/app")).unwrap_err();
+        assert_eq!(url, "image 'https://ghcr.io/app' should not include URL scheme; remove 'https://'");
+    }
 
     #[test]
     fn a_proxy_secret_becomes_one_url_with_its_credentials() {

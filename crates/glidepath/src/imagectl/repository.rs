@@ -56,13 +56,10 @@ async fn scan_if_due(repo: &ImageRepository, ctx: &Context, status: &mut ImageRe
         return stalled("InvalidSpec", format!("{field}: {what}: not supported by Glidepath yet"));
     }
     let ns = repo.namespace().unwrap_or_default();
-    let canonical = match glidepath_image::canonical_name(&repo.spec.image) {
-        Ok(name) => name,
-        Err(e) => return stalled(IMAGE_URL_INVALID, e.to_string()),
+    let canonical = match registry::repository(repo) {
+        Ok(r) => r.to_string(),
+        Err(m) => return stalled(IMAGE_URL_INVALID, m),
     };
-    if let Err(m) = registry::repository(repo) {
-        return stalled(IMAGE_URL_INVALID, m);
-    }
     let exclusion_list = repo.spec.exclusion_list();
     let exclusions = match Exclusions::new(Some(&exclusion_list)) {
         Ok(e) => e,

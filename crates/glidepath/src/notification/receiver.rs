@@ -15,8 +15,7 @@ use serde_json::{Value, json};
 
 use super::verify::{self, VERIFIED_TYPES};
 
-/// The annotation a call sets (Flux's `meta.ReconcileRequestAnnotation`).
-pub const REQUESTED_AT: &str = "reconcile.fluxcd.io/requestedAt";
+pub use crate::sync::git::REQUESTED_AT;
 
 /// What a Receiver's status should say, decided from its spec and its token.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,6 +7,9 @@ use serde_json::json;
 
 use super::{Context, STATUS_MANAGER, SyncError};
 
+/// The finalizer every Flux controller puts on its objects.
+pub const FLUX_FINALIZER: &str = "finalizers.fluxcd.io";
+
 /// Add `finalizer` unless `obj` has it.
 pub async fn ensure<K>(ctx: &Context, obj: &K, finalizer: &str) -> Result<(), SyncError>
 where

@@ -24,7 +24,7 @@ use super::source_ref::{self, Source, source_key};
 use super::{Context, SyncError};
 
 /// Flux's finalizer: prune (per `deletionPolicy`) before the Kustomization goes.
-pub const FINALIZER: &str = "finalizers.fluxcd.io";
+pub use super::finalizers::FLUX_FINALIZER as FINALIZER;
 
 /// What the controller remembers per Kustomization (by uid).
 pub type Memory = super::plan::Memory;
