@@ -243,12 +243,13 @@ pub struct ControllerArgs {
     /// Kubeconfig file (else KUBECONFIG, ~/.kube/config, or the in-cluster service account).
     #[arg(long, env = "GLIDEPATH_KUBECONFIG")]
     pub kubeconfig: Option<std::path::PathBuf>,
-    /// Controllers to run, comma-separated: canary, git, kustomize, notification.
+    /// Controllers to run, comma-separated: canary, git, kustomize, notification, helm,
+    /// image-reflector, image-automation.
     #[arg(
         long,
         env = "GLIDEPATH_CONTROLLERS",
         value_delimiter = ',',
-        default_value = "canary,git,kustomize,notification,helm,image-reflector"
+        default_value = "canary,git,kustomize,notification,helm,image-reflector,image-automation"
     )]
     pub controllers: Vec<String>,
     /// Serve Flux's event server here (notification-controller's `:9090`), for Flux controllers

@@ -97,8 +97,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     "notification" => sync.notification = true,
                     "helm" => sync.helm = true,
                     "image-reflector" => sync.image_reflector = true,
+                    "image-automation" => sync.image_automation = true,
                     other => anyhow::bail!(
-                        "--controllers: unknown controller {other:?} (canary, git, kustomize, notification, helm, image-reflector)"
+                        "--controllers: unknown controller {other:?} (canary, git, kustomize, notification, helm, image-reflector, image-automation)"
                     ),
                 }
             }

@@ -361,6 +361,23 @@ const IMAGE_REFLECTOR: &[(&str, &str, &[&str])] = &[
     ("", "events", &["create", "patch"]),
 ];
 
+const IMAGE_AUTOMATION: &[(&str, &str, &[&str])] = &[
+    ("image.toolkit.fluxcd.io", "imageupdateautomations", &["get", "list", "watch", "patch", "update"]),
+    ("image.toolkit.fluxcd.io", "imageupdateautomations/status", &["get", "patch", "update"]),
+    ("image.toolkit.fluxcd.io", "imageupdateautomations/finalizers", &["get", "patch", "update"]),
+    ("image.toolkit.fluxcd.io", "imagepolicies", &["get", "list", "watch"]),
+    ("source.toolkit.fluxcd.io", "gitrepositories", &["get", "list", "watch"]),
+    ("", "secrets", &["get"]),
+    ("", "events", &["create", "patch"]),
+];
+
+#[test]
+fn the_image_automation_gets_only_its_own_rules() {
+    let docs = render(json!({"controllers": {"canary": false, "imageAutomation": true}}));
+    assert!(args(&docs).contains(&"--controllers=image-automation".to_owned()));
+    assert_eq!(unscoped(&granted(&docs)), triples(IMAGE_AUTOMATION));
+}
+
 #[test]
 fn the_image_reflector_gets_only_its_own_rules() {
     let docs = render(json!({"controllers": {"canary": false, "imageReflector": true}}));

@@ -42,6 +42,7 @@ fn crds_prints_every_crd_as_a_yaml_stream() {
             "helmreleases.helm.toolkit.fluxcd.io",
             "imagerepositories.image.toolkit.fluxcd.io",
             "imagepolicies.image.toolkit.fluxcd.io",
+            "imageupdateautomations.image.toolkit.fluxcd.io",
             "providers.notification.toolkit.fluxcd.io",
             "alerts.notification.toolkit.fluxcd.io",
             "receivers.notification.toolkit.fluxcd.io"
@@ -150,7 +151,7 @@ fn kubectl_accepts_the_crds_against_glidepath_sandbox() {
     let crds = glidepath(&["crds"]).stdout;
     let (ok, out) = kubectl(&["apply", "--dry-run=client", "-f", "-"], Some(&crds));
     assert!(ok, "{out}");
-    assert_eq!(out.matches("created (dry run)").count(), 13, "{out}");
+    assert_eq!(out.matches("created (dry run)").count(), 14, "{out}");
     let (ok, out) = kubectl(&["apply", "--server-side", "-f", "-"], Some(&crds));
     assert!(ok, "{out}");
     let (ok, out) = kubectl(&["create", "namespace", "test"], None);

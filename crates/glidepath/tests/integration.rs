@@ -31,6 +31,7 @@ mod external_metrics;
 mod flux_cli;
 mod flux_cli_more;
 mod helm_release;
+mod image_automation;
 mod image_reflector;
 mod keptn;
 mod knative;

@@ -7,7 +7,9 @@
 //! - Flux's revision strings `<ref>@sha1:<hex>` ([`Revision`]) and the "unchanged" short-circuit,
 //!   which resolves the remote ref with ls-refs only and fetches nothing when it did not move;
 //! - credentials from Secret data ([`Credentials`], secrets redacted in `Debug` and errors);
-//! - the deterministic tar.gz artifact with `.sourceignore` / `spec.ignore` rules ([`artifact`]).
+//! - the deterministic tar.gz artifact with `.sourceignore` / `spec.ignore` rules ([`artifact`]);
+//! - the write path for image automation: a working copy committed and pushed with the `git`
+//!   binary ([`workdir`]; gix cannot push).
 //!
 //! It must not depend on Kubernetes crates (no `kube`, no `k8s-openapi`, no `glidepath-api`):
 //! callers map their CRD fields onto plain parameters. The API is blocking; async callers wrap
@@ -42,6 +44,7 @@ pub mod ignore;
 pub mod refs;
 pub mod revision;
 mod transport;
+pub mod workdir;
 
 pub use artifact::{ArtifactInfo, digest, write_artifact, write_artifact_file};
 pub use auth::{Credentials, Secret};
@@ -51,3 +54,4 @@ pub use fetch::{DEFAULT_TIMEOUT, FetchOutcome, FetchRequest, fetch, remote_revis
 pub use ignore::IgnoreRules;
 pub use refs::GitRef;
 pub use revision::Revision;
+pub use workdir::{Signature, Workdir, WorkdirError};

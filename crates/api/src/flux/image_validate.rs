@@ -1,8 +1,10 @@
-//! Defaults and refusals of ImageRepository and ImagePolicy (image-reflector-controller's).
+//! Defaults and refusals of ImageRepository and ImagePolicy (image-reflector-controller's) and
+//! ImageUpdateAutomation (image-automation-controller's).
 
 use std::time::Duration;
 
 use super::image::{DEFAULT_EXCLUSION_LIST, ImagePolicySpec, ImageRepositorySpec};
+use super::image_automation::ImageUpdateAutomationSpec;
 use crate::duration;
 
 /// Used when `spec.interval` does not parse (the schema's pattern makes that rare).
@@ -77,6 +79,34 @@ impl ImagePolicySpec {
 
     pub fn suspended(&self) -> bool {
         self.suspend == Some(true)
+    }
+}
+
+/// ImageUpdateAutomation fields the schema accepts that Glidepath refuses.
+pub const UNSUPPORTED_AUTOMATION_FIELDS: &[(&str, &str)] =
+    &[("spec.git.commit.signingKey", "commit signing (OpenPGP or SSH); commits are pushed unsigned only")];
+
+impl ImageUpdateAutomationSpec {
+    /// Used when `spec.interval` does not parse.
+    pub fn interval(&self) -> Duration {
+        duration::parse(&self.interval).unwrap_or(DEFAULT_SCAN_INTERVAL)
+    }
+
+    pub fn suspended(&self) -> bool {
+        self.suspend == Some(true)
+    }
+
+    /// `spec.update.path` relative to the repository root (`""` for the root).
+    pub fn update_path(&self) -> &str {
+        let path = self.update.as_ref().and_then(|u| u.path.as_deref()).unwrap_or("");
+        let path = path.trim_start_matches("./").trim_end_matches('/');
+        if path == "." { "" } else { path }
+    }
+
+    /// The first field set that Glidepath refuses, with what it would need.
+    pub fn unsupported(&self) -> Option<(&'static str, &'static str)> {
+        let signing = self.git.as_ref().is_some_and(|g| g.commit.signing_key.is_some());
+        UNSUPPORTED_AUTOMATION_FIELDS.iter().zip([signing]).find(|(_, on)| *on).map(|(f, _)| *f)
     }
 }
 

@@ -6,18 +6,26 @@
 //! - [`plan`]: Flux's decisions, pure (when to scan, the next `latestRef`, the messages).
 //! - [`repository`] and [`policy`]: observe, plan, act, write status.
 //! - A policy is reconciled again whenever its repository's status changes (a new scan).
+//!
+//! And image-automation-controller's ImageUpdateAutomation ([`automation`], decisions in
+//! [`automation_plan`]): the policies' images written into a Git repository and pushed, run
+//! again whenever a policy of its namespace or its GitRepository changes.
 
+pub mod automation;
+pub mod automation_plan;
 mod db;
+pub mod fold;
 pub mod plan;
 pub mod policy;
 pub mod registry;
 pub mod repository;
+pub mod update;
 
 use std::path::Path;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use glidepath_api::flux::{ImagePolicy, ImageRepository};
+use glidepath_api::flux::{GitRepository, ImagePolicy, ImageRepository, ImageUpdateAutomation};
 use kube::ResourceExt;
 use kube::runtime::controller::Controller;
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -83,4 +91,51 @@ pub fn start(ctx: &Arc<Context>) -> Vec<tokio::task::JoinHandle<()>> {
         controller.run(run, policy::error_policy, Arc::clone(&c)).for_each(crate::helmctl::log_errors).await;
     });
     vec![repos, policies]
+}
+
+/// The automations a change of `kind` `namespace/name` concerns: every automation of the
+/// namespace for an ImagePolicy (markers may name any), those reading it for a GitRepository.
+fn automations_of(
+    store: &Store<ImageUpdateAutomation>,
+    namespace: &str,
+    repository: Option<&str>,
+) -> Vec<ObjectRef<ImageUpdateAutomation>> {
+    let hits = store.state().into_iter().filter(|a| {
+        let own = a.namespace().unwrap_or_default();
+        let src = &a.spec.source_ref;
+        match repository {
+            None => own == namespace,
+            Some(name) => {
+                let src_ns = src.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(&own);
+                src.name == name && src_ns == namespace
+            }
+        }
+    });
+    hits.map(|a| ObjectRef::from_obj(&*a)).collect()
+}
+
+/// The ImageUpdateAutomation controller, started once its CRD is served.
+pub fn start_automation(ctx: &Arc<Context>) -> tokio::task::JoinHandle<()> {
+    let workers = ctx.settings.concurrency.max(1);
+    let config = kube::runtime::controller::Config::default().concurrency(workers);
+    let c = Arc::clone(ctx);
+    tokio::spawn(async move {
+        crate::sync::wait_for_crds(&c, "image-automation", "image.toolkit.fluxcd.io/v1").await;
+        let ns = c.settings.namespace.as_deref();
+        let api = crate::sync::api::<ImageUpdateAutomation>(&c.client, ns);
+        let controller = Controller::new(api, c.settings.own_watch()).with_config(config);
+        crate::sync::synced_when_ready(&c, "image-automation", controller.store());
+        let (by_policy, by_repo) = (controller.store(), controller.store());
+        runtime_metrics::started("imageupdateautomation", workers);
+        let watch = kube::runtime::watcher::Config::default;
+        let controller = controller
+            .watches(crate::sync::api::<ImagePolicy>(&c.client, ns), watch(), move |p| {
+                automations_of(&by_policy, &p.namespace().unwrap_or_default(), None)
+            })
+            .watches(crate::sync::api::<GitRepository>(&c.client, ns), watch(), move |r| {
+                automations_of(&by_repo, &r.namespace().unwrap_or_default(), Some(&r.name_any()))
+            });
+        let run = |o, x| metrics::timed(o, x, automation::reconcile);
+        controller.run(run, automation::error_policy, Arc::clone(&c)).for_each(crate::helmctl::log_errors).await;
+    })
 }

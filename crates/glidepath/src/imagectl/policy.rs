@@ -14,6 +14,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::runtime::controller::Action;
 use kube::{Api, Resource, ResourceExt};
 
+use super::fold::{self, Verdict};
 use super::plan;
 use super::registry::{self, IMAGE_URL_INVALID};
 use super::{FINALIZER, IMAGE_REFLECTOR, REQUESTED_AT};
@@ -164,35 +165,18 @@ async fn finish(
     mut status: ImagePolicyStatus,
     outcome: Result<String, Failed>,
 ) -> Result<Action, SyncError> {
-    let generation = pol.meta().generation.unwrap_or(0);
     let old = pol.status.clone().unwrap_or_default();
     let old_conds = old.conditions.clone().unwrap_or_default();
     let mut conds = status.conditions.take().unwrap_or_default();
-    let key = format!("ImagePolicy/{}/{}", pol.namespace().unwrap_or_default(), pol.name_any());
-    let action = match &outcome {
-        Ok(msg) => {
-            c::set(&mut conds, c::READY, true, c::SUCCEEDED, msg, Some(generation));
-            c::remove(&mut conds, c::RECONCILING);
-            c::remove(&mut conds, c::STALLED);
-            if ctx.events.is_new(&key, msg) {
-                ctx.publish(pol, false, c::SUCCEEDED, msg, &[], IMAGE_REFLECTOR).await;
-            }
-            pol.spec.interval().map_or_else(Action::await_change, Action::requeue)
-        }
-        Err((reason, msg, stalled, retry)) => {
-            c::set(&mut conds, c::READY, false, reason, msg, Some(generation));
-            if *stalled {
-                c::set(&mut conds, c::STALLED, true, reason, msg, Some(generation));
-            } else {
-                c::remove(&mut conds, c::STALLED);
-            }
-            if ctx.events.is_new(&key, msg) {
-                ctx.publish(pol, true, reason, msg, &[], IMAGE_REFLECTOR).await;
-            }
-            if *retry { Action::requeue(RETRY) } else { Action::await_change() }
+    let (verdict, action) = match outcome {
+        Ok(msg) => (Verdict::Ready(msg), pol.spec.interval().map_or_else(Action::await_change, Action::requeue)),
+        Err((reason, message, stalled, retry)) => {
+            let action = if retry { Action::requeue(RETRY) } else { Action::await_change() };
+            (Verdict::Failed { reason, message, stalled }, action)
         }
     };
-    status.observed_generation = Some(generation);
+    fold::report(ctx, pol, &mut conds, &old_conds, &verdict, IMAGE_REFLECTOR).await;
+    status.observed_generation = pol.meta().generation;
     if let Some(at) = pol.annotations().get(REQUESTED_AT) {
         status.last_handled_reconcile_at = Some(at.clone());
     }

@@ -13,10 +13,10 @@ use k8s_openapi::jiff::Timestamp;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
+use super::fold::{self, Verdict};
 use super::plan::{self, ScanInputs};
 use super::registry::{self, AUTHENTICATION_FAILED, IMAGE_URL_INVALID};
 use super::{FINALIZER, IMAGE_REFLECTOR, REQUESTED_AT};
-use crate::sync::conditions as c;
 use crate::sync::{Context, SyncError, finalizers};
 
 /// Flux's reason for a failed scan.
@@ -134,37 +134,15 @@ async fn finish(
     mut status: ImageRepositoryStatus,
     outcome: Outcome,
 ) -> Result<Action, SyncError> {
-    let generation = repo.meta().generation.unwrap_or(0);
     let old = repo.status.clone().unwrap_or_default();
     let old_conds = old.conditions.clone().unwrap_or_default();
     let mut conds = status.conditions.take().unwrap_or_default();
-    let key = format!("ImageRepository/{}/{}", repo.namespace().unwrap_or_default(), repo.name_any());
-    let old_ready = c::get(&old_conds, c::READY);
-    let was_ready = old_ready.is_some_and(|r| r.status == "True");
-    match &outcome.ready {
-        Ok(msg) => {
-            c::set(&mut conds, c::READY, true, c::SUCCEEDED, msg, Some(generation));
-            c::remove(&mut conds, c::RECONCILING);
-            c::remove(&mut conds, c::STALLED);
-            let changed = !was_ready || old_ready.map(|r| r.message.as_str()) != Some(msg.as_str());
-            if changed && ctx.events.is_new(&key, msg) {
-                ctx.publish(repo, false, c::SUCCEEDED, msg, &[], IMAGE_REFLECTOR).await;
-            }
-        }
-        Err((reason, msg)) => {
-            c::set(&mut conds, c::READY, false, reason, msg, Some(generation));
-            if outcome.stalled {
-                c::set(&mut conds, c::STALLED, true, reason, msg, Some(generation));
-                c::remove(&mut conds, c::RECONCILING);
-            } else {
-                c::set(&mut conds, c::RECONCILING, true, c::PROGRESSING_WITH_RETRY, msg, Some(generation));
-            }
-            if ctx.events.is_new(&key, msg) {
-                ctx.publish(repo, true, reason, msg, &[], IMAGE_REFLECTOR).await;
-            }
-        }
-    }
-    status.observed_generation = Some(generation);
+    let verdict = match outcome.ready {
+        Ok(msg) => Verdict::Ready(msg),
+        Err((reason, message)) => Verdict::Failed { reason, message, stalled: outcome.stalled },
+    };
+    fold::report(ctx, repo, &mut conds, &old_conds, &verdict, IMAGE_REFLECTOR).await;
+    status.observed_generation = repo.meta().generation;
     if let Some(at) = repo.annotations().get(REQUESTED_AT) {
         status.last_handled_reconcile_at = Some(at.clone());
     }

@@ -32,7 +32,7 @@ pub struct Memory {
     at: Instant,
 }
 
-fn git_ref(r: GitReference) -> GitRef {
+pub(crate) fn git_ref(r: GitReference) -> GitRef {
     match r {
         GitReference::Commit { sha, branch } => GitRef::Commit { sha, branch },
         GitReference::Name(n) => GitRef::Name(n),
@@ -154,6 +154,31 @@ async fn write_status(
     Ok(())
 }
 
+/// The credentials of a GitRepository's `secretRef` (none without one). Errors are
+/// `(reason, message, stalling)`.
+pub(crate) async fn credentials(
+    ctx: &Context,
+    ns: &str,
+    spec: &glidepath_api::flux::GitRepositorySpec,
+) -> Result<Credentials, (&'static str, String, bool)> {
+    let Some(secret) = spec.secret_ref.as_ref().filter(|s| !s.name.is_empty()) else {
+        return Ok(Credentials::default());
+    };
+    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), ns);
+    let data: BTreeMap<String, Vec<u8>> = match secrets.get_opt(&secret.name).await {
+        Ok(Some(s)) => s.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect(),
+        Ok(None) => {
+            let msg = format!("secret '{ns}/{}' not found", secret.name);
+            return Err((glidepath_source::error::REASON_AUTHENTICATION_FAILED, msg, false));
+        }
+        Err(e) => {
+            let msg = format!("failed to get secret '{ns}/{}': {e}", secret.name);
+            return Err((glidepath_source::error::REASON_AUTHENTICATION_FAILED, msg, false));
+        }
+    };
+    Credentials::from_secret_data(&data).map_err(|e| (e.reason(), e.to_string(), e.is_stalling()))
+}
+
 /// Fetch the reference and, when it moved (or nothing is stored yet), build, store and unpack the
 /// artifact. Errors are `(reason, message, stalling)`.
 async fn fetch_and_store(
@@ -169,22 +194,7 @@ async fn fetch_and_store(
     }
     let mut req = FetchRequest::new(spec.url.clone(), git_ref(spec.reference()));
     req.timeout = spec.timeout();
-    if let Some(secret) = spec.secret_ref.as_ref().filter(|s| !s.name.is_empty()) {
-        let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), ns);
-        let data: BTreeMap<String, Vec<u8>> = match secrets.get_opt(&secret.name).await {
-            Ok(Some(s)) => s.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect(),
-            Ok(None) => {
-                let msg = format!("secret '{ns}/{}' not found", secret.name);
-                return Err((glidepath_source::error::REASON_AUTHENTICATION_FAILED, msg, false));
-            }
-            Err(e) => {
-                let msg = format!("failed to get secret '{ns}/{}': {e}", secret.name);
-                return Err((glidepath_source::error::REASON_AUTHENTICATION_FAILED, msg, false));
-            }
-        };
-        req.credentials =
-            Credentials::from_secret_data(&data).map_err(|e| (e.reason(), e.to_string(), e.is_stalling()))?;
-    }
+    req.credentials = credentials(ctx, ns, spec).await?;
     let previous = ctx.store.get(ns, name).filter(|s| s.ignore == spec.ignore && s.dir.is_dir());
     req.last_observed_revision = previous.as_ref().map(|s| s.revision.clone());
     let root = ctx.store.root().join("gitrepository").join(ns).join(name);

@@ -132,6 +132,9 @@ observed!(glidepath_api::flux::ImagePolicy, "imagepolicy", |o| o.spec.suspended(
     let latest = o.status.as_ref().and_then(|s| s.latest_ref.as_ref());
     latest.map(|r| format!("{}:{}", r.name, r.tag)).unwrap_or_default()
 });
+observed!(glidepath_api::flux::ImageUpdateAutomation, "imageupdateautomation", |o| o.spec.suspended(), {
+    o.status.as_ref().and_then(|s| s.last_push_commit.clone()).unwrap_or_default()
+});
 observed!(glidepath_api::flux::notification::Receiver, "receiver", |o| o.spec.suspend == Some(true), String::new());
 
 fn labels<K: Observed>(obj: &K) -> ObjectLabels {

@@ -70,6 +70,8 @@ pub struct Settings {
     pub helm: bool,
     /// Run the ImageRepository and ImagePolicy controllers (image-reflector-controller).
     pub image_reflector: bool,
+    /// Run the ImageUpdateAutomation controller (image-automation-controller).
+    pub image_automation: bool,
     /// Where artifacts are stored (a temporary directory when unset).
     pub storage_path: Option<PathBuf>,
     /// Serve artifacts over HTTP on this address (Flux's `--storage-addr`); not served when unset.
@@ -131,6 +133,7 @@ impl Default for Settings {
             kustomize: true,
             helm: false,
             image_reflector: false,
+            image_automation: false,
             storage_path: None,
             storage_addr: None,
             storage_adv_addr: None,
@@ -453,6 +456,9 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
     if ctx.settings.image_reflector {
         tasks.extend(crate::imagectl::start(&ctx));
     }
+    if ctx.settings.image_automation {
+        tasks.push(crate::imagectl::start_automation(&ctx));
+    }
     if tasks.is_empty() {
         warn!("sync engine started with no controller enabled");
     }
@@ -498,6 +504,7 @@ pub async fn run(
             ("helm", settings.helm),
             ("helm-source", settings.helm),
             ("image-reflector", settings.image_reflector),
+            ("image-automation", settings.image_automation),
         ];
         for (part, on) in parts {
             if on {
