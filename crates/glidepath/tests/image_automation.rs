@@ -287,3 +287,36 @@ async fn a_separate_push_branch_is_created_then_continued_and_bad_input_stops_on
     let ok = get(&env.client, IMAGE_V1, "ImageUpdateAutomation", Some(NS), "app").await.unwrap();
     assert_eq!(ready(&ok).unwrap().0, "True");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_always_refused_gives_up_within_the_budget_and_changes_nothing() {
+    let registry = Registry::start();
+    push_tags(&registry, &["1.0.0", "1.1.0"]).await;
+    let deploy = DEPLOY.replace("REG", &registry.addr);
+    let remote = Remote::new(&[("apps/web.yaml", &deploy)]);
+    let hook = remote.bare.join("hooks/pre-receive");
+    std::fs::write(&hook, "#!/bin/sh\ncat >/dev/null\necho \"protected branch: pushes refused\" >&2\nexit 1\n").unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let main = remote.head("main");
+    let env = sync_env::env_with(|s| {
+        s.image_reflector = true;
+        s.image_automation = true;
+    })
+    .await;
+    let repo = json!({"url": remote.file_url(), "interval": "1h", "ref": {"branch": "main"}});
+    object(&env.client, "source.toolkit.fluxcd.io/v1", "GitRepository", "app", repo).await;
+    policy(&env.client, &registry).await;
+    // A 10 s interval leaves a 5 s retry budget: one retry after 2-3 s, then it gives up.
+    let mut spec = automation("main", "");
+    spec["interval"] = json!("10s");
+    object(&env.client, IMAGE_V1, "ImageUpdateAutomation", "app", spec).await;
+    let failed = |o: &Value| ready(o).is_some_and(|r| r.0 == "False" && r.2.contains("giving up"));
+    let auto = wait(&env.client, "ImageUpdateAutomation", "app", "a refused push", failed).await;
+    let (_, reason, message) = ready(&auto).unwrap();
+    assert_eq!(reason, "GitOperationFailed");
+    assert!(message.starts_with("failed to update source: giving up after 2 attempts:"), "{message}");
+    assert!(message.contains("protected branch: pushes refused"), "git's words reach the status: {message}");
+    assert_eq!(remote.head("main"), main, "nothing landed");
+    assert!(auto["status"]["lastPushCommit"].is_null());
+    assert_eq!(sync_env::condition(&auto, "Reconciling").unwrap()["reason"], "ProgressingWithRetry");
+}
