@@ -277,9 +277,8 @@ async fn a_separate_push_branch_is_created_then_continued_and_bad_input_stops_on
     let m = wait(&env.client, "ImageUpdateAutomation", "missing", "a failure", not_ready).await;
     assert_eq!(ready(&m).unwrap().1, "SourceManagerFailed");
     assert!(ready(&m).unwrap().2.contains("GitRepository 'flux-system/nowhere' not found"), "{:?}", ready(&m));
-    let s = wait(&env.client, "ImageUpdateAutomation", "signed", "a refusal", not_ready).await;
-    assert!(ready(&s).unwrap().2.starts_with("spec.git.commit.signingKey:"), "{:?}", ready(&s));
-    assert_eq!(sync_env::condition(&s, "Stalled").unwrap()["status"], "True");
+    let s = wait(&env.client, "ImageUpdateAutomation", "signed", "a failure", not_ready).await;
+    assert!(ready(&s).unwrap().2.contains("could not find signing key secret 'flux-system/gpg'"), "{:?}", ready(&s));
     let t = wait(&env.client, "ImageUpdateAutomation", "tag-only", "a refusal", not_ready).await;
     assert_eq!(ready(&t).unwrap().1, "InvalidSourceConfig");
     let o = wait(&env.client, "ImageUpdateAutomation", "old-template", "a failure", not_ready).await;
@@ -295,7 +294,8 @@ async fn a_push_always_refused_gives_up_within_the_budget_and_changes_nothing() 
     let deploy = DEPLOY.replace("REG", &registry.addr);
     let remote = Remote::new(&[("apps/web.yaml", &deploy)]);
     let hook = remote.bare.join("hooks/pre-receive");
-    std::fs::write(&hook, "#!/bin/sh\ncat >/dev/null\necho \"protected branch: pushes refused\" >&2\nexit 1\n").unwrap();
+    std::fs::write(&hook, "#!/bin/sh\ncat >/dev/null\necho \"protected branch: pushes refused\" >&2\nexit 1\n")
+        .unwrap();
     std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let main = remote.head("main");
     let env = sync_env::env_with(|s| {
@@ -319,4 +319,61 @@ async fn a_push_always_refused_gives_up_within_the_budget_and_changes_nothing() 
     assert_eq!(remote.head("main"), main, "nothing landed");
     assert!(auto["status"]["lastPushCommit"].is_null());
     assert_eq!(sync_env::condition(&auto, "Reconciling").unwrap()["reason"], "ProgressingWithRetry");
+}
+
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = std::process::Command::new(args[0])
+        .args(&args[1..])
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commits_are_signed_with_the_openpgp_key_of_the_secret() {
+    let registry = Registry::start();
+    push_tags(&registry, &["1.0.0", "1.1.0"]).await;
+    let deploy = DEPLOY.replace("REG", &registry.addr);
+    let remote = Remote::new(&[("apps/web.yaml", &deploy)]);
+    let keys = remote.root.join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let home = keys.to_str().unwrap().to_owned();
+    let gpg = |extra: &[&str]| {
+        let mut a =
+            vec!["gpg", "--homedir", &home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "pgp-pass"];
+        a.extend(extra);
+        run(&remote.root, &a, &[])
+    };
+    gpg(&["--quick-gen-key", "Fluxbot <flux@example.com>", "ed25519", "sign", "never"]);
+    let armored = gpg(&["--armor", "--export-secret-keys"]);
+    let env = sync_env::env_with(|s| {
+        s.image_reflector = true;
+        s.image_automation = true;
+    })
+    .await;
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "signing", "namespace": NS},
+                        "stringData": {"git.asc": armored, "passphrase": "pgp-pass"}});
+    apply(&env.client, &secret, "test").await;
+    let repo = json!({"url": remote.file_url(), "interval": "1h", "ref": {"branch": "main"}});
+    object(&env.client, "source.toolkit.fluxcd.io/v1", "GitRepository", "app", repo).await;
+    policy(&env.client, &registry).await;
+    let mut spec = automation("main", "");
+    spec["git"]["commit"]["signingKey"] = json!({"secretRef": {"name": "signing"}});
+    object(&env.client, IMAGE_V1, "ImageUpdateAutomation", "app", spec).await;
+    let auto = wait(&env.client, "ImageUpdateAutomation", "app", "a push", |o| pushed(o).is_some()).await;
+    let commit = pushed(&auto).unwrap();
+    let bare = remote.bare.to_str().unwrap();
+    run(&remote.root, &["git", "--git-dir", bare, "verify-commit", commit], &[("GNUPGHOME", &home)]);
+    let trust = run(
+        &remote.root,
+        &["git", "--git-dir", bare, "log", "-1", "--format=%G? %GS", commit],
+        &[("GNUPGHOME", &home)],
+    );
+    assert_eq!(trust.trim(), "G Fluxbot <flux@example.com>", "a good signature by the Secret's key");
+    assert!(!auto["status"].to_string().contains("pgp-pass"));
+    let _ = std::process::Command::new("gpgconf").args(["--homedir", &home, "--kill", "gpg-agent"]).status();
 }

@@ -43,6 +43,7 @@ mod fetch;
 pub mod ignore;
 pub mod refs;
 pub mod revision;
+pub mod signing;
 mod transport;
 pub mod workdir;
 
@@ -54,4 +55,5 @@ pub use fetch::{DEFAULT_TIMEOUT, FetchOutcome, FetchRequest, fetch, remote_revis
 pub use ignore::IgnoreRules;
 pub use refs::GitRef;
 pub use revision::Revision;
+pub use signing::Signer;
 pub use workdir::{Signature, Workdir, WorkdirError};

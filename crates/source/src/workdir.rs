@@ -54,7 +54,10 @@ pub struct Workdir {
     dir: PathBuf,
     url: String,
     env: Vec<(String, String)>,
+    /// `git -c` entries, passed as `GIT_CONFIG_KEY_<n>`/`GIT_CONFIG_VALUE_<n>`.
+    config: Vec<(String, String)>,
     timeout: Duration,
+    signer: Option<crate::signing::Prepared>,
     // Holds HOME, the CA file and SSH keys for as long as the working copy lives.
     _private: tempfile::TempDir,
 }
@@ -66,10 +69,18 @@ impl Workdir {
             .prefix("glidepath-git-")
             .tempdir()
             .map_err(|source| WorkdirError::Prepare { path: std::env::temp_dir(), source })?;
-        let env = environment(private.path(), credentials)
+        let (env, config) = environment(private.path(), credentials)
             .map_err(|source| WorkdirError::Prepare { path: private.path().to_path_buf(), source })?;
         std::fs::create_dir_all(dir).map_err(|source| WorkdirError::Prepare { path: dir.to_path_buf(), source })?;
-        let w = Workdir { dir: dir.to_path_buf(), url: url.to_owned(), env, timeout, _private: private };
+        let w = Workdir {
+            dir: dir.to_path_buf(),
+            url: url.to_owned(),
+            env,
+            config,
+            timeout,
+            signer: None,
+            _private: private,
+        };
         w.git("init", &["init", "-q"], None)?;
         w.git("init", &["remote", "add", "origin", url], None)?;
         Ok(w)
@@ -78,6 +89,15 @@ impl Workdir {
     /// The working tree.
     pub fn path(&self) -> &Path {
         &self.dir
+    }
+
+    /// Signs every later commit with `signer` (OpenPGP through `gpg`, SSH through
+    /// `ssh-keygen`, each with keys only in this working copy's private directory).
+    pub fn sign_with(&mut self, signer: &crate::signing::Signer) -> Result<(), WorkdirError> {
+        let prepared = crate::signing::prepare(self._private.path(), signer)?;
+        self.config.extend(prepared.config.iter().cloned());
+        self.signer = Some(prepared);
+        Ok(())
     }
 
     /// The commit `origin`'s `refs/heads/<branch>` points at, `None` when there is no such branch.
@@ -146,6 +166,10 @@ impl Workdir {
             cmd.env("PATH", path);
         }
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        cmd.env("GIT_CONFIG_COUNT", self.config.len().to_string());
+        for (i, (k, v)) in self.config.iter().enumerate() {
+            cmd.env(format!("GIT_CONFIG_KEY_{i}"), k).env(format!("GIT_CONFIG_VALUE_{i}"), v);
+        }
         cmd
     }
 
@@ -201,7 +225,9 @@ fn scrub(message: &str, url: &str) -> String {
 
 /// The environment every command gets: isolation from the host's configuration, and the
 /// credentials as configuration entries or files under `private`.
-fn environment(private: &Path, creds: &Credentials) -> std::io::Result<Vec<(String, String)>> {
+type Pairs = Vec<(String, String)>;
+
+fn environment(private: &Path, creds: &Credentials) -> std::io::Result<(Pairs, Pairs)> {
     let home = private.display().to_string();
     let mut config: Vec<(String, String)> = vec![
         ("init.defaultBranch".into(), "main".into()),
@@ -223,16 +249,11 @@ fn environment(private: &Path, creds: &Credentials) -> std::io::Result<Vec<(Stri
         ("XDG_CONFIG_HOME".to_owned(), home),
         ("GIT_CONFIG_NOSYSTEM".to_owned(), "1".to_owned()),
         ("GIT_TERMINAL_PROMPT".to_owned(), "0".to_owned()),
-        ("GIT_CONFIG_COUNT".to_owned(), config.len().to_string()),
     ];
-    for (i, (k, v)) in config.into_iter().enumerate() {
-        env.push((format!("GIT_CONFIG_KEY_{i}"), k));
-        env.push((format!("GIT_CONFIG_VALUE_{i}"), v));
-    }
     if let Some(ssh) = ssh_command(private, creds)? {
         env.push(("GIT_SSH_COMMAND".to_owned(), ssh));
     }
-    Ok(env)
+    Ok((env, config))
 }
 
 fn auth_header(creds: &Credentials) -> Option<String> {
@@ -261,7 +282,7 @@ fn ssh_command(private: &Path, creds: &Credentials) -> std::io::Result<Option<St
     )))
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
     f.write_all(bytes)

@@ -82,10 +82,6 @@ impl ImagePolicySpec {
     }
 }
 
-/// ImageUpdateAutomation fields the schema accepts that Glidepath refuses.
-pub const UNSUPPORTED_AUTOMATION_FIELDS: &[(&str, &str)] =
-    &[("spec.git.commit.signingKey", "commit signing (OpenPGP or SSH); commits are pushed unsigned only")];
-
 impl ImageUpdateAutomationSpec {
     /// Used when `spec.interval` does not parse.
     pub fn interval(&self) -> Duration {
@@ -101,12 +97,6 @@ impl ImageUpdateAutomationSpec {
         let path = self.update.as_ref().and_then(|u| u.path.as_deref()).unwrap_or("");
         let path = path.trim_start_matches("./").trim_end_matches('/');
         if path == "." { "" } else { path }
-    }
-
-    /// The first field set that Glidepath refuses, with what it would need.
-    pub fn unsupported(&self) -> Option<(&'static str, &'static str)> {
-        let signing = self.git.as_ref().is_some_and(|g| g.commit.signing_key.is_some());
-        UNSUPPORTED_AUTOMATION_FIELDS.iter().zip([signing]).find(|(_, on)| *on).map(|(f, _)| *f)
     }
 }
 

@@ -5,6 +5,9 @@
 //! `GitPushRetryOnFailure` does. When neither the policies nor the checkout branch's head
 //! moved since the last run, nothing is cloned.
 //!
+//! Commits are signed with `git.commit.signingKey` (OpenPGP through `gpg`, SSH through
+//! `ssh-keygen`; an SSH key with a password is refused by name).
+//!
 //! A commit author without a name is committed under the email (the `git` binary refuses an
 //! empty name, go-git does not).
 
@@ -16,7 +19,8 @@ use glidepath_api::flux::image::ImageRef;
 use glidepath_api::flux::validate::GitReference;
 use glidepath_api::flux::{GitRepository, ImagePolicy, ImageUpdateAutomation, ImageUpdateAutomationStatus};
 use glidepath_image::AutomationObject;
-use glidepath_source::{Credentials, FetchRequest, Signature, Workdir};
+use glidepath_source::{Credentials, FetchRequest, Signature, Signer, Workdir};
+use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::ListParams;
@@ -78,9 +82,6 @@ async fn run(
     status: &mut ImageUpdateAutomationStatus,
     now: Timestamp,
 ) -> Result<Ran, Failure> {
-    if let Some((field, what)) = auto.spec.unsupported() {
-        return Err(("InvalidSpec", format!("{field}: {what}: not supported by Glidepath yet"), true));
-    }
     let own = auto.namespace().unwrap_or_default();
     let src = &auto.spec.source_ref;
     let src_ns = src.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| own.clone());
@@ -94,13 +95,15 @@ async fn run(
     let credentials = crate::sync::git::credentials(ctx, &src_ns, &repo.spec).await.map_err(|(_, m, stalled)| {
         (SOURCE_MANAGER_FAILED, format!("failed configuring source manager: {m}"), stalled)
     })?;
+    let signer = signer(ctx, auto, &own).await?;
     let observed = policies(ctx, auto, &own).await?;
     let full = plan::sync_needed(status.observed_policies.as_ref(), &observed, &refs);
     let job = Job {
         url: repo.spec.url.clone(),
         credentials,
+        signer,
         timeout: repo.spec.timeout(),
-        checkout: repo_ref(&refs),
+        checkout: refs.checkout.resolve(),
         skip_at: (!full).then(|| status.observed_source_revision.clone()).flatten(),
         update_path: auto.spec.update_path().to_owned(),
         values: plan::setter_values(&own, &observed),
@@ -134,6 +137,35 @@ async fn source(ctx: &Context, ns: &str, name: &str, kind: &str) -> Result<GitRe
     }
 }
 
+/// The commit signer from `spec.git.commit.signingKey` (Flux's `getSigningEntity` messages).
+async fn signer(ctx: &Context, auto: &ImageUpdateAutomation, ns: &str) -> Result<Option<Signer>, Failure> {
+    let Some(key) = auto.spec.git.as_ref().and_then(|g| g.commit.signing_key.as_ref()) else { return Ok(None) };
+    let name = &key.secret_ref.name;
+    let fail = |m: String| (SOURCE_MANAGER_FAILED, format!("failed configuring source manager: {m}"), false);
+    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), ns);
+    let secret = match secrets.get_opt(name).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return Err(fail(format!("could not find signing key secret '{ns}/{name}'"))),
+        Err(e) => return Err(fail(format!("could not read signing key secret '{ns}/{name}': {e}"))),
+    };
+    let data = secret.data.unwrap_or_default();
+    let get = |k: &str| data.get(k).filter(|v| !v.0.is_empty()).map(|v| glidepath_source::Secret::new(v.0.clone()));
+    if key.r#type.as_deref() == Some("ssh") {
+        let identity = get("identity")
+            .ok_or_else(|| fail(format!("signing key secret '{ns}/{name}' does not contain an 'identity' key")))?;
+        if get("password").is_some() {
+            let m = format!(
+                "signing key secret '{ns}/{name}': SSH keys with a password are not supported by Glidepath; store the key unencrypted"
+            );
+            return Err(("InvalidSpec", m, true));
+        }
+        return Ok(Some(Signer::Ssh { identity }));
+    }
+    let armored = get("git.asc")
+        .ok_or_else(|| fail(format!("signing key secret '{ns}/{name}' does not contain a 'git.asc' key")))?;
+    Ok(Some(Signer::OpenPgp { armored, passphrase: get("passphrase") }))
+}
+
 /// The namespace's ImagePolicies the selector picks, with a latest image.
 async fn policies(
     ctx: &Context,
@@ -149,10 +181,6 @@ async fn policies(
     let api: Api<ImagePolicy> = Api::namespaced(ctx.client.clone(), ns);
     let list = api.list(&params).await.map_err(|e| ("Failure", format!("failed to list policies: {e}"), false))?;
     Ok(plan::observed_policies(&list.items))
-}
-
-fn repo_ref(refs: &Refs) -> GitReference {
-    refs.checkout.resolve()
 }
 
 fn message_inputs(auto: &ImageUpdateAutomation, ns: &str) -> MessageInputs {
@@ -179,6 +207,7 @@ struct MessageInputs {
 struct Job {
     url: String,
     credentials: Credentials,
+    signer: Option<Signer>,
     timeout: Duration,
     refs: Refs,
     checkout: GitReference,
@@ -198,8 +227,17 @@ fn git_failed(e: impl std::error::Error) -> Failure {
 impl Job {
     fn run(&self) -> Result<Ran, Failure> {
         let tmp = tempfile::Builder::new().prefix("glidepath-automation-").tempdir().map_err(git_failed)?;
-        let w =
+        let mut w =
             Workdir::init(&tmp.path().join("repo"), &self.url, &self.credentials, self.timeout).map_err(git_failed)?;
+        if let Some(signer) = &self.signer {
+            w.sign_with(signer).map_err(|e| {
+                let m = format!(
+                    "failed configuring source manager: failed to read signing key: {}",
+                    crate::error_chain(&e)
+                );
+                (SOURCE_MANAGER_FAILED, m, false)
+            })?;
+        }
         let Some((revision, commit)) = self.checkout(&w)? else { return Ok(Ran::Skipped) };
         let local = self.start_push_branch(&w, &commit)?;
         let first_failure = Instant::now();
