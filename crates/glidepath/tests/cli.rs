@@ -36,6 +36,7 @@ fn crds_prints_every_crd_as_a_yaml_stream() {
             "metrictemplates.flagger.app",
             "alertproviders.flagger.app",
             "gitrepositories.source.toolkit.fluxcd.io",
+            "ocirepositories.source.toolkit.fluxcd.io",
             "kustomizations.kustomize.toolkit.fluxcd.io",
             "helmrepositories.source.toolkit.fluxcd.io",
             "helmcharts.source.toolkit.fluxcd.io",
