@@ -123,11 +123,13 @@ impl Image {
 
 /// An OCI artifact as `flux push artifact` makes one: a config blob of its own media type,
 /// layers of given media types, and manifest annotations.
+#[allow(dead_code)] // used by glidepath's OCIRepository tests, not this crate's
 pub struct Artifact {
     pub blobs: Vec<Vec<u8>>,
     pub manifest: Vec<u8>,
 }
 
+#[allow(dead_code)]
 impl Artifact {
     pub fn new(
         config_media_type: &str,
