@@ -151,7 +151,7 @@ fn kubectl_accepts_the_crds_against_glidepath_sandbox() {
     let crds = glidepath(&["crds"]).stdout;
     let (ok, out) = kubectl(&["apply", "--dry-run=client", "-f", "-"], Some(&crds));
     assert!(ok, "{out}");
-    assert_eq!(out.matches("created (dry run)").count(), 13, "{out}");
+    assert_eq!(out.matches("created (dry run)").count(), 14, "{out}");
     let (ok, out) = kubectl(&["apply", "--server-side", "-f", "-"], Some(&crds));
     assert!(ok, "{out}");
     let (ok, out) = kubectl(&["create", "namespace", "test"], None);
