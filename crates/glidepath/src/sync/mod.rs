@@ -9,10 +9,11 @@
 //!   [`plan::plan_kustomization`]: a new revision whose built manifests are unchanged is only
 //!   recorded (no dry-run, no write, no Event).
 //!
-//! Artifacts of this process's GitRepositories reach Kustomizations in-process, and each new one
-//! triggers the Kustomizations that use it (so after a restart they are current again as soon as
-//! the artifact is rebuilt, not an interval later). Any other source (`--controllers kustomize`
-//! alone, another controller's GitRepository, OCIRepository, Bucket, ExternalArtifact) is fetched
+//! Artifacts of this process's GitRepositories and OCIRepositories ([`crate::ocisource`]) reach
+//! Kustomizations in-process, and each new one triggers the Kustomizations that use it (so after a
+//! restart they are current again as soon as the artifact is rebuilt, not an interval later). Any
+//! other source (`--controllers kustomize` alone, another controller's GitRepository or
+//! OCIRepository, Bucket, ExternalArtifact) is fetched
 //! from `status.artifact.url` and checked against its digest ([`remote`]). With `storage_addr`
 //! our artifacts are also served over HTTP ([`serve`]) at the URL in `status.artifact.url`.
 
@@ -62,7 +63,7 @@ pub const KUSTOMIZE_CONTROLLER: &str = "kustomize-controller";
 pub struct Settings {
     /// Watch only this namespace, or all.
     pub namespace: Option<String>,
-    /// Run the GitRepository controller.
+    /// Run the GitRepository and OCIRepository controllers (source-controller's kinds).
     pub git: bool,
     /// Run the Kustomization controller.
     pub kustomize: bool,
