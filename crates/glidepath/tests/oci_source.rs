@@ -121,6 +121,19 @@ async fn a_flux_artifact_is_stored_and_applied_and_a_new_semver_tag_follows() {
     .await;
     assert_eq!(ready(&ks).unwrap().0, "True");
 
+    // Nothing new: the manifest is only HEADed (its layer, deleted from the registry, is not
+    // downloaded again) and the artifact stays as it was.
+    let layer = glidepath_oci::sha256_digest(&targz(&[("cm.yaml", &config_map("from-oci", "v1"))]));
+    let deleted = reqwest::Client::new()
+        .delete(format!("http://{}/v2/manifests/blobs/{layer}", registry.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 202, "the registry deletes the layer blob");
+    let again = sync_env::reconcile_now_kind(&env.client, SOURCE_V1, "OCIRepository", "app", "t0").await;
+    assert!(is_ready(&again), "{:#}", again["status"]);
+    assert_eq!(again["status"]["artifact"], repo["status"]["artifact"]);
+
     // A new tag in the range: a new revision, and the Kustomization applies it.
     let d2 = push_flux(&push, &registry, "manifests", "1.1.0", &[("cm.yaml", &config_map("from-oci", "v2"))]).await;
     let after = sync_env::reconcile_now_kind(&env.client, SOURCE_V1, "OCIRepository", "app", "t1").await;
@@ -267,4 +280,28 @@ async fn basic_auth_comes_from_a_dockerconfigjson_secret() {
         assert!(msg.contains(&registry.addr), "the message names the registry: {msg}");
         assert!(!failed.to_string().contains("wrong-pass"), "the password reached the status");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_the_same_artifact_is_rebuilt_without_news() {
+    let registry = Registry::start();
+    let push = client(Credentials::Anonymous);
+    push_flux(&push, &registry, "manifests", "latest", &[("cm.yaml", &config_map("restarted", "1"))]).await;
+    let mut env = sync_env::env().await;
+    let url = format!("oci://{}/manifests", registry.addr);
+    oci_repository(&env.client, "app", json!({"url": url, "interval": "1h", "insecure": true})).await;
+    let before = wait_oci(&env.client, "app", "Ready", is_ready).await;
+    kustomization(&env.client, "apps", "./", json!({"sourceRef": {"kind": "OCIRepository", "name": "app"}})).await;
+    wait_cm(&env.client, "restarted", "1").await;
+
+    let settings = glidepath::sync::Settings { health_poll: Duration::from_millis(200), ..Default::default() };
+    env.sync = glidepath::sync::start(env.client.clone(), settings).unwrap();
+    let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> = kube::Api::namespaced(env.client.clone(), "app");
+    cms.delete("restarted", &Default::default()).await.unwrap();
+    // The Kustomization corrects the drift from the artifact the new process rebuilt.
+    let ks = sync_env::reconcile_now(&env.client, "apps", "after-restart").await;
+    assert_eq!(ready(&ks).unwrap().0, "True", "{:#}", ks["status"]);
+    wait_cm(&env.client, "restarted", "1").await;
+    let after = sync_env::reconcile_now_kind(&env.client, SOURCE_V1, "OCIRepository", "app", "after-restart").await;
+    assert_eq!(after["status"]["artifact"], before["status"]["artifact"], "the same artifact, same update time");
 }
