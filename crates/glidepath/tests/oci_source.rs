@@ -71,6 +71,20 @@ async fn wait_oci(c: &kube::Client, name: &str, what: &str, pred: impl Fn(&Value
     }
 }
 
+/// The messages of the NewArtifact Events of OCIRepository `name`, oldest first.
+async fn new_artifacts(c: &kube::Client, name: &str) -> Vec<String> {
+    let api: kube::Api<k8s_openapi::api::core::v1::Event> = kube::Api::namespaced(c.clone(), NS);
+    let mut events: Vec<_> = api.list(&Default::default()).await.unwrap().items;
+    events.retain(|e| {
+        let o = &e.involved_object;
+        o.kind.as_deref() == Some("OCIRepository")
+            && o.name.as_deref() == Some(name)
+            && e.reason.as_deref() == Some("NewArtifact")
+    });
+    events.sort_by_key(|e| e.metadata.name.clone());
+    events.into_iter().filter_map(|e| e.message).collect()
+}
+
 fn is_ready(o: &Value) -> bool {
     ready(o).is_some_and(|r| r.0 == "True")
 }
@@ -139,6 +153,12 @@ async fn a_flux_artifact_is_stored_and_applied_and_a_new_semver_tag_follows() {
     let after = sync_env::reconcile_now_kind(&env.client, SOURCE_V1, "OCIRepository", "app", "t1").await;
     assert_eq!(after["status"]["artifact"]["revision"], format!("1.1.0@{d2}"));
     wait_cm(&env.client, "from-oci", "v2").await;
+    let news = new_artifacts(&env.client, "app").await;
+    let expected: Vec<String> = [format!("1.0.0@{d1}"), format!("1.1.0@{d2}")]
+        .iter()
+        .map(|r| format!("stored artifact with revision '{r}' from '{url}'"))
+        .collect();
+    assert_eq!(news, expected, "one NewArtifact per new artifact, none for the unchanged reconcile");
 
     // Deleting the source releases the finalizer and removes its artifact.
     let dir = sync_env::get(&env.client, SOURCE_V1, "OCIRepository", Some(NS), "app").await.unwrap();
@@ -304,4 +324,5 @@ async fn after_a_restart_the_same_artifact_is_rebuilt_without_news() {
     wait_cm(&env.client, "restarted", "1").await;
     let after = sync_env::reconcile_now_kind(&env.client, SOURCE_V1, "OCIRepository", "app", "after-restart").await;
     assert_eq!(after["status"]["artifact"], before["status"]["artifact"], "the same artifact, same update time");
+    assert_eq!(new_artifacts(&env.client, "app").await.len(), 1, "the rebuilt artifact is not news");
 }
