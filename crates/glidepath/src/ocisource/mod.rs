@@ -43,6 +43,8 @@ pub(crate) struct Memory {
     generation: i64,
     requested_at: Option<String>,
     at: Instant,
+    /// How long after `at` the registry is asked again: the interval, or the retry after a failure.
+    wait: std::time::Duration,
 }
 
 /// The OCIRepository controller's share of the sync engine's context.

@@ -84,6 +84,14 @@ pub fn needs_pull(stored: Option<Current<'_>>, wanted: Current<'_>) -> bool {
         || !same_selector(s.selector, wanted.selector)
 }
 
+/// A failed pull is retried this soon (or at the interval, when shorter).
+pub const RETRY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// When the registry is asked next: an interval after a success, [`RETRY`] after a failure.
+pub fn next_attempt(succeeded: bool, interval: std::time::Duration) -> std::time::Duration {
+    if succeeded { interval } else { RETRY.min(interval) }
+}
+
 /// One layer descriptor.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -197,6 +205,15 @@ mod tests {
         assert!(needs_pull(Some(cur("a", None, None)), cur("b", None, None)));
         assert!(needs_pull(Some(cur("a", None, None)), cur("a", Some("*.md"), None)));
         assert!(needs_pull(Some(cur("a", None, None)), cur("a", None, Some(&copy))));
+    }
+
+    #[test]
+    fn failures_are_retried_sooner_than_the_interval() {
+        use std::time::Duration;
+        let hour = Duration::from_secs(3600);
+        assert_eq!(next_attempt(true, hour), hour);
+        assert_eq!(next_attempt(false, hour), RETRY);
+        assert_eq!(next_attempt(false, Duration::from_secs(5)), Duration::from_secs(5));
     }
 
     #[test]

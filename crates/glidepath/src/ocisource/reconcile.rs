@@ -22,9 +22,6 @@ use crate::sync::finalizers::{self, FLUX_FINALIZER};
 use crate::sync::git::REQUESTED_AT;
 use crate::sync::{Context, SOURCE_CONTROLLER, SyncError};
 
-/// A failed pull is retried this soon (or at the interval, when shorter).
-const RETRY: Duration = Duration::from_secs(30);
-
 pub fn error_policy(_o: Arc<OCIRepository>, _e: &SyncError, _c: Arc<Context>) -> Action {
     Action::requeue(Duration::from_secs(10))
 }
@@ -61,13 +58,19 @@ pub async fn reconcile(repo: Arc<OCIRepository>, ctx: Arc<Context>) -> Result<Ac
             stalling: false,
         }),
     };
-    let requeue = if outcome.is_ok() { interval } else { RETRY.min(interval) };
+    let requeue = plan::next_attempt(outcome.is_ok(), interval);
+    if let Ok(mut memory) = ctx.oci.memory.lock()
+        && let Some(m) = memory.get_mut(&repo.uid().unwrap_or_default())
+    {
+        m.wait = requeue;
+    }
     finish(&ctx, &repo, outcome).await?;
     Ok(Action::requeue(requeue))
 }
 
-/// When the registry was asked less than an interval ago for this generation and request, the
-/// time left (our own status write wakes the controller: it is not a reason to ask again).
+/// When the registry was asked less than an interval (or, after a failure, a retry period) ago
+/// for this generation and request, the time left (our own status write wakes the controller: it
+/// is not a reason to ask again).
 fn not_due(ctx: &Context, repo: &OCIRepository, interval: Duration) -> Option<Duration> {
     let uid = repo.uid().unwrap_or_default();
     let generation = repo.meta().generation.unwrap_or(0);
@@ -77,11 +80,11 @@ fn not_due(ctx: &Context, repo: &OCIRepository, interval: Duration) -> Option<Du
     if let Some(m) = memory.get(&uid) {
         let elapsed = now.saturating_duration_since(m.at);
         let same_request = requested_at.is_none() || requested_at == m.requested_at;
-        if m.generation == generation && same_request && elapsed < interval {
-            return Some(interval - elapsed);
+        if m.generation == generation && same_request && elapsed < m.wait {
+            return Some(m.wait - elapsed);
         }
     }
-    memory.insert(uid, Memory { generation, requested_at, at: now });
+    memory.insert(uid, Memory { generation, requested_at, at: now, wait: interval });
     None
 }
 
