@@ -226,7 +226,13 @@ async fn layers_are_selected_by_media_type_copied_and_pinned_by_digest() {
 async fn bad_urls_missing_tags_and_refused_fields_are_reported() {
     let registry = Registry::start();
     let push = client(Credentials::Anonymous);
-    push_flux(&push, &registry, "manifests", "1.0.0", &[("cm.yaml", &config_map("x", "1"))]).await;
+    let d = push_flux(&push, &registry, "manifests", "1.0.0", &[("cm.yaml", &config_map("x", "1"))]).await;
+    let size = push.get_manifest(&registry.repo("manifests"), &d).await.unwrap().bytes.len();
+    let index = json!({"schemaVersion": 2, "mediaType": glidepath_oci::OCI_INDEX, "manifests": [
+        {"mediaType": glidepath_oci::OCI_MANIFEST, "digest": d, "size": size,
+         "platform": {"architecture": "amd64", "os": "linux"}}]});
+    let index = serde_json::to_vec(&index).unwrap();
+    push.put_manifest(&registry.repo("manifests"), "multi", &index, glidepath_oci::OCI_INDEX).await.unwrap();
     let env = sync_env::env().await;
     let c = &env.client;
     let url = format!("oci://{}/manifests", registry.addr);
@@ -239,6 +245,7 @@ async fn bad_urls_missing_tags_and_refused_fields_are_reported() {
         json!({"url": url, "interval": "1h", "insecure": true, "ref": {"semver": ">=5.0.0"}}),
     )
     .await;
+    oci_repository(c, "index", json!({"url": url, "interval": "1h", "insecure": true, "ref": {"tag": "multi"}})).await;
     let verify = json!({"url": url, "interval": "1h", "insecure": true, "verify": {"provider": "cosign"}});
     oci_repository(c, "verify", verify).await;
 
@@ -251,6 +258,12 @@ async fn bad_urls_missing_tags_and_refused_fields_are_reported() {
     assert_eq!(sync_env::condition(&missing, "Reconciling").unwrap()["reason"], "ProgressingWithRetry");
     let none = wait_oci(c, "no-match", "no tag", failed_with("ReadOperationFailed")).await;
     assert!(ready(&none).unwrap().2.ends_with("no match found for semver: >=5.0.0"), "{:?}", ready(&none));
+    let index = wait_oci(c, "index", "an index refused", failed_with("OCIArtifactPullFailed")).await;
+    let msg = ready(&index).unwrap().2;
+    assert!(
+        msg.starts_with(&format!("failed to pull artifact from '{url}': ")) && msg.contains("image index"),
+        "{msg}"
+    );
     let refused = wait_oci(c, "verify", "InvalidSpec", failed_with("InvalidSpec")).await;
     assert!(ready(&refused).unwrap().2.starts_with("spec.verify: "), "{:?}", ready(&refused));
 }
