@@ -28,6 +28,10 @@ use kube::runtime::controller::Controller;
 use crate::sync::artifacts::ArtifactStore;
 use crate::sync::{Context, metrics, runtime_metrics};
 
+/// The controller's name in `/readyz` (its own: the GitRepository controller's `git` part
+/// reports that controller's cache only).
+pub const PART: &str = "oci-source";
+
 /// A failed reconcile, as conditions report it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -68,9 +72,10 @@ pub fn start(ctx: &Arc<Context>) -> tokio::task::JoinHandle<()> {
     let config = kube::runtime::controller::Config::default().concurrency(workers);
     let c = Arc::clone(ctx);
     tokio::spawn(async move {
-        crate::sync::wait_for_crds(&c, "git", "source.toolkit.fluxcd.io/v1").await;
+        crate::sync::wait_for_crds(&c, PART, "source.toolkit.fluxcd.io/v1").await;
         let api = crate::sync::api::<OCIRepository>(&c.client, c.settings.namespace.as_deref());
         let controller = Controller::new(api, c.settings.own_watch()).with_config(config);
+        crate::sync::synced_when_ready(&c, PART, controller.store());
         let _exported = crate::sync::resource_info::export(controller.store());
         runtime_metrics::started("ocirepository", workers);
         let run = |o, x| metrics::timed(o, x, reconcile::reconcile);

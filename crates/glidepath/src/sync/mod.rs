@@ -13,9 +13,9 @@
 //! Kustomizations in-process, and each new one triggers the Kustomizations that use it (so after a
 //! restart they are current again as soon as the artifact is rebuilt, not an interval later). Any
 //! other source (`--controllers kustomize` alone, another controller's GitRepository or
-//! OCIRepository, Bucket, ExternalArtifact) is fetched
-//! from `status.artifact.url` and checked against its digest ([`remote`]). With `storage_addr`
-//! our artifacts are also served over HTTP ([`serve`]) at the URL in `status.artifact.url`.
+//! OCIRepository, Bucket, ExternalArtifact) is fetched from `status.artifact.url` and checked
+//! against its digest ([`remote`]). With `storage_addr` our artifacts are also served over HTTP
+//! ([`serve`]) at the URL in `status.artifact.url`.
 
 pub mod artifacts;
 pub mod conditions;
@@ -510,6 +510,7 @@ pub async fn run(
     if let Some(e) = &elector {
         let parts = [
             ("git", settings.git),
+            (crate::ocisource::PART, settings.git),
             ("kustomize", settings.kustomize),
             ("notification", settings.notification),
             ("helm", settings.helm),
