@@ -17,6 +17,7 @@ pub mod helmctl;
 pub mod imagectl;
 pub mod loadtester;
 pub mod notification;
+pub mod ocisource;
 pub mod ops;
 pub mod probes;
 pub mod sandbox;

@@ -90,7 +90,11 @@ const GIT_CONTROLLER: &[(&str, &str, &[&str])] = &[
     ("source.toolkit.fluxcd.io", "gitrepositories", &["get", "list", "watch", "patch", "update"]),
     ("source.toolkit.fluxcd.io", "gitrepositories/status", &["get", "patch", "update"]),
     ("source.toolkit.fluxcd.io", "gitrepositories/finalizers", &["get", "patch", "update"]),
+    ("source.toolkit.fluxcd.io", "ocirepositories", &["get", "list", "watch", "patch", "update"]),
+    ("source.toolkit.fluxcd.io", "ocirepositories/status", &["get", "patch", "update"]),
+    ("source.toolkit.fluxcd.io", "ocirepositories/finalizers", &["get", "patch", "update"]),
     ("", "secrets", &["get", "list", "watch"]),
+    ("", "serviceaccounts", &["get", "list", "watch"]),
     ("", "events", &["create", "patch"]),
 ];
 const KUSTOMIZE_CONTROLLER: &[(&str, &str, &[&str])] = &[

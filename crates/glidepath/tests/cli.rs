@@ -36,6 +36,7 @@ fn crds_prints_every_crd_as_a_yaml_stream() {
             "metrictemplates.flagger.app",
             "alertproviders.flagger.app",
             "gitrepositories.source.toolkit.fluxcd.io",
+            "ocirepositories.source.toolkit.fluxcd.io",
             "kustomizations.kustomize.toolkit.fluxcd.io",
             "helmrepositories.source.toolkit.fluxcd.io",
             "helmcharts.source.toolkit.fluxcd.io",
@@ -151,7 +152,7 @@ fn kubectl_accepts_the_crds_against_glidepath_sandbox() {
     let crds = glidepath(&["crds"]).stdout;
     let (ok, out) = kubectl(&["apply", "--dry-run=client", "-f", "-"], Some(&crds));
     assert!(ok, "{out}");
-    assert_eq!(out.matches("created (dry run)").count(), 14, "{out}");
+    assert_eq!(out.matches("created (dry run)").count(), 15, "{out}");
     let (ok, out) = kubectl(&["apply", "--server-side", "-f", "-"], Some(&crds));
     assert!(ok, "{out}");
     let (ok, out) = kubectl(&["create", "namespace", "test"], None);

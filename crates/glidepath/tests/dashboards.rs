@@ -31,11 +31,10 @@ const HTTPROUTE_CRD: &str = concat!(
 const POD: &str = "glidepath-controller-7c9f8d6b5-x2k4q";
 
 /// Upstream queries that read what a Glidepath process does not have, and why.
-const NOT_OURS: [(&str, &str); 8] = [
+const NOT_OURS: [(&str, &str); 7] = [
     ("go_info", "Go runtime series: Glidepath is not a Go process (its own dashboard uses `up`)"),
     ("go_memstats_alloc_bytes", "Go runtime series (its own dashboard uses process_resident_memory_bytes)"),
     ("container_memory_working_set_bytes", "cAdvisor's, scraped from the kubelet, not from a controller"),
-    ("controller=\"ocirepository\"", "OCIRepository is not reconciled yet"),
     ("controller=\"helmrepository\"", "HelmRepository is not reconciled yet"),
     ("controller=\"bucket\"", "Bucket is not reconciled yet"),
     ("controller=\"helmrelease\"", "HelmRelease is not reconciled yet"),

@@ -38,6 +38,7 @@ mod knative;
 mod leader;
 mod loadtester;
 mod notifications;
+mod oci_source;
 mod ops;
 mod ownership;
 mod probes;

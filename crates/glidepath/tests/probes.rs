@@ -78,6 +78,7 @@ async fn sync_only_mode_serves_health_readiness_and_metrics() {
     until(port, "/healthz", 200, "OK").await;
     let ready = until(port, "/readyz", 200, "").await;
     assert!(ready.contains("git: synced") && ready.contains("kustomize: synced"), "{ready}");
+    assert!(ready.contains("oci-source: synced"), "the OCIRepository controller reports its own cache: {ready}");
     until(port, "/metrics", 200, "").await;
     bed.sandbox.shutdown().await.unwrap();
 }

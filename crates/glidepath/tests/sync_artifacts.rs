@@ -11,8 +11,7 @@ use crate::sync_env;
 use std::time::Duration;
 
 use glidepath::sync::Settings;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
 use serde_json::{Value, json};
 use sha2::Digest as _;
 use sync_env::*;
@@ -103,12 +102,8 @@ async fn foreign_source(client: &kube::Client, kind: &str, name: &str, spec: Val
 
 #[tokio::test]
 async fn a_kustomize_only_controller_builds_from_artifacts_other_controllers_made() {
+    // The OCIRepository CRD is ours (installed by the env); without `git` nothing reconciles it here.
     let e = env_with(|s| s.git = false).await;
-    let crds: Api<CustomResourceDefinition> = Api::all(e.client.clone());
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/flux/ocirepositories.yaml");
-    let crd: CustomResourceDefinition = serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    crds.create(&PostParams::default(), &crd).await.unwrap();
 
     let (bytes, digest) =
         tarball(&[("apps/a.yaml", &config_map("a", "from-git")), ("oci/b.yaml", &config_map("b", "from-oci"))]);

@@ -15,6 +15,7 @@ pub mod kustomization;
 pub mod meta;
 pub mod notification;
 pub mod oci_repository;
+pub mod oci_validate;
 pub mod validate;
 
 pub use git_repository::{GitRepository, GitRepositorySpec, GitRepositoryStatus};

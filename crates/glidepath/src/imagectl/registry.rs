@@ -1,7 +1,8 @@
 //! How an ImageRepository reaches its registry: the repository parsed from `spec.image`,
 //! credentials from the `secretRef` dockerconfigjson or the ServiceAccount's imagePullSecrets,
 //! TLS from `certSecretRef` (`ca.crt`, `tls.crt`, `tls.key`), a proxy from `proxySecretRef`
-//! (`address`, `username`, `password`), `insecure` (plain HTTP) and the scan timeout. Used by the repository scan and by the policies' digest lookups.
+//! (`address`, `username`, `password`), `insecure` (plain HTTP) and the scan timeout. Used by the
+//! repository scan, the policies' digest lookups and (through [`RegistrySpec`]) OCIRepository pulls.
 
 use glidepath_api::flux::ImageRepository;
 use glidepath_oci::{Client, ClientIdentity, ClientOptions, Credentials, Reference, Repository};
@@ -44,26 +45,76 @@ pub fn repository(repo: &ImageRepository) -> Result<Repository, String> {
     Ok(reference.repository)
 }
 
+/// Where a registry client's credentials, TLS and proxy come from: the fields ImageRepository
+/// and OCIRepository share (Secret names in the object's namespace).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RegistrySpec<'a> {
+    /// A `kubernetes.io/dockerconfigjson` Secret.
+    pub secret_ref: Option<&'a str>,
+    /// A ServiceAccount whose imagePullSecrets are tried when there is no `secret_ref`.
+    pub service_account_name: Option<&'a str>,
+    pub cert_secret_ref: Option<&'a str>,
+    pub proxy_secret_ref: Option<&'a str>,
+    pub insecure: bool,
+    pub timeout: std::time::Duration,
+}
+
+fn name_of(r: &Option<glidepath_api::flux::meta::LocalObjectReference>) -> Option<&str> {
+    r.as_ref().map(|s| s.name.as_str()).filter(|s| !s.is_empty())
+}
+
+impl<'a> RegistrySpec<'a> {
+    pub fn of_image(repo: &'a ImageRepository) -> Self {
+        let spec = &repo.spec;
+        RegistrySpec {
+            secret_ref: name_of(&spec.secret_ref),
+            service_account_name: spec.service_account_name.as_deref().filter(|s| !s.is_empty()),
+            cert_secret_ref: name_of(&spec.cert_secret_ref),
+            proxy_secret_ref: name_of(&spec.proxy_secret_ref),
+            insecure: spec.insecure == Some(true),
+            timeout: spec.timeout(),
+        }
+    }
+
+    pub fn of_oci(repo: &'a glidepath_api::flux::OCIRepository) -> Self {
+        let spec = &repo.spec;
+        RegistrySpec {
+            secret_ref: name_of(&spec.secret_ref),
+            service_account_name: spec.service_account_name.as_deref().filter(|s| !s.is_empty()),
+            cert_secret_ref: name_of(&spec.cert_secret_ref),
+            proxy_secret_ref: name_of(&spec.proxy_secret_ref),
+            insecure: spec.insecure == Some(true),
+            timeout: spec.timeout(),
+        }
+    }
+}
+
 /// The client of `repo` (in namespace `ns`), or a message for `AuthenticationFailed`.
 pub async fn access(ctx: &Context, repo: &ImageRepository, ns: &str) -> Result<Access, String> {
     let repository = repository(repo)?;
+    connect(ctx, &RegistrySpec::of_image(repo), ns, repository).await
+}
+
+/// A client of `repository` set up as `spec` says, or a message for `AuthenticationFailed`.
+pub async fn connect(
+    ctx: &Context,
+    spec: &RegistrySpec<'_>,
+    ns: &str,
+    repository: Repository,
+) -> Result<Access, String> {
     let fail = |m: String| format!("failed to configure authentication options: {m}");
-    let credentials = credentials(ctx, repo, ns, &repository.registry).await.map_err(fail)?;
-    let mut options = ClientOptions {
-        insecure: repo.spec.insecure == Some(true),
-        timeout: repo.spec.timeout(),
-        ..Default::default()
-    };
-    if let Some(s) = repo.spec.cert_secret_ref.as_ref().filter(|s| !s.name.is_empty()) {
-        let data = secret_data(&ctx.client, ns, &s.name).await.map_err(fail)?;
+    let credentials = credentials(ctx, spec, ns, &repository.registry).await.map_err(fail)?;
+    let mut options = ClientOptions { insecure: spec.insecure, timeout: spec.timeout, ..Default::default() };
+    if let Some(name) = spec.cert_secret_ref {
+        let data = secret_data(&ctx.client, ns, name).await.map_err(fail)?;
         options.ca_pem = data.get("ca.crt").cloned();
         if let (Some(cert), Some(key)) = (data.get("tls.crt"), data.get("tls.key")) {
             options.identity = Some(ClientIdentity { cert_pem: cert.clone(), key_pem: key.clone() });
         }
     }
-    if let Some(s) = repo.spec.proxy_secret_ref.as_ref().filter(|s| !s.name.is_empty()) {
-        let data = secret_data(&ctx.client, ns, &s.name).await.map_err(fail)?;
-        options.proxy = Some(proxy_url(&data).map_err(|m| fail(format!("secret '{ns}/{}': {m}", s.name)))?);
+    if let Some(name) = spec.proxy_secret_ref {
+        let data = secret_data(&ctx.client, ns, name).await.map_err(fail)?;
+        options.proxy = Some(proxy_url(&data).map_err(|m| fail(format!("secret '{ns}/{name}': {m}")))?);
     }
     let client = Client::new(options, credentials).map_err(|e| fail(crate::error_chain(&e)))?;
     Ok(Access { client, repository })
@@ -71,11 +122,11 @@ pub async fn access(ctx: &Context, repo: &ImageRepository, ns: &str) -> Result<A
 
 /// `secretRef` first; else the first imagePullSecret of `serviceAccountName` with an entry
 /// for the registry; else anonymous.
-async fn credentials(ctx: &Context, repo: &ImageRepository, ns: &str, host: &str) -> Result<Credentials, String> {
-    if let Some(s) = repo.spec.secret_ref.as_ref().filter(|s| !s.name.is_empty()) {
-        return docker_credentials(ctx, ns, &s.name, host).await;
+async fn credentials(ctx: &Context, spec: &RegistrySpec<'_>, ns: &str, host: &str) -> Result<Credentials, String> {
+    if let Some(name) = spec.secret_ref {
+        return docker_credentials(ctx, ns, name, host).await;
     }
-    let Some(sa) = repo.spec.service_account_name.as_deref().filter(|s| !s.is_empty()) else {
+    let Some(sa) = spec.service_account_name else {
         return Ok(Credentials::Anonymous);
     };
     let api: Api<ServiceAccount> = Api::namespaced(ctx.client.clone(), ns);

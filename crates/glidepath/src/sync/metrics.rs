@@ -113,6 +113,9 @@ macro_rules! observed {
 observed!(GitRepository, "gitrepository", |o| o.spec.suspended(), {
     o.status.as_ref().and_then(|s| s.artifact.as_ref()).map(|a| a.revision.clone()).unwrap_or_default()
 });
+observed!(glidepath_api::flux::OCIRepository, "ocirepository", |o| o.spec.suspended(), {
+    o.status.as_ref().and_then(|s| s.artifact.as_ref()).map(|a| a.revision.clone()).unwrap_or_default()
+});
 observed!(Kustomization, "kustomization", |o| o.spec.suspended(), {
     o.status.as_ref().and_then(|s| s.last_applied_revision.clone()).unwrap_or_default()
 });

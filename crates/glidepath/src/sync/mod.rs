@@ -9,12 +9,13 @@
 //!   [`plan::plan_kustomization`]: a new revision whose built manifests are unchanged is only
 //!   recorded (no dry-run, no write, no Event).
 //!
-//! Artifacts of this process's GitRepositories reach Kustomizations in-process, and each new one
-//! triggers the Kustomizations that use it (so after a restart they are current again as soon as
-//! the artifact is rebuilt, not an interval later). Any other source (`--controllers kustomize`
-//! alone, another controller's GitRepository, OCIRepository, Bucket, ExternalArtifact) is fetched
-//! from `status.artifact.url` and checked against its digest ([`remote`]). With `storage_addr`
-//! our artifacts are also served over HTTP ([`serve`]) at the URL in `status.artifact.url`.
+//! Artifacts of this process's GitRepositories and OCIRepositories ([`crate::ocisource`]) reach
+//! Kustomizations in-process, and each new one triggers the Kustomizations that use it (so after a
+//! restart they are current again as soon as the artifact is rebuilt, not an interval later). Any
+//! other source (`--controllers kustomize` alone, another controller's GitRepository or
+//! OCIRepository, Bucket, ExternalArtifact) is fetched from `status.artifact.url` and checked
+//! against its digest ([`remote`]). With `storage_addr` our artifacts are also served over HTTP
+//! ([`serve`]) at the URL in `status.artifact.url`.
 
 pub mod artifacts;
 pub mod conditions;
@@ -62,7 +63,7 @@ pub const KUSTOMIZE_CONTROLLER: &str = "kustomize-controller";
 pub struct Settings {
     /// Watch only this namespace, or all.
     pub namespace: Option<String>,
-    /// Run the GitRepository controller.
+    /// Run the GitRepository and OCIRepository controllers (source-controller's kinds).
     pub git: bool,
     /// Run the Kustomization controller.
     pub kustomize: bool,
@@ -185,6 +186,8 @@ pub struct Context {
     pub helm: crate::helmctl::HelmState,
     /// The image controllers' tag database.
     pub images: crate::imagectl::ImageState,
+    /// The OCIRepository controller's artifacts and memory.
+    pub oci: crate::ocisource::OciState,
     git_memory: Mutex<HashMap<String, git::Memory>>,
     ks_memory: Mutex<HashMap<String, kustomize::Memory>>,
     pub(crate) events: events::Events,
@@ -221,6 +224,7 @@ impl Context {
             settings,
             helm,
             images: crate::imagectl::ImageState::new(&root),
+            oci: crate::ocisource::OciState::new(root.clone()),
             remote: remote::RemoteArtifacts::new(root.clone()),
             store: Arc::new(artifacts::ArtifactStore::new(root)),
             applier,
@@ -389,7 +393,12 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
         tasks.push(tokio::spawn(crate::notification::run(Arc::clone(&ctx), rx, deliver)));
     }
     if let Some(listener) = listener {
-        let stores = vec![Arc::clone(&ctx.store), Arc::clone(&ctx.helm.repositories), Arc::clone(&ctx.helm.charts)];
+        let stores = vec![
+            Arc::clone(&ctx.store),
+            Arc::clone(&ctx.oci.store),
+            Arc::clone(&ctx.helm.repositories),
+            Arc::clone(&ctx.helm.charts),
+        ];
         tasks.push(tokio::spawn(serve::serve(listener, stores)));
     }
     if ctx.settings.git {
@@ -412,6 +421,10 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
                 .await;
         }));
     }
+    if ctx.settings.git {
+        // OCIRepository is source-controller's too.
+        tasks.push(crate::ocisource::start(&ctx));
+    }
     if ctx.settings.kustomize {
         let ctx = Arc::clone(&ctx);
         tasks.push(tokio::spawn(async move {
@@ -429,18 +442,21 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
             let _exported = resource_info::export(store.clone());
             runtime_metrics::started("kustomization", ctx.settings.concurrency.max(1));
             // A GitRepository change (new artifact in status) triggers the Kustomizations that use
-            // it, and so does every artifact our GitRepository controller stores (after a restart
-            // the rebuilt artifact is identical: no status change would wake them).
-            let (by_repo, by_store) = (store.clone(), store.clone());
-            let stored = ctx
-                .store
-                .stored_events()
-                .flat_map(move |(rns, rname)| futures::stream::iter(dependents(&by_store, &rns, &rname)));
+            // it, and so does every artifact our GitRepository and OCIRepository controllers store
+            // (after a restart the rebuilt artifact is identical: no status change would wake them).
+            let (by_repo, by_store, by_oci) = (store.clone(), store.clone(), store.clone());
+            let stored = ctx.store.stored_events().flat_map(move |(rns, rname)| {
+                futures::stream::iter(dependents(&by_store, "GitRepository", &rns, &rname))
+            });
+            let oci_stored = ctx.oci.store.stored_events().flat_map(move |(rns, rname)| {
+                futures::stream::iter(dependents(&by_oci, "OCIRepository", &rns, &rname))
+            });
             controller
                 .watches(repos, watcher::Config::default(), move |repo: GitRepository| {
-                    dependents(&by_repo, &repo.namespace().unwrap_or_default(), &repo.name_any())
+                    dependents(&by_repo, "GitRepository", &repo.namespace().unwrap_or_default(), &repo.name_any())
                 })
                 .reconcile_on(stored)
+                .reconcile_on(oci_stored)
                 .run(|o, c| metrics::timed(o, c, kustomize::reconcile), kustomize::error_policy, Arc::clone(&ctx))
                 .for_each(|r| async move {
                     if let Err(e) = r {
@@ -465,9 +481,10 @@ pub fn start(client: Client, mut settings: Settings) -> anyhow::Result<SyncHandl
     Ok(SyncHandle { context: ctx, tasks })
 }
 
-/// The Kustomizations whose source is the GitRepository `namespace/name`.
+/// The Kustomizations whose source is the `kind` (GitRepository, OCIRepository) `namespace/name`.
 fn dependents(
     store: &kube::runtime::reflector::Store<Kustomization>,
+    kind: &str,
     namespace: &str,
     name: &str,
 ) -> Vec<ObjectRef<Kustomization>> {
@@ -478,7 +495,7 @@ fn dependents(
             let r = &k.spec.source_ref;
             let kns = k.namespace().unwrap_or_default();
             let rns = r.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(&kns);
-            r.kind == "GitRepository" && r.name == name && rns == namespace
+            r.kind == kind && r.name == name && rns == namespace
         })
         .map(|k| ObjectRef::from_obj(&*k))
         .collect()
@@ -499,6 +516,7 @@ pub async fn run(
     if let Some(e) = &elector {
         let parts = [
             ("git", settings.git),
+            (crate::ocisource::PART, settings.git),
             ("kustomize", settings.kustomize),
             ("notification", settings.notification),
             ("helm", settings.helm),

@@ -56,6 +56,12 @@ impl Info for GitRepository {
     }
 }
 
+impl Info for glidepath_api::flux::OCIRepository {
+    fn extra(&self) -> Vec<(&'static str, String)> {
+        vec![("revision", self.revision()), ("url", self.spec.url.clone())]
+    }
+}
+
 impl Info for Receiver {
     fn extra(&self) -> Vec<(&'static str, String)> {
         vec![("webhook_path", self.status.as_ref().and_then(|s| s.webhook_path.clone()).unwrap_or_default())]

@@ -1,6 +1,6 @@
-//! The artifact a Kustomization builds from. A GitRepository this process reconciles is read
-//! from the in-process store; any other source (another controller's GitRepository, an
-//! OCIRepository, a Bucket, an ExternalArtifact) is fetched from its `status.artifact.url` and
+//! The artifact a Kustomization builds from. A GitRepository or OCIRepository this process
+//! reconciles is read from the in-process store; any other source (another controller's
+//! GitRepository or OCIRepository, a Bucket, an ExternalArtifact) is fetched from its `status.artifact.url` and
 //! checked against its digest ([`super::remote`]).
 
 use std::sync::Arc;
@@ -37,21 +37,27 @@ pub(super) fn source_key(ks: &Kustomization) -> (String, String, String) {
     (src.kind.clone(), ns, src.name.clone())
 }
 
-/// Whether this process's GitRepository controller makes the source's artifacts.
+/// Whether this process's GitRepository or OCIRepository controller makes the source's artifacts.
 pub(super) fn in_process(ctx: &Context, kind: &str) -> bool {
-    ctx.settings.git && kind == "GitRepository"
+    ctx.settings.git && (kind == "GitRepository" || kind == "OCIRepository")
+}
+
+/// The in-process store of `kind`'s artifacts (see [`in_process`]).
+fn store<'a>(ctx: &'a Context, kind: &str) -> &'a super::artifacts::ArtifactStore {
+    if kind == "OCIRepository" { &ctx.oci.store } else { &ctx.store }
 }
 
 /// The revision the source's current artifact has here, if any (for `dependsOn`).
 pub(super) fn current_revision(ctx: &Context, kind: &str, ns: &str, name: &str) -> Option<String> {
-    let stored = if in_process(ctx, kind) { ctx.store.get(ns, name) } else { ctx.remote.current(kind, ns, name) };
+    let stored =
+        if in_process(ctx, kind) { store(ctx, kind).get(ns, name) } else { ctx.remote.current(kind, ns, name) };
     stored.map(|s| s.revision.clone())
 }
 
 pub(super) async fn artifact(ctx: &Context, ks: &Kustomization) -> Result<Source, Failure> {
     let (kind, ns, name) = source_key(ks);
     if in_process(ctx, &kind)
-        && let Some(s) = ctx.store.get(&ns, &name)
+        && let Some(s) = store(ctx, &kind).get(&ns, &name)
     {
         return Ok(Source::Ready(s));
     }

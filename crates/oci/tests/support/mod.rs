@@ -120,3 +120,44 @@ impl Image {
         client.put_manifest(repo, tag, &self.manifest, OCI_MANIFEST).await.unwrap()
     }
 }
+
+/// An OCI artifact as `flux push artifact` makes one: a config blob of its own media type,
+/// layers of given media types, and manifest annotations.
+#[allow(dead_code)] // used by glidepath's OCIRepository tests, not this crate's
+pub struct Artifact {
+    pub blobs: Vec<Vec<u8>>,
+    pub manifest: Vec<u8>,
+}
+
+#[allow(dead_code)]
+impl Artifact {
+    pub fn new(
+        config_media_type: &str,
+        config: &[u8],
+        layers: &[(&str, Vec<u8>)],
+        annotations: serde_json::Value,
+    ) -> Self {
+        let descriptor = |media_type: &str, bytes: &[u8]| {
+            serde_json::json!({"mediaType": media_type, "digest": glidepath_oci::sha256_digest(bytes),
+                               "size": bytes.len()})
+        };
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": descriptor(config_media_type, config),
+            "layers": layers.iter().map(|(t, b)| descriptor(t, b)).collect::<Vec<_>>(),
+            "annotations": annotations,
+        });
+        let mut blobs = vec![config.to_vec()];
+        blobs.extend(layers.iter().map(|(_, b)| b.clone()));
+        Self { blobs, manifest: serde_json::to_vec(&manifest).unwrap() }
+    }
+
+    /// Pushes the blobs and the manifest under `tag`; returns the manifest digest.
+    pub async fn push(&self, client: &Client, repo: &Repository, tag: &str) -> String {
+        for blob in &self.blobs {
+            client.push_blob(repo, blob).await.unwrap();
+        }
+        client.put_manifest(repo, tag, &self.manifest, OCI_MANIFEST).await.unwrap()
+    }
+}
