@@ -97,7 +97,13 @@ pub struct TrafficConfig {
 
 impl Default for TrafficConfig {
     fn default() -> Self {
-        Self { rps: 20.0, tick: Duration::from_millis(200), header_fraction: 0.3, seed: 1, images: ImageBehaviours::new() }
+        Self {
+            rps: 20.0,
+            tick: Duration::from_millis(200),
+            header_fraction: 0.3,
+            seed: 1,
+            images: ImageBehaviours::new(),
+        }
     }
 }
 
