@@ -129,15 +129,6 @@ enum Outcome {
     Gitops(gitops::Report),
 }
 
-impl Outcome {
-    fn parts(&self) -> anyhow::Result<(&[plot::Sample], &[plot::Mark], Vec<u8>, String, bool)> {
-        Ok(match self {
-            Outcome::Release(r) => (&r.samples, &r.marks, serde_json::to_vec_pretty(r)?, r.text(), r.as_expected()),
-            Outcome::Gitops(r) => (&r.samples, &r.marks, serde_json::to_vec_pretty(r)?, r.text(), r.as_expected()),
-        })
-    }
-}
-
 /// Start the registry the gitops scenario pushes to, or say how to install it.
 async fn start_registry(args: &DemoArgs, out: &Path) -> anyhow::Result<Option<registry::Registry>> {
     let Some(bin) = registry::find(args.registry.as_deref()) else {
@@ -202,7 +193,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
 /// Write the plot and the summary, print the summary; whether the demo ended as expected.
 fn finish(out: &Path, report: &Outcome) -> anyhow::Result<bool> {
-    let (samples, marks, json, text, ok) = report.parts()?;
+    let (samples, marks, json, text, ok) = match report {
+        Outcome::Release(r) => (&r.samples, &r.marks, serde_json::to_vec_pretty(r)?, r.text(), r.as_expected()),
+        Outcome::Gitops(r) => (&r.samples, &r.marks, serde_json::to_vec_pretty(r)?, r.text(), r.as_expected()),
+    };
     let plot_path = out.join("plot.svg");
     std::fs::write(&plot_path, plot::svg(samples, marks, 1.0))
         .with_context(|| format!("write {}", plot_path.display()))?;
