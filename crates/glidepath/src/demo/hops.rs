@@ -166,14 +166,22 @@ impl Journey {
         self.seen[before..].to_vec()
     }
 
-    /// The hops for the live view: seen ones with their time since the push, the rest waiting.
+    /// The hops for the live view: seen ones with their time since the push, the next one with
+    /// the time it has been waiting, the rest as `...`.
     pub fn lines(&self) -> Vec<String> {
-        HOPS.iter()
-            .map(|hop| match self.seen.iter().find(|h| h.hop == *hop) {
+        let mut out = Vec::new();
+        let mut waiting = false;
+        for hop in HOPS {
+            out.push(match self.seen.iter().find(|h| h.hop == hop) {
                 Some(h) => format!("{hop:<12} +{:>5.1}s  {}", h.seconds, h.detail),
-                None => format!("{hop:<12}    ...  "),
-            })
-            .collect()
+                None if !waiting => {
+                    waiting = true;
+                    format!("{hop:<12} +{:>5.1}s  waiting", self.pushed.elapsed().as_secs_f64())
+                }
+                None => format!("{hop:<12}    ..."),
+            });
+        }
+        out
     }
 
     /// Seconds from the push to the hop, when seen.
@@ -210,6 +218,10 @@ mod tests {
         assert_eq!(order, HOPS);
         assert!(j.seen.iter().all(|h| h.at >= 10.0));
         assert!(j.lines()[3].starts_with("committed"));
+        let early = Journey::new("6.9.2", 0.0, None);
+        let lines = early.lines();
+        assert!(lines[1].starts_with("scanned") && lines[1].ends_with("waiting"), "{lines:?}");
+        assert!(lines[2].ends_with("..."), "{lines:?}");
         assert!(j.seconds("finished").is_some());
     }
 }
