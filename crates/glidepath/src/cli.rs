@@ -224,6 +224,23 @@ pub struct DemoArgs {
     /// The Prometheus server binary (default: `prometheus` on PATH, else /usr/bin/prometheus).
     #[arg(long, env = "GLIDEPATH_PROMETHEUS")]
     pub prometheus: Option<PathBuf>,
+    /// Which story: `release` edits the Deployment by hand; `gitops` pushes images to a real
+    /// registry and lets the image automation, Git and the Kustomization carry them to the Canary.
+    #[arg(long, env = "GLIDEPATH_SCENARIO", value_enum, default_value_t = DemoScenario::Release)]
+    pub scenario: DemoScenario,
+    /// The docker-registry binary for `--scenario gitops` (default: `docker-registry` on PATH,
+    /// else /usr/bin/docker-registry).
+    #[arg(long, env = "GLIDEPATH_REGISTRY")]
+    pub registry: Option<PathBuf>,
+}
+
+/// The stories `glidepath demo` tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoScenario {
+    /// A good and a bad version, published by editing the Deployment.
+    Release,
+    /// The same two versions pushed as images; Flux's image automation commits them to Git.
+    Gitops,
 }
 
 fn parse_speed(s: &str) -> Result<u32, String> {

@@ -33,6 +33,8 @@ pub struct Observer {
     pub title: String,
     pub samples: Vec<Sample>,
     pub marks: Vec<Mark>,
+    /// Lines of the gitops loop's hops, shown in the live view.
+    pub hops: Vec<String>,
     last_line: String,
     seen_events: HashSet<String>,
     /// When the status last changed, by our clock, for the step progress bar.
@@ -51,6 +53,7 @@ impl Observer {
             title: String::new(),
             samples: Vec::new(),
             marks: Vec::new(),
+            hops: Vec::new(),
             last_line: String::new(),
             seen_events: HashSet::new(),
             last_change: (String::new(), Instant::now()),
@@ -100,6 +103,7 @@ impl Observer {
             step_secs: analysis.interval().as_secs_f64() / f64::from(self.speed),
             metrics,
             events: events.iter().rev().take(6).rev().cloned().collect(),
+            hops: self.hops.clone(),
         };
         self.show(&frame, &events);
         Ok(canary)

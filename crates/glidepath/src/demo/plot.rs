@@ -77,14 +77,16 @@ pub fn svg(samples: &[Sample], marks: &[Mark], error_limit: f64) -> String {
     polyline(&mut out, samples.iter().map(|s| Some((x(s.t), y_weight(f64::from(s.canary_weight))))), "#1f6fd0");
     polyline(&mut out, samples.iter().map(|s| s.primary_errors.map(|e| (x(s.t), y_err(e)))), "#2a9d3a");
     polyline(&mut out, samples.iter().map(|s| s.canary_errors.map(|e| (x(s.t), y_err(e)))), "#d03a1f");
-    for m in marks {
+    // Labels step down so marks close in time (the hops of one push) stay readable.
+    for (i, m) in marks.iter().enumerate() {
         let mx = x(m.t);
+        let label_y = TOP + 12.0 + 12.0 * (i % 8) as f64;
         let _ = writeln!(
             out,
             r##"<line x1="{mx}" x2="{mx}" y1="{TOP}" y2="{}" stroke="#555" stroke-dasharray="4,4"/><text x="{}" y="{}" fill="#555">{}</text>"##,
             err_top + PANEL_H,
             mx + 3.0,
-            TOP + 12.0,
+            label_y,
             escape(&m.label)
         );
     }

@@ -28,7 +28,7 @@ const RELEASES: [Release; 2] = [
 ];
 
 /// The metrics' `interval` in `examples/demo/canary.yaml`.
-const METRIC_WINDOW: Duration = Duration::from_secs(10);
+pub(super) const METRIC_WINDOW: Duration = Duration::from_secs(10);
 
 /// How one release ended.
 #[derive(Clone, Debug, Serialize)]
@@ -163,7 +163,11 @@ async fn publish(env: &Env, r: &Release) -> anyhow::Result<()> {
 }
 
 /// Poll until the phase satisfies `done`, at most `limit`.
-async fn wait_until(obs: &mut Observer, limit: Duration, done: impl Fn(CanaryPhase) -> bool) -> anyhow::Result<()> {
+pub(super) async fn wait_until(
+    obs: &mut Observer,
+    limit: Duration,
+    done: impl Fn(CanaryPhase) -> bool,
+) -> anyhow::Result<()> {
     let until = Instant::now() + limit;
     loop {
         let c = obs.poll().await?;
@@ -178,7 +182,7 @@ async fn wait_until(obs: &mut Observer, limit: Duration, done: impl Fn(CanaryPha
 
 /// Requests the bad canary served in the seconds after its rollback, from Prometheus: wait for
 /// in-flight traffic and a scrape, read the counter, wait, read it again.
-async fn traffic_after_rollback(obs: &mut Observer) -> anyhow::Result<f64> {
+pub(super) async fn traffic_after_rollback(obs: &mut Observer) -> anyhow::Result<f64> {
     obs.watch_for(Duration::from_secs(3)).await?;
     let before = obs.requests_served(CANARY).await?;
     obs.watch_for(Duration::from_secs(8)).await?;

@@ -50,6 +50,9 @@ pub struct Frame {
     pub metrics: Vec<MetricLine>,
     /// The Canary's most recent events, oldest first.
     pub events: Vec<String>,
+    /// `--scenario gitops`: each hop from the image push to the Canary, with its time since the
+    /// push ("scanned      +1.2s"); empty in the release scenario.
+    pub hops: Vec<String>,
 }
 
 const BAR: usize = 40;
@@ -68,6 +71,13 @@ pub fn render(f: &Frame) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "glidepath demo — {}   [{:>5.1}s]", f.title, f.elapsed_secs);
     let _ = writeln!(out);
+    if !f.hops.is_empty() {
+        let _ = writeln!(out, "  from the push to the Canary");
+        for h in &f.hops {
+            let _ = writeln!(out, "    {h}");
+        }
+        let _ = writeln!(out);
+    }
     let _ = writeln!(out, "  phase          {}", f.phase);
     let _ = writeln!(out, "  primary  {:>3}%  {}", f.primary_weight, bar(f.primary_weight, '█'));
     let _ = writeln!(out, "  canary   {:>3}%  {}", f.canary_weight, bar(f.canary_weight, '▓'));
@@ -153,6 +163,7 @@ mod tests {
                 },
             ],
             events: vec!["Advance podinfo.demo canary weight 25".into()],
+            hops: vec![],
         }
     }
 
@@ -168,6 +179,9 @@ mod tests {
         assert!(latency.contains("no data") && latency.contains("<= 500ms") && latency.ends_with('-'), "{latency}");
         assert!(out.contains("failed checks  1 of 3"));
         assert!(out.contains("    Advance podinfo.demo canary weight 25"));
+        assert!(!out.contains("from the push"), "no hops outside the gitops scenario");
+        let with_hops = render(&Frame { hops: vec!["pushed      +0.0s".into()], ..frame() });
+        assert!(with_hops.contains("  from the push to the Canary\n    pushed      +0.0s\n"), "{with_hops}");
     }
 
     #[test]

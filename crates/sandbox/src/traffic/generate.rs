@@ -53,7 +53,7 @@ pub struct Sample {
 /// requests to an HTTPRoute carry the headers, query params and path of its first rule's first
 /// match.
 pub fn generate(objects: &Objects, per_entry: u64, header_fraction: f64, rng: &mut Rng) -> Vec<Sample> {
-    let workloads: Vec<Workload> = objects.workloads.iter().map(|w| Workload::of(w)).collect();
+    let workloads: Vec<Workload> = objects.workloads.iter().map(|w| Workload::of_with(w, &objects.images)).collect();
     let mut out = Vec::new();
     for entry in entry_points(objects) {
         for _ in 0..per_entry {

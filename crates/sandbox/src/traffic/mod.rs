@@ -31,6 +31,9 @@
 //! | `sandbox.glidepath.io/fault-rate` | `FAULT_RATE` | share of requests answered 500, `0`..`1` (default 0) |
 //! | `sandbox.glidepath.io/latency-ms` | `LATENCY_MS` | mean latency in ms, ±50% uniform jitter (default 10) |
 //!
+//! What neither sets comes from [`TrafficConfig::images`], by the first container's image (full
+//! reference, else its tag), so a release that changes only the image tag can change behaviour.
+//!
 //! **Series** (OpenMetrics text): the histogram `http_request_duration_seconds{
 //! kubernetes_namespace, kubernetes_pod_name, pod, status}` the built-in `request-success-rate`
 //! and `request-duration` queries of the `kubernetes`/`gatewayapi` providers read, and the
@@ -59,6 +62,7 @@ use crate::store::Store;
 pub use generate::{Rng, Sample, generate};
 pub use metrics::Metrics;
 pub use routing::Objects;
+pub use workload::{Behaviour, ImageBehaviours};
 
 /// Service annotation that makes the Service an entry point.
 pub const TRAFFIC_ANNOTATION: &str = "sandbox.glidepath.io/traffic";
@@ -87,22 +91,30 @@ pub struct TrafficConfig {
     pub header_fraction: f64,
     /// PRNG seed: the same seed and objects give the same requests.
     pub seed: u64,
+    /// Behaviour by image (full reference or tag) for pod templates that set none.
+    pub images: ImageBehaviours,
 }
 
 impl Default for TrafficConfig {
     fn default() -> Self {
-        Self { rps: 20.0, tick: Duration::from_millis(200), header_fraction: 0.3, seed: 1 }
+        Self {
+            rps: 20.0,
+            tick: Duration::from_millis(200),
+            header_fraction: 0.3,
+            seed: 1,
+            images: ImageBehaviours::new(),
+        }
     }
 }
 
 const ROUTES: &str = "httproutes.gateway.networking.k8s.io";
 
 /// The routing objects now in the store (cheap: `Arc` clones under the lock).
-pub(crate) fn snapshot(store: &Store) -> Objects {
+pub(crate) fn snapshot(store: &Store, images: &Arc<ImageBehaviours>) -> Objects {
     let all = |id: &str| store.iter_resource(id, None).cloned().collect::<Vec<_>>();
     let mut workloads = all("deployments.apps");
     workloads.extend(all("daemonsets.apps"));
-    Objects { routes: all(ROUTES), services: all("services"), workloads }
+    Objects { routes: all(ROUTES), services: all("services"), workloads, images: images.clone() }
 }
 
 /// Generates traffic every tick until the sandbox stops.
@@ -111,6 +123,7 @@ pub(crate) async fn run(shared: Arc<Shared>, config: TrafficConfig) {
     let mut interval = tokio::time::interval(tick);
     interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut rng = Rng::new(config.seed);
+    let images = Arc::new(config.images.clone());
     let mut shutdown = shared.shutdown.clone();
     // Fractional requests carry over, so low rates still average out exactly.
     let mut budget = 0.0_f64;
@@ -122,7 +135,7 @@ pub(crate) async fn run(shared: Arc<Shared>, config: TrafficConfig) {
         budget += config.rps.max(0.0) * tick.as_secs_f64();
         let n = budget.floor();
         budget -= n;
-        let objects = snapshot(&shared.lock());
+        let objects = snapshot(&shared.lock(), &images);
         // `n` is a small non-negative whole number here.
         let samples = generate(&objects, n as u64, config.header_fraction, &mut rng);
         shared.traffic.record(&samples);

@@ -8,7 +8,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::TRAFFIC_ANNOTATION;
-use super::workload::Workload;
+use super::workload::{ImageBehaviours, Workload};
 
 /// The objects traffic is routed by, as stored (any served version).
 #[derive(Debug, Clone, Default)]
@@ -18,6 +18,8 @@ pub struct Objects {
     pub services: Vec<Arc<Value>>,
     /// Deployments and DaemonSets.
     pub workloads: Vec<Arc<Value>>,
+    /// Behaviour by image, for what pod templates do not set ([`super::TrafficConfig::images`]).
+    pub images: Arc<ImageBehaviours>,
 }
 
 impl Objects {

@@ -264,3 +264,36 @@ fn pod_names_select_the_canary_not_the_primary() {
     assert!(changed.pods.iter().all(|p| !canary.pods.contains(p)));
     assert_eq!(canary, Workload::of(&deployment("podinfo", "podinfo", 3, json!([]), json!({}))));
 }
+
+#[test]
+fn behaviour_by_image_fills_what_the_template_does_not_set() {
+    let images: super::ImageBehaviours = [
+        ("6.9.2".to_owned(), Behaviour { fault_rate: 0.3, latency_ms: 350.0 }),
+        ("127.0.0.1:5000/podinfo:6.9.3".to_owned(), Behaviour { fault_rate: 0.5, latency_ms: 20.0 }),
+        ("6.9.3".to_owned(), Behaviour { fault_rate: 0.9, latency_ms: 1.0 }),
+    ]
+    .into_iter()
+    .collect();
+    let template = |image: &str, env: Value| json!({"spec": {"containers": [{"image": image, "env": env}]}});
+    let of = |t: &Value| {
+        let b = Behaviour::of_with(t, &images);
+        (b.fault_rate, b.latency_ms)
+    };
+    // By tag, whatever the registry (a port is not a tag); a full reference wins over its tag.
+    assert_eq!(of(&template("127.0.0.1:5000/podinfo:6.9.2", json!([]))), (0.3, 350.0));
+    assert_eq!(of(&template("podinfo:6.9.2@sha256:abc", json!([]))), (0.3, 350.0));
+    assert_eq!(of(&template("127.0.0.1:5000/podinfo:6.9.3", json!([]))), (0.5, 20.0));
+    // Unknown tags, no tag at all, and a registry port alone keep the defaults.
+    assert_eq!(of(&template("podinfo:6.9.1", json!([]))), (0.0, super::DEFAULT_LATENCY_MS));
+    assert_eq!(of(&template("127.0.0.1:5000/podinfo", json!([]))), (0.0, super::DEFAULT_LATENCY_MS));
+    // The template's own values still win, one field at a time.
+    let env = json!([{"name": "LATENCY_MS", "value": "40"}]);
+    assert_eq!(of(&template("podinfo:6.9.2", env)), (0.3, 40.0));
+    // Through the generator: the Deployment's image decides its pods' answers.
+    let mut objects = world(json!([]), vec![route(json!([{"backendRefs": [backend("podinfo-canary", 1)]}]))]);
+    let canary = objects.workloads.iter_mut().find(|w| w["metadata"]["name"] == "podinfo").unwrap();
+    std::sync::Arc::make_mut(canary)["spec"]["template"]["spec"]["containers"][0]["image"] = "podinfo:6.9.2".into();
+    objects.images = std::sync::Arc::new(images.clone());
+    let errors = share(&run(&objects, 10_000, 0.0), |s| s.status == 500);
+    assert!((0.28..0.32).contains(&errors), "error share {errors}");
+}

@@ -5,6 +5,10 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+/// Behaviour by image: a full image reference (`registry/podinfo:6.9.2`) or a bare tag
+/// (`6.9.2`); a full reference wins over its tag.
+pub type ImageBehaviours = BTreeMap<String, Behaviour>;
+
 use super::{DEFAULT_LATENCY_MS, FAULT_RATE_ANNOTATION, FAULT_RATE_ENV, LATENCY_ANNOTATION, LATENCY_ENV, MAX_PODS};
 
 /// How a workload's pods answer.
@@ -20,6 +24,13 @@ impl Behaviour {
     /// From a pod template: annotations win over the first container's env vars; unparsable or
     /// missing values keep the defaults (no faults, [`DEFAULT_LATENCY_MS`]).
     pub fn of(template: &Value) -> Self {
+        Self::of_with(template, &ImageBehaviours::new())
+    }
+
+    /// [`Behaviour::of`], where a value the template does not set comes from the first
+    /// container's image in `images` (see [`ImageBehaviours`]) before the defaults.
+    pub fn of_with(template: &Value, images: &ImageBehaviours) -> Self {
+        let by_image = template["spec"]["containers"][0]["image"].as_str().and_then(|i| image_behaviour(i, images));
         let annotations = &template["metadata"]["annotations"];
         let env = |name: &str| -> Option<String> {
             template["spec"]["containers"][0]["env"]
@@ -34,10 +45,26 @@ impl Behaviour {
             from_annotation.or_else(|| env(var).and_then(|v| v.trim().parse::<f64>().ok())).filter(|v| v.is_finite())
         };
         Self {
-            fault_rate: number(FAULT_RATE_ANNOTATION, FAULT_RATE_ENV).map_or(0.0, |v| v.clamp(0.0, 1.0)),
-            latency_ms: number(LATENCY_ANNOTATION, LATENCY_ENV).map_or(DEFAULT_LATENCY_MS, |v| v.max(0.0)),
+            fault_rate: number(FAULT_RATE_ANNOTATION, FAULT_RATE_ENV)
+                .or(by_image.map(|b| b.fault_rate))
+                .map_or(0.0, |v| v.clamp(0.0, 1.0)),
+            latency_ms: number(LATENCY_ANNOTATION, LATENCY_ENV)
+                .or(by_image.map(|b| b.latency_ms))
+                .map_or(DEFAULT_LATENCY_MS, |v| v.max(0.0)),
         }
     }
+}
+
+/// The entry of `images` for `image`: the full reference, else its tag (the part after the
+/// last `:` of the last path segment, without a `@digest`).
+fn image_behaviour(image: &str, images: &ImageBehaviours) -> Option<Behaviour> {
+    if let Some(b) = images.get(image) {
+        return Some(*b);
+    }
+    let name = image.split('@').next().unwrap_or(image);
+    let last = name.rsplit('/').next().unwrap_or(name);
+    let (_, tag) = last.rsplit_once(':')?;
+    images.get(tag).copied()
 }
 
 /// A Deployment or DaemonSet with its ready pods.
@@ -54,6 +81,11 @@ pub struct Workload {
 
 impl Workload {
     pub fn of(obj: &Value) -> Self {
+        Self::of_with(obj, &ImageBehaviours::new())
+    }
+
+    /// [`Workload::of`] with behaviour by image (see [`Behaviour::of_with`]).
+    pub fn of_with(obj: &Value, images: &ImageBehaviours) -> Self {
         let namespace = obj["metadata"]["namespace"].as_str().unwrap_or("default").to_owned();
         let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_owned();
         let template = &obj["spec"]["template"];
@@ -67,7 +99,7 @@ impl Workload {
         let ready = status["readyReplicas"].as_u64().or_else(|| status["numberReady"].as_u64()).unwrap_or(0);
         let hash = template_hash(template);
         let pods = (0..ready.min(MAX_PODS)).map(|i| format!("{name}-{hash}-{}", pod_suffix(&hash, i))).collect();
-        Self { namespace, name, labels, pods, behaviour: Behaviour::of(template) }
+        Self { namespace, name, labels, pods, behaviour: Behaviour::of_with(template, images) }
     }
 }
 
