@@ -48,7 +48,12 @@ fn api(client: &kube::Client, group: &str, version: &str, kind: &str) -> Api<Dyn
 
 async fn apply(client: &kube::Client, obj: Value) {
     let (g, v) = obj["apiVersion"].as_str().unwrap().rsplit_once('/').unwrap_or(("", "v1"));
-    let a = api(client, g, v, obj["kind"].as_str().unwrap());
+    let kind = obj["kind"].as_str().unwrap();
+    let a = if kind == "Namespace" {
+        Api::all_with(client.clone(), &ApiResource::from_gvk(&GroupVersionKind::gvk(g, v, kind)))
+    } else {
+        api(client, g, v, kind)
+    };
     a.patch(obj["metadata"]["name"].as_str().unwrap(), &PatchParams::apply("bench").force(), &Patch::Apply(&obj))
         .await
         .unwrap();
