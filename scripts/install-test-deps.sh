@@ -15,6 +15,11 @@ command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 # Certificates for the OCI client's TLS tests (a private CA, server and client certificates).
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+# Commit signing of the image automation: OpenPGP through gpg (with its agent), SSH
+# signatures through ssh-keygen.
+command -v gpg >/dev/null 2>&1 || need_apt+=(gpg)
+command -v gpg-agent >/dev/null 2>&1 || need_apt+=(gpg-agent)
+command -v ssh-keygen >/dev/null 2>&1 || need_apt+=(openssh-client)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"

@@ -16,13 +16,18 @@ pub const INSTALL_HINT: &str = "glidepath demo needs a Prometheus server binary 
 
 /// The Prometheus binary: `explicit`, else `prometheus` on PATH, else /usr/bin/prometheus.
 pub fn find(explicit: Option<&Path>) -> Option<PathBuf> {
+    find_binary(explicit, "prometheus")
+}
+
+/// A binary the demo runs: `explicit`, else `name` on PATH, else `/usr/bin/<name>`.
+pub fn find_binary(explicit: Option<&Path>, name: &str) -> Option<PathBuf> {
     if let Some(p) = explicit {
         return p.is_file().then(|| p.to_owned());
     }
     let on_path = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).map(|d| d.join("prometheus")).collect::<Vec<_>>())
+        .map(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).collect::<Vec<_>>())
         .unwrap_or_default();
-    on_path.into_iter().chain([PathBuf::from("/usr/bin/prometheus")]).find(|p| p.is_file())
+    on_path.into_iter().chain([Path::new("/usr/bin").join(name)]).find(|p| p.is_file())
 }
 
 /// The scrape configuration: the sandbox's `/metrics` every second.

@@ -18,13 +18,7 @@ pub const INSTALL_HINT: &str = "glidepath demo --scenario gitops needs the docke
 
 /// The registry binary: `explicit`, else `docker-registry` on PATH, else /usr/bin/docker-registry.
 pub fn find(explicit: Option<&Path>) -> Option<PathBuf> {
-    if let Some(p) = explicit {
-        return p.is_file().then(|| p.to_owned());
-    }
-    let on_path = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).map(|d| d.join("docker-registry")).collect::<Vec<_>>())
-        .unwrap_or_default();
-    on_path.into_iter().chain([PathBuf::from("/usr/bin/docker-registry")]).find(|p| p.is_file())
+    super::prometheus::find_binary(explicit, "docker-registry")
 }
 
 /// The registry's configuration: filesystem storage under `data`, plain HTTP on `addr`.

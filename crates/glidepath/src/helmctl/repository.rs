@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use glidepath_api::flux::meta::Artifact;
 use glidepath_api::flux::{HelmRepository, HelmRepositoryStatus};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use k8s_openapi::jiff::Timestamp;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
@@ -89,15 +89,7 @@ pub async fn reconcile(repo: Arc<HelmRepository>, ctx: Arc<Context>) -> Result<A
 }
 
 pub(super) fn artifact(ctx: &Context, stored: &Stored) -> Artifact {
-    Artifact {
-        path: stored.path.clone(),
-        url: format!("http://{}/{}", ctx.settings.artifact_host(), stored.path),
-        revision: stored.revision.clone(),
-        digest: stored.digest.clone(),
-        last_update_time: Some(Time(Timestamp::now())),
-        size: i64::try_from(stored.size).ok(),
-        metadata: None,
-    }
+    stored.status_artifact(ctx.settings.artifact_host(), None, Timestamp::now())
 }
 
 /// Fetch and parse the index; store it when new. Errors are `(reason, message)`.

@@ -63,9 +63,10 @@ fn name_of(r: &Option<glidepath_api::flux::meta::LocalObjectReference>) -> Optio
     r.as_ref().map(|s| s.name.as_str()).filter(|s| !s.is_empty())
 }
 
-impl<'a> RegistrySpec<'a> {
-    pub fn of_image(repo: &'a ImageRepository) -> Self {
-        let spec = &repo.spec;
+/// The same fields, spelled the same, in both kinds' specs.
+macro_rules! registry_spec {
+    ($spec:expr) => {{
+        let spec = $spec;
         RegistrySpec {
             secret_ref: name_of(&spec.secret_ref),
             service_account_name: spec.service_account_name.as_deref().filter(|s| !s.is_empty()),
@@ -74,18 +75,16 @@ impl<'a> RegistrySpec<'a> {
             insecure: spec.insecure == Some(true),
             timeout: spec.timeout(),
         }
+    }};
+}
+
+impl<'a> RegistrySpec<'a> {
+    pub fn of_image(repo: &'a ImageRepository) -> Self {
+        registry_spec!(&repo.spec)
     }
 
     pub fn of_oci(repo: &'a glidepath_api::flux::OCIRepository) -> Self {
-        let spec = &repo.spec;
-        RegistrySpec {
-            secret_ref: name_of(&spec.secret_ref),
-            service_account_name: spec.service_account_name.as_deref().filter(|s| !s.is_empty()),
-            cert_secret_ref: name_of(&spec.cert_secret_ref),
-            proxy_secret_ref: name_of(&spec.proxy_secret_ref),
-            insecure: spec.insecure == Some(true),
-            timeout: spec.timeout(),
-        }
+        registry_spec!(&repo.spec)
     }
 }
 

@@ -5,9 +5,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use glidepath_api::flux::meta::Artifact;
 use glidepath_api::flux::{OCIRepository, OCIRepositoryStatus};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use k8s_openapi::jiff::Timestamp;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
@@ -182,15 +181,7 @@ async fn succeeded(
             Some(m) => m,
             None => status.artifact.as_ref().and_then(|a| a.metadata.clone()),
         };
-        status.artifact = Some(Artifact {
-            path: stored.path.clone(),
-            url: format!("http://{}/{}", ctx.settings.artifact_host(), stored.path),
-            revision: stored.revision.clone(),
-            digest: stored.digest.clone(),
-            last_update_time: Some(Time(Timestamp::now())),
-            size: i64::try_from(stored.size).ok(),
-            metadata,
-        });
+        status.artifact = Some(stored.status_artifact(ctx.settings.artifact_host(), metadata, Timestamp::now()));
     }
     status.url = Some(format!("http://{}/{}", ctx.settings.artifact_host(), stored.path));
     status.observed_ignore = repo.spec.ignore.clone();

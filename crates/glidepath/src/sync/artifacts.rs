@@ -22,6 +22,26 @@ pub struct Stored {
     pub ignore: Option<String>,
 }
 
+impl Stored {
+    /// `status.artifact` for this artifact, served by this process at `host`, written `now`.
+    pub fn status_artifact(
+        &self,
+        host: &str,
+        metadata: Option<std::collections::BTreeMap<String, String>>,
+        now: k8s_openapi::jiff::Timestamp,
+    ) -> glidepath_api::flux::meta::Artifact {
+        glidepath_api::flux::meta::Artifact {
+            path: self.path.clone(),
+            url: format!("http://{host}/{}", self.path),
+            revision: self.revision.clone(),
+            digest: self.digest.clone(),
+            last_update_time: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now)),
+            size: i64::try_from(self.size).ok(),
+            metadata,
+        }
+    }
+}
+
 /// Artifacts by GitRepository `(namespace, name)`.
 #[derive(Debug)]
 pub struct ArtifactStore {

@@ -6,11 +6,9 @@ use std::time::{Duration, Instant};
 
 use glidepath_api::flux::GitRepository;
 use glidepath_api::flux::GitRepositoryStatus;
-use glidepath_api::flux::meta::Artifact;
 use glidepath_api::flux::validate::GitReference;
 use glidepath_source::{Credentials, FetchOutcome, FetchRequest, GitRef};
 use k8s_openapi::api::core::v1::Secret;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
@@ -89,15 +87,7 @@ pub async fn reconcile(repo: Arc<GitRepository>, ctx: Arc<Context>) -> Result<Ac
             let same_artifact =
                 status.artifact.as_ref().is_some_and(|a| a.digest == stored.digest && a.revision == stored.revision);
             if !same_artifact {
-                status.artifact = Some(Artifact {
-                    path: stored.path.clone(),
-                    url: format!("http://{}/{}", ctx.settings.artifact_host(), stored.path),
-                    revision: stored.revision.clone(),
-                    digest: stored.digest.clone(),
-                    last_update_time: Some(Time(Timestamp::now())),
-                    size: i64::try_from(stored.size).ok(),
-                    metadata: None,
-                });
+                status.artifact = Some(stored.status_artifact(ctx.settings.artifact_host(), None, Timestamp::now()));
             }
             status.observed_ignore = repo.spec.ignore.clone();
             ctx.events.forget(&key);
