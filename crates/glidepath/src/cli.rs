@@ -166,10 +166,12 @@ pub struct ReconcileArgs {
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// What to list: canaries (also canary, cd); Flux's kustomizations (also kustomization,
-    /// ks), `sources git` and `all`, printed as `flux get` prints them.
-    #[arg(value_parser = ["canaries", "canary", "cd", "kustomizations", "kustomization", "ks", "sources", "source", "all"])]
+    /// ks), helmreleases (also helmrelease, hr), `sources git|helm|chart|oci`,
+    /// `images repository|policy|update|all` and `all`, printed as `flux get` prints them.
+    #[arg(value_parser = ["canaries", "canary", "cd", "kustomizations", "kustomization", "ks", "helmreleases", "helmrelease", "hr", "sources", "source", "images", "image", "all"])]
     pub resource: String,
-    /// `git` after `sources`, then an optional object name.
+    /// `git|helm|chart|oci` after `sources`, `repository|policy|update|all` after `images`,
+    /// then an optional object name.
     #[arg(num_args = 0..=2)]
     pub rest: Vec<String>,
     /// Namespace (default: the kubeconfig context's, else "default").

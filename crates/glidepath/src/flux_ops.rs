@@ -30,6 +30,10 @@ pub enum Kind {
     HelmRepository,
     HelmChart,
     HelmRelease,
+    OciRepository,
+    ImageRepository,
+    ImagePolicy,
+    ImageUpdateAutomation,
 }
 
 impl Kind {
@@ -40,6 +44,10 @@ impl Kind {
             Kind::HelmRepository => ("source.toolkit.fluxcd.io", "v1", "HelmRepository"),
             Kind::HelmChart => ("source.toolkit.fluxcd.io", "v1", "HelmChart"),
             Kind::HelmRelease => ("helm.toolkit.fluxcd.io", "v2", "HelmRelease"),
+            Kind::OciRepository => ("source.toolkit.fluxcd.io", "v1", "OCIRepository"),
+            Kind::ImageRepository => ("image.toolkit.fluxcd.io", "v1", "ImageRepository"),
+            Kind::ImagePolicy => ("image.toolkit.fluxcd.io", "v1", "ImagePolicy"),
+            Kind::ImageUpdateAutomation => ("image.toolkit.fluxcd.io", "v1", "ImageUpdateAutomation"),
         };
         ApiResource::from_gvk(&GroupVersionKind::gvk(g, v, k))
     }
@@ -51,6 +59,10 @@ impl Kind {
             Kind::HelmRepository => "HelmRepository",
             Kind::HelmChart => "HelmChart",
             Kind::HelmRelease => "HelmRelease",
+            Kind::OciRepository => "OCIRepository",
+            Kind::ImageRepository => "ImageRepository",
+            Kind::ImagePolicy => "ImagePolicy",
+            Kind::ImageUpdateAutomation => "ImageUpdateAutomation",
         }
     }
 
@@ -62,6 +74,10 @@ impl Kind {
             Kind::HelmRepository => "source helm",
             Kind::HelmChart => "source chart",
             Kind::HelmRelease => "helmrelease",
+            Kind::OciRepository => "source oci",
+            Kind::ImageRepository => "image repository",
+            Kind::ImagePolicy => "image policy",
+            Kind::ImageUpdateAutomation => "image update",
         }
     }
 
@@ -69,9 +85,14 @@ impl Kind {
     pub fn revision(self, obj: &Value) -> String {
         let r = match self {
             Kind::Kustomization => &obj["status"]["lastAppliedRevision"],
-            Kind::GitRepository | Kind::HelmRepository | Kind::HelmChart => &obj["status"]["artifact"]["revision"],
+            Kind::GitRepository | Kind::HelmRepository | Kind::HelmChart | Kind::OciRepository => {
+                &obj["status"]["artifact"]["revision"]
+            }
             // flux get helmreleases: the chart version last attempted.
             Kind::HelmRelease => &obj["status"]["lastAttemptedRevision"],
+            Kind::ImageRepository => &obj["status"]["lastScanResult"]["revision"],
+            Kind::ImagePolicy => return crate::flux_images::latest_image(obj),
+            Kind::ImageUpdateAutomation => &obj["status"]["lastPushCommit"],
         };
         r.as_str().unwrap_or_default().to_owned()
     }
@@ -79,7 +100,12 @@ impl Kind {
     fn success(self, revision: &str) -> String {
         match self {
             Kind::Kustomization | Kind::HelmRelease => format!("applied revision {revision}"),
-            Kind::GitRepository | Kind::HelmRepository | Kind::HelmChart => format!("fetched revision {revision}"),
+            Kind::GitRepository | Kind::HelmRepository | Kind::HelmChart | Kind::OciRepository => {
+                format!("fetched revision {revision}")
+            }
+            Kind::ImageRepository => format!("scan fetched revision {revision}"),
+            Kind::ImagePolicy => format!("selected ref {revision}"),
+            Kind::ImageUpdateAutomation => format!("last push commit {revision}"),
         }
     }
 }
@@ -93,9 +119,11 @@ pub fn parse_target(words: &[String]) -> anyhow::Result<(Kind, String)> {
         ["source", "git", name] => Ok((Kind::GitRepository, (*name).to_owned())),
         ["source", "helm", name] => Ok((Kind::HelmRepository, (*name).to_owned())),
         ["source", "chart", name] => Ok((Kind::HelmChart, (*name).to_owned())),
-        ["source", other, _] => bail!("source {other}: only `source git|helm|chart` are served by Glidepath"),
+        ["source", "oci", name] => Ok((Kind::OciRepository, (*name).to_owned())),
+        ["source", other, _] => bail!("source {other}: only `source git|helm|chart|oci` are served by Glidepath"),
+        ["image", sub, name] => Ok((crate::flux_images::image_kind(sub)?, (*name).to_owned())),
         _ => bail!(
-            "expected `kustomization NAME`, `helmrelease NAME` or `source git|helm|chart NAME`, got `{}`",
+            "expected `kustomization NAME`, `helmrelease NAME`, `source git|helm|chart|oci NAME` or `image repository|policy|update NAME`, got `{}`",
             w.join(" ")
         ),
     }
@@ -175,7 +203,10 @@ pub fn row(kind: Kind, obj: &Value, with_namespace: bool, with_kind: bool) -> Ve
     let suspended = if obj["spec"]["suspend"] == true { "True" } else { "False" };
     let name = obj["metadata"]["name"].as_str().unwrap_or_default();
     let name = if with_kind { format!("{}/{name}", kind.name().to_lowercase()) } else { name.to_owned() };
-    let mut r = vec![name, truncate_hex(&kind.revision(obj)), suspended.to_owned(), status, truncate_hex(&message)];
+    let mut r = match crate::flux_images::middle(kind, obj) {
+        Some(middle) => [vec![name], middle, vec![status, truncate_hex(&message)]].concat(),
+        None => vec![name, truncate_hex(&kind.revision(obj)), suspended.to_owned(), status, truncate_hex(&message)],
+    };
     if with_namespace {
         r.insert(0, obj["metadata"]["namespace"].as_str().unwrap_or_default().to_owned());
     }
@@ -220,22 +251,35 @@ pub async fn get(args: &GetArgs) -> anyhow::Result<()> {
                 "git" => Kind::GitRepository,
                 "helm" => Kind::HelmRepository,
                 "chart" => Kind::HelmChart,
-                other => bail!("get sources {other}: expected `git`, `helm` or `chart`"),
+                "oci" => Kind::OciRepository,
+                other => bail!("get sources {other}: expected `git`, `helm`, `chart` or `oci`"),
             };
             (vec![kind], rest.first(), false)
+        }
+        ("images" | "image", [sub, rest @ ..]) if rest.len() <= 1 => {
+            let kinds = match sub.as_str() {
+                "all" => vec![Kind::ImageRepository, Kind::ImagePolicy, Kind::ImageUpdateAutomation],
+                other => vec![crate::flux_images::image_kind(other)?],
+            };
+            let all = kinds.len() > 1;
+            (kinds, rest.first(), all)
         }
         ("all", []) => {
             let kinds = vec![
                 Kind::GitRepository,
                 Kind::HelmRepository,
                 Kind::HelmChart,
+                Kind::OciRepository,
                 Kind::Kustomization,
                 Kind::HelmRelease,
+                Kind::ImageRepository,
+                Kind::ImagePolicy,
+                Kind::ImageUpdateAutomation,
             ];
             (kinds, None, true)
         }
         (r, rest) => bail!(
-            "get {r} {}: expected `get kustomizations|helmreleases [NAME]`, `get sources git|helm|chart [NAME]` or `get all`",
+            "get {r} {}: expected `get kustomizations|helmreleases [NAME]`, `get sources git|helm|chart|oci [NAME]`, `get images repository|policy|update|all [NAME]` or `get all`",
             rest.join(" ")
         ),
     };
@@ -259,7 +303,7 @@ pub async fn get(args: &GetArgs) -> anyhow::Result<()> {
             }
             continue;
         }
-        let mut header = vec!["NAME", "REVISION", "SUSPENDED", "READY", "MESSAGE"];
+        let mut header = crate::flux_images::header(kind);
         if args.all_namespaces {
             header.insert(0, "NAMESPACE");
         }
@@ -424,7 +468,13 @@ mod tests {
         assert_eq!(parse_target(&w("source helm podinfo")).unwrap(), (Kind::HelmRepository, "podinfo".into()));
         assert_eq!(parse_target(&w("source chart c")).unwrap(), (Kind::HelmChart, "c".into()));
         assert_eq!(parse_target(&w("hr podinfo")).unwrap(), (Kind::HelmRelease, "podinfo".into()));
-        assert!(parse_target(&w("source oci repo")).unwrap_err().to_string().contains("only `source git|helm|chart`"));
+        assert_eq!(parse_target(&w("source oci repo")).unwrap(), (Kind::OciRepository, "repo".into()));
+        assert_eq!(parse_target(&w("image update auto")).unwrap(), (Kind::ImageUpdateAutomation, "auto".into()));
+        assert_eq!(parse_target(&w("image policy p")).unwrap(), (Kind::ImagePolicy, "p".into()));
+        assert!(
+            parse_target(&w("source bucket b")).unwrap_err().to_string().contains("only `source git|helm|chart|oci`")
+        );
+        assert!(parse_target(&w("image automation x")).is_err());
         assert!(parse_target(&w("imagepolicy x")).is_err());
     }
 

@@ -10,6 +10,7 @@ pub mod crds;
 pub mod demo;
 pub mod flux_diff;
 pub mod flux_events;
+pub mod flux_images;
 pub mod flux_ops;
 pub mod flux_trace;
 pub mod flux_tree;

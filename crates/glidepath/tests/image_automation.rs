@@ -178,6 +178,28 @@ async fn a_new_tag_is_committed_over_smart_http_changing_only_the_marked_scalar(
     let again = sync_env::reconcile_now_kind(&env.client, IMAGE_V1, "ImageUpdateAutomation", "app", "idle").await;
     assert_eq!(pushed(&again), Some(second));
     assert_eq!(server.fetch_commands(), fetches, "no fetch when neither policies nor the branch moved");
+
+    // The flux CLI's habits for the image kinds.
+    let kubeconfig = remote.root.join("kubeconfig");
+    env.sandbox.write_kubeconfig(&kubeconfig).unwrap();
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_glidepath"))
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (table, _) = cli(&["get", "images", "all"]);
+    let lines: Vec<&str> = table.lines().map(str::trim_end).collect();
+    assert!(lines[0].starts_with("NAME") && lines[0].contains("LAST SCAN"), "{table}");
+    assert!(lines.iter().any(|l| l.starts_with("imagepolicy/app") && l.contains(&format!("{app}:1.2.0"))), "{table}");
+    assert!(lines.iter().any(|l| l.contains("LAST RUN")), "{table}");
+    assert!(lines.iter().any(|l| l.starts_with("imageupdateautomation/app") && l.contains("repository up-to-date")));
+    let (_, progress) = cli(&["reconcile", "image", "update", "app"]);
+    assert!(progress.contains(&format!("last push commit {second}")), "{progress}");
 }
 
 /// A pre-receive hook that, on the first push only, lands a concurrent commit on `main` and

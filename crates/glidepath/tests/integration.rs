@@ -30,6 +30,7 @@ mod examples;
 mod external_metrics;
 mod flux_cli;
 mod flux_cli_more;
+mod helm_oci;
 mod helm_release;
 mod image_automation;
 mod image_reflector;

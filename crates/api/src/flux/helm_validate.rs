@@ -33,7 +33,7 @@ pub const UNSUPPORTED_HELM_RELEASE_FIELDS: &[(&str, &str)] = &[
     ("spec.postRenderers", "post-renderers"),
     ("spec.chart.spec.verify", "chart signature verification"),
     ("spec.driftDetection.mode", "drift detection (modes other than disabled)"),
-    ("spec.chartRef.kind", "charts from OCIRepository and ExternalArtifact sources"),
+    ("spec.chartRef.kind", "charts from ExternalArtifact sources"),
     ("spec.install.serverSideApply", "client-side apply (serverSideApply: false)"),
     ("spec.upgrade.serverSideApply", "client-side apply (serverSideApply: disabled)"),
     ("spec.rollback.serverSideApply", "client-side apply (serverSideApply: disabled)"),
@@ -305,7 +305,9 @@ impl HelmReleaseSpec {
             "spec.postRenderers" => self.post_renderers.as_ref().is_some_and(|p| !p.is_empty()),
             "spec.chart.spec.verify" => self.chart.as_ref().is_some_and(|c| c.spec.verify.is_some()),
             "spec.driftDetection.mode" => self.drift_detection_mode() != "disabled",
-            "spec.chartRef.kind" => self.chart_ref.as_ref().is_some_and(|r| r.kind != "HelmChart"),
+            "spec.chartRef.kind" => {
+                self.chart_ref.as_ref().is_some_and(|r| r.kind != "HelmChart" && r.kind != "OCIRepository")
+            }
             "spec.install.serverSideApply" => self.install.as_ref().and_then(|i| i.server_side_apply) == Some(false),
             "spec.upgrade.serverSideApply" => {
                 self.upgrade.as_ref().and_then(|u| u.server_side_apply.as_deref()) == Some("disabled")

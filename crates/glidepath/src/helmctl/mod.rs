@@ -131,9 +131,10 @@ fn charts_of(store: &Store<HelmChart>, kind: &'static str, ns: &str, name: &str)
     hits.map(|c| ObjectRef::from_obj(&*c)).collect()
 }
 
-fn releases_of(store: &Store<HelmRelease>, ns: &str, name: &str) -> Vec<ObjectRef<HelmRelease>> {
-    let hits =
-        store.state().into_iter().filter(|hr| release_source::chart_key(hr).is_some_and(|(n, c)| n == ns && c == name));
+/// The releases whose chart is the HelmChart (or, with `oci`, the OCIRepository) `ns/name`.
+fn releases_of(store: &Store<HelmRelease>, oci: bool, ns: &str, name: &str) -> Vec<ObjectRef<HelmRelease>> {
+    let key = if oci { release_source::oci_key } else { release_source::chart_key };
+    let hits = store.state().into_iter().filter(|hr| key(hr).is_some_and(|(n, c)| n == ns && c == name));
     hits.map(|hr| ObjectRef::from_obj(&*hr)).collect()
 }
 
@@ -193,13 +194,21 @@ pub fn start(ctx: &Arc<Context>) -> Vec<tokio::task::JoinHandle<()>> {
     let releases = tokio::spawn(async move {
         crate::sync::wait_for_crds(&c, "helm", "helm.toolkit.fluxcd.io/v2").await;
         let controller = Controller::new(api::<HelmRelease>(&c), c.settings.own_watch()).with_config(config);
-        let store = controller.store();
+        let (store, by_oci) = (controller.store(), controller.store());
         crate::sync::synced_when_ready(&c, "helm", store.clone());
-        let from_charts =
-            c.helm.charts.stored_events().flat_map(move |(ns, n)| futures::stream::iter(releases_of(&store, &ns, &n)));
+        let from_charts = c
+            .helm
+            .charts
+            .stored_events()
+            .flat_map(move |(ns, n)| futures::stream::iter(releases_of(&store, false, &ns, &n)));
+        let from_oci = c
+            .oci
+            .store
+            .stored_events()
+            .flat_map(move |(ns, n)| futures::stream::iter(releases_of(&by_oci, true, &ns, &n)));
         runtime_metrics::started("helmrelease", workers);
         let run = |o, x| metrics::timed(o, x, release::reconcile);
-        let controller = controller.reconcile_on(from_charts);
+        let controller = controller.reconcile_on(from_charts).reconcile_on(from_oci);
         controller.run(run, release::error_policy, Arc::clone(&c)).for_each(log_errors).await;
     });
     vec![repos, charts, releases]

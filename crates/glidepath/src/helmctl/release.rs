@@ -171,7 +171,7 @@ async fn release(
     let observed_meta = run.status.observed_common_metadata_digest.clone().unwrap_or_else(|| digest_of(&None::<()>));
     let refresh = force || observed_meta != meta_digest;
     run.status.observed_common_metadata_digest = Some(meta_digest);
-    run.status.helm_chart = Some(loaded.helm_chart.clone());
+    run.status.helm_chart = loaded.helm_chart.clone();
     run.status.storage_namespace = Some(storage_ns.clone());
     let capabilities = match ctx.helm.capabilities(&ctx.client).await {
         Ok(c) => c,

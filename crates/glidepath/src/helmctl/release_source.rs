@@ -1,6 +1,7 @@
 //! What a HelmRelease deploys: its chart (the HelmChart it templates, created and kept by this
-//! controller as helm-controller does, or the one `chartRef` names) loaded from the artifact,
-//! and its values read from the ConfigMaps and Secrets `valuesFrom` names.
+//! controller as helm-controller does, or the HelmChart or OCIRepository `chartRef` names)
+//! loaded from the artifact, and its values read from the ConfigMaps and Secrets `valuesFrom`
+//! names.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,8 +24,9 @@ pub const INIT_FAILED: &str = "InitFailed";
 /// The chart to deploy and where it came from.
 pub struct Loaded {
     pub chart: Arc<glidepath_helm::Chart>,
-    /// `<ns>/<name>` of the HelmChart.
-    pub helm_chart: String,
+    /// `<ns>/<name>` of the HelmChart (none for an OCIRepository, as helm-controller leaves
+    /// `status.helmChart` empty then).
+    pub helm_chart: Option<String>,
     /// The artifact's digest.
     pub digest: String,
 }
@@ -38,6 +40,13 @@ pub fn chart_key(hr: &HelmRelease) -> Option<(String, String)> {
     }
     let r = hr.spec.chart_ref.as_ref().filter(|r| r.kind == "HelmChart")?;
     Some((r.namespace.clone().filter(|n| !n.is_empty()).unwrap_or(ns), r.name.clone()))
+}
+
+/// `(namespace, name)` of the OCIRepository a HelmRelease's `chartRef` names.
+pub fn oci_key(hr: &HelmRelease) -> Option<(String, String)> {
+    let r = hr.spec.chart_ref.as_ref().filter(|r| r.kind == "OCIRepository")?;
+    let ns = r.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| hr.namespace().unwrap_or_default());
+    Some((ns, r.name.clone()))
 }
 
 /// Keep the templated HelmChart as the template says (server-side apply as helm-controller).
@@ -90,9 +99,14 @@ pub async fn delete_chart(ctx: &Context, hr: &HelmRelease) {
 
 /// The chart, once its HelmChart has an artifact for its current generation.
 pub async fn load(ctx: &Context, hr: &HelmRelease) -> Result<Loaded, String> {
+    if let Some((ns, name)) = oci_key(hr) {
+        return load_oci(ctx, &ns, &name).await;
+    }
     let Some((ns, name)) = chart_key(hr) else {
         let kind = hr.spec.chart_ref.as_ref().map(|r| r.kind.clone()).unwrap_or_default();
-        return Err(format!("spec.chartRef.kind: {kind:?} is not supported by Glidepath yet (HelmChart)"));
+        return Err(format!(
+            "spec.chartRef.kind: {kind:?} is not supported by Glidepath yet (HelmChart, OCIRepository)"
+        ));
     };
     let api: Api<HelmChart> = Api::namespaced(ctx.client.clone(), &ns);
     let chart = api
@@ -111,14 +125,44 @@ pub async fn load(ctx: &Context, hr: &HelmRelease) -> Result<Loaded, String> {
         Some(stored) => std::fs::read(&stored.dir).map_err(|e| format!("read chart artifact: {e}"))?,
         None => download(&artifact.url, &artifact.digest).await?,
     };
-    let digest = artifact.digest.clone();
+    let chart = parse(bytes, artifact.path.clone(), format!("HelmChart '{ns}/{name}'")).await?;
+    Ok(Loaded { chart, helm_chart: Some(format!("{ns}/{name}")), digest: artifact.digest })
+}
+
+/// The chart in an OCIRepository's artifact: the chart archive itself (`layerSelector`
+/// `operation: copy` of the Helm chart layer, as Flux documents) or its extracted files.
+async fn load_oci(ctx: &Context, ns: &str, name: &str) -> Result<Loaded, String> {
+    let api: Api<glidepath_api::flux::OCIRepository> = Api::namespaced(ctx.client.clone(), ns);
+    let repo = api
+        .get_opt(name)
+        .await
+        .map_err(|e| format!("failed to get OCIRepository '{ns}/{name}': {e}"))?
+        .ok_or_else(|| format!("OCIRepository '{ns}/{name}' not found"))?;
+    let status = repo.status.clone().unwrap_or_default();
+    let current = status.observed_generation == repo.meta().generation;
+    let Some(artifact) = status.artifact.clone().filter(|_| current) else {
+        let ready = status.conditions.iter().flatten().find(|c| c.type_ == "Ready");
+        let why = ready.map(|c| c.message.clone()).unwrap_or_else(|| "no artifact yet".into());
+        return Err(format!("OCIRepository '{ns}/{name}' is not ready: {why}"));
+    };
+    let bytes = match ctx.oci.store.get(ns, name).filter(|s| s.digest == artifact.digest) {
+        Some(stored) => {
+            std::fs::read(ctx.oci.store.root().join(&stored.path)).map_err(|e| format!("read chart artifact: {e}"))?
+        }
+        None => download(&artifact.url, &artifact.digest).await?,
+    };
+    let chart = parse(bytes, artifact.path.clone(), format!("OCIRepository '{ns}/{name}'")).await?;
+    Ok(Loaded { chart, helm_chart: None, digest: artifact.digest })
+}
+
+async fn parse(bytes: Vec<u8>, path: String, source: String) -> Result<Arc<glidepath_helm::Chart>, String> {
     let loaded = tokio::task::spawn_blocking(move || {
-        glidepath_helm::files_from_tgz(&bytes, &artifact.path).and_then(glidepath_helm::Chart::from_files)
+        glidepath_helm::files_from_tgz(&bytes, &path).and_then(glidepath_helm::Chart::from_files)
     })
     .await
     .map_err(|e| format!("chart task failed: {e}"))?
-    .map_err(|e| format!("failed to load chart from HelmChart '{ns}/{name}': {}", crate::error_chain(&e)))?;
-    Ok(Loaded { chart: Arc::new(loaded), helm_chart: format!("{ns}/{name}"), digest })
+    .map_err(|e| format!("failed to load chart from {source}: {}", crate::error_chain(&e)))?;
+    Ok(Arc::new(loaded))
 }
 
 /// Another controller's HelmChart: its artifact over HTTP, checked against its digest.
