@@ -128,8 +128,10 @@ fn unimplemented_fields_are_refused_by_name() {
     }));
     // chartRef and chart are exclusive: the chartRef rule is checked on its own.
     let by_oci = release(json!({"interval": "5m", "chartRef": {"kind": "OCIRepository", "name": "podinfo"}}));
-    let oci: Vec<String> = by_oci.validate().errors.iter().map(|e| e.field.clone()).collect();
-    assert_eq!(oci, ["spec.chartRef.kind"]);
+    assert!(by_oci.validate().errors.is_empty(), "charts from OCIRepositories are built");
+    let external = release(json!({"interval": "5m", "chartRef": {"kind": "ExternalArtifact", "name": "podinfo"}}));
+    let refused: Vec<String> = external.validate().errors.iter().map(|e| e.field.clone()).collect();
+    assert_eq!(refused, ["spec.chartRef.kind"]);
     let v = s.validate();
     let forbidden: Vec<&str> =
         v.errors.iter().filter(|e| e.kind == FieldErrorType::Forbidden).map(|e| e.field.as_str()).collect();

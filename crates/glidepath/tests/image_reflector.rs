@@ -195,6 +195,11 @@ async fn bad_input_is_reported_on_the_object_that_has_it() {
     image_object(c, "ImagePolicy", "bad-range", policy("app", json!({"semver": {"range": "not a range"}}))).await;
     image_object(c, "ImagePolicy", "numerical", policy("app", json!({"numerical": {"order": "asc"}}))).await;
     image_object(c, "ImagePolicy", "good", policy("app", json!({"semver": {"range": "1.x"}}))).await;
+    image_object(c, "ImagePolicy", "no-match", policy("app", json!({"semver": {"range": "9.x"}}))).await;
+    // A registry that is down: nothing listens on the port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let down = json!({"image": format!("{closed}/app"), "interval": "1h", "insecure": true, "timeout": "5s"});
+    image_object(c, "ImageRepository", "down", down).await;
 
     let stalled = |o: &Value, reason: &str| {
         ready(o).is_some_and(|r| r.0 == "False" && r.1 == reason)
@@ -219,6 +224,22 @@ async fn bad_input_is_reported_on_the_object_that_has_it() {
     assert!(ready(&bad).unwrap().2.starts_with("invalid policy: "), "{:?}", ready(&bad));
     let num = wait_image(c, "ImagePolicy", "numerical", "failed", |o| ready(o).is_some_and(|r| r.1 == "Failure")).await;
     assert!(ready(&num).unwrap().2.contains("one"), "the message names the non-numeric tag: {:?}", ready(&num));
+    let none = wait_image(c, "ImagePolicy", "no-match", "failed", |o| ready(o).is_some_and(|r| r.0 == "False")).await;
+    assert!(none["status"]["latestRef"].is_null(), "no pick without a match");
+    assert!(
+        ready(&none).unwrap().2.contains("9.x") || ready(&none).unwrap().2.contains("unable to determine"),
+        "{:?}",
+        ready(&none)
+    );
+    let down =
+        wait_image(c, "ImageRepository", "down", "failed", |o| ready(o).is_some_and(|r| r.1 == "ReadOperationFailed"))
+            .await;
+    assert!(ready(&down).unwrap().2.starts_with("scan failed: "), "{:?}", ready(&down));
+    assert_eq!(
+        sync_env::condition(&down, "Reconciling").unwrap()["reason"],
+        "ProgressingWithRetry",
+        "retried, not stalled"
+    );
     let good = wait_image(c, "ImagePolicy", "good", "a pick", is_ready).await;
     assert_eq!(good["status"]["latestRef"]["tag"], "1.0.0", "the others' failures do not stop it");
 }
