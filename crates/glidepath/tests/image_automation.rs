@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::git_http::{GitHttpServer, basic};
+use crate::image_reflector::wait_image as wait;
 use crate::oci_registry::{Image, Registry, client};
 use crate::sync_env::{self, NS, apply, get, git, ready};
 use glidepath_oci::Credentials;
@@ -72,22 +73,6 @@ async fn object(c: &kube::Client, api_version: &str, kind: &str, name: &str, spe
     let obj =
         json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": NS}, "spec": spec});
     apply(c, &obj, "test").await;
-}
-
-async fn wait(c: &kube::Client, kind: &str, name: &str, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let obj = get(c, IMAGE_V1, kind, Some(NS), name).await.unwrap_or(Value::Null);
-        if pred(&obj) {
-            return obj;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{kind}/{name}: timed out waiting for {what}: {:#}",
-            obj["status"]
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 async fn push_tags(registry: &Registry, tags: &[&str]) {

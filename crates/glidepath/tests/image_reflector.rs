@@ -20,9 +20,15 @@ async fn image_object(c: &kube::Client, kind: &str, name: &str, spec: Value) {
     apply(c, &obj, "test").await;
 }
 
-/// Poll an image object until `pred` holds (30 s bound).
-async fn wait_image(c: &kube::Client, kind: &str, name: &str, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+/// Poll an image object until `pred` holds (60 s bound).
+pub(crate) async fn wait_image(
+    c: &kube::Client,
+    kind: &str,
+    name: &str,
+    what: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let obj = get(c, IMAGE_V1, kind, Some(NS), name).await.unwrap_or(Value::Null);
         if pred(&obj) {

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::auth::Secret;
-use crate::workdir::{WorkdirError, write_private};
+use crate::auth::write_private;
+use crate::workdir::WorkdirError;
 
 /// A signing key from the automation's Secret.
 #[derive(Debug, Clone)]

@@ -13,8 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-
 use crate::auth::Credentials;
 use crate::error::redact_url;
 
@@ -27,6 +25,8 @@ pub enum WorkdirError {
         #[source]
         source: std::io::Error,
     },
+    #[error("failed to prepare the git credentials")]
+    Credentials(#[source] crate::SourceError),
     #[error("failed to run git {operation}")]
     Spawn {
         operation: &'static str,
@@ -69,8 +69,7 @@ impl Workdir {
             .prefix("glidepath-git-")
             .tempdir()
             .map_err(|source| WorkdirError::Prepare { path: std::env::temp_dir(), source })?;
-        let (env, config) = environment(private.path(), credentials)
-            .map_err(|source| WorkdirError::Prepare { path: private.path().to_path_buf(), source })?;
+        let (env, config) = environment(private.path(), credentials, timeout).map_err(WorkdirError::Credentials)?;
         std::fs::create_dir_all(dir).map_err(|source| WorkdirError::Prepare { path: dir.to_path_buf(), source })?;
         let w = Workdir {
             dir: dir.to_path_buf(),
@@ -227,21 +226,29 @@ fn scrub(message: &str, url: &str) -> String {
 /// credentials as configuration entries or files under `private`.
 type Pairs = Vec<(String, String)>;
 
-fn environment(private: &Path, creds: &Credentials) -> std::io::Result<(Pairs, Pairs)> {
+/// The environment every command gets: isolation from the host's configuration, and the
+/// credentials as configuration entries or files under `private` (the header and the ssh
+/// wrapper are the fetch path's own, [`Credentials::basic_header`] and
+/// [`crate::auth::write_ssh_files`]).
+fn environment(private: &Path, creds: &Credentials, timeout: Duration) -> Result<(Pairs, Pairs), crate::SourceError> {
     let home = private.display().to_string();
-    let mut config: Vec<(String, String)> = vec![
+    let mut config: Pairs = vec![
         ("init.defaultBranch".into(), "main".into()),
         ("advice.detachedHead".into(), "false".into()),
         ("core.hooksPath".into(), "/dev/null".into()),
         ("commit.gpgSign".into(), "false".into()),
         ("credential.helper".into(), String::new()),
     ];
-    if let Some(header) = auth_header(creds) {
+    let header = match creds.basic_header()? {
+        Some(h) => Some(h),
+        None => creds.bearer_header()?,
+    };
+    if let Some(header) = header {
         config.push(("http.extraHeader".into(), header));
     }
     if let Some(ca) = &creds.ca_pem {
         let path = private.join("ca.crt");
-        std::fs::write(&path, ca)?;
+        std::fs::write(&path, ca).map_err(|source| crate::SourceError::Checkout { path: path.clone(), source })?;
         config.push(("http.sslCAInfo".into(), path.display().to_string()));
     }
     let mut env = vec![
@@ -250,42 +257,14 @@ fn environment(private: &Path, creds: &Credentials) -> std::io::Result<(Pairs, P
         ("GIT_CONFIG_NOSYSTEM".to_owned(), "1".to_owned()),
         ("GIT_TERMINAL_PROMPT".to_owned(), "0".to_owned()),
     ];
-    if let Some(ssh) = ssh_command(private, creds)? {
-        env.push(("GIT_SSH_COMMAND".to_owned(), ssh));
+    if creds.ssh_identity.is_some() {
+        let dir = private.join("ssh");
+        std::fs::create_dir(&dir).map_err(|source| crate::SourceError::Checkout { path: dir.clone(), source })?;
+        let script = crate::auth::write_ssh_files(&dir, creds, timeout.as_secs().max(1), Path::new("ssh"))?;
+        env.push(("GIT_SSH".to_owned(), script.display().to_string()));
+        env.push(("GIT_SSH_VARIANT".to_owned(), "ssh".to_owned()));
     }
     Ok((env, config))
-}
-
-fn auth_header(creds: &Credentials) -> Option<String> {
-    if let Some(token) = &creds.bearer_token {
-        return Some(format!("Authorization: Bearer {}", String::from_utf8_lossy(token.expose())));
-    }
-    let user = creds.username.as_deref()?;
-    let password = creds.password.as_ref().map(|p| p.expose()).unwrap_or_default();
-    let mut pair = user.as_bytes().to_vec();
-    pair.push(b':');
-    pair.extend_from_slice(password);
-    Some(format!("Authorization: Basic {}", base64::engine::general_purpose::STANDARD.encode(pair)))
-}
-
-/// `ssh` with only the Secret's identity and known_hosts (host keys always checked).
-fn ssh_command(private: &Path, creds: &Credentials) -> std::io::Result<Option<String>> {
-    let Some(identity) = &creds.ssh_identity else { return Ok(None) };
-    let key = private.join("identity");
-    write_private(&key, identity.expose())?;
-    let known = private.join("known_hosts");
-    write_private(&known, creds.known_hosts.as_deref().unwrap_or_default())?;
-    Ok(Some(format!(
-        "ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile='{}' -i '{}'",
-        known.display(),
-        key.display()
-    )))
-}
-
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    f.write_all(bytes)
 }
 
 #[cfg(test)]
@@ -294,12 +273,17 @@ mod tests {
     use crate::auth::Secret;
 
     #[test]
-    fn basic_and_bearer_headers() {
+    fn credentials_become_configuration_never_arguments() {
+        let tmp = tempfile::tempdir().unwrap();
+        let header = |c: &Credentials| {
+            let (_, config) = environment(tmp.path(), c, Duration::from_secs(5)).unwrap();
+            config.into_iter().find(|(k, _)| k == "http.extraHeader").map(|(_, v)| v)
+        };
         let basic = Credentials { username: Some("u".into()), password: Some(Secret::new("p")), ..Default::default() };
-        assert_eq!(auth_header(&basic).unwrap(), "Authorization: Basic dTpw");
-        let bearer = Credentials { bearer_token: Some(Secret::new("t")), ..basic };
-        assert_eq!(auth_header(&bearer).unwrap(), "Authorization: Bearer t");
-        assert_eq!(auth_header(&Credentials::default()), None);
+        assert_eq!(header(&basic).unwrap(), "Authorization: Basic dTpw");
+        let bearer = Credentials { bearer_token: Some(Secret::new("t")), ..Default::default() };
+        assert_eq!(header(&bearer).unwrap(), "Authorization: Bearer t");
+        assert_eq!(header(&Credentials::default()), None);
     }
 
     #[test]
