@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::git_http::{GitHttpServer, basic};
 use crate::image_reflector::wait_image as wait;
